@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SP_COMMON_H
+#define SP_COMMON_H
+
+/**
+ * @file
+ * Definitions shared by every streamprobe stage: burst size, log types and
+ * the small helpers that do not deserve a module of their own.
+ */
+
+#include <stdint.h>
+#include <rte_common.h>
+#include <rte_branch_prediction.h>
+#include <rte_log.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Packets handled per RX burst and per bulk lookup. */
+#define SP_BURST 32
+
+/** Scopes of every per-flow counter, in NFStream's column order. */
+enum sp_scope {
+	SP_BI = 0,	/**< bidirectional */
+	SP_S2D = 1,	/**< src2dst: sender of the flow's first packet */
+	SP_D2S = 2,	/**< dst2src */
+	SP_SCOPES = 3,
+};
+
+/** Log types, one per module ("sp.<module>"). */
+extern int sp_logtype_app;
+extern int sp_logtype_capture;
+extern int sp_logtype_flow;
+extern int sp_logtype_export;
+
+#define SP_LOG(type, level, ...) \
+	rte_log(RTE_LOG_ ## level, sp_logtype_ ## type, \
+		RTE_FMT("streamprobe: " RTE_FMT_HEAD(__VA_ARGS__,) "\n", RTE_FMT_TAIL(__VA_ARGS__,)))
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SP_COMMON_H */

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SP_FEATURES_H
+#define SP_FEATURES_H
+
+/**
+ * @file
+ * Per-flow accounting: NFStream's counters, packet-size and inter-arrival
+ * statistics, TCP flag counters and SPLT arrays (shared spec §4), and the
+ * flow record that carries a finished flow to the exporters.
+ *
+ * Every update is O(1) and allocation-free. State is split so that a table
+ * only pays for what is switched on:
+ *  - struct sp_flow_state: always (identity, times, packet and byte counts);
+ *  - struct sp_flow_stats: with --statistical-analysis;
+ *  - an SPLT area of sp_features_splt_size(n) bytes: with --splt-analysis n.
+ * The three are kept in parallel arrays indexed by the flow index.
+ *
+ * Thread safety: none needed; a flow is only touched by the lcore owning it.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sp_common.h>
+#include <sp_parse.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** What to account, fixed for a run. */
+struct sp_features_params {
+	uint8_t accounting_mode;	/**< enum sp_size: 0 raw, 1 ip, 2 transport, 3 payload */
+	bool statistical;		/**< keep struct sp_flow_stats */
+	uint16_t splt_n;		/**< SPLT length, 0 = off */
+};
+
+/** Identity and counters of a flow: always kept. */
+struct sp_flow_state {
+	uint64_t first_seen_ms[SP_SCOPES];	/**< 0 for a scope with no packet */
+	uint64_t last_seen_ms[SP_SCOPES];
+	uint64_t packets[SP_SCOPES];
+	uint64_t bytes[SP_SCOPES];
+	uint8_t src_ip[16];	/**< sender of the first packet (sp_pkt_meta layout) */
+	uint8_t dst_ip[16];
+	uint16_t src_port;
+	uint16_t dst_port;
+	uint16_t vlan_id;
+	uint8_t protocol;
+	uint8_t ip_version;
+	uint8_t tunnel_id;
+	uint8_t src_mac[6];
+	uint8_t dst_mac[6];
+};
+
+/** Welford accumulator for one scope (n is the scope's count of samples). */
+struct sp_welford {
+	double mean;
+	double m2;
+};
+
+/** Statistics of a flow (--statistical-analysis). */
+struct sp_flow_stats {
+	struct sp_welford ps[SP_SCOPES];
+	struct sp_welford piat[SP_SCOPES];
+	uint64_t min_piat_ms[SP_SCOPES];
+	uint64_t max_piat_ms[SP_SCOPES];
+	uint16_t min_ps[SP_SCOPES];
+	uint16_t max_ps[SP_SCOPES];
+	/** Per scope, in column order syn, cwr, ece, urg, ack, psh, rst, fin. */
+	uint32_t flags[SP_SCOPES][8];
+};
+
+/* ------------------------------------------------------------------------ */
+/* The flow record: one finished flow, as exporters see it.                 */
+
+#define SP_APP_NAME_LEN 40
+#define SP_APP_CATEGORY_LEN 40
+#define SP_APP_SERVER_NAME_LEN 80
+#define SP_APP_FINGERPRINT_LEN 48
+#define SP_APP_CONTENT_TYPE_LEN 64
+#define SP_APP_USER_AGENT_LEN 256
+
+/** Application fields (NFStream's nine nDPI columns), NUL-terminated. */
+struct sp_app_info {
+	char application_name[SP_APP_NAME_LEN];
+	char category_name[SP_APP_CATEGORY_LEN];
+	char requested_server_name[SP_APP_SERVER_NAME_LEN];
+	char client_fingerprint[SP_APP_FINGERPRINT_LEN];
+	char server_fingerprint[SP_APP_FINGERPRINT_LEN];
+	char content_type[SP_APP_CONTENT_TYPE_LEN];
+	char user_agent[SP_APP_USER_AGENT_LEN];
+	uint8_t is_guessed;
+	uint8_t confidence;
+};
+
+/**
+ * A finished flow with every NFStream column's value. Times are ms. Values
+ * that NFStream derives at export (stddev, durations) are already derived.
+ * The SPLT arrays follow the struct (see sp_record_splt_*()); a record is
+ * sp_record_size(splt_n) bytes.
+ */
+struct sp_flow_record {
+	uint64_t id;			/**< set by the exporting side */
+	int8_t expiration_id;		/**< 0 idle/end, 1 active, -1 custom */
+	struct sp_flow_state st;	/**< identity and counters */
+	uint64_t duration_ms[SP_SCOPES];
+	/* statistics: valid when the run has statistical analysis */
+	uint16_t min_ps[SP_SCOPES];
+	uint16_t max_ps[SP_SCOPES];
+	double mean_ps[SP_SCOPES];
+	double stddev_ps[SP_SCOPES];
+	uint64_t min_piat_ms[SP_SCOPES];
+	uint64_t max_piat_ms[SP_SCOPES];
+	double mean_piat_ms[SP_SCOPES];
+	double stddev_piat_ms[SP_SCOPES];
+	uint64_t flags[SP_SCOPES][8];	/**< syn, cwr, ece, urg, ack, psh, rst, fin */
+	struct sp_app_info app;
+	uint16_t splt_n;		/**< length of each SPLT array, 0 = none */
+	/** int64 piat[splt_n], int32 ps[splt_n], int8 direction[splt_n]. */
+	uint8_t splt[] __rte_aligned(8);
+};
+
+/** Bytes of a record carrying SPLT arrays of length splt_n. */
+static inline size_t
+sp_record_size(uint16_t splt_n)
+{
+	return sizeof(struct sp_flow_record) + (size_t)splt_n * (8 + 4 + 1);
+}
+
+static inline int64_t *
+sp_record_splt_piat(const struct sp_flow_record *r)
+{
+	return (int64_t *)(uintptr_t)r->splt;
+}
+
+static inline int32_t *
+sp_record_splt_ps(const struct sp_flow_record *r)
+{
+	return (int32_t *)(uintptr_t)(r->splt + (size_t)r->splt_n * 8);
+}
+
+static inline int8_t *
+sp_record_splt_direction(const struct sp_flow_record *r)
+{
+	return (int8_t *)(uintptr_t)(r->splt + (size_t)r->splt_n * 12);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Accounting.                                                              */
+
+/** Bytes of SPLT state per flow for arrays of length n (0 when n is 0). */
+size_t sp_features_splt_size(uint16_t n);
+
+/**
+ * Start a flow from its first packet (direction 0, piat 0).
+ *
+ * @param p      run parameters
+ * @param st     flow state to initialise (fully overwritten)
+ * @param stats  statistics slot, or NULL when p->statistical is false
+ * @param splt   SPLT slot of sp_features_splt_size(p->splt_n) bytes, or NULL
+ * @param m      the parsed packet
+ * @param t_ms   packet time, already forced monotonic
+ */
+void sp_features_init(const struct sp_features_params *p, struct sp_flow_state *st,
+		      struct sp_flow_stats *stats, void *splt,
+		      const struct sp_pkt_meta *m, uint64_t t_ms);
+
+/**
+ * Direction of a packet in an existing flow: 0 when its (src ip, src port,
+ * dst ip, dst port) equal the flow's src/dst, 1 otherwise (NFStream
+ * flow_set_packet_direction).
+ */
+int sp_features_direction(const struct sp_flow_state *st, const struct sp_pkt_meta *m);
+
+/**
+ * Account one more packet of an existing flow.
+ *
+ * @param dir  the packet's direction, from sp_features_direction()
+ * Other parameters as for sp_features_init().
+ */
+void sp_features_update(const struct sp_features_params *p, struct sp_flow_state *st,
+			struct sp_flow_stats *stats, void *splt,
+			const struct sp_pkt_meta *m, uint64_t t_ms, int dir);
+
+/**
+ * Fill a record from a flow's state: identity, counters, durations, and
+ * (when enabled) the derived statistics, flag counters and SPLT arrays.
+ * rec must have room for sp_record_size(p->splt_n) bytes; rec->id and
+ * rec->app are left untouched.
+ */
+void sp_features_export(const struct sp_features_params *p, const struct sp_flow_state *st,
+			const struct sp_flow_stats *stats, const void *splt,
+			int8_t expiration_id, struct sp_flow_record *rec);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SP_FEATURES_H */

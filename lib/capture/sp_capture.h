@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SP_CAPTURE_H
+#define SP_CAPTURE_H
+
+/**
+ * @file
+ * Offline capture input through DPDK's pcap PMD (net_pcap).
+ *
+ * The files are read one after another, each through its own net_pcap vdev
+ * attached when its turn comes and detached after its last packet, so any
+ * number of files can be read through one flow cache, in order.
+ *
+ * The pcap PMD hands over each frame with its captured length only: the
+ * original wire length that NFStream counts (pcap header `len`) is lost.
+ * The capture module therefore keeps a second, header-only reader of the
+ * same file (the "shadow"), advanced in lock-step with the PMD: each mbuf
+ * is matched with the next record by captured length and timestamp, which
+ * gives the wire length and the link type, and shows any record the PMD
+ * failed to deliver (counted as lost, never silently).
+ *
+ * Thread safety: one capture is used by one lcore.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Per-packet facts the PMD does not carry. */
+struct sp_rx_info {
+	uint64_t ts_us;		/**< capture timestamp, microseconds (as libpcap reads it) */
+	uint32_t wire_len;	/**< original length on the wire */
+	int32_t dlt;		/**< link type of the file the packet came from */
+};
+
+struct sp_capture_params {
+	const char *const *files;	/**< read in this order */
+	unsigned int n_files;
+	struct rte_mempool *pool;	/**< mbufs for the PMD */
+};
+
+struct sp_capture_stats {
+	uint64_t received;	/**< mbufs handed out */
+	uint64_t lost;		/**< records the PMD read but did not deliver */
+	uint64_t unmatched;	/**< mbufs no record matched (wire length = caplen) */
+	unsigned int files_done;
+	int read_error;		/**< 0, or -EIO once a file failed mid-way */
+	char error[320];	/**< the read error, for the report */
+};
+
+struct sp_capture;
+
+/**
+ * Check every file (readable, pcap or pcapng) and attach the first one.
+ *
+ * @return the capture, or NULL with rte_errno set and a one-line message in
+ *   err naming the file.
+ */
+struct sp_capture *sp_capture_open(const struct sp_capture_params *p, char *err, size_t errlen);
+
+/**
+ * Receive up to n packets of the current file, moving to the next file at
+ * the end of one.
+ *
+ * @return the number of packets (info[i] describes pkts[i]); 0 when nothing
+ *   is ready yet; -ENODATA when every file has been read to its end.
+ */
+int sp_capture_rx(struct sp_capture *c, struct rte_mbuf **pkts, struct sp_rx_info *info,
+		  uint16_t n);
+
+/** Link type of the n-th file (pcap_datalink() value). */
+int sp_capture_file_dlt(const struct sp_capture *c, unsigned int file);
+
+void sp_capture_get_stats(const struct sp_capture *c, struct sp_capture_stats *s);
+
+/** Detach the current vdev and release everything. NULL is a no-op. */
+void sp_capture_close(struct sp_capture *c);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SP_CAPTURE_H */

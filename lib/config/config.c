@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Command-line parsing. Each option is validated where it is read, with
+ * NFStream's ranges (streamer.py setters), so that a bad value is reported
+ * by name before the EAL or any resource is set up.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sp_config.h"
+
+enum {
+	OPT_PCAP = 256,
+	OPT_CSV,
+	OPT_IDLE,
+	OPT_ACTIVE,
+	OPT_ACCOUNTING,
+	OPT_STATS,
+	OPT_SPLT,
+	OPT_NDISS,
+	OPT_MAX_NFLOWS,
+	OPT_BPF,
+	OPT_DECODE_TUNNELS,
+	OPT_NO_DECODE_TUNNELS,
+	OPT_MAX_FLOWS,
+	OPT_QUIET,
+	OPT_HELP,
+	OPT_VERSION,
+};
+
+static const struct option sp_options[] = {
+	{ "pcap", required_argument, NULL, OPT_PCAP },
+	{ "csv", required_argument, NULL, OPT_CSV },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE },
+	{ "active-timeout", required_argument, NULL, OPT_ACTIVE },
+	{ "accounting-mode", required_argument, NULL, OPT_ACCOUNTING },
+	{ "statistical-analysis", no_argument, NULL, OPT_STATS },
+	{ "splt-analysis", required_argument, NULL, OPT_SPLT },
+	{ "n-dissections", required_argument, NULL, OPT_NDISS },
+	{ "max-nflows", required_argument, NULL, OPT_MAX_NFLOWS },
+	{ "bpf-filter", required_argument, NULL, OPT_BPF },
+	{ "decode-tunnels", no_argument, NULL, OPT_DECODE_TUNNELS },
+	{ "no-decode-tunnels", no_argument, NULL, OPT_NO_DECODE_TUNNELS },
+	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+void
+sp_config_defaults(struct sp_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->idle_timeout_ms = SP_DEFAULT_IDLE_TIMEOUT_S * 1000ull;
+	cfg->active_timeout_ms = SP_DEFAULT_ACTIVE_TIMEOUT_S * 1000ull;
+	cfg->n_dissections = SP_DEFAULT_N_DISSECTIONS;
+	cfg->decode_tunnels = true;
+	cfg->max_flows = SP_DEFAULT_MAX_FLOWS;
+}
+
+void
+sp_config_usage(const char *prog)
+{
+	printf("Usage: %s [EAL options --] --pcap FILE [--pcap FILE ...] [options]\n"
+	       "\n"
+	       "Turns packets into NFStream flow records. Without EAL options the EAL is set\n"
+	       "up for offline reading (--no-huge --no-pci, a net_pcap vdev per file).\n"
+	       "\n"
+	       "Input and output:\n"
+	       "  --pcap FILE               pcap or pcapng capture; repeat to read several files\n"
+	       "                            in order through one flow cache\n"
+	       "  --csv FILE                write flows as NFStream to_csv() CSV (\"-\" = stdout)\n"
+	       "  --bpf-filter EXPR         libpcap filter; rejected packets are counted as filtered\n"
+	       "\n"
+	       "Flow semantics (NFStream parameters, same defaults):\n"
+	       "  --idle-timeout S          idle timeout in seconds (default %u)\n"
+	       "  --active-timeout S        active timeout in seconds (default %u)\n"
+	       "  --accounting-mode M       0 link layer, 1 IP, 2 transport, 3 payload (default 0)\n"
+	       "  --statistical-analysis    add the 48 size/inter-arrival/TCP flag columns\n"
+	       "  --splt-analysis N         add splt_direction/ps/piat_ms lists of N packets (0-65535)\n"
+	       "  --n-dissections D         packets per flow given to nDPI, 0-255 (default %u);\n"
+	       "                            0 removes the 9 application columns\n"
+	       "  --max-nflows N            stop after exporting N flows (0 = unlimited)\n"
+	       "  --decode-tunnels          decode GTP-U, TZSP, CAPWAP (default; adds tunnel_id)\n"
+	       "  --no-decode-tunnels       do not decode them (no tunnel_id column)\n"
+	       "\n"
+	       "Resources and output:\n"
+	       "  --max-flows N             flow table capacity per worker (default %u)\n"
+	       "  --quiet                   no status line\n"
+	       "  --help, --version\n",
+	       prog, SP_DEFAULT_IDLE_TIMEOUT_S, SP_DEFAULT_ACTIVE_TIMEOUT_S,
+	       SP_DEFAULT_N_DISSECTIONS, SP_DEFAULT_MAX_FLOWS);
+}
+
+static int
+sp_config_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* Strict unsigned parse: digits only, in [min, max]. */
+static int
+sp_config_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (s == NULL || *s == '\0' || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int
+sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t errlen)
+{
+	const char *name;
+	uint64_t v;
+	int opt, idx;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":", sp_options, &idx)) != -1) {
+		name = (optind > 1 && optind <= argc) ? argv[optind - 1] : "?";
+		switch (opt) {
+		case OPT_PCAP:
+			if (cfg->n_pcaps == SP_CONFIG_MAX_PCAPS)
+				return sp_config_err(err, errlen, "--pcap: at most %d files",
+						     SP_CONFIG_MAX_PCAPS);
+			if (*optarg == '\0')
+				return sp_config_err(err, errlen, "--pcap: empty file name");
+			cfg->pcaps[cfg->n_pcaps++] = optarg;
+			break;
+		case OPT_CSV:
+			if (*optarg == '\0')
+				return sp_config_err(err, errlen, "--csv: empty file name");
+			cfg->csv_path = optarg;
+			break;
+		case OPT_IDLE:
+		case OPT_ACTIVE:
+			/* seconds as an int, like NFStream; kept in ms */
+			if (sp_config_uint(optarg, 0, UINT32_MAX, &v) != 0)
+				return sp_config_err(err, errlen,
+					"%s: '%s' is not a number of seconds >= 0",
+					opt == OPT_IDLE ? "--idle-timeout" : "--active-timeout",
+					optarg);
+			if (opt == OPT_IDLE)
+				cfg->idle_timeout_ms = v * 1000;
+			else
+				cfg->active_timeout_ms = v * 1000;
+			break;
+		case OPT_ACCOUNTING:
+			if (sp_config_uint(optarg, 0, 3, &v) != 0)
+				return sp_config_err(err, errlen,
+					"--accounting-mode: '%s' is not 0, 1, 2 or 3", optarg);
+			cfg->accounting_mode = (uint8_t)v;
+			break;
+		case OPT_STATS:
+			cfg->statistical = true;
+			break;
+		case OPT_SPLT:
+			if (sp_config_uint(optarg, 0, 65535, &v) != 0)
+				return sp_config_err(err, errlen,
+					"--splt-analysis: '%s' is not in 0..65535", optarg);
+			cfg->splt_n = (uint16_t)v;
+			break;
+		case OPT_NDISS:
+			if (sp_config_uint(optarg, 0, 255, &v) != 0)
+				return sp_config_err(err, errlen,
+					"--n-dissections: '%s' is not in 0..255", optarg);
+			cfg->n_dissections = (uint8_t)v;
+			break;
+		case OPT_MAX_NFLOWS:
+			if (sp_config_uint(optarg, 0, UINT64_MAX, &v) != 0)
+				return sp_config_err(err, errlen,
+					"--max-nflows: '%s' is not a number >= 0", optarg);
+			cfg->max_nflows = v;
+			break;
+		case OPT_BPF:
+			cfg->bpf_filter = optarg;
+			break;
+		case OPT_DECODE_TUNNELS:
+			cfg->decode_tunnels = true;
+			break;
+		case OPT_NO_DECODE_TUNNELS:
+			cfg->decode_tunnels = false;
+			break;
+		case OPT_MAX_FLOWS:
+			if (sp_config_uint(optarg, SP_MIN_MAX_FLOWS, 1u << 30, &v) != 0)
+				return sp_config_err(err, errlen,
+					"--max-flows: '%s' is not in %u..%u", optarg,
+					SP_MIN_MAX_FLOWS, 1u << 30);
+			cfg->max_flows = (uint32_t)v;
+			break;
+		case OPT_QUIET:
+			cfg->quiet = true;
+			break;
+		case OPT_HELP:
+			sp_config_usage(argv[0]);
+			return 1;
+		case OPT_VERSION:
+			printf("streamprobe %s\n", SP_VERSION);
+			return 1;
+		case ':':
+			return sp_config_err(err, errlen, "%s: missing value", name);
+		default:
+			return sp_config_err(err, errlen, "unknown option '%s' (see --help)", name);
+		}
+	}
+	if (optind < argc)
+		return sp_config_err(err, errlen, "unexpected argument '%s' (see --help)",
+				     argv[optind]);
+	if (cfg->n_pcaps == 0)
+		return sp_config_err(err, errlen, "no input: give --pcap FILE (see --help)");
+	return 0;
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SP_CONFIG_H
+#define SP_CONFIG_H
+
+/**
+ * @file
+ * The run's configuration: command-line options parsed once into one
+ * validated struct, before any port, pool or table exists. Defaults are
+ * NFStream's (spec §1) wherever NFStream has the option.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SP_CONFIG_MAX_PCAPS 256
+
+#define SP_DEFAULT_IDLE_TIMEOUT_S 120
+#define SP_DEFAULT_ACTIVE_TIMEOUT_S 1800
+#define SP_DEFAULT_N_DISSECTIONS 20
+#define SP_DEFAULT_MAX_FLOWS (1u << 20)	/* flow table capacity per worker */
+#define SP_MIN_MAX_FLOWS 64u
+
+/** Everything a run needs to know, filled by sp_config_parse(). */
+struct sp_config {
+	const char *pcaps[SP_CONFIG_MAX_PCAPS];	/**< input files, read in order */
+	unsigned int n_pcaps;
+	const char *csv_path;		/**< NULL: no CSV output */
+	uint64_t idle_timeout_ms;
+	uint64_t active_timeout_ms;
+	uint8_t accounting_mode;	/**< 0 link, 1 IP, 2 transport, 3 payload */
+	bool statistical;		/**< --statistical-analysis */
+	uint16_t splt_n;		/**< --splt-analysis N */
+	uint8_t n_dissections;		/**< 0 disables nDPI and its columns */
+	uint64_t max_nflows;		/**< 0 = unlimited */
+	const char *bpf_filter;		/**< NULL = none */
+	bool decode_tunnels;
+	uint32_t max_flows;		/**< flow table capacity per worker */
+	bool quiet;			/**< no status line */
+};
+
+/** Fill cfg with the defaults. */
+void sp_config_defaults(struct sp_config *cfg);
+
+/**
+ * Parse application options (argv[0] is the program name) into cfg, which
+ * must hold defaults. The strings in argv must outlive cfg.
+ *
+ * @param err
+ *   On failure, a one-line message naming the option and the bad value.
+ * @return
+ *   0 on success, 1 when --help or --version was handled (text already on
+ *   stdout), -EINVAL on a bad option, value or combination.
+ */
+int sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t errlen);
+
+/** Write the option summary (for --help) to stdout. */
+void sp_config_usage(const char *prog);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SP_CONFIG_H */

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SP_FLOW_H
+#define SP_FLOW_H
+
+/**
+ * @file
+ * Per-lcore flow table: direction-agnostic key → flow index, the flows'
+ * accounting state in arrays indexed by that index, and NFStream's
+ * expiration rules (shared spec §5).
+ *
+ * The index is the rte_hash position of the key, so every stage (features,
+ * DPI, plugins) keeps its per-flow state in its own array at that index and
+ * no stage points into another's memory. Flows are also chained in creation
+ * order, which is the order NFStream's cache scans and flushes them in.
+ *
+ * Thread safety: a table is owned by one lcore; nothing here is shared.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <rte_hash_crc.h>
+
+#include <sp_common.h>
+#include <sp_features.h>
+#include <sp_parse.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Canonical flow key: the two (ip, port) ends in a fixed order, plus
+ * protocol, VLAN and tunnel. MACs and IP version are not part of it, as in
+ * NFStream (spec §4.1). 40 bytes, no padding.
+ */
+struct sp_flow_key {
+	uint8_t ip_lo[16];
+	uint8_t ip_hi[16];
+	uint16_t port_lo;
+	uint16_t port_hi;
+	uint16_t vlan_id;
+	uint8_t protocol;
+	uint8_t tunnel_id;
+};
+
+/** Build the key of a packet; both directions of a flow give the same key. */
+static inline void
+sp_flow_key_make(const struct sp_pkt_meta *m, struct sp_flow_key *k)
+{
+	int c = memcmp(m->src_ip, m->dst_ip, 16);
+
+	if (c < 0 || (c == 0 && m->src_port <= m->dst_port)) {
+		memcpy(k->ip_lo, m->src_ip, 16);
+		memcpy(k->ip_hi, m->dst_ip, 16);
+		k->port_lo = m->src_port;
+		k->port_hi = m->dst_port;
+	} else {
+		memcpy(k->ip_lo, m->dst_ip, 16);
+		memcpy(k->ip_hi, m->src_ip, 16);
+		k->port_lo = m->dst_port;
+		k->port_hi = m->src_port;
+	}
+	k->vlan_id = m->vlan_id;
+	k->protocol = m->protocol;
+	k->tunnel_id = m->tunnel_id;
+}
+
+/** Hash of a key (CRC32-C: one instruction per 8 bytes with SSE4.2). */
+static inline uint32_t
+sp_flow_key_hash(const struct sp_flow_key *k)
+{
+	return rte_hash_crc(k, sizeof(*k), 0);
+}
+
+/** Why a flow ended, as returned by sp_flow_check_expiry(). */
+enum sp_flow_expiry {
+	SP_FLOW_ALIVE = 0,
+	SP_FLOW_IDLE = 1,	/**< expiration_id 0 */
+	SP_FLOW_ACTIVE = 2,	/**< expiration_id 1 */
+};
+
+struct sp_flow_table_params {
+	const char *name;		/**< unique per table (rte_hash name) */
+	uint32_t max_flows;		/**< capacity, >= 8 */
+	int socket_id;
+	const struct sp_features_params *features; /**< what each flow accounts */
+	uint64_t idle_timeout_ms;
+	uint64_t active_timeout_ms;
+};
+
+struct sp_flow_table;
+
+/** @return a table, or NULL with rte_errno set (EINVAL, ENOMEM, EEXIST). */
+struct sp_flow_table *sp_flow_table_create(const struct sp_flow_table_params *p);
+
+/** NULL is a no-op. */
+void sp_flow_table_free(struct sp_flow_table *t);
+
+/** @return the flow index of key k, or -ENOENT. */
+int32_t sp_flow_lookup(struct sp_flow_table *t, const struct sp_flow_key *k, uint32_t hash);
+
+/**
+ * Insert a new key (caller checked it is absent) at the end of the
+ * creation order. The flow's state is left for the caller to initialise.
+ * @return the flow index, or -ENOSPC when the table is full.
+ */
+int32_t sp_flow_add(struct sp_flow_table *t, const struct sp_flow_key *k, uint32_t hash);
+
+/** Remove a flow; its index may be reused by the next sp_flow_add(). */
+void sp_flow_remove(struct sp_flow_table *t, int32_t idx);
+
+/** State arrays. stats/splt are NULL when the run does not keep them. */
+struct sp_flow_state *sp_flow_state_at(struct sp_flow_table *t, int32_t idx);
+struct sp_flow_stats *sp_flow_stats_at(struct sp_flow_table *t, int32_t idx);
+void *sp_flow_splt_at(struct sp_flow_table *t, int32_t idx);
+
+/** Number of flows in the table. */
+uint32_t sp_flow_count(const struct sp_flow_table *t);
+
+/** Oldest flow (creation order), or -1 when the table is empty. */
+int32_t sp_flow_oldest(const struct sp_flow_table *t);
+
+/**
+ * NFStream's packet-triggered check (lib_engine.c flow_expiration_handler),
+ * done before a packet is accounted: idle if now - last_seen >= idle
+ * timeout, else active if now - first_seen >= active timeout.
+ */
+enum sp_flow_expiry sp_flow_check_expiry(struct sp_flow_table *t, int32_t idx, uint64_t now_ms);
+
+/** Called for a flow leaving the table; it must not add or remove flows. */
+typedef void (*sp_flow_expire_cb)(struct sp_flow_table *t, int32_t idx, int8_t expiration_id,
+				  void *arg);
+
+/**
+ * NFStream's idle scan (meter.py meter_scan): from the oldest flow, expire
+ * flows idle at now_ms (expiration_id 0) until the first one that is not,
+ * or until budget flows were expired. cb is called, then the flow removed.
+ * @return the number of flows expired.
+ */
+unsigned int sp_flow_scan_idle(struct sp_flow_table *t, uint64_t now_ms, unsigned int budget,
+			       sp_flow_expire_cb cb, void *arg);
+
+/**
+ * Expire every flow, oldest first, with expiration_id 0 (end of input).
+ * @return the number of flows expired.
+ */
+unsigned int sp_flow_flush(struct sp_flow_table *t, sp_flow_expire_cb cb, void *arg);
+
+/* ------------------------------------------------------------------------ */
+/* Per-flow hooks: DPI, plugins and models attach to the worker this way.   */
+
+/**
+ * A stage that keeps per-flow state of its own. Its slot for a flow is
+ * slot_size bytes at the flow index in an array the worker allocates.
+ * Every hook is optional. Hooks run on the worker lcore: no allocation, no
+ * logging, no blocking.
+ */
+struct sp_flow_ops {
+	const char *name;
+	size_t slot_size;
+	/** Per-worker setup; returns the stage's context or NULL (rte_errno). */
+	void *(*worker_init)(unsigned int worker_id, int socket_id, uint32_t max_flows);
+	void (*worker_fini)(void *ctx);
+	/** First packet of a flow. ip/ip_len: the packet from its IP header. */
+	void (*flow_init)(void *ctx, void *slot, const struct sp_pkt_meta *m,
+			  const uint8_t *ip, uint16_t ip_len, uint64_t t_ms);
+	/** Every later packet, with its direction (0 src2dst, 1 dst2src). */
+	void (*flow_update)(void *ctx, void *slot, const struct sp_pkt_meta *m,
+			    const uint8_t *ip, uint16_t ip_len, uint64_t t_ms, int dir);
+	/** Flow ends: fill the stage's part of the record, release the slot. */
+	void (*flow_expire)(void *ctx, void *slot, struct sp_flow_record *rec);
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SP_FLOW_H */

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SP_WORKER_H
+#define SP_WORKER_H
+
+/**
+ * @file
+ * The worker: what one lcore does to each packet it owns.
+ *
+ *   mbuf → [filter] → parse → clock → flow lookup/expiry → features → hooks
+ *        → (flows that ended) record → export ring → management lcore
+ *
+ * A worker owns its flow table, its hook contexts and slots, its record
+ * pool and its export ring: nothing on this path is shared or locked.
+ * Offline (lossless) workers wait when the export ring or the record pool
+ * is full; live workers count the loss instead.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include <sp_capture.h>
+#include <sp_config.h>
+#include <sp_filter.h>
+#include <sp_flow.h>
+#include <sp_parse.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SP_WORKER_MAX_HOOKS 8
+
+struct sp_worker_params {
+	const struct sp_config *cfg;
+	unsigned int id;		/**< worker number, 0.. */
+	int socket_id;
+	const struct sp_filter *filter;	/**< NULL: no filter */
+	bool lossless;			/**< offline: wait instead of dropping */
+	const struct sp_flow_ops *hooks[SP_WORKER_MAX_HOOKS];
+	unsigned int n_hooks;
+};
+
+/** Counters of one worker; every received packet lands in exactly one. */
+struct sp_worker_stats {
+	uint64_t packets;		/**< handed to the worker */
+	uint64_t in_flows;		/**< accounted in a flow */
+	uint64_t filtered;		/**< rejected by the BPF filter */
+	uint64_t ignored[SP_PARSE_RESULTS]; /**< by reason (index SP_PARSE_OK unused) */
+	uint64_t dropped_table_full;	/**< live: no room for a new flow */
+	uint64_t flows_created;
+	uint64_t flows_exported;	/**< records handed to the export ring */
+	uint64_t flows_evicted;		/**< offline: expired early because the table was full */
+	uint64_t records_dropped;	/**< live: export ring or record pool full */
+	uint64_t export_waits;		/**< offline: times the worker waited on the ring/pool */
+	uint32_t flows_active;
+};
+
+struct sp_worker;
+
+/** @return the worker, or NULL with rte_errno set. */
+struct sp_worker *sp_worker_create(const struct sp_worker_params *p);
+
+/** NULL is a no-op. Flows still in the table are discarded. */
+void sp_worker_free(struct sp_worker *w);
+
+/** Ring the management lcore drains (records, struct sp_flow_record *). */
+struct rte_ring *sp_worker_export_ring(const struct sp_worker *w);
+
+/** Pool the records come from; the consumer puts them back. */
+struct rte_mempool *sp_worker_record_pool(const struct sp_worker *w);
+
+/**
+ * Process received packets and free their mbufs.
+ * info[i] describes pkts[i].
+ */
+void sp_worker_process_burst(struct sp_worker *w, struct rte_mbuf **pkts,
+			     const struct sp_rx_info *info, uint16_t n);
+
+/** End of input: export every flow still in the table, oldest first. */
+void sp_worker_flush(struct sp_worker *w);
+
+/** Ask the worker to stop exporting (e.g. max_nflows reached elsewhere). */
+void sp_worker_stop_export(struct sp_worker *w);
+
+void sp_worker_get_stats(const struct sp_worker *w, struct sp_worker_stats *s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SP_WORKER_H */

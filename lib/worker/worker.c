@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Worker fast path. The per-packet sequence reproduces NFStream's meter
+ * (meter.py meter_workflow + consume, spec §5.1) exactly, because the
+ * sequence decides which packets start new flow incarnations and in which
+ * order flows are exported:
+ *
+ *   force time monotonic → decide the idle scan → look the flow up →
+ *   expire it first if this packet finds it idle/active (the packet then
+ *   starts a new flow) → account → run the idle scan if decided.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_pause.h>
+#include <rte_prefetch.h>
+
+#include "sp_worker.h"
+
+/* NFStream's scan runs at most once per 10 ms of packet time and expires at
+ * most 1000 flows per run (meter.py). */
+#define WORKER_SCAN_PERIOD_MS 10
+#define WORKER_SCAN_BUDGET 1000
+/* Largest frame a pcap record can carry (libpcap's maximum snaplen). */
+#define WORKER_SCRATCH_SIZE (256 * 1024)
+#define WORKER_RING_SIZE 4096
+#define WORKER_RECORDS 8191
+
+struct worker_hook {
+	const struct sp_flow_ops *ops;
+	void *ctx;
+	uint8_t *slots;
+};
+
+struct sp_worker {
+	struct sp_features_params fp;
+	uint64_t tick;			/* forced-monotonic packet clock, ms */
+	uint64_t scan_tick;
+	struct sp_flow_table *table;
+	const struct sp_filter *filter;
+	struct rte_ring *ring;
+	struct rte_mempool *rec_pool;
+	bool lossless;
+	bool decode_tunnels;
+	bool app_cols;
+	volatile bool stop_export;
+	unsigned int n_hooks;
+	struct worker_hook hook[SP_WORKER_MAX_HOOKS];
+	struct sp_worker_stats st;
+	struct sp_flow_record *scratch_rec;	/* for flows whose record is not kept */
+	uint8_t *scratch;		/* linearised multi-segment frames */
+};
+
+struct rte_ring *
+sp_worker_export_ring(const struct sp_worker *w)
+{
+	return w->ring;
+}
+
+struct rte_mempool *
+sp_worker_record_pool(const struct sp_worker *w)
+{
+	return w->rec_pool;
+}
+
+void
+sp_worker_get_stats(const struct sp_worker *w, struct sp_worker_stats *s)
+{
+	*s = w->st;
+	s->flows_active = sp_flow_count(w->table);
+}
+
+void
+sp_worker_stop_export(struct sp_worker *w)
+{
+	w->stop_export = true;
+}
+
+struct sp_worker *
+sp_worker_create(const struct sp_worker_params *p)
+{
+	struct sp_flow_table_params tp;
+	struct sp_worker *w;
+	char name[RTE_MEMZONE_NAMESIZE];
+	unsigned int i;
+	size_t rec_size;
+
+	if (p == NULL || p->cfg == NULL || p->n_hooks > SP_WORKER_MAX_HOOKS) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	w = rte_zmalloc_socket("sp_worker", sizeof(*w), RTE_CACHE_LINE_SIZE, p->socket_id);
+	if (w == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	w->fp.accounting_mode = p->cfg->accounting_mode;
+	w->fp.statistical = p->cfg->statistical;
+	w->fp.splt_n = p->cfg->splt_n;
+	w->filter = p->filter;
+	w->lossless = p->lossless;
+	w->decode_tunnels = p->cfg->decode_tunnels;
+	w->app_cols = p->cfg->n_dissections > 0;
+
+	snprintf(name, sizeof(name), "sp_flows_%u", p->id);
+	memset(&tp, 0, sizeof(tp));
+	tp.name = name;
+	tp.max_flows = p->cfg->max_flows;
+	tp.socket_id = p->socket_id;
+	tp.features = &w->fp;
+	tp.idle_timeout_ms = p->cfg->idle_timeout_ms;
+	tp.active_timeout_ms = p->cfg->active_timeout_ms;
+	w->table = sp_flow_table_create(&tp);
+	if (w->table == NULL)
+		goto fail;
+
+	/* Single producer (this worker), single consumer (management lcore). */
+	snprintf(name, sizeof(name), "sp_export_%u", p->id);
+	w->ring = rte_ring_create(name, WORKER_RING_SIZE, p->socket_id,
+				  RING_F_SP_ENQ | RING_F_SC_DEQ);
+	rec_size = sp_record_size(p->cfg->splt_n);
+	snprintf(name, sizeof(name), "sp_records_%u", p->id);
+	w->rec_pool = rte_mempool_create(name, WORKER_RECORDS, rec_size, 256, 0, NULL, NULL,
+					 NULL, NULL, p->socket_id, 0);
+	w->scratch_rec = rte_zmalloc_socket("sp_scratch_rec", rec_size, RTE_CACHE_LINE_SIZE,
+					    p->socket_id);
+	w->scratch = rte_malloc_socket("sp_scratch", WORKER_SCRATCH_SIZE, RTE_CACHE_LINE_SIZE,
+				       p->socket_id);
+	if (w->ring == NULL || w->rec_pool == NULL || w->scratch_rec == NULL ||
+	    w->scratch == NULL)
+		goto fail;
+
+	for (i = 0; i < p->n_hooks; i++) {
+		struct worker_hook *h = &w->hook[i];
+
+		h->ops = p->hooks[i];
+		if (h->ops->worker_init != NULL) {
+			h->ctx = h->ops->worker_init(p->id, p->socket_id, p->cfg->max_flows);
+			if (h->ctx == NULL)
+				goto fail;
+		}
+		w->n_hooks++;
+		if (h->ops->slot_size > 0) {
+			h->slots = rte_zmalloc_socket("sp_hook_slots",
+						      h->ops->slot_size * p->cfg->max_flows,
+						      RTE_CACHE_LINE_SIZE, p->socket_id);
+			if (h->slots == NULL)
+				goto fail;
+		}
+	}
+	return w;
+fail:
+	if (rte_errno == 0)
+		rte_errno = ENOMEM;
+	sp_worker_free(w);
+	return NULL;
+}
+
+void
+sp_worker_free(struct sp_worker *w)
+{
+	unsigned int i;
+	int err = rte_errno;
+
+	if (w == NULL)
+		return;
+	for (i = 0; i < w->n_hooks; i++) {
+		if (w->hook[i].ops->worker_fini != NULL)
+			w->hook[i].ops->worker_fini(w->hook[i].ctx);
+		rte_free(w->hook[i].slots);
+	}
+	sp_flow_table_free(w->table);
+	rte_ring_free(w->ring);
+	rte_mempool_free(w->rec_pool);
+	rte_free(w->scratch_rec);
+	rte_free(w->scratch);
+	rte_free(w);
+	rte_errno = err;
+}
+
+static inline void *
+worker_slot(const struct worker_hook *h, int32_t idx)
+{
+	return h->slots != NULL ? h->slots + (size_t)idx * h->ops->slot_size : NULL;
+}
+
+static void
+worker_app_defaults(struct sp_flow_record *rec)
+{
+	/* NFStream's values for a flow nDPI never labelled. */
+	memset(&rec->app, 0, sizeof(rec->app));
+	strcpy(rec->app.application_name, "Unknown");
+	strcpy(rec->app.category_name, "Unspecified");
+}
+
+/* A flow leaves the table: build its record and hand it to the management
+ * lcore. Called by the flow table before it removes the flow. */
+static void
+worker_expire(struct sp_flow_table *t, int32_t idx, int8_t expiration_id, void *arg)
+{
+	struct sp_worker *w = arg;
+	struct sp_flow_record *rec = NULL;
+	unsigned int i;
+	void *obj;
+
+	if (!w->stop_export) {
+		while (rte_mempool_get(w->rec_pool, &obj) != 0) {
+			if (!w->lossless)
+				break;
+			w->st.export_waits++;
+			rte_pause();
+		}
+		rec = obj;
+	}
+	if (rec == NULL)
+		rec = w->scratch_rec;
+	rec->splt_n = w->fp.splt_n;
+	sp_features_export(&w->fp, sp_flow_state_at(t, idx), sp_flow_stats_at(t, idx),
+			   sp_flow_splt_at(t, idx), expiration_id, rec);
+	if (w->app_cols)
+		worker_app_defaults(rec);
+	/* Hooks always run: they release their per-flow state here. */
+	for (i = 0; i < w->n_hooks; i++)
+		if (w->hook[i].ops->flow_expire != NULL)
+			w->hook[i].ops->flow_expire(w->hook[i].ctx, worker_slot(&w->hook[i], idx),
+						    rec);
+	if (rec == w->scratch_rec) {
+		if (!w->stop_export)
+			w->st.records_dropped++;
+		return;
+	}
+	while (rte_ring_sp_enqueue(w->ring, rec) != 0) {
+		if (!w->lossless) {
+			rte_mempool_put(w->rec_pool, rec);
+			w->st.records_dropped++;
+			return;
+		}
+		w->st.export_waits++;
+		rte_pause();
+	}
+	w->st.flows_exported++;
+}
+
+static int32_t
+worker_flow_new(struct sp_worker *w, const struct sp_flow_key *k, uint32_t hash,
+		const struct sp_pkt_meta *m, const uint8_t *ip, uint16_t ip_len, uint64_t t_ms)
+{
+	struct sp_flow_table *t = w->table;
+	unsigned int i;
+	int32_t idx;
+
+	idx = sp_flow_add(t, k, hash);
+	while (idx == -ENOSPC && w->lossless) {
+		/* Offline, a full table must not lose the packet: the oldest
+		 * flow ends early instead (counted; choose --max-flows to
+		 * avoid it). */
+		sp_flow_scan_idle(t, UINT64_MAX, 1, worker_expire, w);
+		w->st.flows_evicted++;
+		idx = sp_flow_add(t, k, hash);
+	}
+	if (idx < 0)
+		return idx;
+	sp_features_init(&w->fp, sp_flow_state_at(t, idx), sp_flow_stats_at(t, idx),
+			 sp_flow_splt_at(t, idx), m, t_ms);
+	for (i = 0; i < w->n_hooks; i++)
+		if (w->hook[i].ops->flow_init != NULL)
+			w->hook[i].ops->flow_init(w->hook[i].ctx, worker_slot(&w->hook[i], idx), m,
+						  ip, ip_len, t_ms);
+	w->st.flows_created++;
+	return idx;
+}
+
+static void
+worker_packet(struct sp_worker *w, const struct sp_pkt_meta *m, const uint8_t *ip,
+	      uint16_t ip_len, uint64_t ts_us)
+{
+	struct sp_flow_table *t = w->table;
+	struct sp_flow_key k;
+	enum sp_flow_expiry e;
+	uint64_t t_ms = ts_us / 1000;	/* truncation, as NFStream */
+	uint32_t hash;
+	unsigned int i;
+	int32_t idx;
+	bool go_scan;
+	int dir;
+
+	if (t_ms > w->tick)
+		w->tick = t_ms;
+	else
+		t_ms = w->tick;
+	go_scan = w->tick - w->scan_tick >= WORKER_SCAN_PERIOD_MS;
+	if (go_scan)
+		w->scan_tick = w->tick;
+
+	sp_flow_key_make(m, &k);
+	hash = sp_flow_key_hash(&k);
+	idx = sp_flow_lookup(t, &k, hash);
+	if (idx >= 0) {
+		e = sp_flow_check_expiry(t, idx, t_ms);
+		if (e != SP_FLOW_ALIVE) {
+			worker_expire(t, idx, (int8_t)(e - 1), w);
+			sp_flow_remove(t, idx);
+			idx = worker_flow_new(w, &k, hash, m, ip, ip_len, t_ms);
+		} else {
+			struct sp_flow_state *st = sp_flow_state_at(t, idx);
+
+			dir = sp_features_direction(st, m);
+			sp_features_update(&w->fp, st, sp_flow_stats_at(t, idx),
+					   sp_flow_splt_at(t, idx), m, t_ms, dir);
+			for (i = 0; i < w->n_hooks; i++)
+				if (w->hook[i].ops->flow_update != NULL)
+					w->hook[i].ops->flow_update(w->hook[i].ctx,
+						worker_slot(&w->hook[i], idx), m, ip, ip_len,
+						t_ms, dir);
+		}
+	} else {
+		idx = worker_flow_new(w, &k, hash, m, ip, ip_len, t_ms);
+	}
+	if (idx >= 0)
+		w->st.in_flows++;
+	else
+		w->st.dropped_table_full++;
+	if (go_scan)
+		sp_flow_scan_idle(t, w->tick, WORKER_SCAN_BUDGET, worker_expire, w);
+}
+
+void
+sp_worker_process_burst(struct sp_worker *w, struct rte_mbuf **pkts,
+			const struct sp_rx_info *info, uint16_t n)
+{
+	const struct sp_filter_prog *prog;
+	struct sp_pkt_meta meta;
+	enum sp_parse_result r;
+	const uint8_t *data;
+	struct rte_mbuf *m;
+	uint32_t caplen;
+	uint16_t i;
+
+	if (n > 0)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[0], void *));
+	for (i = 0; i < n; i++) {
+		m = pkts[i];
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		w->st.packets++;
+		if (w->filter != NULL) {
+			prog = sp_filter_prog(w->filter, info[i].dlt);
+			if (prog != NULL && !sp_filter_match(prog, m)) {
+				w->st.filtered++;
+				continue;
+			}
+		}
+		caplen = rte_pktmbuf_pkt_len(m);
+		if (likely(m->nb_segs == 1)) {
+			data = rte_pktmbuf_mtod(m, const uint8_t *);
+		} else {
+			caplen = RTE_MIN(caplen, (uint32_t)WORKER_SCRATCH_SIZE);
+			data = rte_pktmbuf_read(m, 0, caplen, w->scratch);
+		}
+		r = sp_parse_packet(data, caplen, info[i].wire_len, info[i].dlt,
+				    w->decode_tunnels, &meta);
+		if (r != SP_PARSE_OK) {
+			w->st.ignored[r]++;
+			continue;
+		}
+		worker_packet(w, &meta, data + meta.ip_offset,
+			      (uint16_t)(caplen - meta.ip_offset), info[i].ts_us);
+	}
+	rte_pktmbuf_free_bulk(pkts, n);
+}
+
+void
+sp_worker_flush(struct sp_worker *w)
+{
+	sp_flow_flush(w->table, worker_expire, w);
+}

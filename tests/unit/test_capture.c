@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Capture: pcap files written here with libpcap (truncated records, jumbo
+ * frames, nanosecond timestamps, several files) are read back through the
+ * real net_pcap PMD, and every packet must come out with its original wire
+ * length, its timestamp and its file's link type, in file order.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+#include <pcap/pcap.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_mbuf.h>
+
+#include "sp_capture.h"
+#include "sp_test.h"
+
+static struct rte_mempool *pool;
+static char dir[64];
+
+struct rec {
+	uint32_t caplen;
+	uint32_t len;
+	uint64_t ts_ns;
+};
+
+static void
+write_pcap(const char *path, int dlt, int precision, const struct rec *r, unsigned int n)
+{
+	static uint8_t frame[16384];
+	struct pcap_pkthdr h;
+	pcap_dumper_t *d;
+	pcap_t *p;
+	unsigned int i;
+
+	p = pcap_open_dead_with_tstamp_precision(dlt, 65535, precision);
+	CU_ASSERT_FATAL(p != NULL);
+	d = pcap_dump_open(p, path);
+	CU_ASSERT_FATAL(d != NULL);
+	for (i = 0; i < n; i++) {
+		memset(frame, (int)i, r[i].caplen);
+		h.caplen = r[i].caplen;
+		h.len = r[i].len;
+		h.ts.tv_sec = r[i].ts_ns / 1000000000;
+		h.ts.tv_usec = precision == PCAP_TSTAMP_PRECISION_NANO ?
+			r[i].ts_ns % 1000000000 : (r[i].ts_ns % 1000000000) / 1000;
+		pcap_dump((u_char *)d, &h, frame);
+	}
+	pcap_dump_close(d);
+	pcap_close(p);
+}
+
+/* Read everything; returns the packet count and fills info (up to max). */
+static unsigned int
+read_all(struct sp_capture *c, struct sp_rx_info *out, unsigned int max, uint32_t *caplens)
+{
+	struct rte_mbuf *pkts[8];
+	struct sp_rx_info info[8];
+	unsigned int total = 0, i, spins = 0;
+	int n;
+
+	while ((n = sp_capture_rx(c, pkts, info, 8)) != -ENODATA) {
+		if (n == 0 && ++spins > 1000000)
+			break;
+		for (i = 0; i < (unsigned int)n; i++) {
+			if (total < max) {
+				out[total] = info[i];
+				caplens[total] = rte_pktmbuf_pkt_len(pkts[i]);
+			}
+			total++;
+		}
+		rte_pktmbuf_free_bulk(pkts, n);
+	}
+	return total;
+}
+
+static void
+test_wire_length_restored(void)
+{
+	static const struct rec r[] = {
+		{ 60, 60, 1000000000ull },
+		{ 100, 1514, 1000500000ull },	/* snaplen-truncated */
+		{ 9000, 9000, 1001000000ull },	/* multi-segment mbuf */
+		{ 64, 65000, 1002000000ull },
+		{ 64, 64, 1002000000ull },	/* same ts as previous */
+		{ 1514, 1514, 999000000ull },	/* time going back */
+	};
+	char path[128];
+	const char *files[1] = { path };
+	struct sp_capture_params p = { files, 1, NULL };
+	struct sp_capture_stats st;
+	struct sp_rx_info info[8];
+	uint32_t caplen[8];
+	struct sp_capture *c;
+	char err[256];
+	unsigned int i, n;
+
+	snprintf(path, sizeof(path), "%s/trunc.pcap", dir);
+	write_pcap(path, 1, PCAP_TSTAMP_PRECISION_MICRO, r, RTE_DIM(r));
+	p.pool = pool;
+	c = sp_capture_open(&p, err, sizeof(err));
+	CU_ASSERT_FATAL(c != NULL);
+	n = read_all(c, info, 8, caplen);
+	CU_ASSERT_EQUAL(n, RTE_DIM(r));
+	for (i = 0; i < n && i < RTE_DIM(r); i++) {
+		CU_ASSERT_EQUAL(caplen[i], r[i].caplen);
+		CU_ASSERT_EQUAL(info[i].wire_len, r[i].len);
+		CU_ASSERT_EQUAL(info[i].ts_us, r[i].ts_ns / 1000);
+		CU_ASSERT_EQUAL(info[i].dlt, 1);
+	}
+	sp_capture_get_stats(c, &st);
+	CU_ASSERT_EQUAL(st.received, RTE_DIM(r));
+	CU_ASSERT_EQUAL(st.lost, 0);
+	CU_ASSERT_EQUAL(st.unmatched, 0);
+	CU_ASSERT_EQUAL(st.read_error, 0);
+	sp_capture_close(c);
+}
+
+static void
+test_files_in_order_and_nanoseconds(void)
+{
+	static const struct rec a[] = { { 60, 70, 5000000999ull }, { 60, 60, 5000001999ull } };
+	static const struct rec b[] = { { 40, 40, 6123456789ull } };
+	char pa[128], pb[128];
+	const char *files[2] = { pa, pb };
+	struct sp_capture_params p = { files, 2, NULL };
+	struct sp_rx_info info[8];
+	uint32_t caplen[8];
+	struct sp_capture *c;
+	char err[256];
+	unsigned int n;
+
+	snprintf(pa, sizeof(pa), "%s/a.pcap", dir);
+	snprintf(pb, sizeof(pb), "%s/b.pcap", dir);
+	write_pcap(pa, 1, PCAP_TSTAMP_PRECISION_NANO, a, RTE_DIM(a));
+	write_pcap(pb, 228, PCAP_TSTAMP_PRECISION_MICRO, b, RTE_DIM(b));
+	p.pool = pool;
+	c = sp_capture_open(&p, err, sizeof(err));
+	CU_ASSERT_FATAL(c != NULL);
+	CU_ASSERT_EQUAL(sp_capture_file_dlt(c, 0), 1);
+	CU_ASSERT_EQUAL(sp_capture_file_dlt(c, 1), 228);
+	n = read_all(c, info, 8, caplen);
+	CU_ASSERT_EQUAL_FATAL(n, 3);
+	/* nanoseconds are truncated to microseconds, as libpcap does */
+	CU_ASSERT_EQUAL(info[0].ts_us, 5000000ull);
+	CU_ASSERT_EQUAL(info[0].wire_len, 70);
+	CU_ASSERT_EQUAL(info[1].ts_us, 5000001ull);
+	CU_ASSERT_EQUAL(info[2].ts_us, 6123456ull);
+	CU_ASSERT_EQUAL(info[2].dlt, 228);
+	sp_capture_close(c);
+}
+
+static void
+test_bad_files(void)
+{
+	char good[128], bad[128], trunc[128];
+	const char *files[2];
+	struct sp_capture_params p = { files, 2, NULL };
+	static const struct rec r[] = { { 60, 60, 1000000ull }, { 200, 200, 2000000ull } };
+	struct sp_capture_stats st;
+	struct sp_rx_info info[4];
+	uint32_t caplen[4];
+	struct sp_capture *c;
+	char err[256];
+	FILE *f;
+	long sz;
+
+	p.pool = pool;
+	snprintf(good, sizeof(good), "%s/good.pcap", dir);
+	write_pcap(good, 1, PCAP_TSTAMP_PRECISION_MICRO, r, 1);
+	snprintf(bad, sizeof(bad), "%s/bad.pcap", dir);
+	f = fopen(bad, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	fputs("this is not a capture file at all, not even close", f);
+	fclose(f);
+
+	/* missing file: named in the error */
+	files[0] = good;
+	files[1] = "/nonexistent/x.pcap";
+	c = sp_capture_open(&p, err, sizeof(err));
+	CU_ASSERT_PTR_NULL(c);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent/x.pcap"));
+	/* bad magic */
+	files[1] = bad;
+	c = sp_capture_open(&p, err, sizeof(err));
+	CU_ASSERT_PTR_NULL(c);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, bad));
+
+	/* record cut in the middle: the first packet is read, the error is
+	 * reported, nothing crashes */
+	snprintf(trunc, sizeof(trunc), "%s/cut.pcap", dir);
+	write_pcap(trunc, 1, PCAP_TSTAMP_PRECISION_MICRO, r, 2);
+	f = fopen(trunc, "r+");
+	CU_ASSERT_FATAL(f != NULL);
+	fseek(f, 0, SEEK_END);
+	sz = ftell(f);
+	fclose(f);
+	CU_ASSERT_EQUAL(truncate(trunc, sz - 50), 0);
+	files[0] = trunc;
+	p.n_files = 1;
+	c = sp_capture_open(&p, err, sizeof(err));
+	CU_ASSERT_FATAL(c != NULL);
+	CU_ASSERT_EQUAL(read_all(c, info, 4, caplen), 1);
+	sp_capture_get_stats(c, &st);
+	CU_ASSERT_EQUAL(st.read_error, -EIO);
+	CU_ASSERT_PTR_NOT_NULL(strstr(st.error, "cut.pcap"));
+	sp_capture_close(c);
+}
+
+static int
+suite_init(void)
+{
+	char prefix[64];
+	char *eal[] = { "test_capture", "--no-huge", "--no-pci", "-m", "256", "-l", "0",
+			"--no-telemetry", "--log-level=*:error", prefix, NULL };
+
+	snprintf(prefix, sizeof(prefix), "--file-prefix=sptestcap%d", (int)getpid());
+	if (rte_eal_init(RTE_DIM(eal) - 1, eal) < 0)
+		return -1;
+	pool = rte_pktmbuf_pool_create("test_cap", 2047, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	snprintf(dir, sizeof(dir), "/tmp/sp_test_capture_XXXXXX");
+	if (pool == NULL || mkdtemp(dir) == NULL)
+		return -1;
+	return 0;
+}
+
+static int
+suite_clean(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		return -1;
+	rte_mempool_free(pool);
+	rte_eal_cleanup();
+	return 0;
+}
+
+int
+sp_test_register(void)
+{
+	CU_pSuite s = CU_add_suite("capture", suite_init, suite_clean);
+
+	if (s == NULL ||
+	    CU_add_test(s, "wire length restored", test_wire_length_restored) == NULL ||
+	    CU_add_test(s, "files in order, ns timestamps", test_files_in_order_and_nanoseconds) == NULL ||
+	    CU_add_test(s, "missing, bad and cut files", test_bad_files) == NULL)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Option parsing: NFStream's defaults and ranges, one-line errors naming
+ * the option. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+
+#include "sp_config.h"
+#include "sp_test.h"
+
+static int
+parse(struct sp_config *c, char *err, const char *const *args)
+{
+	char *argv[32];
+	int argc = 0;
+
+	argv[argc++] = "streamprobe";
+	while (*args != NULL && argc < 31)
+		argv[argc++] = (char *)(uintptr_t)*args++;
+	argv[argc] = NULL;
+	sp_config_defaults(c);
+	return sp_config_parse(c, argc, argv, err, 256);
+}
+
+static void
+test_defaults(void)
+{
+	static const char *const a[] = { "--pcap", "x.pcap", NULL };
+	struct sp_config c;
+	char err[256];
+
+	CU_ASSERT_EQUAL_FATAL(parse(&c, err, a), 0);
+	CU_ASSERT_EQUAL(c.n_pcaps, 1);
+	CU_ASSERT_STRING_EQUAL(c.pcaps[0], "x.pcap");
+	CU_ASSERT_EQUAL(c.idle_timeout_ms, 120000);
+	CU_ASSERT_EQUAL(c.active_timeout_ms, 1800000);
+	CU_ASSERT_EQUAL(c.accounting_mode, 0);
+	CU_ASSERT_FALSE(c.statistical);
+	CU_ASSERT_EQUAL(c.splt_n, 0);
+	CU_ASSERT_EQUAL(c.n_dissections, 20);
+	CU_ASSERT_EQUAL(c.max_nflows, 0);
+	CU_ASSERT_TRUE(c.decode_tunnels);
+	CU_ASSERT_PTR_NULL(c.bpf_filter);
+	CU_ASSERT_PTR_NULL(c.csv_path);
+}
+
+static void
+test_all_options(void)
+{
+	static const char *const a[] = {
+		"--pcap", "a.pcap", "--pcap", "b.pcapng", "--csv", "out.csv",
+		"--idle-timeout", "5", "--active-timeout", "30", "--accounting-mode", "3",
+		"--statistical-analysis", "--splt-analysis", "10", "--n-dissections", "0",
+		"--max-nflows", "7", "--bpf-filter", "udp and port 53", "--no-decode-tunnels",
+		"--max-flows", "4096", "--quiet", NULL };
+	struct sp_config c;
+	char err[256];
+
+	CU_ASSERT_EQUAL_FATAL(parse(&c, err, a), 0);
+	CU_ASSERT_EQUAL(c.n_pcaps, 2);
+	CU_ASSERT_STRING_EQUAL(c.pcaps[1], "b.pcapng");
+	CU_ASSERT_STRING_EQUAL(c.csv_path, "out.csv");
+	CU_ASSERT_EQUAL(c.idle_timeout_ms, 5000);
+	CU_ASSERT_EQUAL(c.active_timeout_ms, 30000);
+	CU_ASSERT_EQUAL(c.accounting_mode, 3);
+	CU_ASSERT_TRUE(c.statistical);
+	CU_ASSERT_EQUAL(c.splt_n, 10);
+	CU_ASSERT_EQUAL(c.n_dissections, 0);
+	CU_ASSERT_EQUAL(c.max_nflows, 7);
+	CU_ASSERT_STRING_EQUAL(c.bpf_filter, "udp and port 53");
+	CU_ASSERT_FALSE(c.decode_tunnels);
+	CU_ASSERT_EQUAL(c.max_flows, 4096);
+	CU_ASSERT_TRUE(c.quiet);
+}
+
+static void
+test_bad_values(void)
+{
+	static const char *const cases[][4] = {
+		{ "--accounting-mode", "4", "--accounting-mode", NULL },
+		{ "--accounting-mode", "-1", "--accounting-mode", NULL },
+		{ "--n-dissections", "256", "--n-dissections", NULL },
+		{ "--splt-analysis", "65536", "--splt-analysis", NULL },
+		{ "--idle-timeout", "1.5", "--idle-timeout", NULL },
+		{ "--idle-timeout", "", "--idle-timeout", NULL },
+		{ "--active-timeout", "x", "--active-timeout", NULL },
+		{ "--max-nflows", "-3", "--max-nflows", NULL },
+		{ "--max-flows", "7", "--max-flows", NULL },
+		{ "--bogus", "1", "--bogus", NULL },
+	};
+	struct sp_config c;
+	char err[256];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *a[] = { "--pcap", "x", cases[i][0], cases[i][1], NULL };
+
+		CU_ASSERT_EQUAL(parse(&c, err, a), -EINVAL);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, cases[i][2]));
+		CU_ASSERT_PTR_NULL(strchr(err, '\n'));
+	}
+}
+
+static void
+test_missing_input_and_value(void)
+{
+	static const char *const none[] = { "--csv", "o.csv", NULL };
+	static const char *const noval[] = { "--pcap", "x", "--csv", NULL };
+	struct sp_config c;
+	char err[256];
+
+	CU_ASSERT_EQUAL(parse(&c, err, none), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--pcap"));
+	CU_ASSERT_EQUAL(parse(&c, err, noval), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--csv"));
+}
+
+int
+sp_test_register(void)
+{
+	CU_pSuite s = CU_add_suite("config", NULL, NULL);
+
+	if (s == NULL || CU_add_test(s, "defaults", test_defaults) == NULL ||
+	    CU_add_test(s, "every option", test_all_options) == NULL ||
+	    CU_add_test(s, "bad values named", test_bad_values) == NULL ||
+	    CU_add_test(s, "missing input or value", test_missing_input_and_value) == NULL)
+		return -1;
+	return 0;
+}

@@ -36,12 +36,14 @@ struct sp_features_params {
 	uint16_t splt_n;		/**< SPLT length, 0 = off */
 };
 
-/** Identity and counters of a flow: always kept. */
+/**
+ * Identity and counters of a flow: always kept.
+ *
+ * Fields read on every packet (the direction test, then last_seen, packets
+ * and bytes) come first so that they share the struct's first 128 bytes;
+ * first_seen_ms is only written by a scope's first packet.
+ */
 struct sp_flow_state {
-	uint64_t first_seen_ms[SP_SCOPES];	/**< 0 for a scope with no packet */
-	uint64_t last_seen_ms[SP_SCOPES];
-	uint64_t packets[SP_SCOPES];
-	uint64_t bytes[SP_SCOPES];
 	uint8_t src_ip[16];	/**< sender of the first packet (sp_pkt_meta layout) */
 	uint8_t dst_ip[16];
 	uint16_t src_port;
@@ -52,24 +54,39 @@ struct sp_flow_state {
 	uint8_t tunnel_id;
 	uint8_t src_mac[6];
 	uint8_t dst_mac[6];
+	uint64_t last_seen_ms[SP_SCOPES];	/**< 0 for a scope with no packet */
+	uint64_t packets[SP_SCOPES];
+	uint64_t bytes[SP_SCOPES];
+	uint64_t first_seen_ms[SP_SCOPES];	/**< 0 for a scope with no packet */
 };
 
-/** Welford accumulator for one scope (n is the scope's count of samples). */
+/**
+ * Welford accumulator for one scope. The sample count is not stored: it is
+ * the scope's packet count (ps) or that count minus one (piat).
+ */
 struct sp_welford {
 	double mean;
-	double m2;
+	double m2;	/**< sum of squared deviations; stddev is derived at export */
 };
 
-/** Statistics of a flow (--statistical-analysis). */
+/**
+ * Statistics of a flow (--statistical-analysis). A scope without packets
+ * (a flow's dst2src before its first reverse packet) is all zeros.
+ */
 struct sp_flow_stats {
 	struct sp_welford ps[SP_SCOPES];
 	struct sp_welford piat[SP_SCOPES];
-	uint64_t min_piat_ms[SP_SCOPES];
+	uint64_t min_piat_ms[SP_SCOPES];	/**< 0 while the scope has < 2 packets */
 	uint64_t max_piat_ms[SP_SCOPES];
-	uint16_t min_ps[SP_SCOPES];
+	/**
+	 * TCP flag counters of src2dst [0] and dst2src [1], in column order syn,
+	 * cwr, ece, urg, ack, psh, rst, fin. Bidirectional is their sum (every
+	 * packet counts in exactly one direction), so it is not stored. 64 bits:
+	 * a line-rate flow can pass 2^32 ACKs within one active timeout.
+	 */
+	uint64_t flags[2][8];
+	uint16_t min_ps[SP_SCOPES];	/**< uint16 like the sizes (NFStream) */
 	uint16_t max_ps[SP_SCOPES];
-	/** Per scope, in column order syn, cwr, ece, urg, ack, psh, rst, fin. */
-	uint32_t flags[SP_SCOPES][8];
 };
 
 /* ------------------------------------------------------------------------ */
@@ -150,7 +167,13 @@ sp_record_splt_direction(const struct sp_flow_record *r)
 /* ------------------------------------------------------------------------ */
 /* Accounting.                                                              */
 
-/** Bytes of SPLT state per flow for arrays of length n (0 when n is 0). */
+/**
+ * Bytes of SPLT state per flow for arrays of length n (0 when n is 0), a
+ * multiple of 8 so that an array of such slots keeps every slot aligned.
+ * The slot holds int64 piat[n], int32 ps[n] and int8 direction[n], like a
+ * record; only the first min(packets, n) entries are written, and
+ * sp_features_export() pads the rest with -1, so starting a flow is O(1).
+ */
 size_t sp_features_splt_size(uint16_t n);
 
 /**
@@ -177,7 +200,12 @@ int sp_features_direction(const struct sp_flow_state *st, const struct sp_pkt_me
 /**
  * Account one more packet of an existing flow.
  *
- * @param dir  the packet's direction, from sp_features_direction()
+ * The piats are t_ms minus the scope's last_seen_ms in uint64 arithmetic, as
+ * NFStream does: a time equal to the last one gives 0, and the caller must
+ * have forced time to be non-decreasing (spec §3.1).
+ *
+ * @param dir  the packet's direction, from sp_features_direction(); any
+ *             non-zero value is dst2src
  * Other parameters as for sp_features_init().
  */
 void sp_features_update(const struct sp_features_params *p, struct sp_flow_state *st,

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SP_EXPORT_PRIVATE_H
+#define SP_EXPORT_PRIVATE_H
+
+/**
+ * @file
+ * Internals shared by the exporters of lib/export only (never included by
+ * another module): the one table of NFStream columns, and the text helpers
+ * the CSV writer is made of, exposed so that the unit tests and a future
+ * IPFIX exporter use the very same code.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sp_export.h>
+
+/** Column groups: which part of the column set a column belongs to (spec §2). */
+enum sp_export_col_group {
+	SP_EXPORT_COLG_CORE = 0,	/**< always present */
+	SP_EXPORT_COLG_TUNNEL,		/**< sp_columns::tunnel_id */
+	SP_EXPORT_COLG_STAT,		/**< sp_columns::statistical (48 columns) */
+	SP_EXPORT_COLG_SPLT,		/**< sp_columns::splt_n > 0 (3 columns) */
+	SP_EXPORT_COLG_APP,		/**< sp_columns::app (9 columns) */
+};
+
+/** How a column's value is stored in struct sp_flow_record. */
+enum sp_export_col_type {
+	SP_EXPORT_COLT_U8 = 0,
+	SP_EXPORT_COLT_I8,
+	SP_EXPORT_COLT_U16,
+	SP_EXPORT_COLT_U64,
+	SP_EXPORT_COLT_F64,
+	SP_EXPORT_COLT_SRC_IP,		/**< st.src_ip, family from st.ip_version */
+	SP_EXPORT_COLT_DST_IP,		/**< st.dst_ip, family from st.ip_version */
+	SP_EXPORT_COLT_MAC,		/**< uint8_t[6] */
+	SP_EXPORT_COLT_OUI,		/**< first 3 bytes of a uint8_t[6] */
+	SP_EXPORT_COLT_STR,		/**< char[size], NUL-terminated or full */
+	SP_EXPORT_COLT_SPLT_DIR,	/**< int8 list from the SPLT area */
+	SP_EXPORT_COLT_SPLT_PS,		/**< int32 list */
+	SP_EXPORT_COLT_SPLT_PIAT,	/**< int64 list */
+};
+
+/** One output column. */
+struct sp_export_column {
+	const char *name;	/**< NFStream's column name */
+	uint32_t offset;	/**< of the value in struct sp_flow_record */
+	uint16_t size;		/**< bytes of the value (array size for strings) */
+	uint8_t type;		/**< enum sp_export_col_type */
+	uint8_t group;		/**< enum sp_export_col_group */
+};
+
+/** Number of columns in the full table (every group on). */
+#define SP_EXPORT_MAX_COLUMNS 89
+
+/**
+ * All columns NFStream can produce (udps/system columns aside), in its
+ * column order.
+ *
+ * @param n
+ *   Set to the number of entries.
+ */
+const struct sp_export_column *sp_export_columns_table(unsigned int *n);
+
+/** True when the column is part of the column set. */
+bool sp_export_column_enabled(const struct sp_export_column *c, const struct sp_columns *cols);
+
+/**
+ * The columns of a column set, in output order.
+ *
+ * @param out
+ *   Room for SP_EXPORT_MAX_COLUMNS pointers.
+ * @return
+ *   Number of columns stored.
+ */
+unsigned int sp_export_columns_select(const struct sp_columns *cols,
+				      const struct sp_export_column **out);
+
+/* ------------------------------------------------------------------------ */
+/* Text helpers (format.c). Each writes at dst, which must have room for the */
+/* documented maximum, and returns the number of bytes written (no NUL).     */
+
+/** Longest output of sp_export_fmt_u64 / _i64. */
+#define SP_EXPORT_INT_MAX_LEN 20
+/** Longest output of sp_export_fmt_ip (IPv6 with embedded IPv4). */
+#define SP_EXPORT_IP_MAX_LEN 45
+/** Longest output of sp_export_pyfloat (without the NUL). */
+#define SP_EXPORT_FLOAT_MAX_LEN 24
+
+size_t sp_export_fmt_u64(char *dst, uint64_t v);
+size_t sp_export_fmt_i64(char *dst, int64_t v);
+
+/** glibc inet_ntop() text of an address: IPv4 from ip[0..3] when v4, else IPv6. */
+size_t sp_export_fmt_ip(char *dst, const uint8_t ip[16], bool v4);
+
+/** "xx:xx:xx:xx:xx:xx", lowercase; with n = 3 the OUI "xx:xx:xx". */
+size_t sp_export_fmt_mac(char *dst, const uint8_t *mac, unsigned int n);
+
+/**
+ * Copy a C string of at most len bytes as NFStream puts it in a CSV field:
+ * invalid UTF-8 dropped (Python's decode('utf-8', errors='ignore')), every
+ * '"' turned into '\"', no surrounding quotes. dst needs 2 * len bytes.
+ */
+size_t sp_export_fmt_pystr(char *dst, const char *src, size_t len);
+
+/** sp_export_pyfloat() into a buffer of SP_EXPORT_FLOAT_MAX_LEN bytes. */
+size_t sp_export_fmt_pyfloat(char *dst, double x);
+
+#endif /* SP_EXPORT_PRIVATE_H */

@@ -1,0 +1,560 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Text formatting of column values exactly as NFStream's CSV has them:
+ * integers as Python str(int), floats as Python repr(float), addresses as
+ * glibc inet_ntop(), strings as Python's UTF-8 decode with errors='ignore'.
+ *
+ * Everything here runs once per column per record on the exporter lcore,
+ * so it avoids stdio except for the rare floats outside the range the
+ * exact integer algorithm covers.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export_private.h"
+
+static const char digits2[200] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+static const char hexdig[16] = "0123456789abcdef";
+
+static const uint64_t pow10_u64[20] = {
+	1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
+	100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL,
+	10000000000000ULL, 100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+	100000000000000000ULL, 1000000000000000000ULL, 10000000000000000000ULL,
+};
+
+size_t
+sp_export_fmt_u64(char *dst, uint64_t v)
+{
+	unsigned int n, t;
+	uint32_t w;
+	char *p;
+
+	/* Most counters of most flows are small: skip the rest for them. */
+	if (v < 10) {
+		*dst = (char)('0' + v);
+		return 1;
+	}
+	/* Digit count from the bit length (1233 / 4096 ~ log10(2)), then exact. */
+	t = ((64 - (unsigned int)__builtin_clzll(v)) * 1233) >> 12;
+	n = t + 1 - (v < pow10_u64[t]);
+	/*
+	 * Written from the end straight into place. Eight digits at a time in
+	 * 32-bit arithmetic, as two independent halves: millisecond timestamps
+	 * (13 digits) are the bulk of a row.
+	 */
+	p = dst + n;
+	while (v >= 100000000) {
+		uint32_t r = (uint32_t)(v % 100000000);
+		uint32_t hi = r / 10000, lo = r % 10000;
+
+		v /= 100000000;
+		p -= 8;
+		memcpy(p, digits2 + (hi / 100) * 2, 2);
+		memcpy(p + 2, digits2 + (hi % 100) * 2, 2);
+		memcpy(p + 4, digits2 + (lo / 100) * 2, 2);
+		memcpy(p + 6, digits2 + (lo % 100) * 2, 2);
+	}
+	w = (uint32_t)v;
+	while (w >= 100) {
+		uint32_t i = (w % 100) * 2;
+
+		w /= 100;
+		p -= 2;
+		memcpy(p, digits2 + i, 2);
+	}
+	if (w >= 10) {
+		p -= 2;
+		memcpy(p, digits2 + w * 2, 2);
+	} else {
+		*--p = (char)('0' + w);
+	}
+	return n;
+}
+
+size_t
+sp_export_fmt_i64(char *dst, int64_t v)
+{
+	if (v >= 0)
+		return sp_export_fmt_u64(dst, (uint64_t)v);
+	*dst = '-';
+	/* 0 - (uint64_t)v is |v| even for INT64_MIN. */
+	return 1 + sp_export_fmt_u64(dst + 1, 0 - (uint64_t)v);
+}
+
+static size_t
+fmt_ipv4(char *dst, const uint8_t *ip)
+{
+	char *p = dst;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (i > 0)
+			*p++ = '.';
+		p += sp_export_fmt_u64(p, ip[i]);
+	}
+	return (size_t)(p - dst);
+}
+
+static char *
+fmt_hex16(char *p, unsigned int w)
+{
+	int shift = 12;
+
+	while (shift > 0 && ((w >> shift) & 0xf) == 0)
+		shift -= 4;
+	for (; shift >= 0; shift -= 4)
+		*p++ = hexdig[(w >> shift) & 0xf];
+	return p;
+}
+
+/* glibc inet_ntop6(): the longest run (first on a tie) of >= 2 zero words becomes "::". */
+static size_t
+fmt_ipv6(char *dst, const uint8_t *ip)
+{
+	unsigned int words[8];
+	int best_base = -1, best_len = 0, cur_base = -1, cur_len = 0;
+	char *p = dst;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		words[i] = ((unsigned int)ip[2 * i] << 8) | ip[2 * i + 1];
+		if (words[i] == 0) {
+			if (cur_base == -1) {
+				cur_base = i;
+				cur_len = 1;
+			} else {
+				cur_len++;
+			}
+		} else if (cur_base != -1) {
+			if (best_base == -1 || cur_len > best_len) {
+				best_base = cur_base;
+				best_len = cur_len;
+			}
+			cur_base = -1;
+		}
+	}
+	if (cur_base != -1 && (best_base == -1 || cur_len > best_len)) {
+		best_base = cur_base;
+		best_len = cur_len;
+	}
+	if (best_base != -1 && best_len < 2)
+		best_base = -1;
+
+	for (i = 0; i < 8; i++) {
+		if (best_base != -1 && i >= best_base && i < best_base + best_len) {
+			if (i == best_base)
+				*p++ = ':';
+			continue;
+		}
+		if (i != 0)
+			*p++ = ':';
+		/* IPv4-compatible (::a.b.c.d) and IPv4-mapped (::ffff:a.b.c.d). */
+		if (i == 6 && best_base == 0 &&
+		    (best_len == 6 || (best_len == 5 && words[5] == 0xffff))) {
+			p += fmt_ipv4(p, ip + 12);
+			return (size_t)(p - dst);
+		}
+		p = fmt_hex16(p, words[i]);
+	}
+	if (best_base != -1 && best_base + best_len == 8)
+		*p++ = ':';
+	return (size_t)(p - dst);
+}
+
+size_t
+sp_export_fmt_ip(char *dst, const uint8_t ip[16], bool v4)
+{
+	return v4 ? fmt_ipv4(dst, ip) : fmt_ipv6(dst, ip);
+}
+
+size_t
+sp_export_fmt_mac(char *dst, const uint8_t *mac, unsigned int n)
+{
+	char *p = dst;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			*p++ = ':';
+		*p++ = hexdig[mac[i] >> 4];
+		*p++ = hexdig[mac[i] & 0xf];
+	}
+	return (size_t)(p - dst);
+}
+
+/*
+ * Length of the well-formed UTF-8 sequence starting at s (Unicode Table 3-7,
+ * which is what Python's decoder accepts: no overlongs, no surrogates,
+ * nothing above U+10FFFF), or 0 if none starts there. With errors='ignore'
+ * Python drops exactly the bytes that start no such sequence: the bytes of a
+ * maximal invalid subpart are a lead byte and continuation bytes, and a
+ * continuation byte never starts a sequence, so dropping one byte at a time
+ * gives the same text.
+ */
+static unsigned int
+utf8_seq_len(const uint8_t *s, size_t avail)
+{
+	uint8_t c = s[0], lo = 0x80, hi = 0xbf;
+	unsigned int n, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else {
+		return 0;
+	}
+	if (avail < n)
+		return 0;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+size_t
+sp_export_fmt_pystr(char *dst, const char *src, size_t len)
+{
+	const uint8_t *s = (const uint8_t *)src;
+	size_t n = strnlen(src, len);
+	char *p = dst;
+	size_t i = 0;
+
+	while (i < n) {
+		uint8_t c = s[i];
+		unsigned int l;
+
+		if (likely(c < 0x80)) {
+			if (c == '"')
+				*p++ = '\\';
+			*p++ = (char)c;
+			i++;
+			continue;
+		}
+		l = utf8_seq_len(s + i, n - i);
+		if (l == 0) {
+			i++;
+			continue;
+		}
+		memcpy(p, s + i, l);
+		p += l;
+		i += l;
+	}
+	return (size_t)(p - dst);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Python float repr.                                                       */
+
+/*
+ * Lay out value = digits * 10^e10 the way Python's float_repr_style 'short'
+ * does (format_float_short): with decpt the position of the decimal point
+ * relative to the first digit, exponent notation iff decpt <= -4 or
+ * decpt > 16, the exponent signed with at least two digits, and positional
+ * numbers always with a fractional part.
+ */
+static size_t
+py_layout(char *dst, bool neg, uint64_t digits, int e10)
+{
+	char d[SP_EXPORT_INT_MAX_LEN];
+	char *p = dst;
+	size_t nd;
+	int decpt;
+
+	while (digits % 10 == 0) {
+		digits /= 10;
+		e10++;
+	}
+	nd = sp_export_fmt_u64(d, digits);
+	decpt = (int)nd + e10;
+	if (neg)
+		*p++ = '-';
+	if (decpt <= -4 || decpt > 16) {
+		int ex = decpt - 1;
+
+		*p++ = d[0];
+		if (nd > 1) {
+			*p++ = '.';
+			memcpy(p, d + 1, nd - 1);
+			p += nd - 1;
+		}
+		*p++ = 'e';
+		*p++ = ex < 0 ? '-' : '+';
+		if (ex < 0)
+			ex = -ex;
+		if (ex < 10)
+			*p++ = '0';
+		p += sp_export_fmt_u64(p, (uint64_t)ex);
+	} else if (decpt <= 0) {
+		*p++ = '0';
+		*p++ = '.';
+		memset(p, '0', (size_t)-decpt);
+		p += -decpt;
+		memcpy(p, d, nd);
+		p += nd;
+	} else if ((size_t)decpt >= nd) {
+		memcpy(p, d, nd);
+		p += nd;
+		memset(p, '0', (size_t)decpt - nd);
+		p += (size_t)decpt - nd;
+		*p++ = '.';
+		*p++ = '0';
+	} else {
+		memcpy(p, d, (size_t)decpt);
+		p += decpt;
+		*p++ = '.';
+		memcpy(p, d + decpt, nd - (size_t)decpt);
+		p += nd - (size_t)decpt;
+	}
+	return (size_t)(p - dst);
+}
+
+static const uint64_t pow5[28] = {
+	1ULL, 5ULL, 25ULL, 125ULL, 625ULL, 3125ULL, 15625ULL, 78125ULL, 390625ULL,
+	1953125ULL, 9765625ULL, 48828125ULL, 244140625ULL, 1220703125ULL,
+	6103515625ULL, 30517578125ULL, 152587890625ULL, 762939453125ULL,
+	3814697265625ULL, 19073486328125ULL, 95367431640625ULL, 476837158203125ULL,
+	2384185791015625ULL, 11920928955078125ULL, 59604644775390625ULL,
+	298023223876953125ULL, 1490116119384765625ULL, 7450580596923828125ULL,
+};
+
+#define POW10_17 100000000000000000ULL
+#define POW10_19 10000000000000000000ULL
+
+/* floor(n * 2^e2 * 10^t) for 0 <= t <= 27 with n < 2^56; *exact when no remainder. */
+static unsigned __int128
+scale_exact(uint64_t n, int e2, int t, bool *exact)
+{
+	unsigned __int128 p = (unsigned __int128)n * pow5[t];
+	int sh = e2 + t;
+
+	if (sh >= 0) {
+		*exact = true;
+		/* Callers only reach here for values below 2^64. */
+		return p << sh;
+	}
+	*exact = (p & (((unsigned __int128)1 << -sh) - 1)) == 0;
+	return p >> -sh;
+}
+
+/* floor(b * log10(2)) for |b| <= 1650 (Ryu's log10Pow2 constant). */
+static int
+floor_log10_pow2(int b)
+{
+	if (b >= 0)
+		return (int)(((uint32_t)b * 78913) >> 18);
+	/* b * log10(2) is never an integer for b != 0, so floor(-y) = -floor(y) - 1. */
+	return -(int)(((uint32_t)-b * 78913) >> 18) - 1;
+}
+
+/*
+ * Shortest round-trip digits of a positive normal double, Python's dtoa mode 0:
+ * the fewest digits that read back as x, and of those the closest to x (ties
+ * to an even last digit). This is Ryu's digit-removal step, but fed with exact
+ * bounds: x = f * 2^e, its rounding interval in units of 2^(e-2) is
+ * [4f - 2 (or 4f - 1 at a power of two), 4f + 2], closed when f is even
+ * (strtod rounds ties to even), and the three ends are scaled by 10^t so that
+ * x * 10^t has 18 or 19 digits, computed exactly in 128 bits. That is only
+ * possible for 0 <= t <= 27, i.e. about 1e-10 <= x < 1e18; false outside.
+ */
+static bool
+shortest_exact(uint64_t bits, uint64_t *out, int *out_e10)
+{
+	uint64_t mant = bits & ((1ULL << 52) - 1);
+	unsigned int bexp = (unsigned int)(bits >> 52) & 0x7ff;
+	uint64_t f = mant | (1ULL << 52);
+	int e = (int)bexp - 1075;
+	bool accept_bounds = (f & 1) == 0;
+	bool vr_tz, vp_exact, vm_tz;
+	uint64_t mv = 4 * f;
+	uint64_t mp = mv + 2;
+	uint64_t mm = mv - 1 - (mant != 0 || bexp <= 1);
+	uint64_t vr, vp, vm, output;
+	unsigned __int128 v;
+	uint8_t last_removed = 0;
+	int removed = 0;
+	int t;
+
+	if (bexp == 0)
+		return false;
+	/* x in [2^(e+52), 2^(e+53)), so this is floor(log10 x) or one less. */
+	t = 17 - floor_log10_pow2(e + 52);
+	if (t < 0 || t > 27)
+		return false;
+	v = scale_exact(mv, e - 2, t, &vr_tz);
+	if (v < POW10_17 || v >= POW10_19)
+		return false;
+	vr = (uint64_t)v;
+	vp = (uint64_t)scale_exact(mp, e - 2, t, &vp_exact);
+	vm = (uint64_t)scale_exact(mm, e - 2, t, &vm_tz);
+	/* vm counts as in the interval only if exact and bounds are accepted. */
+	vm_tz = vm_tz && accept_bounds;
+	if (vp_exact && !accept_bounds)
+		vp--;
+
+	/* Remove digits while a shorter number still lies in (vm, vp]. */
+	for (;;) {
+		uint64_t vp10 = vp / 10, vm10 = vm / 10, vr10;
+
+		if (vp10 <= vm10)
+			break;
+		vr10 = vr / 10;
+		vm_tz &= vm - vm10 * 10 == 0;
+		vr_tz &= last_removed == 0;
+		last_removed = (uint8_t)(vr - vr10 * 10);
+		vr = vr10;
+		vp = vp10;
+		vm = vm10;
+		removed++;
+	}
+	/* The lower bound itself is allowed: it may be shorter still. */
+	if (vm_tz) {
+		for (;;) {
+			uint64_t vm10 = vm / 10, vr10;
+
+			if (vm - vm10 * 10 != 0)
+				break;
+			vr10 = vr / 10;
+			vr_tz &= last_removed == 0;
+			last_removed = (uint8_t)(vr - vr10 * 10);
+			vr = vr10;
+			vp /= 10;
+			vm = vm10;
+			removed++;
+		}
+	}
+	/* Exactly halfway between two candidates: round to even. */
+	if (vr_tz && last_removed == 5 && vr % 2 == 0)
+		last_removed = 4;
+	output = vr + ((vr == vm && !vm_tz) || last_removed >= 5);
+	*out = output;
+	*out_e10 = removed - t;
+	return true;
+}
+
+/*
+ * Shortest digits by trial: for each precision p, the correctly rounded
+ * p-digit decimal (printf) and its neighbour on the other side of x are the
+ * only p-digit candidates that can read back as x; the first p where one of
+ * them does gives the shortest, and the correctly rounded one is the closest
+ * (printf breaks exact ties to even, as dtoa does). Slow, used only where
+ * shortest_exact() cannot go (tiny, huge and subnormal values).
+ */
+static void
+shortest_search(double x, uint64_t *out, int *out_e10)
+{
+	char buf[48];
+	int p;
+
+	for (p = 1; p <= 17; p++) {
+		uint64_t m = 0, m2;
+		const char *c;
+		double y;
+		int ex;
+
+		snprintf(buf, sizeof(buf), "%.*e", p - 1, x);
+		for (c = buf; *c != 'e'; c++)
+			if (*c != '.')
+				m = m * 10 + (uint64_t)(*c - '0');
+		ex = atoi(c + 1) - (p - 1);
+		y = strtod(buf, NULL);
+		/* 17 significant digits always read back: p == 17 ends the loop. */
+		if (y == x || p == 17) {
+			*out = m;
+			*out_e10 = ex;
+			return;
+		}
+		m2 = y > x ? m - 1 : m + 1;
+		if (m2 == 0)
+			continue;
+		snprintf(buf, sizeof(buf), "%" PRIu64 "e%d", m2, ex);
+		if (strtod(buf, NULL) == x) {
+			*out = m2;
+			*out_e10 = ex;
+			return;
+		}
+	}
+}
+
+size_t
+sp_export_fmt_pyfloat(char *dst, double x)
+{
+	uint64_t bits, digits;
+	bool neg;
+	int e10;
+
+	memcpy(&bits, &x, sizeof(bits));
+	neg = (bits >> 63) != 0;
+	if (unlikely(!isfinite(x))) {
+		if (isnan(x)) {
+			memcpy(dst, "nan", 3);
+			return 3;
+		}
+		if (neg) {
+			memcpy(dst, "-inf", 4);
+			return 4;
+		}
+		memcpy(dst, "inf", 3);
+		return 3;
+	}
+	if (x == 0) {
+		if (neg) {
+			memcpy(dst, "-0.0", 4);
+			return 4;
+		}
+		memcpy(dst, "0.0", 3);
+		return 3;
+	}
+	if (neg)
+		x = -x;
+	/* Integers below 2^53 read back from their own digits, and none is shorter. */
+	if (x < 9007199254740992.0 && x == (double)(uint64_t)x) {
+		size_t n = 0;
+
+		if (neg)
+			dst[n++] = '-';
+		n += sp_export_fmt_u64(dst + n, (uint64_t)x);
+		dst[n++] = '.';
+		dst[n++] = '0';
+		return n;
+	}
+	memcpy(&bits, &x, sizeof(bits));
+	if (!shortest_exact(bits, &digits, &e10))
+		shortest_search(x, &digits, &e10);
+	return py_layout(dst, neg, digits, e10);
+}
+
+size_t
+sp_export_pyfloat(double x, char *buf, size_t len)
+{
+	char tmp[SP_EXPORT_FLOAT_MAX_LEN];
+	size_t n = sp_export_fmt_pyfloat(tmp, x);
+
+	if (len < n + 1)
+		return 0;
+	memcpy(buf, tmp, n);
+	buf[n] = '\0';
+	return n;
+}

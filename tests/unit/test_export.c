@@ -1,0 +1,1012 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Export: Python float repr, the NFStream column set and header, CSV rows
+ * byte for byte (one row as NFStream wrote it for quic-27.pcap, the others
+ * worked out by hand from utils.py csv_converter), the UTF-8 cleaning of
+ * application strings, and the error paths (full disk, unwritable path).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CUnit/CUnit.h>
+#include <rte_errno.h>
+
+#include "sp_test.h"
+#include <sp_export.h>
+#include "export_private.h"
+
+/* ------------------------------------------------------------------------ */
+/* Python float repr. Expected strings are Python 3.11 repr() of the value.  */
+
+static const struct {
+	double x;
+	const char *repr;
+} pyfloat_cases[] = {
+	{ 0x1.999999999999ap-4, "0.1" },
+	{ 0x1.5555555555555p-2, "0.3333333333333333" },
+	{ 0x1.5555555555555p-1, "0.6666666666666666" },
+	{ 0x1.4f8b588e368f1p-17, "1e-05" },
+	{ 0x1.a36e2eb1c432dp-14, "0.0001" },
+	{ 0x1.a36e2eb1c432cp-14, "9.999999999999999e-05" },
+	{ 0x1.cd5f99c38b04bp-14, "0.00011" },
+	{ 0x1.1c37937e08000p+53, "1e+16" },
+	{ 0x1.aa535d3d0c000p+53, "1.5e+16" },
+	{ 0x1.1c37937e07fffp+53, "9999999999999998.0" },
+	{ 0x1.c6bf526340000p+49, "1000000000000000.0" },
+	{ 0x1.b69b4ba630f35p+56, "1.2345678901234568e+17" }, /* 123456789012345680.0 */
+	{ 0x0.0000000000001p-1022, "5e-324" },
+	{ 0x0.0000000000002p-1022, "1e-323" },
+	{ 0x0.0000000000003p-1022, "1.5e-323" },
+	{ 0x1.0000000000000p-1022, "2.2250738585072014e-308" },
+	{ 0x0.fffffffffffffp-1022, "2.225073858507201e-308" },
+	{ 0x1.fffffffffffffp+1023, "1.7976931348623157e+308" },
+	{ 0x1.4000000000000p+1, "2.5" },
+	{ 0x1.0000000000000p-1, "0.5" },
+	{ 0x1.3333333333333p-2, "0.3" },
+	{ 0x1.454924924924bp+8, "325.2857142857144" },
+	{ 0x1.0f0cf064dd592p+73, "1e+22" },
+	{ 0x1.52d02c7e14af6p+76, "1e+23" },
+	{ -0x0.0p+0, "-0.0" },
+	{ 0x0.0p+0, "0.0" },
+	{ 0x1.0000000000000p+53, "9007199254740992.0" },
+	{ 0x1.0000000000001p+53, "9007199254740994.0" },
+	{ 0x1.fffffffffffffp+52, "9007199254740991.0" },
+	{ 0x1.0000000000000p+54, "1.8014398509481984e+16" },
+	{ 0x1.0000000000000p+63, "9.223372036854776e+18" },
+	{ 0x1.0000000000000p+64, "1.8446744073709552e+19" },
+	{ 0x1.b7cdfd9d7bdbbp-34, "1e-10" },
+	{ 0x1.b7cdfd9d7bdbap-34, "9.999999999999999e-11" },
+	{ 0x1.6345785d8a000p+56, "1e+17" },
+	{ 0x1.bc16d674ec800p+59, "1e+18" },
+	{ 0x1.bc16d674ec7fep+59, "9.999999999999997e+17" },
+	{ 0x1.ad7f29abcaf48p-24, "1e-07" },
+	{ 0x1.d313e3b79fe9fp-22, "4.35e-07" },
+	{ -0x1.8000000000000p+0, "-1.5" },
+	{ -0x1.edd2f1a9fbe77p+6, "-123.456" },
+	{ -0x1.4f8b588e368f1p-17, "-1e-05" },
+	{ 0x1.249ad2594c37dp+332, "1e+100" },
+	{ 0x1.a74fe1c1e8908p-997, "1.2345678901234568e-300" },
+	{ 0x1.0000000000001p+0, "1.0000000000000002" },
+	{ 0x1.fffffffffffffp-1, "0.9999999999999999" },
+	{ 0x1.0000000000000p+0, "1.0" },
+	{ 0x1.9000000000000p+6, "100.0" },
+	{ 0x1.cac083126e979p-8, "0.007" },
+	/* Powers of two: the rounding interval is narrower below than above. */
+	{ 0x1.0000000000000p-24, "5.960464477539063e-08" },
+	{ 0x1.0000000000000p-1017, "7.120236347223045e-307" },
+	{ 0x1.0000000000000p-1007, "7.291122019556398e-304" },
+	{ 0x1.0000000000000p-10, "0.0009765625" },
+	{ 0x1.0000000000000p-20, "9.5367431640625e-07" },
+	{ 0x1.0000000000000p-30, "9.313225746154785e-10" },
+	{ 0x1.0000000000000p-40, "9.094947017729282e-13" },
+	{ 0x1.0000000000000p+40, "1099511627776.0" },
+	{ 0x1.0000000000000p+60, "1.152921504606847e+18" },
+	{ 0x1.0000000000000p+70, "1.1805916207174113e+21" },
+	/* Exactly halfway between the two shortest candidates: even digit wins. */
+	{ 0x1.0000000000001p+50, "1125899906842624.2" },
+	{ 0x1.0000000000003p+50, "1125899906842624.8" },
+	{ 0x1.0000000000001p+49, "562949953421312.1" },
+	{ 0x1.0000000000003p+49, "562949953421312.4" },
+	/*
+	 * A shorter decimal exactly on a rounding boundary: excluded when the
+	 * mantissa is odd (upper end here), included when it is even (lower end).
+	 */
+	{ 0x1.0000000000001p+54, "1.8014398509481988e+16" },
+	{ 0x1.0000000000002p+54, "1.801439850948199e+16" },
+	/* Values from the conformance corpus. */
+	{ 0x1.11bb13b13b13bp+12, "4379.692307692308" },
+	{ 0x1.03b26c2bb96afp+12, "4155.1514088862305" },
+	{ 0x1.e9fffffffffffp+7, "244.99999999999997" },
+	{ 0x1.e1e1e1e1e1e1ep-5, "0.058823529411764705" },
+	{ 0x1.b2b3b13b13b14p+11, "3477.6153846153848" },
+	{ 0x1.422cccccccccep+9, "644.3500000000001" },
+	{ 0x1.38b706d80f584p+9, "625.4298963618207" },
+	{ 0x1.d05e000000000p+13, "14859.75" },
+	{ 0x1.fafe4dfceb029p+12, "8111.894040029533" },
+	{ 0x1.745d1745d1747p-4, "0.09090909090909093" },
+	{ 0x1.8408e0ee73fb0p+13, "12417.109829813096" },
+	{ 0x1.1000000000000p+6, "68.0" },
+	{ 0x1.b000000000000p+5, "54.0" },
+	{ 0x1.5c00000000000p+10, "1392.0" },
+};
+
+static void
+test_pyfloat_table(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(pyfloat_cases); i++) {
+		char buf[32];
+		size_t n = sp_export_pyfloat(pyfloat_cases[i].x, buf, sizeof(buf));
+
+		if (strcmp(buf, pyfloat_cases[i].repr) != 0)
+			fprintf(stderr, "\npyfloat(%a): got '%s', want '%s'\n",
+				pyfloat_cases[i].x, buf, pyfloat_cases[i].repr);
+		CU_ASSERT_STRING_EQUAL(buf, pyfloat_cases[i].repr);
+		CU_ASSERT_EQUAL(n, strlen(pyfloat_cases[i].repr));
+	}
+}
+
+static void
+test_pyfloat_special(void)
+{
+	char buf[32];
+
+	CU_ASSERT_EQUAL(sp_export_pyfloat(NAN, buf, sizeof(buf)), 3);
+	CU_ASSERT_STRING_EQUAL(buf, "nan");
+	CU_ASSERT_EQUAL(sp_export_pyfloat(-NAN, buf, sizeof(buf)), 3);
+	CU_ASSERT_STRING_EQUAL(buf, "nan");
+	CU_ASSERT_EQUAL(sp_export_pyfloat(INFINITY, buf, sizeof(buf)), 3);
+	CU_ASSERT_STRING_EQUAL(buf, "inf");
+	CU_ASSERT_EQUAL(sp_export_pyfloat(-INFINITY, buf, sizeof(buf)), 4);
+	CU_ASSERT_STRING_EQUAL(buf, "-inf");
+	/* Room for the characters but not the NUL: refused, nothing claimed. */
+	CU_ASSERT_EQUAL(sp_export_pyfloat(0.1, buf, 3), 0);
+	CU_ASSERT_EQUAL(sp_export_pyfloat(0.1, buf, 4), 3);
+	CU_ASSERT_STRING_EQUAL(buf, "0.1");
+	/* The longest forms fit in 32 bytes. */
+	CU_ASSERT_EQUAL(sp_export_pyfloat(-0x1.a74fe1c1e8908p-997, buf, 32), 24);
+	CU_ASSERT_STRING_EQUAL(buf, "-1.2345678901234568e-300");
+	CU_ASSERT_EQUAL(sp_export_pyfloat(-0x1.e1e1e1e1e1e1ep-12, buf, 32), 23);
+	CU_ASSERT_STRING_EQUAL(buf, "-0.00045955882352941176");
+}
+
+/*
+ * Beyond the table: pseudo-random bit patterns must read back exactly, and
+ * with one significant digit fewer nothing may: neither the correctly
+ * rounded shorter number nor its neighbours.
+ */
+static void
+test_pyfloat_roundtrip(void)
+{
+	uint64_t s = 0x9e3779b97f4a7c15ULL;
+	unsigned int i, bad = 0, checked = 0;
+
+	for (i = 0; i < 20000; i++) {
+		char buf[32], alt[48];
+		int ndig = 0, nz = 0, ex, d;
+		const char *c;
+		uint64_t bits, m = 0;
+		double x, ax;
+
+		s ^= s << 13;
+		s ^= s >> 7;
+		s ^= s << 17;
+		bits = s;
+		if (i & 1)	/* half of them in the range of flow statistics */
+			bits = (bits & 0x800fffffffffffffULL) | ((uint64_t)(1000 + i % 60) << 52);
+		memcpy(&x, &bits, sizeof(x));
+		if (!isfinite(x) || x == 0)
+			continue;
+		ax = fabs(x);
+		sp_export_pyfloat(x, buf, sizeof(buf));
+		if (strtod(buf, NULL) != x) {
+			bad++;
+			continue;
+		}
+		/* Significant digits: from the first non-zero one, trailing zeros off. */
+		for (c = buf; *c != '\0' && *c != 'e'; c++) {
+			if (*c < '0' || *c > '9' || (ndig == 0 && *c == '0'))
+				continue;
+			ndig++;
+			nz = *c == '0' ? nz + 1 : 0;
+		}
+		ndig -= nz;
+		if (ndig < 2)
+			continue;
+		checked++;
+		snprintf(alt, sizeof(alt), "%.*e", ndig - 2, ax);
+		for (c = alt; *c != 'e'; c++)
+			if (*c != '.')
+				m = m * 10 + (uint64_t)(*c - '0');
+		ex = atoi(c + 1) - (ndig - 2);
+		for (d = -1; d <= 1; d++) {
+			snprintf(alt, sizeof(alt), "%" PRIu64 "e%d", m + (uint64_t)d, ex);
+			if (strtod(alt, NULL) == ax)
+				bad++;
+		}
+	}
+	CU_ASSERT(checked > 15000);
+	CU_ASSERT_EQUAL(bad, 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Column set and header.                                                   */
+
+static const char full_header[] =
+	"id,expiration_id,src_ip,src_mac,src_oui,src_port,dst_ip,dst_mac,dst_oui,dst_port,"
+	"protocol,ip_version,vlan_id,tunnel_id,bidirectional_first_seen_ms,"
+	"bidirectional_last_seen_ms,bidirectional_duration_ms,bidirectional_packets,"
+	"bidirectional_bytes,src2dst_first_seen_ms,src2dst_last_seen_ms,src2dst_duration_ms,"
+	"src2dst_packets,src2dst_bytes,dst2src_first_seen_ms,dst2src_last_seen_ms,"
+	"dst2src_duration_ms,dst2src_packets,dst2src_bytes,bidirectional_min_ps,"
+	"bidirectional_mean_ps,bidirectional_stddev_ps,bidirectional_max_ps,src2dst_min_ps,"
+	"src2dst_mean_ps,src2dst_stddev_ps,src2dst_max_ps,dst2src_min_ps,dst2src_mean_ps,"
+	"dst2src_stddev_ps,dst2src_max_ps,bidirectional_min_piat_ms,bidirectional_mean_piat_ms,"
+	"bidirectional_stddev_piat_ms,bidirectional_max_piat_ms,src2dst_min_piat_ms,"
+	"src2dst_mean_piat_ms,src2dst_stddev_piat_ms,src2dst_max_piat_ms,dst2src_min_piat_ms,"
+	"dst2src_mean_piat_ms,dst2src_stddev_piat_ms,dst2src_max_piat_ms,"
+	"bidirectional_syn_packets,bidirectional_cwr_packets,bidirectional_ece_packets,"
+	"bidirectional_urg_packets,bidirectional_ack_packets,bidirectional_psh_packets,"
+	"bidirectional_rst_packets,bidirectional_fin_packets,src2dst_syn_packets,"
+	"src2dst_cwr_packets,src2dst_ece_packets,src2dst_urg_packets,src2dst_ack_packets,"
+	"src2dst_psh_packets,src2dst_rst_packets,src2dst_fin_packets,dst2src_syn_packets,"
+	"dst2src_cwr_packets,dst2src_ece_packets,dst2src_urg_packets,dst2src_ack_packets,"
+	"dst2src_psh_packets,dst2src_rst_packets,dst2src_fin_packets,splt_direction,splt_ps,"
+	"splt_piat_ms,application_name,application_category_name,application_is_guessed,"
+	"application_confidence,requested_server_name,client_fingerprint,server_fingerprint,"
+	"user_agent,content_type";
+
+static const char base_header[] =
+	"id,expiration_id,src_ip,src_mac,src_oui,src_port,dst_ip,dst_mac,dst_oui,dst_port,"
+	"protocol,ip_version,vlan_id,bidirectional_first_seen_ms,"
+	"bidirectional_last_seen_ms,bidirectional_duration_ms,bidirectional_packets,"
+	"bidirectional_bytes,src2dst_first_seen_ms,src2dst_last_seen_ms,src2dst_duration_ms,"
+	"src2dst_packets,src2dst_bytes,dst2src_first_seen_ms,dst2src_last_seen_ms,"
+	"dst2src_duration_ms,dst2src_packets,dst2src_bytes";
+
+static const struct sp_columns cols_full = {
+	.tunnel_id = true, .statistical = true, .splt_n = 10, .app = true,
+};
+static const struct sp_columns cols_base;
+
+static unsigned int
+count_fields(const char *s)
+{
+	unsigned int n = 1;
+
+	for (; *s != '\0'; s++)
+		n += *s == ',';
+	return n;
+}
+
+static void
+test_header(void)
+{
+	struct sp_columns cols;
+	char buf[4096];
+	size_t n;
+
+	n = sp_export_csv_header(&cols_full, buf, sizeof(buf));
+	CU_ASSERT_EQUAL(n, strlen(full_header));
+	CU_ASSERT_STRING_EQUAL(buf, full_header);
+	CU_ASSERT_EQUAL(count_fields(buf), 89);
+
+	n = sp_export_csv_header(&cols_base, buf, sizeof(buf));
+	CU_ASSERT_EQUAL(n, strlen(base_header));
+	CU_ASSERT_STRING_EQUAL(buf, base_header);
+	CU_ASSERT_EQUAL(count_fields(buf), 28);
+
+	/* Each group adds its columns, wherever they go. */
+	cols = cols_base;
+	cols.tunnel_id = true;
+	sp_export_csv_header(&cols, buf, sizeof(buf));
+	CU_ASSERT_EQUAL(count_fields(buf), 29);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, ",vlan_id,tunnel_id,bidirectional_first_seen_ms,"));
+	cols = cols_base;
+	cols.statistical = true;
+	sp_export_csv_header(&cols, buf, sizeof(buf));
+	CU_ASSERT_EQUAL(count_fields(buf), 28 + 48);
+	cols = cols_base;
+	cols.splt_n = 1;
+	sp_export_csv_header(&cols, buf, sizeof(buf));
+	CU_ASSERT_EQUAL(count_fields(buf), 31);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, ",dst2src_bytes,splt_direction,splt_ps,splt_piat_ms"));
+	cols = cols_base;
+	cols.app = true;
+	sp_export_csv_header(&cols, buf, sizeof(buf));
+	CU_ASSERT_EQUAL(count_fields(buf), 37);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, ",dst2src_bytes,application_name,"));
+
+	/* Too small by one (the NUL): refused. */
+	CU_ASSERT_EQUAL(sp_export_csv_header(&cols_full, buf, strlen(full_header)), 0);
+	CU_ASSERT_EQUAL(sp_export_csv_header(&cols_full, buf, strlen(full_header) + 1),
+			strlen(full_header));
+}
+
+static void
+test_column_table(void)
+{
+	const struct sp_export_column *t, *sel[SP_EXPORT_MAX_COLUMNS];
+	unsigned int n, i, groups[5] = { 0 };
+
+	t = sp_export_columns_table(&n);
+	CU_ASSERT_EQUAL(n, SP_EXPORT_MAX_COLUMNS);
+	for (i = 0; i < n; i++) {
+		groups[t[i].group]++;
+		/* The declared size must be the C size of what the type reads. */
+		switch (t[i].type) {
+		case SP_EXPORT_COLT_U8:
+		case SP_EXPORT_COLT_I8:
+			CU_ASSERT_EQUAL(t[i].size, 1);
+			break;
+		case SP_EXPORT_COLT_U16:
+			CU_ASSERT_EQUAL(t[i].size, 2);
+			break;
+		case SP_EXPORT_COLT_U64:
+		case SP_EXPORT_COLT_F64:
+			CU_ASSERT_EQUAL(t[i].size, 8);
+			break;
+		case SP_EXPORT_COLT_SRC_IP:
+		case SP_EXPORT_COLT_DST_IP:
+			CU_ASSERT_EQUAL(t[i].size, 16);
+			break;
+		case SP_EXPORT_COLT_MAC:
+		case SP_EXPORT_COLT_OUI:
+			CU_ASSERT_EQUAL(t[i].size, 6);
+			break;
+		default:
+			break;
+		}
+	}
+	CU_ASSERT_EQUAL(groups[SP_EXPORT_COLG_CORE], 28);
+	CU_ASSERT_EQUAL(groups[SP_EXPORT_COLG_TUNNEL], 1);
+	CU_ASSERT_EQUAL(groups[SP_EXPORT_COLG_STAT], 48);
+	CU_ASSERT_EQUAL(groups[SP_EXPORT_COLG_SPLT], 3);
+	CU_ASSERT_EQUAL(groups[SP_EXPORT_COLG_APP], 9);
+	CU_ASSERT_EQUAL(sp_export_columns_select(&cols_full, sel), 89);
+	CU_ASSERT_EQUAL(sp_export_columns_select(&cols_base, sel), 28);
+	CU_ASSERT_STRING_EQUAL(sel[27]->name, "dst2src_bytes");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Records.                                                                 */
+
+static struct sp_flow_record *
+record_new(uint16_t splt_n)
+{
+	struct sp_flow_record *r = calloc(1, sp_record_size(splt_n));
+
+	CU_ASSERT_FATAL(r != NULL);
+	r->splt_n = splt_n;
+	return r;
+}
+
+static void
+set_scope(struct sp_flow_record *r, int s, uint64_t first, uint64_t last, uint64_t dur,
+	  uint64_t pkts, uint64_t bytes)
+{
+	r->st.first_seen_ms[s] = first;
+	r->st.last_seen_ms[s] = last;
+	r->duration_ms[s] = dur;
+	r->st.packets[s] = pkts;
+	r->st.bytes[s] = bytes;
+}
+
+static void
+set_ps(struct sp_flow_record *r, int s, uint16_t min, double mean, double sd, uint16_t max)
+{
+	r->min_ps[s] = min;
+	r->mean_ps[s] = mean;
+	r->stddev_ps[s] = sd;
+	r->max_ps[s] = max;
+}
+
+static void
+set_piat(struct sp_flow_record *r, int s, uint64_t min, double mean, double sd, uint64_t max)
+{
+	r->min_piat_ms[s] = min;
+	r->mean_piat_ms[s] = mean;
+	r->stddev_piat_ms[s] = sd;
+	r->max_piat_ms[s] = max;
+}
+
+static void
+set_splt(struct sp_flow_record *r, const int8_t *dir, const int32_t *ps, const int64_t *piat)
+{
+	memcpy(sp_record_splt_direction(r), dir, r->splt_n);
+	memcpy(sp_record_splt_ps(r), ps, r->splt_n * sizeof(*ps));
+	memcpy(sp_record_splt_piat(r), piat, r->splt_n * sizeof(*piat));
+}
+
+static void
+parse_ip6(uint8_t *dst, const char *s)
+{
+	CU_ASSERT_FATAL(inet_pton(AF_INET6, s, dst) == 1);
+}
+
+/* quic-27.pcap, flow 0, as NFStream wrote it (corpus/expected/quic-27.pcap.csv.gz). */
+static const char quic_row[] =
+	"0,0,\"3ef4:2194:f4a6:3503:40cd:714:57:c4e4\",\"00:08:00:d4:e7:1e\",\"00:08:00\",64229,"
+	"\"2f3d:64d1:9d59:549b::200e\",\"00:00:00:00:00:00\",\"00:00:00\",443,17,6,0,0,"
+	"1592388075915,1592388084373,8458,20,12887,1592388075915,1592388084312,8397,9,6081,"
+	"1592388075921,1592388084373,8452,11,6806,87,644.3500000000001,625.4298963618207,1392,"
+	"95,675.6666666666666,660.2563895942242,1392,87,618.7272727272727,626.7800397123525,"
+	"1392,0,445.1578947368421,1867.399179582778,8156,7,1049.625,2876.395111817171,8168,0,"
+	"845.2,2571.2382144709104,8162,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,"
+	"\"[0, 1, 0, 1, 1, 1, 1, 0, 1, 0]\","
+	"\"[1392, 1392, 1392, 1392, 1392, 1315, 124, 103, 103, 204]\","
+	"\"[0, 6, 36, 71, 0, 0, 0, 11, 7, 5]\",\"QUIC.Google\",\"Web\",0,4,\"play.google.com\","
+	"\"1e022f87823477abd6a79c31d70062d7\",\"\","
+	"\"beta Chrome/84.0.4147.45 Windows NT 10.0; Win64; x64\",\"\"\n";
+
+static struct sp_flow_record *
+quic_record(void)
+{
+	static const uint8_t smac[6] = { 0x00, 0x08, 0x00, 0xd4, 0xe7, 0x1e };
+	static const int8_t dir[10] = { 0, 1, 0, 1, 1, 1, 1, 0, 1, 0 };
+	static const int32_t ps[10] = { 1392, 1392, 1392, 1392, 1392, 1315, 124, 103, 103, 204 };
+	static const int64_t piat[10] = { 0, 6, 36, 71, 0, 0, 0, 11, 7, 5 };
+	struct sp_flow_record *r = record_new(10);
+
+	r->id = 0;
+	r->expiration_id = 0;
+	parse_ip6(r->st.src_ip, "3ef4:2194:f4a6:3503:40cd:714:57:c4e4");
+	parse_ip6(r->st.dst_ip, "2f3d:64d1:9d59:549b::200e");
+	memcpy(r->st.src_mac, smac, 6);
+	r->st.src_port = 64229;
+	r->st.dst_port = 443;
+	r->st.protocol = 17;
+	r->st.ip_version = 6;
+	set_scope(r, SP_BI, 1592388075915, 1592388084373, 8458, 20, 12887);
+	set_scope(r, SP_S2D, 1592388075915, 1592388084312, 8397, 9, 6081);
+	set_scope(r, SP_D2S, 1592388075921, 1592388084373, 8452, 11, 6806);
+	set_ps(r, SP_BI, 87, 644.3500000000001, 625.4298963618207, 1392);
+	set_ps(r, SP_S2D, 95, 675.6666666666666, 660.2563895942242, 1392);
+	set_ps(r, SP_D2S, 87, 618.7272727272727, 626.7800397123525, 1392);
+	set_piat(r, SP_BI, 0, 445.1578947368421, 1867.399179582778, 8156);
+	set_piat(r, SP_S2D, 7, 1049.625, 2876.395111817171, 8168);
+	set_piat(r, SP_D2S, 0, 845.2, 2571.2382144709104, 8162);
+	set_splt(r, dir, ps, piat);
+	strcpy(r->app.application_name, "QUIC.Google");
+	strcpy(r->app.category_name, "Web");
+	r->app.is_guessed = 0;
+	r->app.confidence = 4;
+	strcpy(r->app.requested_server_name, "play.google.com");
+	strcpy(r->app.client_fingerprint, "1e022f87823477abd6a79c31d70062d7");
+	strcpy(r->app.user_agent, "beta Chrome/84.0.4147.45 Windows NT 10.0; Win64; x64");
+	return r;
+}
+
+/*
+ * A hand-made IPv4 TCP flow exercising what the corpus row does not: flag
+ * counters, a VLAN and tunnel id, expiration -1, the largest integers, a
+ * one-value SPLT, '"' escaping and invalid UTF-8 in application strings
+ * (Python keeps "é" and "€", drops the lone 0xff, the truncated 0xe2 0x82
+ * and the surrogate 0xed 0xa0 0x80), and commas and a newline left raw.
+ */
+static const char tcp_row[] =
+	"18446744073709551615,-1,\"10.0.0.1\",\"aa:bb:cc:dd:ee:ff\",\"aa:bb:cc\",65535,"
+	"\"255.255.255.255\",\"01:02:03:04:05:06\",\"01:02:03\",0,6,4,4095,3,"
+	"1000,2000,1000,3,180,1000,1500,500,2,120,2000,2000,0,1,60,"
+	"60,60.0,0.0,60,60,60.0,0.0,60,60,60.0,0.0,60,"
+	"500,500.0,0.0,500,500,500.0,0.0,500,0,0.0,0.0,0,"
+	"1,2,3,4,5,6,7,8,1,0,3,0,5,0,7,0,0,2,0,4,0,6,0,8,"
+	"\"[0]\",\"[60]\",\"[0]\","
+	"\"HTTP\",\"Web\",1,1,\"a\\\"b\",\"caf\xc3\xa9\",\"\xe2\x82\xac\","
+	"\"x,y\nz\",\"q\\\"\\\"\"\n";
+
+static struct sp_flow_record *
+tcp_record(void)
+{
+	static const uint8_t smac[6] = { 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff };
+	static const uint8_t dmac[6] = { 1, 2, 3, 4, 5, 6 };
+	static const int8_t dir[1] = { 0 };
+	static const int32_t ps[1] = { 60 };
+	static const int64_t piat[1] = { 0 };
+	static const uint64_t flags[SP_SCOPES][8] = {
+		{ 1, 2, 3, 4, 5, 6, 7, 8 },
+		{ 1, 0, 3, 0, 5, 0, 7, 0 },
+		{ 0, 2, 0, 4, 0, 6, 0, 8 },
+	};
+	struct sp_flow_record *r = record_new(1);
+
+	r->id = UINT64_MAX;
+	r->expiration_id = -1;
+	r->st.src_ip[0] = 10;
+	r->st.src_ip[3] = 1;
+	memset(r->st.dst_ip, 0xff, 4);
+	/* Bytes 4..15 are not looked at for IPv4. */
+	r->st.dst_ip[15] = 0x77;
+	memcpy(r->st.src_mac, smac, 6);
+	memcpy(r->st.dst_mac, dmac, 6);
+	r->st.src_port = 65535;
+	r->st.dst_port = 0;
+	r->st.protocol = 6;
+	r->st.ip_version = 4;
+	r->st.vlan_id = 4095;
+	r->st.tunnel_id = 3;
+	set_scope(r, SP_BI, 1000, 2000, 1000, 3, 180);
+	set_scope(r, SP_S2D, 1000, 1500, 500, 2, 120);
+	set_scope(r, SP_D2S, 2000, 2000, 0, 1, 60);
+	set_ps(r, SP_BI, 60, 60.0, 0.0, 60);
+	set_ps(r, SP_S2D, 60, 60.0, 0.0, 60);
+	set_ps(r, SP_D2S, 60, 60.0, 0.0, 60);
+	set_piat(r, SP_BI, 500, 500.0, 0.0, 500);
+	set_piat(r, SP_S2D, 500, 500.0, 0.0, 500);
+	set_piat(r, SP_D2S, 0, 0.0, 0.0, 0);
+	memcpy(r->flags, flags, sizeof(flags));
+	set_splt(r, dir, ps, piat);
+	strcpy(r->app.application_name, "HTTP");
+	strcpy(r->app.category_name, "Web");
+	r->app.is_guessed = 1;
+	r->app.confidence = 1;
+	strcpy(r->app.requested_server_name, "a\"b");
+	strcpy(r->app.client_fingerprint, "caf\xc3\xa9\xff");
+	strcpy(r->app.server_fingerprint, "\xe2\x82\xe2\x82\xac\xed\xa0\x80");
+	strcpy(r->app.user_agent, "x,y\nz");
+	strcpy(r->app.content_type, "q\"\"");
+	return r;
+}
+
+static char tmp_dir[] = "/tmp/sp_test_export.XXXXXX";
+
+static int
+suite_init(void)
+{
+	return mkdtemp(tmp_dir) == NULL ? -1 : 0;
+}
+
+static int
+suite_clean(void)
+{
+	return rmdir(tmp_dir);
+}
+
+/* Whole content of a file, NUL-terminated; *len its size. */
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	if (buf != NULL) {
+		buf[n] = '\0';
+		*len = (size_t)n;
+	}
+	return buf;
+}
+
+static void
+tmp_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", tmp_dir, name);
+}
+
+static void
+test_csv_corpus_row(void)
+{
+	struct sp_flow_record *r = quic_record();
+	struct sp_exporter *e;
+	char path[256], *got, want[8192];
+	size_t len;
+
+	tmp_path(path, sizeof(path), "quic.csv");
+	e = sp_export_csv_open(path, &cols_full);
+	CU_ASSERT_FATAL(e != NULL);
+	CU_ASSERT_STRING_EQUAL(e->ops->name, "csv");
+	CU_ASSERT_EQUAL(sp_export_write(e, r), 0);
+	CU_ASSERT_EQUAL(e->records, 1);
+	CU_ASSERT_EQUAL(e->errors, 0);
+	CU_ASSERT_EQUAL(sp_export_close(e), 0);
+	snprintf(want, sizeof(want), "%s\n%s", full_header, quic_row);
+	got = slurp(path, &len);
+	CU_ASSERT_FATAL(got != NULL);
+	CU_ASSERT_EQUAL(len, strlen(want));
+	CU_ASSERT_STRING_EQUAL(got, want);
+	free(got);
+	free(r);
+	unlink(path);
+}
+
+static void
+test_csv_rows(void)
+{
+	struct sp_flow_record *q = quic_record(), *t = tcp_record();
+	struct sp_columns cols = cols_full;
+	struct sp_exporter *e;
+	char path[256], *got, want[16384];
+	size_t len;
+
+	/* The TCP record has one SPLT value: a run with splt_n = 1. */
+	cols.splt_n = 1;
+	tmp_path(path, sizeof(path), "tcp.csv");
+	e = sp_export_csv_open(path, &cols);
+	CU_ASSERT_FATAL(e != NULL);
+	/* A record whose SPLT length is not the run's is refused, not misread. */
+	CU_ASSERT_EQUAL(sp_export_write(e, q), -EINVAL);
+	CU_ASSERT_EQUAL(e->errors, 1);
+	CU_ASSERT_EQUAL(sp_export_write(e, t), 0);
+	CU_ASSERT_EQUAL(sp_export_write(e, t), 0);
+	CU_ASSERT_EQUAL(sp_export_flush(e), 0);
+	CU_ASSERT_EQUAL(e->records, 2);
+	CU_ASSERT_EQUAL(sp_export_close(e), 0);
+	snprintf(want, sizeof(want), "%s\n%s%s", full_header, tcp_row, tcp_row);
+	got = slurp(path, &len);
+	CU_ASSERT_FATAL(got != NULL);
+	CU_ASSERT_EQUAL(len, strlen(want));
+	CU_ASSERT_STRING_EQUAL(got, want);
+	free(got);
+
+	/* Smallest column set: no tunnel, statistics, SPLT or application columns. */
+	e = sp_export_csv_open(path, &cols_base);
+	CU_ASSERT_FATAL(e != NULL);
+	t->splt_n = 0;
+	CU_ASSERT_EQUAL(sp_export_write(e, t), 0);
+	CU_ASSERT_EQUAL(sp_export_close(e), 0);
+	snprintf(want, sizeof(want), "%s\n%s", base_header,
+		 "18446744073709551615,-1,\"10.0.0.1\",\"aa:bb:cc:dd:ee:ff\",\"aa:bb:cc\",65535,"
+		 "\"255.255.255.255\",\"01:02:03:04:05:06\",\"01:02:03\",0,6,4,4095,"
+		 "1000,2000,1000,3,180,1000,1500,500,2,120,2000,2000,0,1,60\n");
+	got = slurp(path, &len);
+	CU_ASSERT_FATAL(got != NULL);
+	CU_ASSERT_STRING_EQUAL(got, want);
+	free(got);
+	free(q);
+	free(t);
+	unlink(path);
+}
+
+/* Many rows through several buffer drains come out complete and in order. */
+static void
+test_csv_many(void)
+{
+	struct sp_flow_record *q = quic_record();
+	struct sp_exporter *e;
+	char path[256], *got, *p;
+	unsigned int i, n = 5000;
+	size_t len, hl = strlen(full_header) + 1, rl = strlen(quic_row);
+	bool ok = true;
+
+	tmp_path(path, sizeof(path), "many.csv");
+	e = sp_export_csv_open(path, &cols_full);
+	CU_ASSERT_FATAL(e != NULL);
+	for (i = 0; i < n; i++) {
+		q->id = i;
+		if (sp_export_write(e, q) != 0)
+			ok = false;
+	}
+	CU_ASSERT(ok);
+	CU_ASSERT_EQUAL(sp_export_close(e), 0);
+	got = slurp(path, &len);
+	CU_ASSERT_FATAL(got != NULL);
+	/* Row i is quic_row with "0" replaced by the decimal i. */
+	CU_ASSERT_EQUAL(strncmp(got, full_header, hl - 1), 0);
+	p = got + hl;
+	for (i = 0; i < n && ok; i++) {
+		char id[16];
+		int l = snprintf(id, sizeof(id), "%u", i);
+
+		if (strncmp(p, id, (size_t)l) != 0 || strncmp(p + l, quic_row + 1, rl - 1) != 0)
+			ok = false;
+		p += l + rl - 1;
+	}
+	CU_ASSERT(ok);
+	CU_ASSERT_EQUAL((size_t)(p - got), len);
+	free(got);
+	free(q);
+	unlink(path);
+}
+
+static void
+test_csv_no_flow(void)
+{
+	struct sp_exporter *e;
+	char path[256];
+	struct stat sb;
+
+	tmp_path(path, sizeof(path), "empty.csv");
+	e = sp_export_csv_open(path, &cols_full);
+	CU_ASSERT_FATAL(e != NULL);
+	/* Created at open, but like to_csv() no header without a flow. */
+	CU_ASSERT_EQUAL(stat(path, &sb), 0);
+	CU_ASSERT_EQUAL(sp_export_flush(e), 0);
+	CU_ASSERT_EQUAL(sp_export_close(e), 0);
+	CU_ASSERT_EQUAL(stat(path, &sb), 0);
+	CU_ASSERT_EQUAL(sb.st_size, 0);
+	CU_ASSERT_EQUAL(sp_export_close(NULL), 0);
+	unlink(path);
+}
+
+static void
+test_csv_stdout(void)
+{
+	struct sp_flow_record *q = quic_record();
+	struct sp_exporter *e;
+	char path[256], want[8192], *got;
+	int saved, fd;
+	size_t len;
+
+	tmp_path(path, sizeof(path), "stdout.csv");
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	CU_ASSERT_FATAL(fd >= 0);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	CU_ASSERT_FATAL(saved >= 0);
+	dup2(fd, STDOUT_FILENO);
+	close(fd);
+	e = sp_export_csv_open("-", &cols_full);
+	if (e != NULL) {
+		CU_ASSERT_EQUAL(sp_export_write(e, q), 0);
+		CU_ASSERT_EQUAL(sp_export_close(e), 0);
+	}
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	CU_ASSERT_FATAL(e != NULL);
+	/* Standard output stays open after close. */
+	CU_ASSERT_NOT_EQUAL(fcntl(STDOUT_FILENO, F_GETFD), -1);
+	snprintf(want, sizeof(want), "%s\n%s", full_header, quic_row);
+	got = slurp(path, &len);
+	CU_ASSERT_FATAL(got != NULL);
+	CU_ASSERT_STRING_EQUAL(got, want);
+	free(got);
+	free(q);
+	unlink(path);
+}
+
+static void
+test_csv_full_disk(void)
+{
+	struct sp_flow_record *q = quic_record();
+	struct sp_exporter *e;
+	unsigned int i;
+	int ret = 0;
+
+	e = sp_export_csv_open("/dev/full", &cols_full);
+	CU_ASSERT_FATAL(e != NULL);
+	CU_ASSERT_EQUAL(sp_export_write(e, q), 0);
+	CU_ASSERT_EQUAL(sp_export_flush(e), -ENOSPC);
+	/* Rows keep going to the buffer until it must be drained, then fail. */
+	for (i = 0; i < 100000 && ret == 0; i++)
+		ret = sp_export_write(e, q);
+	CU_ASSERT_EQUAL(ret, -ENOSPC);
+	CU_ASSERT(i > 1 && i < 100000);
+	CU_ASSERT_EQUAL(e->errors, 1);
+	CU_ASSERT_EQUAL(e->records, i);
+	CU_ASSERT_EQUAL(sp_export_write(e, q), -ENOSPC);
+	CU_ASSERT_EQUAL(e->errors, 2);
+	CU_ASSERT_EQUAL(sp_export_close(e), -ENOSPC);
+	free(q);
+}
+
+static void
+test_csv_open_errors(void)
+{
+	char path[256];
+
+	rte_errno = 0;
+	tmp_path(path, sizeof(path), "missing/dir/out.csv");
+	CU_ASSERT_PTR_NULL(sp_export_csv_open(path, &cols_full));
+	CU_ASSERT_EQUAL(rte_errno, ENOENT);
+	rte_errno = 0;
+	CU_ASSERT_PTR_NULL(sp_export_csv_open(tmp_dir, &cols_full));
+	CU_ASSERT_EQUAL(rte_errno, EISDIR);
+	rte_errno = 0;
+	CU_ASSERT_PTR_NULL(sp_export_csv_open(NULL, &cols_full));
+	CU_ASSERT_EQUAL(rte_errno, EINVAL);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Text helpers.                                                            */
+
+static void
+check_pystr(const char *in, size_t size, const char *want)
+{
+	char out[512];
+	size_t n = sp_export_fmt_pystr(out, in, size);
+
+	out[n] = '\0';
+	CU_ASSERT_EQUAL(n, strlen(want));
+	CU_ASSERT_STRING_EQUAL(out, want);
+}
+
+/* Expected values are Python's bytes.decode('utf-8', errors='ignore'), '"' escaped. */
+static void
+test_pystr(void)
+{
+	check_pystr("", 8, "");
+	check_pystr("plain", 8, "plain");
+	check_pystr("say \"hi\"", 16, "say \\\"hi\\\"");
+	check_pystr("\"", 2, "\\\"");
+	check_pystr("back\\slash", 16, "back\\slash");
+	/* Valid 2, 3 and 4 byte sequences, at the edges of their ranges. */
+	check_pystr("\xc2\x80\xdf\xbf", 8, "\xc2\x80\xdf\xbf");
+	check_pystr("\xe0\xa0\x80\xed\x9f\xbf\xee\x80\x80\xef\xbf\xbf", 16,
+		    "\xe0\xa0\x80\xed\x9f\xbf\xee\x80\x80\xef\xbf\xbf");
+	check_pystr("\xf0\x90\x80\x80\xf4\x8f\xbf\xbf", 16, "\xf0\x90\x80\x80\xf4\x8f\xbf\xbf");
+	/* Overlong forms. */
+	check_pystr("a\xc0\xafz", 8, "az");
+	check_pystr("a\xc1\xbfz", 8, "az");
+	check_pystr("a\xe0\x80\xafz", 8, "az");
+	check_pystr("a\xe0\x9f\xbfz", 8, "az");
+	check_pystr("a\xf0\x80\x80\xafz", 8, "az");
+	check_pystr("a\xf0\x8f\xbf\xbfz", 8, "az");
+	/* Surrogates U+D800..U+DFFF. */
+	check_pystr("a\xed\xa0\x80z", 8, "az");
+	check_pystr("a\xed\xbf\xbfz", 8, "az");
+	/* Above U+10FFFF, and bytes that never appear in UTF-8. */
+	check_pystr("a\xf4\x90\x80\x80z", 8, "az");
+	check_pystr("a\xf5\x80\x80\x80z", 8, "az");
+	check_pystr("a\xf8\x88\x80\x80\x80z", 16, "az");
+	check_pystr("a\xfe\xffz", 8, "az");
+	/* Stray continuation bytes, truncated sequences. */
+	check_pystr("\x80\xbf" "a", 8, "a");
+	check_pystr("a\xe2\x82", 8, "a");
+	check_pystr("a\xf0\x9f\x98", 8, "a");
+	/* A broken sequence does not swallow the valid one after it. */
+	check_pystr("\xe2\x82\xe2\x82\xac", 8, "\xe2\x82\xac");
+	check_pystr("\xc3\xc3\xa9", 8, "\xc3\xa9");
+	check_pystr("\xf0\x9f\xf0\x9f\x98\x80", 8, "\xf0\x9f\x98\x80");
+	/* A sequence cut by the end of the field is dropped too. */
+	check_pystr("ab\xc3\xa9", 3, "ab");
+	check_pystr("abc\xc3\xa9", 5, "abc\xc3\xa9");
+	/* The field ends at the first NUL or at its size, whichever comes first. */
+	check_pystr("abc\0def", 8, "abc");
+	check_pystr("abcdef", 4, "abcd");
+}
+
+static void
+check_ip6(const uint8_t *a)
+{
+	char want[INET6_ADDRSTRLEN], got[SP_EXPORT_IP_MAX_LEN + 1];
+	size_t n;
+
+	CU_ASSERT_FATAL(inet_ntop(AF_INET6, a, want, sizeof(want)) != NULL);
+	n = sp_export_fmt_ip(got, a, false);
+	got[n] = '\0';
+	if (strcmp(got, want) != 0)
+		fprintf(stderr, "\nipv6: got '%s', want '%s'\n", got, want);
+	CU_ASSERT_STRING_EQUAL(got, want);
+}
+
+static void
+test_ip(void)
+{
+	static const char *const edge[] = {
+		"::", "::1", "1::", "::ffff:1.2.3.4", "::1.2.3.4", "::0.0.1.0", "::ffff:0.0.0.0",
+		"1:0:0:2::3", "1::2:0:0:3", "1:0:1:0:1:0:1:0", "0:1::", "::1:0", "::ffff:0:1.2.3.4",
+		"fe80::1", "2001:db8::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+		"1:2:3:4:5:6:7:8",
+		"0:0:1::", "::ffff", "::fffe:1.2.3.4", "0:0:0:0:0:1:1.2.3.4",
+	};
+	uint8_t a[16];
+	char got[SP_EXPORT_IP_MAX_LEN + 1];
+	uint64_t s = 12345;
+	unsigned int i, j;
+	size_t n;
+
+	for (i = 0; i < RTE_DIM(edge); i++) {
+		CU_ASSERT_FATAL(inet_pton(AF_INET6, edge[i], a) == 1);
+		check_ip6(a);
+	}
+	/* Random addresses with many zero words, so every run layout shows up. */
+	for (i = 0; i < 20000; i++) {
+		for (j = 0; j < 8; j++) {
+			s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+			if ((s >> 60) < 9) {
+				a[2 * j] = 0;
+				a[2 * j + 1] = 0;
+			} else {
+				a[2 * j] = (s >> 33) & ((s >> 58) & 1 ? 0xff : 0x0f);
+				a[2 * j + 1] = (uint8_t)(s >> 41);
+			}
+		}
+		if (i % 7 == 0) {
+			memset(a, 0, 10);
+			a[10] = a[11] = (i % 2) ? 0xff : 0;
+		}
+		check_ip6(a);
+	}
+
+	memset(a, 0, sizeof(a));
+	a[0] = 192;
+	a[1] = 168;
+	a[2] = 0;
+	a[3] = 10;
+	n = sp_export_fmt_ip(got, a, true);
+	got[n] = '\0';
+	CU_ASSERT_STRING_EQUAL(got, "192.168.0.10");
+	n = sp_export_fmt_ip(got, a, false);
+	got[n] = '\0';
+	CU_ASSERT_STRING_EQUAL(got, "c0a8:a::");
+}
+
+static void
+test_ints_macs(void)
+{
+	static const uint8_t mac[6] = { 0x00, 0x1c, 0x42, 0x8e, 0x70, 0xAB };
+	bool bad = false;
+	char buf[32];
+	size_t n;
+
+	n = sp_export_fmt_u64(buf, 0);
+	CU_ASSERT_EQUAL(n, 1);
+	CU_ASSERT_EQUAL(buf[0], '0');
+	n = sp_export_fmt_u64(buf, 1470104377754ULL);
+	buf[n] = '\0';
+	CU_ASSERT_STRING_EQUAL(buf, "1470104377754");
+	n = sp_export_fmt_u64(buf, 100);
+	buf[n] = '\0';
+	CU_ASSERT_STRING_EQUAL(buf, "100");
+	n = sp_export_fmt_u64(buf, UINT64_MAX);
+	buf[n] = '\0';
+	CU_ASSERT_STRING_EQUAL(buf, "18446744073709551615");
+	n = sp_export_fmt_i64(buf, INT64_MIN);
+	buf[n] = '\0';
+	CU_ASSERT_STRING_EQUAL(buf, "-9223372036854775808");
+	n = sp_export_fmt_i64(buf, -1);
+	buf[n] = '\0';
+	CU_ASSERT_STRING_EQUAL(buf, "-1");
+	for (uint64_t v = 1, k = 1; k < 20; k++, v *= 10) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "%" PRIu64, v - 1);
+		n = sp_export_fmt_u64(buf, v - 1);
+		buf[n] = '\0';
+		CU_ASSERT_STRING_EQUAL(buf, want);
+		snprintf(want, sizeof(want), "%" PRIu64, v);
+		n = sp_export_fmt_u64(buf, v);
+		buf[n] = '\0';
+		CU_ASSERT_STRING_EQUAL(buf, want);
+	}
+	for (uint64_t i = 0, s = 1; i < 100000 && !bad; i++) {
+		char want[32];
+		uint64_t v;
+
+		s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+		v = s >> (s & 63);	/* every magnitude */
+		snprintf(want, sizeof(want), "%" PRIu64, v);
+		n = sp_export_fmt_u64(buf, v);
+		buf[n] = '\0';
+		bad = strcmp(buf, want) != 0;
+	}
+	CU_ASSERT_FALSE(bad);
+	n = sp_export_fmt_mac(buf, mac, 6);
+	buf[n] = '\0';
+	CU_ASSERT_STRING_EQUAL(buf, "00:1c:42:8e:70:ab");
+	n = sp_export_fmt_mac(buf, mac, 3);
+	buf[n] = '\0';
+	CU_ASSERT_STRING_EQUAL(buf, "00:1c:42");
+}
+
+int
+sp_test_register(void)
+{
+	CU_pSuite fmt, csv;
+
+	fmt = CU_add_suite("export_format", NULL, NULL);
+	if (fmt == NULL)
+		return -1;
+	if (CU_add_test(fmt, "pyfloat matches Python repr", test_pyfloat_table) == NULL ||
+	    CU_add_test(fmt, "pyfloat nan/inf and buffer size", test_pyfloat_special) == NULL ||
+	    CU_add_test(fmt, "pyfloat shortest round trip", test_pyfloat_roundtrip) == NULL ||
+	    CU_add_test(fmt, "integers and MACs", test_ints_macs) == NULL ||
+	    CU_add_test(fmt, "IP text as glibc inet_ntop", test_ip) == NULL ||
+	    CU_add_test(fmt, "UTF-8 cleaning and quote escaping", test_pystr) == NULL)
+		return -1;
+
+	csv = CU_add_suite("export_csv", suite_init, suite_clean);
+	if (csv == NULL)
+		return -1;
+	if (CU_add_test(csv, "column table", test_column_table) == NULL ||
+	    CU_add_test(csv, "header per column set", test_header) == NULL ||
+	    CU_add_test(csv, "corpus row byte for byte", test_csv_corpus_row) == NULL ||
+	    CU_add_test(csv, "hand-made rows and column sets", test_csv_rows) == NULL ||
+	    CU_add_test(csv, "many rows across drains", test_csv_many) == NULL ||
+	    CU_add_test(csv, "no flow gives an empty file", test_csv_no_flow) == NULL ||
+	    CU_add_test(csv, "- writes to standard output", test_csv_stdout) == NULL ||
+	    CU_add_test(csv, "full disk gives -ENOSPC", test_csv_full_disk) == NULL ||
+	    CU_add_test(csv, "unwritable path fails at open", test_csv_open_errors) == NULL)
+		return -1;
+	return 0;
+}

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Export: Python float repr, the NFStream column set and header, CSV rows
- * byte for byte (one row as NFStream wrote it for quic-27.pcap, the others
+ * byte for byte (an IPv6 QUIC row in NFStream's format, the others
  * worked out by hand from utils.py csv_converter), the UTF-8 cleaning of
  * application strings, and the error paths (full disk, unwritable path).
  */
@@ -101,7 +101,7 @@ static const struct {
 	 */
 	{ 0x1.0000000000001p+54, "1.8014398509481988e+16" },
 	{ 0x1.0000000000002p+54, "1.801439850948199e+16" },
-	/* Values from the conformance corpus. */
+	/* Values of the kind flow statistics take. */
 	{ 0x1.11bb13b13b13bp+12, "4379.692307692308" },
 	{ 0x1.03b26c2bb96afp+12, "4155.1514088862305" },
 	{ 0x1.e9fffffffffffp+7, "244.99999999999997" },
@@ -413,25 +413,25 @@ parse_ip6(uint8_t *dst, const char *s)
 	CU_ASSERT_FATAL(inet_pton(AF_INET6, s, dst) == 1);
 }
 
-/* quic-27.pcap, flow 0, as NFStream wrote it (corpus/expected/quic-27.pcap.csv.gz). */
+/* An IPv6 QUIC flow in NFStream's to_csv() format (documentation addresses). */
 static const char quic_row[] =
-	"0,0,\"3ef4:2194:f4a6:3503:40cd:714:57:c4e4\",\"00:08:00:d4:e7:1e\",\"00:08:00\",64229,"
-	"\"2f3d:64d1:9d59:549b::200e\",\"00:00:00:00:00:00\",\"00:00:00\",443,17,6,0,0,"
-	"1592388075915,1592388084373,8458,20,12887,1592388075915,1592388084312,8397,9,6081,"
-	"1592388075921,1592388084373,8452,11,6806,87,644.3500000000001,625.4298963618207,1392,"
+	"0,0,\"2001:db8:f4a6:3503:40cd:714:57:c4e4\",\"02:00:5e:10:e7:1e\",\"02:00:5e\",50123,"
+	"\"2001:db8:9d59:549b::200e\",\"00:00:00:00:00:00\",\"00:00:00\",443,17,6,0,0,"
+	"1700000075915,1700000084373,8458,20,12887,1700000075915,1700000084312,8397,9,6081,"
+	"1700000075921,1700000084373,8452,11,6806,87,644.3500000000001,625.4298963618207,1392,"
 	"95,675.6666666666666,660.2563895942242,1392,87,618.7272727272727,626.7800397123525,"
 	"1392,0,445.1578947368421,1867.399179582778,8156,7,1049.625,2876.395111817171,8168,0,"
 	"845.2,2571.2382144709104,8162,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,"
 	"\"[0, 1, 0, 1, 1, 1, 1, 0, 1, 0]\","
 	"\"[1392, 1392, 1392, 1392, 1392, 1315, 124, 103, 103, 204]\","
-	"\"[0, 6, 36, 71, 0, 0, 0, 11, 7, 5]\",\"QUIC.Google\",\"Web\",0,4,\"play.google.com\","
-	"\"1e022f87823477abd6a79c31d70062d7\",\"\","
-	"\"beta Chrome/84.0.4147.45 Windows NT 10.0; Win64; x64\",\"\"\n";
+	"\"[0, 6, 36, 71, 0, 0, 0, 11, 7, 5]\",\"QUIC.Google\",\"Web\",0,4,\"media.example.org\","
+	"\"0123456789abcdef0123456789abcdef\",\"\","
+	"\"Example/1.0 (X11; Linux x86_64; rv:1.0) Test\",\"\"\n";
 
 static struct sp_flow_record *
 quic_record(void)
 {
-	static const uint8_t smac[6] = { 0x00, 0x08, 0x00, 0xd4, 0xe7, 0x1e };
+	static const uint8_t smac[6] = { 0x02, 0x00, 0x5e, 0x10, 0xe7, 0x1e };
 	static const int8_t dir[10] = { 0, 1, 0, 1, 1, 1, 1, 0, 1, 0 };
 	static const int32_t ps[10] = { 1392, 1392, 1392, 1392, 1392, 1315, 124, 103, 103, 204 };
 	static const int64_t piat[10] = { 0, 6, 36, 71, 0, 0, 0, 11, 7, 5 };
@@ -439,16 +439,16 @@ quic_record(void)
 
 	r->id = 0;
 	r->expiration_id = 0;
-	parse_ip6(r->st.src_ip, "3ef4:2194:f4a6:3503:40cd:714:57:c4e4");
-	parse_ip6(r->st.dst_ip, "2f3d:64d1:9d59:549b::200e");
+	parse_ip6(r->st.src_ip, "2001:db8:f4a6:3503:40cd:714:57:c4e4");
+	parse_ip6(r->st.dst_ip, "2001:db8:9d59:549b::200e");
 	memcpy(r->st.src_mac, smac, 6);
-	r->st.src_port = 64229;
+	r->st.src_port = 50123;
 	r->st.dst_port = 443;
 	r->st.protocol = 17;
 	r->st.ip_version = 6;
-	set_scope(r, SP_BI, 1592388075915, 1592388084373, 8458, 20, 12887);
-	set_scope(r, SP_S2D, 1592388075915, 1592388084312, 8397, 9, 6081);
-	set_scope(r, SP_D2S, 1592388075921, 1592388084373, 8452, 11, 6806);
+	set_scope(r, SP_BI, 1700000075915, 1700000084373, 8458, 20, 12887);
+	set_scope(r, SP_S2D, 1700000075915, 1700000084312, 8397, 9, 6081);
+	set_scope(r, SP_D2S, 1700000075921, 1700000084373, 8452, 11, 6806);
 	set_ps(r, SP_BI, 87, 644.3500000000001, 625.4298963618207, 1392);
 	set_ps(r, SP_S2D, 95, 675.6666666666666, 660.2563895942242, 1392);
 	set_ps(r, SP_D2S, 87, 618.7272727272727, 626.7800397123525, 1392);
@@ -460,14 +460,14 @@ quic_record(void)
 	strcpy(r->app.category_name, "Web");
 	r->app.is_guessed = 0;
 	r->app.confidence = 4;
-	strcpy(r->app.requested_server_name, "play.google.com");
-	strcpy(r->app.client_fingerprint, "1e022f87823477abd6a79c31d70062d7");
-	strcpy(r->app.user_agent, "beta Chrome/84.0.4147.45 Windows NT 10.0; Win64; x64");
+	strcpy(r->app.requested_server_name, "media.example.org");
+	strcpy(r->app.client_fingerprint, "0123456789abcdef0123456789abcdef");
+	strcpy(r->app.user_agent, "Example/1.0 (X11; Linux x86_64; rv:1.0) Test");
 	return r;
 }
 
 /*
- * A hand-made IPv4 TCP flow exercising what the corpus row does not: flag
+ * A hand-made IPv4 TCP flow exercising what the QUIC row does not: flag
  * counters, a VLAN and tunnel id, expiration -1, the largest integers, a
  * one-value SPLT, '"' escaping and invalid UTF-8 in application strings
  * (Python keeps "é" and "€", drops the lone 0xff, the truncated 0xe2 0x82
@@ -584,7 +584,7 @@ tmp_path(char *buf, size_t len, const char *name)
 }
 
 static void
-test_csv_corpus_row(void)
+test_csv_quic_row(void)
 {
 	struct sp_flow_record *r = quic_record();
 	struct sp_exporter *e;
@@ -1000,7 +1000,7 @@ sp_test_register(void)
 		return -1;
 	if (CU_add_test(csv, "column table", test_column_table) == NULL ||
 	    CU_add_test(csv, "header per column set", test_header) == NULL ||
-	    CU_add_test(csv, "corpus row byte for byte", test_csv_corpus_row) == NULL ||
+	    CU_add_test(csv, "IPv6 QUIC row byte for byte", test_csv_quic_row) == NULL ||
 	    CU_add_test(csv, "hand-made rows and column sets", test_csv_rows) == NULL ||
 	    CU_add_test(csv, "many rows across drains", test_csv_many) == NULL ||
 	    CU_add_test(csv, "no flow gives an empty file", test_csv_no_flow) == NULL ||

@@ -1,0 +1,790 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * nDPI stage. The call sequence is NFStream's (lib_engine.c
+ * flow_init_bidirectional_dissection, flow_update_bidirectional_dissection,
+ * meter_expire_flow, flow_bidirectional_dissection_collect_info; spec §7),
+ * because nDPI keeps LRU caches shared by all flows of a module: the same
+ * calls in the same packet and export order give the same columns.
+ *
+ * One difference in *when*, not in what: NFStream notices that a flow is
+ * complete ("known and no extra dissection possible") when its next packet
+ * arrives, and copies the fields out at export. Here the same test runs
+ * right after the packet that made it true, and the fields are copied out
+ * then. Both are exact because ndpi_extra_dissection_possible() only reads
+ * the flow's own state (and a module setting fixed at init), and nothing
+ * touches that state once the flow is complete: the values at completion
+ * are the values at export. Names
+ * (protocol, category) are derived from the protocol ids at export, from a
+ * module that does not change after initialisation.
+ *
+ * NFStream's n_dissections == 1 quirk is kept: its packet-count test is
+ * "== n_dissections", which packet 1 never reaches through the update path,
+ * so a flow known on packet 1 keeps being dissected while nDPI wants more.
+ *
+ * nDPI 4.2 API: ndpi_detection_process_packet() takes 5 arguments (NFStream
+ * passes a NULL input_info to the 4.7 one, which is the same);
+ * ndpi_flow_struct fields: host_server_name[80], http.{content_type,
+ * user_agent} (char *, content_type being the response's),
+ * protos.tls_quic.ja3_{client,server}[33], protos.ssh.hassh_{client,
+ * server}[33], protos.dhcp.fingerprint[48], confidence.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_common.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+
+#include <ndpi_api.h>
+
+#include "sp_dpi.h"
+
+/* Log type "sp.dpi" (init and configuration only: never on packets). */
+#define RTE_LOG_DEFAULT_LOGTYPE sp
+RTE_LOG_REGISTER_SUFFIX(sp_logtype_dpi, dpi, NOTICE);
+#define DPI_LOG(level, ...) \
+	rte_log(RTE_LOG_ ## level, sp_logtype_dpi, \
+		RTE_FMT("streamprobe: dpi: " RTE_FMT_HEAD(__VA_ARGS__,) "\n", \
+			RTE_FMT_TAIL(__VA_ARGS__,)))
+
+#define DPI_DEFAULT_N_DISSECTIONS 20
+/* NFStream truncates the category name to this many bytes. */
+#define DPI_CATEGORY_COPY 24
+
+/* ------------------------------------------------------------------------ */
+/* Counting allocator for nDPI's own allocations.                           */
+
+/* One counter set per lcore, each on its own cache line, so workers never
+ * write a shared line; the last entry is for threads that are not EAL
+ * lcores, which share it through atomics. Frees may land on another lcore
+ * than their allocation: only the sum is meaningful. */
+struct dpi_alloc_count {
+	int64_t bytes;
+	uint64_t allocs;
+	uint64_t frees;
+} __rte_cache_aligned;
+
+static struct dpi_alloc_count dpi_count[RTE_MAX_LCORE + 1];
+
+static inline void
+dpi_count_add(int64_t bytes, bool alloc)
+{
+	unsigned int lc = rte_lcore_id();
+	struct dpi_alloc_count *c;
+
+	if (likely(lc < RTE_MAX_LCORE)) {
+		/* Single writer: relaxed stores keep readers untorn. */
+		c = &dpi_count[lc];
+		__atomic_store_n(&c->bytes, c->bytes + bytes, __ATOMIC_RELAXED);
+		if (alloc)
+			__atomic_store_n(&c->allocs, c->allocs + 1, __ATOMIC_RELAXED);
+		else
+			__atomic_store_n(&c->frees, c->frees + 1, __ATOMIC_RELAXED);
+		return;
+	}
+	c = &dpi_count[RTE_MAX_LCORE];
+	__atomic_fetch_add(&c->bytes, bytes, __ATOMIC_RELAXED);
+	__atomic_fetch_add(alloc ? &c->allocs : &c->frees, 1, __ATOMIC_RELAXED);
+}
+
+/* Sizes come from malloc_usable_size(), not from a header, because nDPI 4.2
+ * frees a few strdup()ed strings (trusted issuer DNs) with ndpi_free():
+ * a header would make that free crash, this only miscounts it. */
+static void *
+dpi_malloc(size_t size)
+{
+	void *p = malloc(size);
+
+	if (p != NULL)
+		dpi_count_add((int64_t)malloc_usable_size(p), true);
+	return p;
+}
+
+static void
+dpi_free(void *p)
+{
+	if (p == NULL)
+		return;
+	dpi_count_add(-(int64_t)malloc_usable_size(p), false);
+	free(p);
+}
+
+static void
+dpi_alloc_install(void)
+{
+	static bool installed;
+
+	if (installed)
+		return;
+	/* ndpi_flow_malloc() (unused here) then counts too; ndpi_flow_free()
+	 * keeps its default, ndpi_free_flow(), which frees through dpi_free. */
+	set_ndpi_malloc(dpi_malloc);
+	set_ndpi_free(dpi_free);
+	set_ndpi_flow_malloc(dpi_malloc);
+	installed = true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Run parameters.                                                          */
+
+static struct {
+	uint8_t n_dissections;
+	uint32_t max_states;
+	char protos_file[PATH_MAX];
+	char categories_file[PATH_MAX];
+} dpi_conf = { .n_dissections = DPI_DEFAULT_N_DISSECTIONS };
+
+/* 0 when path is NULL (no file) or names a readable file, else -errno. */
+static int
+dpi_conf_check(const char *path)
+{
+	size_t n;
+
+	if (path == NULL)
+		return 0;
+	n = strlen(path);
+	if (n == 0)
+		return -EINVAL;
+	if (n >= PATH_MAX)
+		return -ENAMETOOLONG;
+	return access(path, R_OK) == 0 ? 0 : -errno;
+}
+
+int
+sp_dpi_configure(const struct sp_dpi_params *p)
+{
+	const char *bad;
+	int rc;
+
+	if (p == NULL || p->n_dissections == 0)
+		return -EINVAL;
+	if (p->extra)
+		return -ENOTSUP;
+	bad = p->protos_file;
+	rc = dpi_conf_check(bad);
+	if (rc == 0) {
+		bad = p->categories_file;
+		rc = dpi_conf_check(bad);
+	}
+	if (rc != 0) {
+		DPI_LOG(ERR, "cannot use nDPI file '%s': %s", bad, strerror(-rc));
+		return rc;
+	}
+	dpi_conf.n_dissections = p->n_dissections;
+	dpi_conf.max_states = p->max_states;
+	snprintf(dpi_conf.protos_file, PATH_MAX, "%s", p->protos_file != NULL ? p->protos_file : "");
+	snprintf(dpi_conf.categories_file, PATH_MAX, "%s",
+		 p->categories_file != NULL ? p->categories_file : "");
+	dpi_alloc_install();
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Fixed-size element regions.                                              */
+
+/* A region of n elements of one size, reserved at worker_init. Elements
+ * are handed out from the free list, else from a bump index, so a page is
+ * first written when an element on it is first used (an rte_mempool would
+ * write a header on every element and fill its ring when created). */
+struct dpi_slab {
+	uint8_t *base;
+	void *free_list;	/* freed elements, linked through their first word */
+	size_t elt_size;
+	uint32_t n;
+	uint32_t bump;		/* elements from here on were never handed out */
+	uint32_t in_use;
+	uint32_t peak;
+};
+
+static int
+dpi_slab_init(struct dpi_slab *sl, const char *name, size_t elt_size, uint32_t n,
+	      int socket_id)
+{
+	memset(sl, 0, sizeof(*sl));
+	sl->elt_size = elt_size;
+	sl->n = n;
+	if (n == 0)
+		return 0;
+	sl->base = rte_malloc_socket(name, elt_size * n, RTE_CACHE_LINE_SIZE, socket_id);
+	return sl->base != NULL ? 0 : -ENOMEM;
+}
+
+static inline void *
+dpi_slab_get(struct dpi_slab *sl)
+{
+	void *e;
+
+	if (sl->free_list != NULL) {
+		e = sl->free_list;
+		sl->free_list = *(void **)e;
+	} else if (sl->bump < sl->n) {
+		e = sl->base + (size_t)sl->bump * sl->elt_size;
+		sl->bump++;
+	} else {
+		return NULL;
+	}
+	if (++sl->in_use > sl->peak)
+		sl->peak = sl->in_use;
+	return e;
+}
+
+static inline void
+dpi_slab_put(struct dpi_slab *sl, void *e)
+{
+	*(void **)e = sl->free_list;
+	sl->free_list = e;
+	sl->in_use--;
+}
+
+static inline uint32_t
+dpi_slab_index(const struct dpi_slab *sl, const void *e)
+{
+	return (uint32_t)(((const uint8_t *)e - sl->base) / sl->elt_size);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Per-flow slot and collected strings.                                     */
+
+enum dpi_state {
+	DPI_NONE = 0,		/* no nDPI state: the record keeps its defaults */
+	DPI_DETECTING,		/* u.nf in use, detection not complete */
+	DPI_KEPT,		/* complete, but u.nf kept: no chunk was free */
+	DPI_DONE,		/* complete, fields in u.strs (NULL: all empty) */
+};
+
+#define DPI_CHUNK_SIZE 64
+#define DPI_CHUNK_DATA (DPI_CHUNK_SIZE - sizeof(void *))
+
+struct dpi_chunk {
+	struct dpi_chunk *next;
+	char data[DPI_CHUNK_DATA];
+};
+
+struct dpi_slot {
+	union {
+		struct ndpi_flow_struct *nf;
+		struct dpi_chunk *strs;
+	} u;
+	/* The last ndpi_protocol nDPI returned (NFStream detected_protocol). */
+	uint16_t master;
+	uint16_t app;
+	uint16_t category;
+	uint16_t pkts;		/* packets seen while detecting, saturating */
+	uint8_t state;		/* enum dpi_state */
+	uint8_t guessed;
+	uint8_t confidence;
+};
+
+static_assert(sizeof(struct dpi_slot) == SP_DPI_SLOT_SIZE, "slot size");
+static_assert(sizeof(struct dpi_chunk) == DPI_CHUNK_SIZE, "chunk size");
+static_assert(NDPI_PROTOCOL_NUM_CATEGORIES <= UINT16_MAX, "category in 16 bits");
+
+/* The string columns, in the order they are packed. */
+enum {
+	STR_SERVER_NAME,
+	STR_CLIENT_FP,
+	STR_SERVER_FP,
+	STR_CONTENT_TYPE,
+	STR_USER_AGENT,
+	DPI_NSTR,
+};
+
+static const size_t dpi_str_cap[DPI_NSTR] = {
+	SP_APP_SERVER_NAME_LEN,
+	SP_APP_FINGERPRINT_LEN,
+	SP_APP_FINGERPRINT_LEN,
+	SP_APP_CONTENT_TYPE_LEN,
+	SP_APP_USER_AGENT_LEN,
+};
+
+struct dpi_strs {
+	const char *s[DPI_NSTR];
+	uint16_t len[DPI_NSTR];
+};
+
+struct dpi_ctx {
+	struct ndpi_detection_module_struct *mod;
+	uint8_t n_dissections;
+	struct dpi_slab states;		/* struct ndpi_flow_struct */
+	struct dpi_slab chunks;		/* struct dpi_chunk */
+	uint64_t *state_map;		/* bit per state in use, for worker_fini */
+	uint64_t flows_dissected;
+	uint64_t flows_undissected;
+	uint64_t states_released;
+	uint64_t states_kept;
+};
+
+static inline bool
+dpi_is_proto(const struct dpi_slot *s, uint16_t id)
+{
+	return s->master == id || s->app == id;
+}
+
+/* NFStream copies a string either with memcpy of its buffer size (and reads
+ * it up to its NUL) or with snprintf("%s"): both keep at most cap - 1 bytes
+ * up to the first NUL. Its 48-byte memcpy of a 33-byte JA3/hassh field reads
+ * on into the next field, but nDPI writes those with snprintf, so the NUL is
+ * always within the field: bounding by the field gives the same string. */
+static inline void
+dpi_str_set(struct dpi_strs *t, int i, const char *src, size_t field_size)
+{
+	if (src == NULL) {
+		t->s[i] = "";
+		t->len[i] = 0;
+		return;
+	}
+	t->s[i] = src;
+	t->len[i] = (uint16_t)strnlen(src, RTE_MIN(field_size, dpi_str_cap[i] - 1));
+}
+
+#define DPI_FIELD(t, i, f) dpi_str_set(t, i, f, sizeof(f))
+#define DPI_PTR(t, i, p) dpi_str_set(t, i, p, SIZE_MAX)
+
+/* flow_bidirectional_dissection_collect_info: the first matching branch. */
+static void
+dpi_strings(const struct dpi_slot *s, const struct ndpi_flow_struct *nf, struct dpi_strs *t)
+{
+	int i;
+
+	for (i = 0; i < DPI_NSTR; i++)
+		DPI_PTR(t, i, NULL);
+	DPI_FIELD(t, STR_SERVER_NAME, nf->host_server_name);
+	if (dpi_is_proto(s, NDPI_PROTOCOL_DHCP)) {
+		DPI_FIELD(t, STR_CLIENT_FP, nf->protos.dhcp.fingerprint);
+	} else if (dpi_is_proto(s, NDPI_PROTOCOL_HTTP)) {
+		DPI_PTR(t, STR_CONTENT_TYPE, nf->http.content_type);
+		DPI_PTR(t, STR_USER_AGENT, nf->http.user_agent);
+	} else if (dpi_is_proto(s, NDPI_PROTOCOL_SSH)) {
+		DPI_FIELD(t, STR_CLIENT_FP, nf->protos.ssh.hassh_client);
+		DPI_FIELD(t, STR_SERVER_FP, nf->protos.ssh.hassh_server);
+	} else if (dpi_is_proto(s, NDPI_PROTOCOL_TLS) || dpi_is_proto(s, NDPI_PROTOCOL_DTLS) ||
+		   dpi_is_proto(s, NDPI_PROTOCOL_MAIL_SMTPS) ||
+		   dpi_is_proto(s, NDPI_PROTOCOL_MAIL_IMAPS) ||
+		   dpi_is_proto(s, NDPI_PROTOCOL_MAIL_POPS) ||
+		   dpi_is_proto(s, NDPI_PROTOCOL_QUIC)) {
+		DPI_PTR(t, STR_USER_AGENT, nf->http.user_agent);
+		DPI_FIELD(t, STR_CLIENT_FP, nf->protos.tls_quic.ja3_client);
+		DPI_FIELD(t, STR_SERVER_FP, nf->protos.tls_quic.ja3_server);
+	}
+}
+
+static char *
+dpi_rec_field(struct sp_app_info *a, int i)
+{
+	switch (i) {
+	case STR_SERVER_NAME:
+		return a->requested_server_name;
+	case STR_CLIENT_FP:
+		return a->client_fingerprint;
+	case STR_SERVER_FP:
+		return a->server_fingerprint;
+	case STR_CONTENT_TYPE:
+		return a->content_type;
+	default:
+		return a->user_agent;
+	}
+}
+
+/* Pack the strings, each with its NUL, into a chain of chunks. Nothing
+ * changes (and false is returned) when there are not enough free chunks. */
+static bool
+dpi_pack(struct dpi_ctx *c, struct dpi_slot *s, const struct dpi_strs *t)
+{
+	struct dpi_chunk *head = NULL, **link = &head, *ch;
+	size_t total = 0, need, off, k, n;
+	int i;
+
+	for (i = 0; i < DPI_NSTR; i++)
+		total += t->len[i];
+	if (total == 0) {
+		s->u.strs = NULL;
+		return true;
+	}
+	total += DPI_NSTR;
+	need = (total + DPI_CHUNK_DATA - 1) / DPI_CHUNK_DATA;
+	if (c->chunks.n - c->chunks.in_use < need)
+		return false;
+	for (k = 0; k < need; k++) {
+		ch = dpi_slab_get(&c->chunks);
+		*link = ch;
+		link = &ch->next;
+	}
+	*link = NULL;
+
+	ch = head;
+	off = 0;
+	for (i = 0; i < DPI_NSTR; i++) {
+		const char *src = t->s[i];
+		size_t left = (size_t)t->len[i] + 1;	/* with the NUL */
+
+		while (left > 0) {
+			if (off == DPI_CHUNK_DATA) {
+				ch = ch->next;
+				off = 0;
+			}
+			n = RTE_MIN(left, DPI_CHUNK_DATA - off);
+			if (left - n == 0) {
+				/* the last piece ends with the NUL */
+				memcpy(ch->data + off, src, n - 1);
+				ch->data[off + n - 1] = '\0';
+			} else {
+				memcpy(ch->data + off, src, n);
+			}
+			src += n;
+			off += n;
+			left -= n;
+		}
+	}
+	s->u.strs = head;
+	return true;
+}
+
+/* Copy packed strings into the record and free their chunks. */
+static void
+dpi_unpack(struct dpi_ctx *c, struct dpi_chunk *head, struct sp_app_info *a)
+{
+	struct dpi_chunk *ch = head, *next;
+	size_t off = 0, len;
+	char *dst;
+	int i;
+
+	for (i = 0; i < DPI_NSTR; i++) {
+		dst = dpi_rec_field(a, i);
+		len = 0;
+		for (;;) {
+			if (off == DPI_CHUNK_DATA) {
+				ch = ch->next;
+				off = 0;
+			}
+			dst[len] = ch->data[off++];
+			if (dst[len] == '\0')
+				break;
+			len++;
+		}
+	}
+	for (ch = head; ch != NULL; ch = next) {
+		next = ch->next;
+		dpi_slab_put(&c->chunks, ch);
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* nDPI flow states.                                                        */
+
+static inline struct ndpi_flow_struct *
+dpi_state_get(struct dpi_ctx *c)
+{
+	struct ndpi_flow_struct *nf = dpi_slab_get(&c->states);
+	uint32_t i;
+
+	if (nf == NULL)
+		return NULL;
+	i = dpi_slab_index(&c->states, nf);
+	c->state_map[i / 64] |= UINT64_C(1) << (i % 64);
+	memset(nf, 0, SIZEOF_FLOW_STRUCT);
+	return nf;
+}
+
+static inline void
+dpi_state_put(struct dpi_ctx *c, struct ndpi_flow_struct *nf)
+{
+	uint32_t i = dpi_slab_index(&c->states, nf);
+
+	/* Not ndpi_free_flow(): the state itself belongs to the region. */
+	ndpi_free_flow_data(nf);
+	c->state_map[i / 64] &= ~(UINT64_C(1) << (i % 64));
+	dpi_slab_put(&c->states, nf);
+}
+
+static inline void
+dpi_store(struct dpi_slot *s, ndpi_protocol p)
+{
+	s->master = p.master_protocol;
+	s->app = p.app_protocol;
+	s->category = (uint16_t)p.category;
+}
+
+static inline ndpi_protocol
+dpi_proto(const struct dpi_slot *s)
+{
+	ndpi_protocol p;
+
+	memset(&p, 0, sizeof(p));
+	p.master_protocol = s->master;
+	p.app_protocol = s->app;
+	p.category = (ndpi_protocol_category_t)s->category;
+	return p;
+}
+
+/* Detection is complete: keep the fields, release the state. */
+static void
+dpi_complete(struct dpi_ctx *c, struct dpi_slot *s)
+{
+	struct ndpi_flow_struct *nf = s->u.nf;
+	struct dpi_strs t;
+
+	s->confidence = (uint8_t)nf->confidence;
+	dpi_strings(s, nf, &t);
+	if (!dpi_pack(c, s, &t)) {
+		s->state = DPI_KEPT;
+		c->states_kept++;
+		return;
+	}
+	s->state = DPI_DONE;
+	dpi_state_put(c, nf);
+	c->states_released++;
+}
+
+/* NFStream's give-up: guess, and take whatever nDPI returns. */
+static inline void
+dpi_giveup(struct dpi_ctx *c, struct dpi_slot *s)
+{
+	dpi_store(s, ndpi_detection_giveup(c->mod, s->u.nf, 1, &s->guessed));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Hooks.                                                                   */
+
+static void dpi_worker_fini(void *ctx);
+
+static void *
+dpi_worker_init(unsigned int worker_id, int socket_id, uint32_t max_flows)
+{
+	NDPI_PROTOCOL_BITMASK all;
+	struct dpi_ctx *c;
+	char name[32];
+	uint32_t n_states;
+	uint64_t n_chunks;
+
+	dpi_alloc_install();
+	c = rte_zmalloc_socket("sp_dpi_ctx", sizeof(*c), RTE_CACHE_LINE_SIZE, socket_id);
+	if (c == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	c->n_dissections = dpi_conf.n_dissections;
+
+	c->mod = ndpi_init_detection_module(ndpi_no_prefs);
+	if (c->mod == NULL) {
+		DPI_LOG(ERR, "worker %u: nDPI module initialisation failed", worker_id);
+		rte_errno = ENOMEM;
+		goto fail;
+	}
+	NDPI_BITMASK_SET_ALL(all);
+	ndpi_set_protocol_detection_bitmask2(c->mod, &all);
+	/* Files load between the bitmask and finalisation, as ndpiReader. */
+	if (dpi_conf.protos_file[0] != '\0' &&
+	    ndpi_load_protocols_file(c->mod, dpi_conf.protos_file) != 0) {
+		DPI_LOG(ERR, "cannot load protocols file %s", dpi_conf.protos_file);
+		rte_errno = EINVAL;
+		goto fail;
+	}
+	if (dpi_conf.categories_file[0] != '\0' &&
+	    ndpi_load_categories_file(c->mod, dpi_conf.categories_file) < 0) {
+		DPI_LOG(ERR, "cannot load categories file %s", dpi_conf.categories_file);
+		rte_errno = EINVAL;
+		goto fail;
+	}
+	ndpi_finalize_initialization(c->mod);
+
+	n_states = max_flows;
+	if (dpi_conf.max_states != 0 && dpi_conf.max_states < max_flows)
+		n_states = dpi_conf.max_states;
+	n_chunks = RTE_MIN((uint64_t)max_flows * SP_DPI_CHUNKS_PER_FLOW, (uint64_t)UINT32_MAX);
+	snprintf(name, sizeof(name), "sp_dpi_states_%u", worker_id);
+	if (dpi_slab_init(&c->states, name, RTE_ALIGN_CEIL(SIZEOF_FLOW_STRUCT,
+							    RTE_CACHE_LINE_SIZE),
+			  n_states, socket_id) != 0)
+		goto nomem;
+	snprintf(name, sizeof(name), "sp_dpi_chunks_%u", worker_id);
+	if (dpi_slab_init(&c->chunks, name, DPI_CHUNK_SIZE, (uint32_t)n_chunks, socket_id) != 0)
+		goto nomem;
+	c->state_map = rte_zmalloc_socket("sp_dpi_state_map",
+					  ((size_t)n_states + 63) / 64 * sizeof(uint64_t) + 8,
+					  RTE_CACHE_LINE_SIZE, socket_id);
+	if (c->state_map == NULL)
+		goto nomem;
+	return c;
+nomem:
+	DPI_LOG(ERR, "worker %u: no memory for %u nDPI states and %" PRIu64 " string chunks",
+		worker_id, n_states, n_chunks);
+	rte_errno = ENOMEM;
+fail:
+	dpi_worker_fini(c);
+	return NULL;
+}
+
+static void
+dpi_worker_fini(void *ctx)
+{
+	struct dpi_ctx *c = ctx;
+	uint32_t i;
+
+	if (c == NULL)
+		return;
+	/* States of flows that never expired still own nDPI allocations. */
+	if (c->state_map != NULL)
+		for (i = 0; i < c->states.bump; i++)
+			if (c->state_map[i / 64] & (UINT64_C(1) << (i % 64)))
+				ndpi_free_flow_data((struct ndpi_flow_struct *)
+						    (c->states.base + (size_t)i * c->states.elt_size));
+	if (c->mod != NULL)
+		ndpi_exit_detection_module(c->mod);
+	rte_free(c->state_map);
+	rte_free(c->states.base);
+	rte_free(c->chunks.base);
+	rte_free(c);
+}
+
+/* flow_init_bidirectional_dissection */
+static void
+dpi_flow_init(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_t *ip,
+	      uint16_t ip_len, uint64_t t_ms)
+{
+	struct dpi_ctx *c = ctx;
+	struct dpi_slot *s = slot;
+	struct ndpi_flow_struct *nf;
+
+	memset(s, 0, sizeof(*s));
+	nf = dpi_state_get(c);
+	if (unlikely(nf == NULL)) {
+		c->flows_undissected++;
+		return;
+	}
+	c->flows_dissected++;
+	s->u.nf = nf;
+	s->state = DPI_DETECTING;
+	s->pkts = 1;
+	dpi_store(s, ndpi_detection_process_packet(c->mod, nf, ip, ip_len, t_ms));
+	if (s->app == NDPI_PROTOCOL_UNKNOWN) {
+		if (c->n_dissections == 1) {
+			dpi_giveup(c, s);
+			dpi_complete(c, s);
+		}
+	} else if (!ndpi_extra_dissection_possible(c->mod, nf)) {
+		dpi_complete(c, s);
+	}
+}
+
+/* flow_update_bidirectional_dissection, with the completion test moved
+ * from the next packet to this one (see the file comment). */
+static void
+dpi_flow_update(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_t *ip,
+		uint16_t ip_len, uint64_t t_ms, int dir)
+{
+	struct dpi_ctx *c = ctx;
+	struct dpi_slot *s = slot;
+
+	if (s->state != DPI_DETECTING)
+		return;
+	if (s->pkts < UINT16_MAX)
+		s->pkts++;
+	dpi_store(s, ndpi_detection_process_packet(c->mod, s->u.nf, ip, ip_len, t_ms));
+	if (s->pkts == c->n_dissections) {
+		if (s->app == NDPI_PROTOCOL_UNKNOWN)
+			dpi_giveup(c, s);
+		dpi_complete(c, s);
+	} else if (s->app != NDPI_PROTOCOL_UNKNOWN &&
+		   !ndpi_extra_dissection_possible(c->mod, s->u.nf)) {
+		dpi_complete(c, s);
+	}
+}
+
+/* meter_expire_flow + flow_bidirectional_dissection_collect_info */
+static void
+dpi_flow_expire(void *ctx, void *slot, struct sp_flow_record *rec)
+{
+	struct dpi_ctx *c = ctx;
+	struct dpi_slot *s = slot;
+	struct sp_app_info *a = &rec->app;
+	const char *cat;
+	struct dpi_strs t;
+	size_t n;
+	int i;
+
+	switch (s->state) {
+	case DPI_NONE:
+		return;
+	case DPI_DETECTING:
+		if (s->app == NDPI_PROTOCOL_UNKNOWN)
+			dpi_giveup(c, s);
+		s->confidence = (uint8_t)s->u.nf->confidence;
+		/* fall through */
+	case DPI_KEPT:
+		dpi_strings(s, s->u.nf, &t);
+		for (i = 0; i < DPI_NSTR; i++) {
+			memcpy(dpi_rec_field(a, i), t.s[i], t.len[i]);
+			dpi_rec_field(a, i)[t.len[i]] = '\0';
+		}
+		dpi_state_put(c, s->u.nf);
+		break;
+	case DPI_DONE:
+		if (s->u.strs != NULL)
+			dpi_unpack(c, s->u.strs, a);
+		else
+			for (i = 0; i < DPI_NSTR; i++)
+				dpi_rec_field(a, i)[0] = '\0';
+		break;
+	}
+	ndpi_protocol2name(c->mod, dpi_proto(s), a->application_name,
+			   sizeof(a->application_name));
+	cat = ndpi_category_get_name(c->mod, (ndpi_protocol_category_t)s->category);
+	n = strnlen(cat, DPI_CATEGORY_COPY);
+	memcpy(a->category_name, cat, n);
+	a->category_name[n] = '\0';
+	a->is_guessed = s->guessed;
+	a->confidence = s->confidence;
+	s->state = DPI_NONE;
+	s->u.nf = NULL;
+}
+
+static const struct sp_flow_ops dpi_ops = {
+	.name = "dpi",
+	.slot_size = sizeof(struct dpi_slot),
+	.worker_init = dpi_worker_init,
+	.worker_fini = dpi_worker_fini,
+	.flow_init = dpi_flow_init,
+	.flow_update = dpi_flow_update,
+	.flow_expire = dpi_flow_expire,
+};
+
+const struct sp_flow_ops *
+sp_dpi_ops(void)
+{
+	return &dpi_ops;
+}
+
+void
+sp_dpi_get_stats(void *ctx, struct sp_dpi_stats *s)
+{
+	const struct dpi_ctx *c = ctx;
+	unsigned int i;
+
+	memset(s, 0, sizeof(*s));
+	for (i = 0; i <= RTE_MAX_LCORE; i++) {
+		s->ndpi_bytes += __atomic_load_n(&dpi_count[i].bytes, __ATOMIC_RELAXED);
+		s->ndpi_allocs += __atomic_load_n(&dpi_count[i].allocs, __ATOMIC_RELAXED);
+		s->ndpi_frees += __atomic_load_n(&dpi_count[i].frees, __ATOMIC_RELAXED);
+	}
+	if (c == NULL)
+		return;
+	s->flows_dissected = c->flows_dissected;
+	s->flows_undissected = c->flows_undissected;
+	s->states_released = c->states_released;
+	s->states_kept = c->states_kept;
+	s->states_in_use = c->states.in_use;
+	s->states_peak = c->states.peak;
+	s->states_max = c->states.n;
+	s->chunks_in_use = c->chunks.in_use;
+	s->chunks_peak = c->chunks.peak;
+	s->chunks_max = c->chunks.n;
+}

@@ -1,0 +1,668 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * nDPI stage: the hooks driven directly with hand-built IPv4 packets, in
+ * the order the worker calls them. Expected values are what NFStream's
+ * sequence gives on nDPI 4.2 (spec §7); where nDPI's own behaviour decides
+ * (guessing, confidence), the comment says why the value is what it is.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+
+#include "sp_dpi.h"
+#include "sp_test.h"
+
+/* nDPI 4.2 ndpi_confidence_t values. */
+#define CONF_UNKNOWN 0
+#define CONF_BY_PORT 1
+#define CONF_BY_IP 2
+#define CONF_DPI 4
+
+#define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (d))
+
+#define TH_FIN 0x01
+#define TH_SYN 0x02
+#define TH_PSH 0x08
+#define TH_ACK 0x10
+
+/* One test flow: endpoints, TCP sequence numbers, clock and the hook slot. */
+struct tflow {
+	uint64_t slot[SP_DPI_SLOT_SIZE / 8];
+	uint32_t cli;
+	uint32_t srv;
+	uint16_t cport;
+	uint16_t sport;
+	uint8_t proto;
+	uint32_t seq[2];
+	uint64_t t_ms;
+	unsigned int n;		/* packets sent */
+};
+
+static const struct sp_flow_ops *ops;
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+static void
+ip4_csum(uint8_t *h)
+{
+	uint32_t sum = 0;
+	int i;
+
+	for (i = 0; i < 20; i += 2)
+		sum += (uint32_t)(h[i] << 8 | h[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	put16(h + 10, (uint16_t)~sum);
+}
+
+/* IPv4 header + L4 header + payload; returns the packet length. */
+static uint16_t
+build(uint8_t *b, const struct tflow *f, int dir, uint8_t flags, const void *pl, uint16_t len)
+{
+	uint32_t src = dir == 0 ? f->cli : f->srv, dst = dir == 0 ? f->srv : f->cli;
+	uint16_t sp = dir == 0 ? f->cport : f->sport, dp = dir == 0 ? f->sport : f->cport;
+	uint16_t l4 = f->proto == 6 ? 20 : 8;
+	uint16_t tot = (uint16_t)(20 + l4 + len);
+
+	memset(b, 0, 20 + l4);
+	b[0] = 0x45;
+	put16(b + 2, tot);
+	put16(b + 4, (uint16_t)(f->n + 1));
+	b[6] = 0x40;	/* DF */
+	b[8] = 64;
+	b[9] = f->proto;
+	put32(b + 12, src);
+	put32(b + 16, dst);
+	ip4_csum(b);
+	put16(b + 20, sp);
+	put16(b + 22, dp);
+	if (f->proto == 6) {
+		put32(b + 24, f->seq[dir]);
+		put32(b + 28, (flags & TH_ACK) ? f->seq[!dir] : 0);
+		b[32] = 5 << 4;
+		b[33] = flags;
+		put16(b + 34, 65535);
+	} else {
+		put16(b + 24, (uint16_t)(8 + len));
+	}
+	memcpy(b + 20 + l4, pl, len);
+	return tot;
+}
+
+static void
+send_pkt(void *ctx, struct tflow *f, int dir, uint8_t flags, const void *pl, uint16_t len)
+{
+	static uint8_t b[2048];
+	struct sp_pkt_meta m;
+	uint16_t n = build(b, f, dir, flags, pl, len);
+	uint32_t src = dir == 0 ? f->cli : f->srv, dst = dir == 0 ? f->srv : f->cli;
+
+	memset(&m, 0, sizeof(m));
+	put32(m.src_ip, src);
+	put32(m.dst_ip, dst);
+	m.src_port = dir == 0 ? f->cport : f->sport;
+	m.dst_port = dir == 0 ? f->sport : f->cport;
+	m.protocol = f->proto;
+	m.ip_version = 4;
+	if (f->n == 0)
+		ops->flow_init(ctx, f->slot, &m, b, n, f->t_ms);
+	else
+		ops->flow_update(ctx, f->slot, &m, b, n, f->t_ms, dir);
+	f->n++;
+	f->t_ms += 1;
+	if (f->proto == 6)
+		f->seq[dir] += len + ((flags & (TH_SYN | TH_FIN)) ? 1 : 0);
+}
+
+static void
+tflow_init(struct tflow *f, uint8_t proto, uint32_t cli, uint16_t cport, uint32_t srv,
+	   uint16_t sport)
+{
+	memset(f, 0, sizeof(*f));
+	f->proto = proto;
+	f->cli = cli;
+	f->srv = srv;
+	f->cport = cport;
+	f->sport = sport;
+	f->seq[0] = 1000;
+	f->seq[1] = 5000;
+	f->t_ms = 1700000000000ull;
+}
+
+/* Export the flow as the worker does: NFStream's defaults, then the hook. */
+static void
+expire(void *ctx, struct tflow *f, struct sp_flow_record *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	strcpy(rec->app.application_name, "Unknown");
+	strcpy(rec->app.category_name, "Unspecified");
+	ops->flow_expire(ctx, f->slot, rec);
+}
+
+static void
+tcp_handshake(void *ctx, struct tflow *f)
+{
+	send_pkt(ctx, f, 0, TH_SYN, NULL, 0);
+	send_pkt(ctx, f, 1, TH_SYN | TH_ACK, NULL, 0);
+	send_pkt(ctx, f, 0, TH_ACK, NULL, 0);
+}
+
+static void *
+worker(uint8_t d)
+{
+	struct sp_dpi_params p;
+	void *ctx;
+
+	memset(&p, 0, sizeof(p));
+	p.n_dissections = d;
+	CU_ASSERT_FATAL(sp_dpi_configure(&p) == 0);
+	ctx = ops->worker_init(0, 0, 64);
+	CU_ASSERT_FATAL(ctx != NULL);
+	return ctx;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Payloads.                                                                */
+
+/* DNS query for www.example.com (A, IN), id 0x1234. */
+static const uint8_t dns_query[] = {
+	0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
+	0x00, 0x01, 0x00, 0x01,
+};
+
+/* Its answer: 93.184.216.34, TTL 300. */
+static const uint8_t dns_answer[] = {
+	0x12, 0x34, 0x81, 0x80, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+	3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
+	0x00, 0x01, 0x00, 0x01,
+	0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x04,
+	93, 184, 216, 34,
+};
+
+static const char http_req[] =
+	"GET /index.html HTTP/1.1\r\n"
+	"Host: www.example.net\r\n"
+	"User-Agent: streamprobe-test/1.0 (X11; Linux x86_64)\r\n"
+	"Accept: */*\r\n"
+	"\r\n";
+
+static const char http_resp[] =
+	"HTTP/1.1 200 OK\r\n"
+	"Content-Type: text/html; charset=UTF-8\r\n"
+	"Content-Length: 5\r\n"
+	"\r\n"
+	"hello";
+
+/* TLS 1.2 ClientHello: ciphers 0x1301 0x1302, extensions server_name
+ * (www.example.org), supported_groups (x25519, secp256r1), ec_point_formats
+ * (uncompressed). JA3 string "771,4865-4866,0-10-11,29-23,0". */
+static const uint8_t tls_client_hello[] = {
+	0x16, 0x03, 0x01, 0x00, 0x59,
+	0x01, 0x00, 0x00, 0x55,
+	0x03, 0x03,
+	0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10,
+	0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20,
+	0x00,
+	0x00, 0x04, 0x13, 0x01, 0x13, 0x02,
+	0x01, 0x00,
+	0x00, 0x28,
+	0x00, 0x00, 0x00, 0x14, 0x00, 0x12, 0x00, 0x00, 0x0f,
+	'w', 'w', 'w', '.', 'e', 'x', 'a', 'm', 'p', 'l', 'e', '.', 'o', 'r', 'g',
+	0x00, 0x0a, 0x00, 0x06, 0x00, 0x04, 0x00, 0x1d, 0x00, 0x17,
+	0x00, 0x0b, 0x00, 0x02, 0x01, 0x00,
+};
+
+/* ServerHello: TLS 1.2, cipher 0x1301, extension renegotiation_info
+ * (0xff01). JA3S string "771,4865,65281". */
+static const uint8_t tls_server_hello[] = {
+	0x16, 0x03, 0x03, 0x00, 0x31,
+	0x02, 0x00, 0x00, 0x2d,
+	0x03, 0x03,
+	0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f, 0x30,
+	0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d, 0x3e, 0x3f, 0x40,
+	0x00,
+	0x13, 0x01,
+	0x00,
+	0x00, 0x05,
+	0xff, 0x01, 0x00, 0x01, 0x00,
+};
+
+static const uint8_t garbage[24] = {
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+};
+
+
+/* ------------------------------------------------------------------------ */
+/* Tests.                                                                   */
+
+/* md5("771,4865-4866,0-10-11,29-23,0") and md5("771,4865,65281"), the JA3
+ * and JA3S strings of the hellos above, computed independently. */
+#define JA3_CLIENT "38eaca597c62da4c9db8cfad482f14ad"
+#define JA3_SERVER "9e36d0263f2c16df7144edfdcdd47374"
+
+static void
+assert_app(const struct sp_flow_record *r, const char *name, const char *cat, uint8_t guessed,
+	   uint8_t conf, const char *server, const char *cfp, const char *sfp, const char *ct,
+	   const char *ua)
+{
+	CU_ASSERT_STRING_EQUAL(r->app.application_name, name);
+	CU_ASSERT_STRING_EQUAL(r->app.category_name, cat);
+	CU_ASSERT_EQUAL(r->app.is_guessed, guessed);
+	CU_ASSERT_EQUAL(r->app.confidence, conf);
+	CU_ASSERT_STRING_EQUAL(r->app.requested_server_name, server);
+	CU_ASSERT_STRING_EQUAL(r->app.client_fingerprint, cfp);
+	CU_ASSERT_STRING_EQUAL(r->app.server_fingerprint, sfp);
+	CU_ASSERT_STRING_EQUAL(r->app.content_type, ct);
+	CU_ASSERT_STRING_EQUAL(r->app.user_agent, ua);
+}
+
+static struct sp_dpi_stats
+stats(void *ctx)
+{
+	struct sp_dpi_stats st;
+
+	sp_dpi_get_stats(ctx, &st);
+	return st;
+}
+
+static void
+http_flow(void *ctx, struct tflow *f, uint16_t cport, const char *req)
+{
+	tflow_init(f, 6, IP(10, 0, 0, 1), cport, IP(10, 0, 0, 80), 80);
+	tcp_handshake(ctx, f);
+	send_pkt(ctx, f, 0, TH_PSH | TH_ACK, req, (uint16_t)strlen(req));
+	send_pkt(ctx, f, 1, TH_PSH | TH_ACK, http_resp, sizeof(http_resp) - 1);
+}
+
+/* DNS: detected on the query, complete once nDPI has seen an answer; the
+ * state is released then and the query name kept in one chunk. */
+static void
+test_dns(void)
+{
+	struct sp_flow_record rec;
+	struct tflow f;
+	void *ctx = worker(20);
+
+	tflow_init(&f, 17, IP(10, 0, 0, 1), 40000, IP(10, 0, 0, 53), 53);
+	send_pkt(ctx, &f, 0, 0, dns_query, sizeof(dns_query));
+	CU_ASSERT_EQUAL(stats(ctx).states_in_use, 1);	/* no answer yet: extra dissection */
+	send_pkt(ctx, &f, 1, 0, dns_answer, sizeof(dns_answer));
+	CU_ASSERT_EQUAL(stats(ctx).states_in_use, 0);
+	CU_ASSERT_EQUAL(stats(ctx).states_released, 1);
+	CU_ASSERT_EQUAL(stats(ctx).chunks_in_use, 1);
+	send_pkt(ctx, &f, 1, 0, dns_answer, sizeof(dns_answer));	/* not dissected */
+	expire(ctx, &f, &rec);
+	assert_app(&rec, "DNS", "Network", 0, CONF_DPI, "www.example.com", "", "", "", "");
+	CU_ASSERT_EQUAL(stats(ctx).chunks_in_use, 0);
+	CU_ASSERT_EQUAL(stats(ctx).flows_dissected, 1);
+
+	/* A query alone is exported while still detecting: same fields. */
+	tflow_init(&f, 17, IP(10, 0, 0, 1), 40001, IP(10, 0, 0, 53), 53);
+	send_pkt(ctx, &f, 0, 0, dns_query, sizeof(dns_query));
+	expire(ctx, &f, &rec);
+	assert_app(&rec, "DNS", "Network", 0, CONF_DPI, "www.example.com", "", "", "", "");
+	CU_ASSERT_EQUAL(stats(ctx).states_in_use, 0);
+	ops->worker_fini(ctx);
+}
+
+/* HTTP: Host and User-Agent from the request. nDPI 4.2 keeps in
+ * http.content_type only a response's Content-Type, and only from a
+ * response parsed before any request of the flow (a capture that starts
+ * mid-connection): after a request, the response's status code is parsed
+ * first and stops the content checks. */
+static void
+test_http(void)
+{
+	struct sp_flow_record rec;
+	struct tflow f;
+	char req[512], ua[301];
+	void *ctx = worker(20);
+
+	http_flow(ctx, &f, 40000, http_req);
+	CU_ASSERT_EQUAL(stats(ctx).states_in_use, 0);	/* Host and status code: done */
+	expire(ctx, &f, &rec);
+	assert_app(&rec, "HTTP", "Web", 0, CONF_DPI, "www.example.net", "", "",
+		   "", "streamprobe-test/1.0 (X11; Linux x86_64)");
+
+	/* A lone response is not a detection: HTTP by port at export, and the
+	 * HTTP branch still copies the Content-Type (up to its ';'). */
+	tflow_init(&f, 6, IP(10, 0, 0, 1), 40001, IP(10, 0, 0, 80), 80);
+	send_pkt(ctx, &f, 1, TH_PSH | TH_ACK, http_resp, sizeof(http_resp) - 1);
+	expire(ctx, &f, &rec);
+	assert_app(&rec, "HTTP", "Web", 1, CONF_BY_PORT, "", "", "", "text/html", "");
+
+	/* A 300-byte User-Agent keeps NFStream's snprintf of 256 bytes: 255. */
+	memset(ua, 'a', 300);
+	ua[300] = '\0';
+	snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: www.example.net\r\nUser-Agent: %s\r\n\r\n",
+		 ua);
+	http_flow(ctx, &f, 40002, req);
+	CU_ASSERT_EQUAL(stats(ctx).chunks_in_use, 5);	/* 16 + 256 + 3 bytes, 56 a chunk */
+	expire(ctx, &f, &rec);
+	ua[255] = '\0';
+	assert_app(&rec, "HTTP", "Web", 0, CONF_DPI, "www.example.net", "", "", "", ua);
+	CU_ASSERT_EQUAL(stats(ctx).chunks_in_use, 0);
+	ops->worker_fini(ctx);
+}
+
+/* TLS: SNI and JA3 from the ClientHello, JA3S from the ServerHello. nDPI
+ * still wants the certificate, so the flow is exported while detecting. */
+static void
+test_tls(void)
+{
+	struct sp_flow_record rec;
+	struct tflow f;
+	void *ctx = worker(20);
+
+	tflow_init(&f, 6, IP(10, 0, 0, 1), 40000, IP(10, 0, 0, 44), 443);
+	tcp_handshake(ctx, &f);
+	send_pkt(ctx, &f, 0, TH_PSH | TH_ACK, tls_client_hello, sizeof(tls_client_hello));
+	send_pkt(ctx, &f, 1, TH_PSH | TH_ACK, tls_server_hello, sizeof(tls_server_hello));
+	CU_ASSERT_EQUAL(stats(ctx).states_in_use, 1);
+	expire(ctx, &f, &rec);
+	assert_app(&rec, "TLS", "Web", 0, CONF_DPI, "www.example.org", JA3_CLIENT, JA3_SERVER,
+		   "", "");
+	CU_ASSERT_EQUAL(stats(ctx).states_in_use, 0);
+	CU_ASSERT_EQUAL(stats(ctx).states_peak, 1);
+	ops->worker_fini(ctx);
+}
+
+/* Fewer than D packets and still Unknown: give-up with guessing at export.
+ * nDPI 4.2 guesses by port (confidence 1) or by IP (2); it does not guess
+ * a UDP protocol its dissector excluded when that protocol is one of its
+ * "UDP guessable" ones (SNMP is). */
+static void
+test_giveup_at_export(void)
+{
+	struct sp_flow_record rec;
+	struct tflow f;
+	void *ctx = worker(20);
+
+	tflow_init(&f, 6, IP(10, 0, 0, 1), 40000, IP(10, 0, 0, 80), 80);
+	send_pkt(ctx, &f, 0, TH_SYN, NULL, 0);
+	expire(ctx, &f, &rec);
+	assert_app(&rec, "HTTP", "Web", 1, CONF_BY_PORT, "", "", "", "", "");
+
+	tflow_init(&f, 17, IP(10, 0, 0, 1), 40001, IP(8, 8, 8, 8), 40000);
+	send_pkt(ctx, &f, 0, 0, garbage, sizeof(garbage));
+	expire(ctx, &f, &rec);
+	assert_app(&rec, "Google", "Web", 1, CONF_BY_IP, "", "", "", "", "");
+
+	tflow_init(&f, 17, IP(10, 0, 0, 1), 40002, IP(10, 0, 0, 9), 161);
+	send_pkt(ctx, &f, 0, 0, garbage, sizeof(garbage));
+	send_pkt(ctx, &f, 0, 0, garbage, sizeof(garbage));
+	expire(ctx, &f, &rec);
+	assert_app(&rec, "Unknown", "Unspecified", 0, CONF_UNKNOWN, "", "", "", "", "");
+	CU_ASSERT_EQUAL(stats(ctx).states_in_use, 0);
+	CU_ASSERT_EQUAL(stats(ctx).states_released, 0);	/* none completed early */
+	ops->worker_fini(ctx);
+}
+
+/* Packet D ends dissection: with D = 2 the handshake uses it up, nDPI
+ * gives up (HTTP by port) and the request is never seen; with D = 4 the
+ * request is packet 4 and the response (packet 5) is not dissected. */
+static void
+test_dissection_limit(void)
+{
+	struct sp_flow_record rec;
+	struct tflow f;
+	void *ctx = worker(2);
+
+	tflow_init(&f, 6, IP(10, 0, 0, 1), 40000, IP(10, 0, 0, 80), 80);
+	send_pkt(ctx, &f, 0, TH_SYN, NULL, 0);
+	CU_ASSERT_EQUAL(stats(ctx).states_in_use, 1);
+	send_pkt(ctx, &f, 1, TH_SYN | TH_ACK, NULL, 0);
+	CU_ASSERT_EQUAL(stats(ctx).states_in_use, 0);
+	CU_ASSERT_EQUAL(stats(ctx).states_released, 1);
+	CU_ASSERT_EQUAL(stats(ctx).chunks_in_use, 0);	/* no string at all */
+	send_pkt(ctx, &f, 0, TH_ACK, NULL, 0);
+	send_pkt(ctx, &f, 0, TH_PSH | TH_ACK, http_req, sizeof(http_req) - 1);
+	expire(ctx, &f, &rec);
+	assert_app(&rec, "HTTP", "Web", 1, CONF_BY_PORT, "", "", "", "", "");
+	ops->worker_fini(ctx);
+
+	ctx = worker(4);
+	tflow_init(&f, 6, IP(10, 0, 0, 1), 40000, IP(10, 0, 0, 80), 80);
+	tcp_handshake(ctx, &f);
+	send_pkt(ctx, &f, 0, TH_PSH | TH_ACK, http_req, sizeof(http_req) - 1);
+	CU_ASSERT_EQUAL(stats(ctx).states_in_use, 0);
+	send_pkt(ctx, &f, 1, TH_PSH | TH_ACK, http_resp, sizeof(http_resp) - 1);
+	expire(ctx, &f, &rec);
+	assert_app(&rec, "HTTP", "Web", 0, CONF_DPI, "www.example.net", "", "", "",
+		   "streamprobe-test/1.0 (X11; Linux x86_64)");
+	ops->worker_fini(ctx);
+}
+
+/* D = 1: an Unknown first packet gives up at once. A first packet that is
+ * already known is not complete in NFStream (its "== D" test is never met
+ * again), so the flow goes on while nDPI wants more: here the ServerHello
+ * (packet 2) still gives the JA3S. */
+static void
+test_one_dissection(void)
+{
+	struct sp_flow_record rec;
+	struct tflow f;
+	void *ctx = worker(1);
+
+	tflow_init(&f, 6, IP(10, 0, 0, 1), 40000, IP(10, 0, 0, 80), 80);
+	send_pkt(ctx, &f, 0, TH_SYN, NULL, 0);
+	CU_ASSERT_EQUAL(stats(ctx).states_in_use, 0);
+	send_pkt(ctx, &f, 0, TH_PSH | TH_ACK, http_req, sizeof(http_req) - 1);
+	expire(ctx, &f, &rec);
+	assert_app(&rec, "HTTP", "Web", 1, CONF_BY_PORT, "", "", "", "", "");
+
+	tflow_init(&f, 6, IP(10, 0, 0, 1), 40001, IP(10, 0, 0, 44), 443);
+	send_pkt(ctx, &f, 0, TH_PSH | TH_ACK, tls_client_hello, sizeof(tls_client_hello));
+	CU_ASSERT_EQUAL(stats(ctx).states_in_use, 1);
+	send_pkt(ctx, &f, 1, TH_PSH | TH_ACK, tls_server_hello, sizeof(tls_server_hello));
+	expire(ctx, &f, &rec);
+	assert_app(&rec, "TLS", "Web", 0, CONF_DPI, "www.example.org", JA3_CLIENT, JA3_SERVER,
+		   "", "");
+	ops->worker_fini(ctx);
+}
+
+static void
+test_configure(void)
+{
+	struct sp_dpi_params p;
+
+	memset(&p, 0, sizeof(p));
+	CU_ASSERT_EQUAL(sp_dpi_configure(NULL), -EINVAL);
+	CU_ASSERT_EQUAL(sp_dpi_configure(&p), -EINVAL);
+	p.n_dissections = 20;
+	p.extra = true;
+	CU_ASSERT_EQUAL(sp_dpi_configure(&p), -ENOTSUP);
+	p.extra = false;
+	p.protos_file = "/nonexistent/protos.txt";
+	CU_ASSERT_EQUAL(sp_dpi_configure(&p), -ENOENT);
+	p.protos_file = NULL;
+	p.categories_file = "";
+	CU_ASSERT_EQUAL(sp_dpi_configure(&p), -EINVAL);
+	p.categories_file = NULL;
+	CU_ASSERT_EQUAL(sp_dpi_configure(&p), 0);
+	CU_ASSERT_PTR_NOT_NULL(ops->name);
+	CU_ASSERT_EQUAL(ops->slot_size, SP_DPI_SLOT_SIZE);
+}
+
+/* A protocols file (host rule, as ndpiReader -p) and a categories file (an
+ * IP in custom category 1, numbered 20 in nDPI 4.2). */
+static void
+test_files(void)
+{
+	char protos[64], cats[64];
+	struct sp_dpi_params p;
+	struct sp_flow_record rec;
+	struct tflow f;
+	FILE *fp;
+	void *ctx;
+
+	snprintf(protos, sizeof(protos), "/tmp/sptestdpi%d.protos", (int)getpid());
+	snprintf(cats, sizeof(cats), "/tmp/sptestdpi%d.cats", (int)getpid());
+	fp = fopen(protos, "w");
+	CU_ASSERT_FATAL(fp != NULL);
+	fputs("host:\"example.net\"@StreamProbeTest\n", fp);
+	fclose(fp);
+	fp = fopen(cats, "w");
+	CU_ASSERT_FATAL(fp != NULL);
+	fputs("10.0.0.99\t20\n", fp);
+	fclose(fp);
+
+	memset(&p, 0, sizeof(p));
+	p.n_dissections = 20;
+	p.protos_file = protos;
+	p.categories_file = cats;
+	CU_ASSERT_FATAL(sp_dpi_configure(&p) == 0);
+	ctx = ops->worker_init(0, 0, 64);
+	CU_ASSERT_FATAL(ctx != NULL);
+
+	http_flow(ctx, &f, 40000, http_req);
+	expire(ctx, &f, &rec);
+	assert_app(&rec, "HTTP.StreamProbeTest", "Web", 0, CONF_DPI, "www.example.net",
+		   "", "", "", "streamprobe-test/1.0 (X11; Linux x86_64)");
+
+	tflow_init(&f, 6, IP(10, 0, 0, 1), 40001, IP(10, 0, 0, 99), 443);
+	tcp_handshake(ctx, &f);
+	send_pkt(ctx, &f, 0, TH_PSH | TH_ACK, tls_client_hello, sizeof(tls_client_hello));
+	expire(ctx, &f, &rec);
+	assert_app(&rec, "TLS", "User custom category 1", 0, CONF_DPI, "www.example.org",
+		   JA3_CLIENT, "", "", "");
+	ops->worker_fini(ctx);
+	unlink(protos);
+	unlink(cats);
+}
+
+/* Memory: states released early, the state cap, the fallback when string
+ * chunks run out, and every nDPI byte returned by the end. */
+static void
+test_memory(void)
+{
+	struct sp_dpi_params p;
+	struct sp_flow_record rec;
+	struct tflow f, g;
+	int64_t base = stats(NULL).ndpi_bytes;
+	uint64_t allocs = stats(NULL).ndpi_allocs;
+	uint64_t frees = stats(NULL).ndpi_frees;
+	char req[512], ua[201];
+	void *ctx;
+
+	ctx = worker(20);
+	CU_ASSERT(stats(NULL).ndpi_bytes > base);	/* the module's own tables */
+	CU_ASSERT(stats(NULL).ndpi_allocs > allocs);
+	CU_ASSERT_EQUAL(stats(ctx).states_max, 64);
+	CU_ASSERT_EQUAL(stats(ctx).chunks_max, 64 * SP_DPI_CHUNKS_PER_FLOW);
+	/* Flows left detecting hold nDPI allocations (URL, User-Agent): fini
+	 * must free them. */
+	tflow_init(&f, 6, IP(10, 0, 0, 1), 40000, IP(10, 0, 0, 80), 80);
+	tcp_handshake(ctx, &f);
+	send_pkt(ctx, &f, 0, TH_PSH | TH_ACK, http_req, sizeof(http_req) - 1);
+	CU_ASSERT_EQUAL(stats(ctx).states_in_use, 1);
+	ops->worker_fini(ctx);
+	CU_ASSERT_EQUAL(stats(NULL).ndpi_bytes, base);
+	CU_ASSERT_EQUAL(stats(NULL).ndpi_allocs - allocs, stats(NULL).ndpi_frees - frees);
+
+	/* One state for the whole worker: the second flow is not dissected. */
+	memset(&p, 0, sizeof(p));
+	p.n_dissections = 20;
+	p.max_states = 1;
+	CU_ASSERT_FATAL(sp_dpi_configure(&p) == 0);
+	ctx = ops->worker_init(0, 0, 64);
+	CU_ASSERT_FATAL(ctx != NULL);
+	tflow_init(&f, 17, IP(10, 0, 0, 1), 40000, IP(10, 0, 0, 53), 53);
+	send_pkt(ctx, &f, 0, 0, dns_query, sizeof(dns_query));
+	tflow_init(&g, 17, IP(10, 0, 0, 1), 40001, IP(10, 0, 0, 53), 53);
+	send_pkt(ctx, &g, 0, 0, dns_query, sizeof(dns_query));
+	CU_ASSERT_EQUAL(stats(ctx).states_max, 1);
+	CU_ASSERT_EQUAL(stats(ctx).flows_dissected, 1);
+	CU_ASSERT_EQUAL(stats(ctx).flows_undissected, 1);
+	expire(ctx, &g, &rec);
+	assert_app(&rec, "Unknown", "Unspecified", 0, CONF_UNKNOWN, "", "", "", "", "");
+	expire(ctx, &f, &rec);
+	assert_app(&rec, "DNS", "Network", 0, CONF_DPI, "www.example.com", "", "", "", "");
+	ops->worker_fini(ctx);
+
+	/* A table of 1 flow has 2 chunks (112 bytes of strings): a longer set
+	 * keeps its nDPI state until export, with the same values. */
+	p.max_states = 0;
+	CU_ASSERT_FATAL(sp_dpi_configure(&p) == 0);
+	ctx = ops->worker_init(0, 0, 1);
+	CU_ASSERT_FATAL(ctx != NULL);
+	memset(ua, 'b', 200);
+	ua[200] = '\0';
+	snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: www.example.net\r\nUser-Agent: %s\r\n\r\n",
+		 ua);
+	http_flow(ctx, &f, 40000, req);
+	CU_ASSERT_EQUAL(stats(ctx).states_kept, 1);
+	CU_ASSERT_EQUAL(stats(ctx).states_in_use, 1);
+	CU_ASSERT_EQUAL(stats(ctx).chunks_in_use, 0);
+	expire(ctx, &f, &rec);
+	assert_app(&rec, "HTTP", "Web", 0, CONF_DPI, "www.example.net", "", "", "", ua);
+	CU_ASSERT_EQUAL(stats(ctx).states_in_use, 0);
+	/* A short set fits: the state is released. */
+	http_flow(ctx, &f, 40001, "GET / HTTP/1.1\r\nHost: a.example\r\n\r\n");
+	CU_ASSERT_EQUAL(stats(ctx).states_in_use, 0);
+	CU_ASSERT_EQUAL(stats(ctx).chunks_in_use, 1);
+	expire(ctx, &f, &rec);
+	assert_app(&rec, "HTTP", "Web", 0, CONF_DPI, "a.example", "", "", "", "");
+	ops->worker_fini(ctx);
+	CU_ASSERT_EQUAL(stats(NULL).ndpi_bytes, base);
+}
+
+/* ------------------------------------------------------------------------ */
+
+static int
+suite_init(void)
+{
+	char prefix[64];
+	char *eal[] = { "test_dpi", "--no-huge", "--no-pci", "-m", "256", "-l", "0",
+			"--no-telemetry", "--log-level=*:error", prefix, NULL };
+
+	snprintf(prefix, sizeof(prefix), "--file-prefix=sptestdpi%d", (int)getpid());
+	ops = sp_dpi_ops();
+	return rte_eal_init(RTE_DIM(eal) - 1, eal) < 0 ? -1 : 0;
+}
+
+static int
+suite_clean(void)
+{
+	rte_eal_cleanup();
+	return 0;
+}
+
+int
+sp_test_register(void)
+{
+	CU_pSuite s = CU_add_suite("dpi", suite_init, suite_clean);
+
+	if (s == NULL || CU_add_test(s, "configure", test_configure) == NULL ||
+	    CU_add_test(s, "DNS", test_dns) == NULL ||
+	    CU_add_test(s, "HTTP", test_http) == NULL ||
+	    CU_add_test(s, "TLS", test_tls) == NULL ||
+	    CU_add_test(s, "give-up at export", test_giveup_at_export) == NULL ||
+	    CU_add_test(s, "dissection limit", test_dissection_limit) == NULL ||
+	    CU_add_test(s, "one dissection", test_one_dissection) == NULL ||
+	    CU_add_test(s, "protocols and categories files", test_files) == NULL ||
+	    CU_add_test(s, "memory", test_memory) == NULL)
+		return -1;
+	return 0;
+}

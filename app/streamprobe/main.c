@@ -26,6 +26,7 @@
 #include <sp_capture.h>
 #include <sp_common.h>
 #include <sp_config.h>
+#include <sp_dpi.h>
 #include <sp_export.h>
 #include <sp_filter.h>
 #include <sp_parse.h>
@@ -303,6 +304,23 @@ main(int argc, char **argv)
 		}
 	}
 	memset(&wp, 0, sizeof(wp));
+	if (app.cfg.n_dissections > 0) {
+		struct sp_dpi_params dp;
+
+		memset(&dp, 0, sizeof(dp));
+		dp.n_dissections = app.cfg.n_dissections;
+		dp.protos_file = app.cfg.ndpi_protos;
+		dp.categories_file = app.cfg.ndpi_categories;
+		ret = sp_dpi_configure(&dp);
+		if (ret != 0) {
+			fprintf(stderr, "streamprobe: nDPI: %s%s%s\n", strerror(-ret),
+				app.cfg.ndpi_protos ? " (check --ndpi-protos)" : "",
+				app.cfg.ndpi_categories ? " (check --ndpi-categories)" : "");
+			rc = 2;
+			goto out;
+		}
+		wp.hooks[wp.n_hooks++] = sp_dpi_ops();
+	}
 	wp.cfg = &app.cfg;
 	wp.id = 0;
 	wp.socket_id = (int)rte_lcore_to_socket_id(worker_lcore);

@@ -29,6 +29,8 @@ enum {
 	OPT_NO_DECODE_TUNNELS,
 	OPT_MAX_FLOWS,
 	OPT_QUIET,
+	OPT_NDPI_PROTOS,
+	OPT_NDPI_CATEGORIES,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -48,6 +50,8 @@ static const struct option sp_options[] = {
 	{ "no-decode-tunnels", no_argument, NULL, OPT_NO_DECODE_TUNNELS },
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "ndpi-protos", required_argument, NULL, OPT_NDPI_PROTOS },
+	{ "ndpi-categories", required_argument, NULL, OPT_NDPI_CATEGORIES },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -86,6 +90,8 @@ sp_config_usage(const char *prog)
 	       "  --splt-analysis N         add splt_direction/ps/piat_ms lists of N packets (0-65535)\n"
 	       "  --n-dissections D         packets per flow given to nDPI, 0-255 (default %u);\n"
 	       "                            0 removes the 9 application columns\n"
+	       "  --ndpi-protos FILE        custom nDPI protocol rules (as ndpiReader -p)\n"
+	       "  --ndpi-categories FILE    custom nDPI category rules\n"
 	       "  --max-nflows N            stop after exporting N flows (0 = unlimited)\n"
 	       "  --decode-tunnels          decode GTP-U, TZSP, CAPWAP (default; adds tunnel_id)\n"
 	       "  --no-decode-tunnels       do not decode them (no tunnel_id column)\n"
@@ -209,6 +215,12 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 			break;
 		case OPT_QUIET:
 			cfg->quiet = true;
+			break;
+		case OPT_NDPI_PROTOS:
+			cfg->ndpi_protos = optarg;
+			break;
+		case OPT_NDPI_CATEGORIES:
+			cfg->ndpi_categories = optarg;
 			break;
 		case OPT_HELP:
 			sp_config_usage(argv[0]);

@@ -41,6 +41,8 @@ struct sp_config {
 	bool decode_tunnels;
 	uint32_t max_flows;		/**< flow table capacity per worker */
 	bool quiet;			/**< no status line */
+	const char *ndpi_protos;	/**< nDPI protocols file (ndpiReader -p) */
+	const char *ndpi_categories;	/**< nDPI categories file */
 };
 
 /** Fill cfg with the defaults. */

@@ -7,7 +7,10 @@
  * options → EAL → mbuf pool → capture → filter → exporters → worker →
  * launch → drain → report.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -176,25 +179,59 @@ app_report(void)
 	return rc;
 }
 
-/* EAL arguments for the common case: no hugepages, no PCI, one worker and
- * the management lcore, a private runtime prefix so runs never collide. */
+/* Allowed CPUs as an EAL cpu list ("0-3,6"); *last gets the highest. */
+static void
+app_cpu_list(char *buf, size_t len, int *last)
+{
+	cpu_set_t set;
+	size_t used = 0;
+	int c, start = -1;
+
+	*last = 0;
+	buf[0] = '\0';
+	if (sched_getaffinity(0, sizeof(set), &set) != 0) {
+		snprintf(buf, len, "0");
+		return;
+	}
+	for (c = 0; c <= CPU_SETSIZE && used < len; c++) {
+		bool in = c < CPU_SETSIZE && CPU_ISSET(c, &set);
+
+		if (in && start < 0)
+			start = c;
+		if (!in && start >= 0) {
+			used += snprintf(buf + used, len - used, "%s%d", used ? "," : "", start);
+			if (c - 1 > start && used < len)
+				used += snprintf(buf + used, len - used, "-%d", c - 1);
+			start = -1;
+			*last = c - 1;
+		}
+	}
+}
+
+/* EAL arguments for the common case: no hugepages, no PCI, the worker on
+ * a CPU of its own (the last allowed one), the management lcore floating
+ * over all allowed CPUs (it mostly sleeps), a private runtime prefix so
+ * that runs never collide. */
 static int
 app_default_eal_args(char **eal, char *bufs, size_t buflen, const char *prog)
 {
+	char cpus[192];
 	size_t mem_mb;
-	int n = 0;
+	int n = 0, last;
 
-	mem_mb = 512 + (size_t)app.cfg.max_flows * (1024 + 13 * app.cfg.splt_n) / (1u << 20);
+	mem_mb = 512 + (size_t)app.cfg.max_flows * (2048 + 13 * app.cfg.splt_n) / (1u << 20);
+	app_cpu_list(cpus, sizeof(cpus), &last);
 	eal[n++] = (char *)(uintptr_t)prog;
 	eal[n++] = "--no-huge";
 	eal[n++] = "--no-pci";
 	eal[n++] = "--no-telemetry";
 	eal[n++] = "--log-level=*:warning";
-	eal[n++] = "--lcores=0@(0-1023),1@(0-1023)";
-	snprintf(bufs, buflen, "-m%zu", mem_mb);
+	snprintf(bufs, 64, "-m%zu", mem_mb);
 	eal[n++] = bufs;
-	snprintf(bufs + 64, buflen - 64, "--file-prefix=streamprobe%d", (int)getpid());
+	snprintf(bufs + 64, 64, "--file-prefix=streamprobe%d", (int)getpid());
 	eal[n++] = bufs + 64;
+	snprintf(bufs + 128, buflen - 128, "--lcores=0@(%s),1@%d", cpus, last);
+	eal[n++] = bufs + 128;
 	eal[n] = NULL;
 	return n;
 }
@@ -203,7 +240,7 @@ int
 main(int argc, char **argv)
 {
 	char *eal_argv[APP_EAL_ARGS + 1];
-	char eal_buf[256], err[512];
+	char eal_buf[512], err[512];
 	struct sp_worker_params wp;
 	struct sp_capture_params cp;
 	struct sp_columns cols;
@@ -346,7 +383,9 @@ main(int argc, char **argv)
 		if (app_drain() == 0) {
 			if (done)
 				break;
-			rte_pause();
+			/* Nothing to export: yield the CPU (the worker may
+			 * share it) rather than spin. */
+			usleep(100);
 			app_status(&last_tsc);
 		}
 	}

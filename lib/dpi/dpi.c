@@ -44,6 +44,8 @@
 #include <rte_log.h>
 #include <rte_malloc.h>
 
+#include <sp_mem.h>
+
 #include <ndpi_api.h>
 
 #include "sp_dpi.h"
@@ -214,7 +216,7 @@ dpi_slab_init(struct dpi_slab *sl, const char *name, size_t elt_size, uint32_t n
 	sl->n = n;
 	if (n == 0)
 		return 0;
-	sl->base = rte_malloc_socket(name, elt_size * n, RTE_CACHE_LINE_SIZE, socket_id);
+	sl->base = sp_mem_alloc(name, elt_size * n, socket_id);
 	return sl->base != NULL ? 0 : -ENOMEM;
 }
 
@@ -640,8 +642,8 @@ dpi_worker_fini(void *ctx)
 	if (c->mod != NULL)
 		ndpi_exit_detection_module(c->mod);
 	rte_free(c->state_map);
-	rte_free(c->states.base);
-	rte_free(c->chunks.base);
+	sp_mem_free(c->states.base, c->states.elt_size * c->states.n);
+	sp_mem_free(c->chunks.base, c->chunks.elt_size * c->chunks.n);
 	rte_free(c);
 }
 

@@ -18,6 +18,8 @@
 #include <rte_hash.h>
 #include <rte_malloc.h>
 
+#include <sp_mem.h>
+
 #include "sp_flow.h"
 
 #define FLOW_NONE (-1)
@@ -68,27 +70,25 @@ sp_flow_table_create(const struct sp_flow_table_params *p)
 	hp.socket_id = p->socket_id;
 	/* Extendable buckets: no insert fails before max_flows keys. */
 	hp.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
+	t->max_flows = p->max_flows;
 	t->hash = rte_hash_create(&hp);
 	if (t->hash == NULL)
 		goto fail;
-	t->max_flows = p->max_flows;
-	t->state = rte_zmalloc_socket("sp_flow_state", sizeof(*t->state) * p->max_flows,
-				      RTE_CACHE_LINE_SIZE, p->socket_id);
-	t->link = rte_zmalloc_socket("sp_flow_link", sizeof(*t->link) * p->max_flows,
-				     RTE_CACHE_LINE_SIZE, p->socket_id);
+	t->state = sp_mem_alloc("sp_flow_state", sizeof(*t->state) * p->max_flows,
+				p->socket_id);
+	t->link = sp_mem_alloc("sp_flow_link", sizeof(*t->link) * p->max_flows, p->socket_id);
 	if (t->state == NULL || t->link == NULL)
 		goto nomem;
 	if (p->features->statistical) {
-		t->stats = rte_zmalloc_socket("sp_flow_stats",
-					      sizeof(*t->stats) * p->max_flows,
-					      RTE_CACHE_LINE_SIZE, p->socket_id);
+		t->stats = sp_mem_alloc("sp_flow_stats", sizeof(*t->stats) * p->max_flows,
+					p->socket_id);
 		if (t->stats == NULL)
 			goto nomem;
 	}
 	t->splt_size = sp_features_splt_size(p->features->splt_n);
 	if (t->splt_size > 0) {
-		t->splt = rte_zmalloc_socket("sp_flow_splt", t->splt_size * p->max_flows,
-					     RTE_CACHE_LINE_SIZE, p->socket_id);
+		t->splt = sp_mem_alloc("sp_flow_splt", t->splt_size * p->max_flows,
+				       p->socket_id);
 		if (t->splt == NULL)
 			goto nomem;
 	}
@@ -112,10 +112,10 @@ sp_flow_table_free(struct sp_flow_table *t)
 	if (t == NULL)
 		return;
 	rte_hash_free(t->hash);
-	rte_free(t->state);
-	rte_free(t->stats);
-	rte_free(t->splt);
-	rte_free(t->link);
+	sp_mem_free(t->state, sizeof(*t->state) * t->max_flows);
+	sp_mem_free(t->stats, sizeof(*t->stats) * t->max_flows);
+	sp_mem_free(t->splt, t->splt_size * t->max_flows);
+	sp_mem_free(t->link, sizeof(*t->link) * t->max_flows);
 	rte_free(t);
 	rte_errno = err;
 }

@@ -19,6 +19,8 @@
 #include <rte_pause.h>
 #include <rte_prefetch.h>
 
+#include <sp_mem.h>
+
 #include "sp_worker.h"
 
 /* NFStream's scan runs at most once per 10 ms of packet time and expires at
@@ -48,6 +50,7 @@ struct sp_worker {
 	bool decode_tunnels;
 	bool app_cols;
 	volatile bool stop_export;
+	uint32_t max_flows;
 	unsigned int n_hooks;
 	struct worker_hook hook[SP_WORKER_MAX_HOOKS];
 	struct sp_worker_stats st;
@@ -105,6 +108,7 @@ sp_worker_create(const struct sp_worker_params *p)
 	w->lossless = p->lossless;
 	w->decode_tunnels = p->cfg->decode_tunnels;
 	w->app_cols = p->cfg->n_dissections > 0;
+	w->max_flows = p->cfg->max_flows;
 
 	snprintf(name, sizeof(name), "sp_flows_%u", p->id);
 	memset(&tp, 0, sizeof(tp));
@@ -145,9 +149,9 @@ sp_worker_create(const struct sp_worker_params *p)
 		}
 		w->n_hooks++;
 		if (h->ops->slot_size > 0) {
-			h->slots = rte_zmalloc_socket("sp_hook_slots",
-						      h->ops->slot_size * p->cfg->max_flows,
-						      RTE_CACHE_LINE_SIZE, p->socket_id);
+			h->slots = sp_mem_alloc("sp_hook_slots",
+						h->ops->slot_size * p->cfg->max_flows,
+						p->socket_id);
 			if (h->slots == NULL)
 				goto fail;
 		}
@@ -171,7 +175,8 @@ sp_worker_free(struct sp_worker *w)
 	for (i = 0; i < w->n_hooks; i++) {
 		if (w->hook[i].ops->worker_fini != NULL)
 			w->hook[i].ops->worker_fini(w->hook[i].ctx);
-		rte_free(w->hook[i].slots);
+		if (w->hook[i].ops->slot_size > 0)
+			sp_mem_free(w->hook[i].slots, w->hook[i].ops->slot_size * w->max_flows);
 	}
 	sp_flow_table_free(w->table);
 	rte_ring_free(w->ring);

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <sys/mman.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_malloc.h>
+
+#include "sp_mem.h"
+
+void *
+sp_mem_alloc(const char *name, size_t size, int socket_id)
+{
+	void *p;
+
+	if (size == 0)
+		size = 1;
+	if (rte_eal_has_hugepages()) {
+		p = rte_zmalloc_socket(name, size, RTE_CACHE_LINE_SIZE, socket_id);
+	} else {
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			p = NULL;
+	}
+	if (p == NULL)
+		rte_errno = ENOMEM;
+	return p;
+}
+
+void
+sp_mem_free(void *p, size_t size)
+{
+	if (p == NULL)
+		return;
+	if (size == 0)
+		size = 1;
+	if (rte_eal_has_hugepages())
+		rte_free(p);
+	else
+		munmap(p, size);
+}

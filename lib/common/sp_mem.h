@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SP_MEM_H
+#define SP_MEM_H
+
+/**
+ * @file
+ * Large per-lcore tables (flow state arrays, hook slots, DPI state areas).
+ *
+ * They are sized for the worst case (the table's capacity) but mostly left
+ * untouched. With hugepages they come from the DPDK heap (rte_malloc, on
+ * the lcore's socket, TLB-friendly). Without hugepages (--no-huge, the
+ * default offline setup) the DPDK heap clears memory when it is freed,
+ * which writes every page of a table that was never used: measured at
+ * 1 M flows, 880 MB of page faults and 4.7 s at exit. There they come from
+ * anonymous mmap instead, which costs only the pages really used.
+ *
+ * Both return zeroed memory.
+ */
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Zeroed, cache-line aligned area of size bytes; NULL with rte_errno = ENOMEM. */
+void *sp_mem_alloc(const char *name, size_t size, int socket_id);
+
+/** Release an area from sp_mem_alloc() of the same size; NULL is a no-op. */
+void sp_mem_free(void *p, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SP_MEM_H */

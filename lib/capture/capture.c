@@ -207,14 +207,15 @@ capture_match(struct sp_capture *c, struct rte_mbuf *m, struct sp_rx_info *info)
 	while (pcap_next_ex(c->shadow, &hdr, &data) == 1) {
 		ts = (uint64_t)hdr->ts.tv_sec * 1000000 + (uint64_t)hdr->ts.tv_usec;
 		if (hdr->caplen == m->pkt_len && (!has_ts || ts == pmd_ts)) {
-			info->ts_us = ts;
+			info->ts_ms = (uint64_t)hdr->ts.tv_sec * 1000 +
+				      (uint64_t)(int64_t)(hdr->ts.tv_usec / 1000);
 			info->wire_len = hdr->len;
 			return;
 		}
 		c->st.lost++;
 	}
 	c->st.unmatched++;
-	info->ts_us = pmd_ts;
+	info->ts_ms = pmd_ts / 1000;
 	info->wire_len = m->pkt_len;
 }
 

@@ -32,7 +32,12 @@ extern "C" {
 
 /** Per-packet facts the PMD does not carry. */
 struct sp_rx_info {
-	uint64_t ts_us;		/**< capture timestamp, microseconds (as libpcap reads it) */
+	/**
+	 * Capture time in ms as NFStream computes it: tv_sec * 1000 +
+	 * tv_usec / 1000 with C's signed division (libpcap reads tv_usec as a
+	 * signed 32-bit value, so a corrupt record can make it negative).
+	 */
+	uint64_t ts_ms;
 	uint32_t wire_len;	/**< original length on the wire */
 	int32_t dlt;		/**< link type of the file the packet came from */
 };

@@ -281,12 +281,11 @@ worker_flow_new(struct sp_worker *w, const struct sp_flow_key *k, uint32_t hash,
 
 static void
 worker_packet(struct sp_worker *w, const struct sp_pkt_meta *m, const uint8_t *ip,
-	      uint16_t ip_len, uint64_t ts_us)
+	      uint16_t ip_len, uint64_t t_ms)
 {
 	struct sp_flow_table *t = w->table;
 	struct sp_flow_key k;
 	enum sp_flow_expiry e;
-	uint64_t t_ms = ts_us / 1000;	/* truncation, as NFStream */
 	uint32_t hash;
 	unsigned int i;
 	int32_t idx;
@@ -373,7 +372,7 @@ sp_worker_process_burst(struct sp_worker *w, struct rte_mbuf **pkts,
 			continue;
 		}
 		worker_packet(w, &meta, data + meta.ip_offset,
-			      (uint16_t)(caplen - meta.ip_offset), info[i].ts_us);
+			      (uint16_t)(caplen - meta.ip_offset), info[i].ts_ms);
 	}
 	rte_pktmbuf_free_bulk(pkts, n);
 }

@@ -111,7 +111,7 @@ test_wire_length_restored(void)
 	for (i = 0; i < n && i < RTE_DIM(r); i++) {
 		CU_ASSERT_EQUAL(caplen[i], r[i].caplen);
 		CU_ASSERT_EQUAL(info[i].wire_len, r[i].len);
-		CU_ASSERT_EQUAL(info[i].ts_us, r[i].ts_ns / 1000);
+		CU_ASSERT_EQUAL(info[i].ts_ms, r[i].ts_ns / 1000000);
 		CU_ASSERT_EQUAL(info[i].dlt, 1);
 	}
 	sp_capture_get_stats(c, &st);
@@ -147,12 +147,47 @@ test_files_in_order_and_nanoseconds(void)
 	CU_ASSERT_EQUAL(sp_capture_file_dlt(c, 1), 228);
 	n = read_all(c, info, 8, caplen);
 	CU_ASSERT_EQUAL_FATAL(n, 3);
-	/* nanoseconds are truncated to microseconds, as libpcap does */
-	CU_ASSERT_EQUAL(info[0].ts_us, 5000000ull);
+	/* nanoseconds are truncated to microseconds by libpcap, then to ms */
+	CU_ASSERT_EQUAL(info[0].ts_ms, 5000ull);
 	CU_ASSERT_EQUAL(info[0].wire_len, 70);
-	CU_ASSERT_EQUAL(info[1].ts_us, 5000001ull);
-	CU_ASSERT_EQUAL(info[2].ts_us, 6123456ull);
+	CU_ASSERT_EQUAL(info[1].ts_ms, 5000ull);
+	CU_ASSERT_EQUAL(info[2].ts_ms, 6123ull);
 	CU_ASSERT_EQUAL(info[2].dlt, 228);
+	sp_capture_close(c);
+}
+
+/* A corrupt record with tv_usec >= 2^31: libpcap reads it as negative and
+ * NFStream divides it with C's truncating division (fuzz pcaps have it). */
+static void
+test_negative_usec(void)
+{
+	static uint8_t frame[60];
+	char path[128];
+	const char *files[1] = { path };
+	struct sp_capture_params p = { files, 1, NULL };
+	struct pcap_pkthdr h;
+	struct sp_rx_info info[2];
+	uint32_t caplen[2];
+	struct sp_capture *c;
+	pcap_dumper_t *d;
+	pcap_t *pd;
+	char err[256];
+
+	snprintf(path, sizeof(path), "%s/negusec.pcap", dir);
+	pd = pcap_open_dead(1, 65535);
+	d = pcap_dump_open(pd, path);
+	CU_ASSERT_FATAL(d != NULL);
+	h.caplen = h.len = sizeof(frame);
+	h.ts.tv_sec = 1000;
+	h.ts.tv_usec = -1404616;
+	pcap_dump((u_char *)d, &h, frame);
+	pcap_dump_close(d);
+	pcap_close(pd);
+	p.pool = pool;
+	c = sp_capture_open(&p, err, sizeof(err));
+	CU_ASSERT_FATAL(c != NULL);
+	CU_ASSERT_EQUAL_FATAL(read_all(c, info, 2, caplen), 1);
+	CU_ASSERT_EQUAL(info[0].ts_ms, 1000000ull - 1404);
 	sp_capture_close(c);
 }
 
@@ -251,6 +286,7 @@ sp_test_register(void)
 	if (s == NULL ||
 	    CU_add_test(s, "wire length restored", test_wire_length_restored) == NULL ||
 	    CU_add_test(s, "files in order, ns timestamps", test_files_in_order_and_nanoseconds) == NULL ||
+	    CU_add_test(s, "negative tv_usec as NFStream", test_negative_usec) == NULL ||
 	    CU_add_test(s, "missing, bad and cut files", test_bad_files) == NULL)
 		return -1;
 	return 0;

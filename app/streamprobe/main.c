@@ -29,6 +29,7 @@
 #include <sp_capture.h>
 #include <sp_common.h>
 #include <sp_config.h>
+#include <sp_dispatch.h>
 #include <sp_dpi.h>
 #include <sp_export.h>
 #include <sp_filter.h>
@@ -39,19 +40,31 @@
 #define APP_MBUF_CACHE 256
 #define APP_EAL_ARGS 24
 #define APP_DRAIN_BURST 64
+#define APP_RX_RING 2048	/* dispatcher → worker ring, packets */
+#define APP_MAX_EXPORTERS 8
+
+struct app_worker {
+	struct sp_worker *w;
+	unsigned int lcore;
+	volatile bool done;		/* set by the worker after its flush */
+};
 
 struct app {
 	struct sp_config cfg;
 	struct rte_mempool *mbufs;
 	struct sp_capture *cap;
 	struct sp_filter *filter;
-	struct sp_worker *worker;
-	struct sp_exporter *csv;
+	struct sp_dispatch *dispatch;	/* NULL with one worker */
+	unsigned int n_workers;
+	struct app_worker wk[SP_MAX_WORKERS];
+	unsigned int n_exporters;
+	struct sp_exporter *exp[APP_MAX_EXPORTERS];
+	const char *exp_name[APP_MAX_EXPORTERS];
 	volatile bool stop_rx;		/* signal or max_nflows: stop reading */
-	volatile bool worker_done;	/* set by the worker after its flush */
+	volatile bool rx_done;		/* dispatcher: no more packets will come */
 	uint64_t next_id;
 	uint64_t records_skipped;	/* beyond --max-nflows */
-	int export_error;
+	int export_error[APP_MAX_EXPORTERS];
 };
 
 static struct app app;
@@ -66,37 +79,67 @@ app_on_signal(int sig)
 	app.stop_rx = true;
 }
 
-/* Worker lcore: poll the capture in bursts until the input ends or we are
- * asked to stop, then export every remaining flow. */
+/* Worker lcore reading the capture itself (one worker): poll in bursts
+ * until the input ends or we are asked to stop, then export every flow. */
 static int
-app_worker_main(void *arg)
+app_worker_direct(void *arg)
 {
+	struct app_worker *aw = arg;
 	struct rte_mbuf *pkts[SP_BURST];
 	struct sp_rx_info info[SP_BURST];
 	int n;
 
-	(void)arg;
 	while (!app.stop_rx) {
 		n = sp_capture_rx(app.cap, pkts, info, SP_BURST);
 		if (n == -ENODATA)
 			break;
 		if (n > 0)
-			sp_worker_process_burst(app.worker, pkts, info, (uint16_t)n);
+			sp_worker_process_burst(aw->w, pkts, info, (uint16_t)n);
 	}
-	sp_worker_flush(app.worker);
-	__atomic_store_n(&app.worker_done, true, __ATOMIC_RELEASE);
+	sp_worker_flush(aw->w);
+	__atomic_store_n(&aw->done, true, __ATOMIC_RELEASE);
 	return 0;
 }
 
-/* Management side: hand records to the exporters, in ring order, giving
- * each its id. Returns the number of records taken off the ring. */
-static unsigned int
-app_drain(void)
+/* Worker lcore fed by the dispatcher: until the dispatcher is done and the
+ * ring is empty. */
+static int
+app_worker_dispatched(void *arg)
 {
-	struct rte_ring *ring = sp_worker_export_ring(app.worker);
-	struct rte_mempool *pool = sp_worker_record_pool(app.worker);
+	struct app_worker *aw = arg;
+
+	for (;;) {
+		bool last = __atomic_load_n(&app.rx_done, __ATOMIC_ACQUIRE);
+
+		if (sp_worker_poll(aw->w) == 0) {
+			if (last)
+				break;
+			rte_pause();
+		}
+	}
+	sp_worker_flush(aw->w);
+	__atomic_store_n(&aw->done, true, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static void
+app_stop_export(void)
+{
+	unsigned int i;
+
+	app.stop_rx = true;
+	for (i = 0; i < app.n_workers; i++)
+		sp_worker_stop_export(app.wk[i].w);
+}
+
+/* Management side: hand one worker's records to the exporters, in ring
+ * order, giving each its id. Returns the number taken off the ring. */
+static unsigned int
+app_drain(struct sp_worker *w)
+{
+	struct rte_ring *ring = sp_worker_export_ring(w);
 	void *recs[APP_DRAIN_BURST];
-	unsigned int n, i;
+	unsigned int n, i, e;
 	int ret;
 
 	n = rte_ring_sc_dequeue_burst(ring, recs, APP_DRAIN_BURST, NULL);
@@ -108,19 +151,17 @@ app_drain(void)
 			continue;
 		}
 		r->id = app.next_id++;
-		if (app.csv != NULL) {
-			ret = sp_export_write(app.csv, r);
-			if (ret != 0 && app.export_error == 0)
-				app.export_error = ret;
+		for (e = 0; e < app.n_exporters; e++) {
+			ret = sp_export_write(app.exp[e], r);
+			if (ret != 0 && app.export_error[e] == 0)
+				app.export_error[e] = ret;
 		}
-		if (app.cfg.max_nflows != 0 && app.next_id == app.cfg.max_nflows) {
-			/* NFStream stops after the flow with id max_nflows - 1. */
-			app.stop_rx = true;
-			sp_worker_stop_export(app.worker);
-		}
+		/* NFStream stops after the flow with id max_nflows - 1. */
+		if (app.cfg.max_nflows != 0 && app.next_id == app.cfg.max_nflows)
+			app_stop_export();
 	}
 	if (n > 0)
-		rte_mempool_put_bulk(pool, recs, n);
+		rte_mempool_put_bulk(sp_worker_record_pool(w), recs, n);
 	return n;
 }
 
@@ -128,47 +169,122 @@ static void
 app_status(uint64_t *last_tsc)
 {
 	struct sp_worker_stats ws;
-	uint64_t now = rte_get_tsc_cycles();
+	uint64_t now = rte_get_tsc_cycles(), pkts = 0, active = 0;
+	unsigned int i;
 
 	if (app.cfg.quiet || !isatty(STDERR_FILENO) || now - *last_tsc < rte_get_tsc_hz())
 		return;
 	*last_tsc = now;
-	sp_worker_get_stats(app.worker, &ws);
-	fprintf(stderr, "\rpackets %" PRIu64 "  flows active %u  exported %" PRIu64 "   ",
-		ws.packets, ws.flows_active, app.next_id);
+	for (i = 0; i < app.n_workers; i++) {
+		sp_worker_get_stats(app.wk[i].w, &ws);
+		pkts += ws.packets;
+		active += ws.flows_active;
+	}
+	fprintf(stderr, "\rpackets %" PRIu64 "  flows active %" PRIu64 "  exported %" PRIu64 "   ",
+		pkts, active, app.next_id);
+}
+
+/* The management lcore's loop: with several workers it is also the RX
+ * lcore feeding the dispatcher. Returns when every worker is done and
+ * every record has been exported. */
+static void
+app_manage(void)
+{
+	struct rte_mbuf *pkts[SP_BURST];
+	struct sp_rx_info info[SP_BURST];
+	uint64_t last_tsc = 0;
+	unsigned int i, busy, done;
+	int n;
+
+	for (;;) {
+		busy = 0;
+		if (app.dispatch != NULL && !app.rx_done) {
+			n = app.stop_rx ? -ENODATA : sp_capture_rx(app.cap, pkts, info, SP_BURST);
+			if (n == -ENODATA)
+				__atomic_store_n(&app.rx_done, true, __ATOMIC_RELEASE);
+			else if (n > 0)
+				sp_dispatch_burst(app.dispatch, pkts, info, (uint16_t)n);
+			busy += n > 0;
+		}
+		done = 0;
+		for (i = 0; i < app.n_workers; i++) {
+			/* read done before draining: a worker's last records are
+			 * in its ring by the time it says it is done */
+			done += __atomic_load_n(&app.wk[i].done, __ATOMIC_ACQUIRE);
+			busy += app_drain(app.wk[i].w);
+		}
+		if (busy)
+			continue;
+		if (done == app.n_workers)
+			break;
+		/* Nothing to do: yield the CPU (a worker may share it). */
+		if (app.dispatch == NULL || app.rx_done)
+			usleep(100);
+		app_status(&last_tsc);
+	}
 }
 
 static int
 app_report(void)
 {
 	struct sp_capture_stats cs;
-	struct sp_worker_stats ws;
-	uint64_t ignored = 0, received, dropped;
-	unsigned int r;
+	struct sp_dispatch_stats ds;
+	struct sp_worker_stats ws, tot;
+	uint64_t ignored = 0, received, dropped, skipped;
+	unsigned int r, i;
 	int rc = 0;
 
 	sp_capture_get_stats(app.cap, &cs);
-	sp_worker_get_stats(app.worker, &ws);
+	memset(&tot, 0, sizeof(tot));
+	for (i = 0; i < app.n_workers; i++) {
+		sp_worker_get_stats(app.wk[i].w, &ws);
+		tot.packets += ws.packets;
+		tot.in_flows += ws.in_flows;
+		tot.filtered += ws.filtered;
+		for (r = 0; r < SP_PARSE_RESULTS; r++)
+			tot.ignored[r] += ws.ignored[r];
+		tot.dropped_table_full += ws.dropped_table_full;
+		tot.flows_evicted += ws.flows_evicted;
+		tot.flows_active += ws.flows_active;
+		tot.records_dropped += ws.records_dropped;
+	}
+	received = tot.packets + cs.lost;
+	dropped = cs.lost + tot.dropped_table_full;
+	if (app.dispatch != NULL) {
+		/* Filtering and parsing happened at dispatch. */
+		sp_dispatch_get_stats(app.dispatch, &ds);
+		received = ds.packets + cs.lost;
+		tot.filtered = ds.filtered;
+		for (r = 0; r < SP_PARSE_RESULTS; r++)
+			tot.ignored[r] = ds.ignored[r];
+		dropped += ds.dropped_ring_full;
+	}
 	for (r = 1; r < SP_PARSE_RESULTS; r++)
-		ignored += ws.ignored[r];
-	received = ws.packets + cs.lost;
-	dropped = cs.lost + ws.dropped_table_full;
+		ignored += tot.ignored[r];
 	if (!app.cfg.quiet && isatty(STDERR_FILENO))
 		fputc('\n', stderr);
 	fprintf(stderr, "accounting: received=%" PRIu64 " in_flows=%" PRIu64 " ignored=%" PRIu64
 		" filtered=%" PRIu64 " dropped=%" PRIu64 "\n",
-		received, ws.in_flows, ignored, ws.filtered, dropped);
+		received, tot.in_flows, ignored, tot.filtered, dropped);
 	fprintf(stderr, "ignored:");
 	for (r = 1; r < SP_PARSE_RESULTS; r++)
-		fprintf(stderr, " %s=%" PRIu64, sp_parse_result_name(r), ws.ignored[r]);
+		fprintf(stderr, " %s=%" PRIu64, sp_parse_result_name(r), tot.ignored[r]);
+	skipped = app.records_skipped + tot.flows_active;
 	fprintf(stderr, "\nflows: exported=%" PRIu64 " evicted_table_full=%" PRIu64
 		" not_exported_max_nflows=%" PRIu64 " records_dropped=%" PRIu64 "\n",
-		app.next_id, ws.flows_evicted, app.records_skipped + ws.flows_active,
-		ws.records_dropped);
+		app.next_id, tot.flows_evicted, skipped, tot.records_dropped);
+	if (app.n_workers > 1) {
+		fprintf(stderr, "workers:");
+		for (i = 0; i < app.n_workers; i++) {
+			sp_worker_get_stats(app.wk[i].w, &ws);
+			fprintf(stderr, " %u=%" PRIu64, i, ws.packets);
+		}
+		fputc('\n', stderr);
+	}
 	if (cs.unmatched != 0)
 		fprintf(stderr, "warning: %" PRIu64 " packets could not be matched to their pcap "
 			"record; their wire length is their captured length\n", cs.unmatched);
-	if (received != ws.in_flows + ignored + ws.filtered + dropped) {
+	if (received != tot.in_flows + ignored + tot.filtered + dropped) {
 		fprintf(stderr, "error: packet accounting does not add up\n");
 		rc = 1;
 	}
@@ -219,7 +335,8 @@ app_default_eal_args(char **eal, char *bufs, size_t buflen, const char *prog)
 	size_t mem_mb;
 	int n = 0, last;
 
-	mem_mb = 512 + (size_t)app.cfg.max_flows * (2048 + 13 * app.cfg.splt_n) / (1u << 20);
+	mem_mb = 512 + (size_t)app.cfg.n_workers *
+		 ((size_t)app.cfg.max_flows * (2048 + 13 * app.cfg.splt_n) / (1u << 20) + 64);
 	app_cpu_list(cpus, sizeof(cpus), &last);
 	eal[n++] = (char *)(uintptr_t)prog;
 	eal[n++] = "--no-huge";
@@ -230,10 +347,152 @@ app_default_eal_args(char **eal, char *bufs, size_t buflen, const char *prog)
 	eal[n++] = bufs;
 	snprintf(bufs + 64, 64, "--file-prefix=streamprobe%d", (int)getpid());
 	eal[n++] = bufs + 64;
-	snprintf(bufs + 128, buflen - 128, "--lcores=0@(%s),1@%d", cpus, last);
+	if (app.cfg.n_workers == 1)
+		snprintf(bufs + 128, buflen - 128, "--lcores=0@(%s),1@%d", cpus, last);
+	else
+		snprintf(bufs + 128, buflen - 128, "--lcores=0@(%s),(1-%u)@(%s)", cpus,
+			 app.cfg.n_workers, cpus);
 	eal[n++] = bufs + 128;
 	eal[n] = NULL;
 	return n;
+}
+
+/* Setup after the EAL: pool, input, filter, exporters, workers, dispatch.
+ * Returns 0, or the exit code after printing a one-line error. */
+static int
+app_setup(void)
+{
+	struct sp_dispatch_params dp;
+	struct sp_worker_params wp;
+	struct sp_capture_params cp;
+	struct sp_columns cols;
+	unsigned int i, lcore, n_mbufs;
+	char err[512];
+	int socket, ret, *dlts;
+
+	app.n_workers = app.cfg.n_workers;
+	lcore = -1;
+	for (i = 0; i < app.n_workers; i++) {
+		lcore = rte_get_next_lcore(lcore, 1, 0);
+		if (lcore >= RTE_MAX_LCORE) {
+			fprintf(stderr, "streamprobe: %u workers need %u lcores besides the main "
+				"one; the EAL has %u\n", app.n_workers, app.n_workers,
+				rte_lcore_count() - 1);
+			return 1;
+		}
+		app.wk[i].lcore = lcore;
+	}
+	socket = (int)rte_lcore_to_socket_id(app.wk[0].lcore);
+
+	/* Mbufs in flight: the PMD's burst, and with dispatch every worker
+	 * ring full; the pcap PMD loses a packet it cannot get an mbuf for. */
+	n_mbufs = APP_MBUFS + (app.n_workers > 1 ? app.n_workers * APP_RX_RING : 0);
+	app.mbufs = rte_pktmbuf_pool_create("sp_mbufs", n_mbufs, APP_MBUF_CACHE,
+					    app.n_workers > 1 ? SP_MBUF_PRIV_SIZE : 0,
+					    RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+	if (app.mbufs == NULL) {
+		fprintf(stderr, "streamprobe: mbuf pool: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	memset(&cp, 0, sizeof(cp));
+	cp.files = app.cfg.pcaps;
+	cp.n_files = app.cfg.n_pcaps;
+	cp.pool = app.mbufs;
+	app.cap = sp_capture_open(&cp, err, sizeof(err));
+	if (app.cap == NULL) {
+		fprintf(stderr, "streamprobe: %s\n", err);
+		return 1;
+	}
+	if (app.cfg.bpf_filter != NULL) {
+		dlts = calloc(app.cfg.n_pcaps, sizeof(*dlts));
+		if (dlts == NULL)
+			return 1;
+		for (i = 0; i < app.cfg.n_pcaps; i++)
+			dlts[i] = sp_capture_file_dlt(app.cap, i);
+		app.filter = sp_filter_create(app.cfg.bpf_filter, dlts, app.cfg.n_pcaps, err,
+					      sizeof(err));
+		free(dlts);
+		if (app.filter == NULL) {
+			fprintf(stderr, "streamprobe: %s\n", err);
+			return 2;
+		}
+	}
+	memset(&cols, 0, sizeof(cols));
+	cols.tunnel_id = app.cfg.decode_tunnels;
+	cols.statistical = app.cfg.statistical;
+	cols.splt_n = app.cfg.splt_n;
+	cols.app = app.cfg.n_dissections > 0;
+	if (app.cfg.csv_path != NULL) {
+		app.exp[app.n_exporters] = sp_export_csv_open(app.cfg.csv_path, &cols);
+		if (app.exp[app.n_exporters] == NULL) {
+			fprintf(stderr, "streamprobe: %s: %s\n", app.cfg.csv_path,
+				strerror(rte_errno));
+			return 1;
+		}
+		app.exp_name[app.n_exporters++] = app.cfg.csv_path;
+	}
+
+	memset(&wp, 0, sizeof(wp));
+	wp.cfg = &app.cfg;
+	wp.filter = app.filter;
+	wp.lossless = true;
+	wp.rx_ring_size = app.n_workers > 1 ? APP_RX_RING : 0;
+	if (app.cfg.n_dissections > 0) {
+		struct sp_dpi_params dpp;
+
+		memset(&dpp, 0, sizeof(dpp));
+		dpp.n_dissections = app.cfg.n_dissections;
+		dpp.protos_file = app.cfg.ndpi_protos;
+		dpp.categories_file = app.cfg.ndpi_categories;
+		ret = sp_dpi_configure(&dpp);
+		if (ret != 0) {
+			fprintf(stderr, "streamprobe: nDPI: %s%s%s\n", strerror(-ret),
+				app.cfg.ndpi_protos ? " (check --ndpi-protos)" : "",
+				app.cfg.ndpi_categories ? " (check --ndpi-categories)" : "");
+			return 2;
+		}
+		wp.hooks[wp.n_hooks++] = sp_dpi_ops();
+	}
+	memset(&dp, 0, sizeof(dp));
+	for (i = 0; i < app.n_workers; i++) {
+		wp.id = i;
+		wp.socket_id = (int)rte_lcore_to_socket_id(app.wk[i].lcore);
+		app.wk[i].w = sp_worker_create(&wp);
+		if (app.wk[i].w == NULL) {
+			fprintf(stderr, "streamprobe: worker %u: %s (try a smaller --max-flows)\n",
+				i, rte_strerror(rte_errno));
+			return 1;
+		}
+		dp.rings[i] = sp_worker_rx_ring(app.wk[i].w);
+	}
+	if (app.n_workers > 1) {
+		dp.cfg = &app.cfg;
+		dp.filter = app.filter;
+		dp.n_workers = app.n_workers;
+		dp.lossless = true;
+		dp.socket_id = socket;
+		app.dispatch = sp_dispatch_create(&dp);
+		if (app.dispatch == NULL) {
+			fprintf(stderr, "streamprobe: dispatcher: %s\n", rte_strerror(rte_errno));
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void
+app_teardown(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < app.n_exporters; i++)
+		sp_export_close(app.exp[i]);
+	sp_dispatch_free(app.dispatch);
+	for (i = 0; i < app.n_workers; i++)
+		sp_worker_free(app.wk[i].w);
+	sp_filter_free(app.filter);
+	sp_capture_close(app.cap);
+	rte_mempool_free(app.mbufs);
 }
 
 int
@@ -241,30 +500,27 @@ main(int argc, char **argv)
 {
 	char *eal_argv[APP_EAL_ARGS + 1];
 	char eal_buf[512], err[512];
-	struct sp_worker_params wp;
-	struct sp_capture_params cp;
-	struct sp_columns cols;
 	char **app_argv = argv;
 	int app_argc = argc, eal_argc, i, ret, rc;
-	unsigned int worker_lcore;
-	uint64_t last_tsc = 0;
-	int *dlts;
+	unsigned int w, e;
 
 	sp_config_defaults(&app.cfg);
 	/* "streamprobe [EAL options] -- [options]": the DPDK convention. */
 	for (i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--") == 0)
 			break;
+	eal_argc = 0;
 	if (i < argc) {
+		if (i > APP_EAL_ARGS) {
+			fprintf(stderr, "streamprobe: more than %d EAL arguments\n", APP_EAL_ARGS);
+			return 2;
+		}
 		eal_argc = i;
-		for (ret = 0; ret < i && ret < APP_EAL_ARGS; ret++)
-			eal_argv[ret] = argv[ret];
+		memcpy(eal_argv, argv, sizeof(*argv) * i);
 		eal_argv[eal_argc] = NULL;
 		app_argv = &argv[i];
 		app_argc = argc - i;
 		app_argv[0] = argv[0];
-	} else {
-		eal_argc = 0;
 	}
 	ret = sp_config_parse(&app.cfg, app_argc, app_argv, err, sizeof(err));
 	if (ret == 1)
@@ -282,133 +538,42 @@ main(int argc, char **argv)
 			rte_strerror(rte_errno));
 		return 1;
 	}
-	worker_lcore = rte_get_next_lcore(-1, 1, 0);
-	if (worker_lcore >= RTE_MAX_LCORE) {
-		fprintf(stderr, "streamprobe: need two lcores (management + worker)\n");
-		rc = 1;
-		goto out_eal;
-	}
 	signal(SIGINT, app_on_signal);
 	signal(SIGTERM, app_on_signal);
+	signal(SIGPIPE, SIG_IGN);	/* a closed "--csv -" pipe is a write error */
 
-	app.mbufs = rte_pktmbuf_pool_create("sp_mbufs", APP_MBUFS, APP_MBUF_CACHE, 0,
-					    RTE_MBUF_DEFAULT_BUF_SIZE,
-					    (int)rte_lcore_to_socket_id(worker_lcore));
-	if (app.mbufs == NULL) {
-		fprintf(stderr, "streamprobe: mbuf pool: %s\n", rte_strerror(rte_errno));
-		rc = 1;
-		goto out_eal;
-	}
-	memset(&cp, 0, sizeof(cp));
-	cp.files = app.cfg.pcaps;
-	cp.n_files = app.cfg.n_pcaps;
-	cp.pool = app.mbufs;
-	app.cap = sp_capture_open(&cp, err, sizeof(err));
-	if (app.cap == NULL) {
-		fprintf(stderr, "streamprobe: %s\n", err);
-		rc = 1;
-		goto out_eal;
-	}
-	if (app.cfg.bpf_filter != NULL) {
-		dlts = calloc(app.cfg.n_pcaps, sizeof(*dlts));
-		if (dlts == NULL) {
-			rc = 1;
-			goto out;
-		}
-		for (i = 0; i < (int)app.cfg.n_pcaps; i++)
-			dlts[i] = sp_capture_file_dlt(app.cap, i);
-		app.filter = sp_filter_create(app.cfg.bpf_filter, dlts, app.cfg.n_pcaps, err,
-					      sizeof(err));
-		free(dlts);
-		if (app.filter == NULL) {
-			fprintf(stderr, "streamprobe: %s\n", err);
-			rc = 2;
-			goto out;
-		}
-	}
-	memset(&cols, 0, sizeof(cols));
-	cols.tunnel_id = app.cfg.decode_tunnels;
-	cols.statistical = app.cfg.statistical;
-	cols.splt_n = app.cfg.splt_n;
-	cols.app = app.cfg.n_dissections > 0;
-	if (app.cfg.csv_path != NULL) {
-		app.csv = sp_export_csv_open(app.cfg.csv_path, &cols);
-		if (app.csv == NULL) {
-			fprintf(stderr, "streamprobe: %s: %s\n", app.cfg.csv_path,
-				strerror(rte_errno));
-			rc = 1;
-			goto out;
-		}
-	}
-	memset(&wp, 0, sizeof(wp));
-	if (app.cfg.n_dissections > 0) {
-		struct sp_dpi_params dp;
-
-		memset(&dp, 0, sizeof(dp));
-		dp.n_dissections = app.cfg.n_dissections;
-		dp.protos_file = app.cfg.ndpi_protos;
-		dp.categories_file = app.cfg.ndpi_categories;
-		ret = sp_dpi_configure(&dp);
+	rc = app_setup();
+	if (rc != 0)
+		goto out;
+	for (w = 0; w < app.n_workers; w++) {
+		ret = rte_eal_remote_launch(app.dispatch != NULL ? app_worker_dispatched :
+					    app_worker_direct, &app.wk[w], app.wk[w].lcore);
 		if (ret != 0) {
-			fprintf(stderr, "streamprobe: nDPI: %s%s%s\n", strerror(-ret),
-				app.cfg.ndpi_protos ? " (check --ndpi-protos)" : "",
-				app.cfg.ndpi_categories ? " (check --ndpi-categories)" : "");
-			rc = 2;
+			fprintf(stderr, "streamprobe: cannot launch worker %u: %s\n", w,
+				strerror(-ret));
+			app.stop_rx = true;
+			__atomic_store_n(&app.rx_done, true, __ATOMIC_RELEASE);
+			rte_eal_mp_wait_lcore();
+			rc = 1;
 			goto out;
 		}
-		wp.hooks[wp.n_hooks++] = sp_dpi_ops();
 	}
-	wp.cfg = &app.cfg;
-	wp.id = 0;
-	wp.socket_id = (int)rte_lcore_to_socket_id(worker_lcore);
-	wp.filter = app.filter;
-	wp.lossless = true;
-	app.worker = sp_worker_create(&wp);
-	if (app.worker == NULL) {
-		fprintf(stderr, "streamprobe: worker: %s (try a smaller --max-flows)\n",
-			rte_strerror(rte_errno));
-		rc = 1;
-		goto out;
-	}
-
-	ret = rte_eal_remote_launch(app_worker_main, NULL, worker_lcore);
-	if (ret != 0) {
-		fprintf(stderr, "streamprobe: cannot launch the worker: %s\n", strerror(-ret));
-		rc = 1;
-		goto out;
-	}
-	for (;;) {
-		bool done = __atomic_load_n(&app.worker_done, __ATOMIC_ACQUIRE);
-
-		if (app_drain() == 0) {
-			if (done)
-				break;
-			/* Nothing to export: yield the CPU (the worker may
-			 * share it) rather than spin. */
-			usleep(100);
-			app_status(&last_tsc);
-		}
-	}
-	rte_eal_wait_lcore(worker_lcore);
+	app_manage();
+	rte_eal_mp_wait_lcore();
 
 	rc = app_report();
-	if (app.csv != NULL) {
-		ret = sp_export_close(app.csv);
-		app.csv = NULL;
+	for (e = 0; e < app.n_exporters; e++) {
+		ret = sp_export_close(app.exp[e]);
+		app.exp[e] = NULL;
 		if (ret == 0)
-			ret = app.export_error;
+			ret = app.export_error[e];
 		if (ret != 0) {
-			fprintf(stderr, "error: %s: %s\n", app.cfg.csv_path, strerror(-ret));
+			fprintf(stderr, "error: %s: %s\n", app.exp_name[e], strerror(-ret));
 			rc = 1;
 		}
 	}
 out:
-	sp_export_close(app.csv);
-	sp_worker_free(app.worker);
-	sp_filter_free(app.filter);
-	sp_capture_close(app.cap);
-	rte_mempool_free(app.mbufs);
-out_eal:
+	app_teardown();
 	rte_eal_cleanup();
 	return rc;
 }

@@ -29,6 +29,7 @@ enum {
 	OPT_NO_DECODE_TUNNELS,
 	OPT_MAX_FLOWS,
 	OPT_QUIET,
+	OPT_WORKERS,
 	OPT_NDPI_PROTOS,
 	OPT_NDPI_CATEGORIES,
 	OPT_HELP,
@@ -50,6 +51,7 @@ static const struct option sp_options[] = {
 	{ "no-decode-tunnels", no_argument, NULL, OPT_NO_DECODE_TUNNELS },
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "workers", required_argument, NULL, OPT_WORKERS },
 	{ "ndpi-protos", required_argument, NULL, OPT_NDPI_PROTOS },
 	{ "ndpi-categories", required_argument, NULL, OPT_NDPI_CATEGORIES },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -66,6 +68,7 @@ sp_config_defaults(struct sp_config *cfg)
 	cfg->n_dissections = SP_DEFAULT_N_DISSECTIONS;
 	cfg->decode_tunnels = true;
 	cfg->max_flows = SP_DEFAULT_MAX_FLOWS;
+	cfg->n_workers = 1;
 }
 
 void
@@ -97,6 +100,8 @@ sp_config_usage(const char *prog)
 	       "  --no-decode-tunnels       do not decode them (no tunnel_id column)\n"
 	       "\n"
 	       "Resources and output:\n"
+	       "  --workers N               worker lcores (default 1); with one input queue the\n"
+	       "                            packets are spread by a symmetric flow hash\n"
 	       "  --max-flows N             flow table capacity per worker (default %u)\n"
 	       "  --quiet                   no status line\n"
 	       "  --help, --version\n",
@@ -215,6 +220,12 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 			break;
 		case OPT_QUIET:
 			cfg->quiet = true;
+			break;
+		case OPT_WORKERS:
+			if (sp_config_uint(optarg, 1, SP_MAX_WORKERS, &v) != 0)
+				return sp_config_err(err, errlen,
+					"--workers: '%s' is not in 1..%d", optarg, SP_MAX_WORKERS);
+			cfg->n_workers = (unsigned int)v;
 			break;
 		case OPT_NDPI_PROTOS:
 			cfg->ndpi_protos = optarg;

@@ -24,6 +24,7 @@ extern "C" {
 #define SP_DEFAULT_N_DISSECTIONS 20
 #define SP_DEFAULT_MAX_FLOWS (1u << 20)	/* flow table capacity per worker */
 #define SP_MIN_MAX_FLOWS 64u
+#define SP_MAX_WORKERS 64
 
 /** Everything a run needs to know, filled by sp_config_parse(). */
 struct sp_config {
@@ -41,6 +42,7 @@ struct sp_config {
 	bool decode_tunnels;
 	uint32_t max_flows;		/**< flow table capacity per worker */
 	bool quiet;			/**< no status line */
+	unsigned int n_workers;		/**< worker lcores (--workers) */
 	const char *ndpi_protos;	/**< nDPI protocols file (ndpiReader -p) */
 	const char *ndpi_categories;	/**< nDPI categories file */
 };

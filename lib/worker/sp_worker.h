@@ -40,13 +40,35 @@ struct sp_worker_params {
 	int socket_id;
 	const struct sp_filter *filter;	/**< NULL: no filter */
 	bool lossless;			/**< offline: wait instead of dropping */
+	/** Ring from the dispatcher (entries, power of 2); 0: the worker reads its port. */
+	unsigned int rx_ring_size;
 	const struct sp_flow_ops *hooks[SP_WORKER_MAX_HOOKS];
 	unsigned int n_hooks;
 };
 
+/**
+ * What the RX side (the dispatcher) learnt about a packet, kept in the
+ * mbuf's private area so that the worker does not parse it again. Pools
+ * feeding a dispatcher need SP_MBUF_PRIV_SIZE bytes of private area.
+ */
+struct sp_pkt_priv {
+	struct sp_pkt_meta meta;
+	uint64_t t_ms;		/**< forced-monotonic packet time */
+	uint32_t hash;		/**< flow key hash (sp_flow_key_hash) */
+	uint16_t ip_len;	/**< bytes from the IP header on (modulo 2^16) */
+};
+
+#define SP_MBUF_PRIV_SIZE RTE_ALIGN(sizeof(struct sp_pkt_priv), RTE_MBUF_PRIV_ALIGN)
+
+static inline struct sp_pkt_priv *
+sp_pkt_priv(struct rte_mbuf *m)
+{
+	return (struct sp_pkt_priv *)rte_mbuf_to_priv(m);
+}
+
 /** Counters of one worker; every received packet lands in exactly one. */
 struct sp_worker_stats {
-	uint64_t packets;		/**< handed to the worker */
+	uint64_t packets;		/**< handed to the worker (after dispatch: parsed ones) */
 	uint64_t in_flows;		/**< accounted in a flow */
 	uint64_t filtered;		/**< rejected by the BPF filter */
 	uint64_t ignored[SP_PARSE_RESULTS]; /**< by reason (index SP_PARSE_OK unused) */
@@ -69,6 +91,15 @@ void sp_worker_free(struct sp_worker *w);
 
 /** Ring the management lcore drains (records, struct sp_flow_record *). */
 struct rte_ring *sp_worker_export_ring(const struct sp_worker *w);
+
+/** Ring the dispatcher feeds (NULL when the worker reads its port). */
+struct rte_ring *sp_worker_rx_ring(const struct sp_worker *w);
+
+/**
+ * Process up to a burst of packets from the dispatcher's ring.
+ * @return the number processed (0: the ring was empty).
+ */
+unsigned int sp_worker_poll(struct sp_worker *w);
 
 /** Pool the records come from; the consumer puts them back. */
 struct rte_mempool *sp_worker_record_pool(const struct sp_worker *w);

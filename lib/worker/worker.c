@@ -22,13 +22,12 @@
 #include <sp_mem.h>
 
 #include "sp_worker.h"
+#include "worker_rx.h"
 
 /* NFStream's scan runs at most once per 10 ms of packet time and expires at
  * most 1000 flows per run (meter.py). */
 #define WORKER_SCAN_PERIOD_MS 10
 #define WORKER_SCAN_BUDGET 1000
-/* Largest frame a pcap record can carry (libpcap's maximum snaplen). */
-#define WORKER_SCRATCH_SIZE (256 * 1024)
 #define WORKER_RING_SIZE 4096
 #define WORKER_RECORDS 8191
 
@@ -40,11 +39,13 @@ struct worker_hook {
 
 struct sp_worker {
 	struct sp_features_params fp;
-	uint64_t tick;			/* forced-monotonic packet clock, ms */
+	uint64_t tick;			/* time of the last packet, ms */
+	uint64_t rx_tick;		/* single-worker path: the forced clock */
 	uint64_t scan_tick;
 	struct sp_flow_table *table;
 	const struct sp_filter *filter;
 	struct rte_ring *ring;
+	struct rte_ring *rx_ring;	/* packets from the dispatcher, or NULL */
 	struct rte_mempool *rec_pool;
 	bool lossless;
 	bool decode_tunnels;
@@ -62,6 +63,12 @@ struct rte_ring *
 sp_worker_export_ring(const struct sp_worker *w)
 {
 	return w->ring;
+}
+
+struct rte_ring *
+sp_worker_rx_ring(const struct sp_worker *w)
+{
+	return w->rx_ring;
 }
 
 struct rte_mempool *
@@ -132,8 +139,15 @@ sp_worker_create(const struct sp_worker_params *p)
 					 NULL, NULL, p->socket_id, 0);
 	w->scratch_rec = rte_zmalloc_socket("sp_scratch_rec", rec_size, RTE_CACHE_LINE_SIZE,
 					    p->socket_id);
-	w->scratch = rte_malloc_socket("sp_scratch", WORKER_SCRATCH_SIZE, RTE_CACHE_LINE_SIZE,
+	w->scratch = rte_malloc_socket("sp_scratch", SP_RX_SCRATCH_SIZE, RTE_CACHE_LINE_SIZE,
 				       p->socket_id);
+	if (p->rx_ring_size > 0) {
+		snprintf(name, sizeof(name), "sp_rx_%u", p->id);
+		w->rx_ring = rte_ring_create(name, p->rx_ring_size, p->socket_id,
+					     RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (w->rx_ring == NULL)
+			goto fail;
+	}
 	if (w->ring == NULL || w->rec_pool == NULL || w->scratch_rec == NULL ||
 	    w->scratch == NULL)
 		goto fail;
@@ -180,6 +194,7 @@ sp_worker_free(struct sp_worker *w)
 	}
 	sp_flow_table_free(w->table);
 	rte_ring_free(w->ring);
+	rte_ring_free(w->rx_ring);
 	rte_mempool_free(w->rec_pool);
 	rte_free(w->scratch_rec);
 	rte_free(w->scratch);
@@ -292,10 +307,10 @@ worker_packet(struct sp_worker *w, const struct sp_pkt_meta *m, const uint8_t *i
 	bool go_scan;
 	int dir;
 
-	if (t_ms > w->tick)
-		w->tick = t_ms;
-	else
-		t_ms = w->tick;
+	/* t_ms is already forced monotonic by the RX side (over the whole
+	 * input, as NFStream does before packets are spread); per worker it
+	 * is therefore monotonic too. */
+	w->tick = t_ms;
 	go_scan = w->tick - w->scan_tick >= WORKER_SCAN_PERIOD_MS;
 	if (go_scan)
 		w->scan_tick = w->tick;
@@ -336,45 +351,62 @@ void
 sp_worker_process_burst(struct sp_worker *w, struct rte_mbuf **pkts,
 			const struct sp_rx_info *info, uint16_t n)
 {
-	const struct sp_filter_prog *prog;
 	struct sp_pkt_meta meta;
-	enum sp_parse_result r;
 	const uint8_t *data;
-	struct rte_mbuf *m;
+	unsigned int r;
 	uint32_t caplen;
 	uint16_t i;
 
 	if (n > 0)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[0], void *));
 	for (i = 0; i < n; i++) {
-		m = pkts[i];
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
 		w->st.packets++;
-		if (w->filter != NULL) {
-			prog = sp_filter_prog(w->filter, info[i].dlt);
-			if (prog != NULL && !sp_filter_match(prog, m)) {
-				w->st.filtered++;
-				continue;
-			}
-		}
-		caplen = rte_pktmbuf_pkt_len(m);
-		if (likely(m->nb_segs == 1)) {
-			data = rte_pktmbuf_mtod(m, const uint8_t *);
-		} else {
-			caplen = RTE_MIN(caplen, (uint32_t)WORKER_SCRATCH_SIZE);
-			data = rte_pktmbuf_read(m, 0, caplen, w->scratch);
-		}
-		r = sp_parse_packet(data, caplen, info[i].wire_len, info[i].dlt,
-				    w->decode_tunnels, &meta);
-		if (r != SP_PARSE_OK) {
+		r = sp_rx_prepare(w->filter, w->decode_tunnels, pkts[i], &info[i], w->scratch,
+				  &data, &caplen, &meta);
+		if (r == SP_RX_FILTERED) {
+			w->st.filtered++;
+		} else if (r != SP_PARSE_OK) {
 			w->st.ignored[r]++;
-			continue;
+		} else {
+			/* Single worker: this is the only clock, force it here. */
+			uint64_t t = info[i].ts_ms > w->rx_tick ? info[i].ts_ms : w->rx_tick;
+
+			w->rx_tick = t;
+			worker_packet(w, &meta, data + meta.ip_offset,
+				      (uint16_t)(caplen - meta.ip_offset), t);
 		}
-		worker_packet(w, &meta, data + meta.ip_offset,
-			      (uint16_t)(caplen - meta.ip_offset), info[i].ts_ms);
 	}
 	rte_pktmbuf_free_bulk(pkts, n);
+}
+
+unsigned int
+sp_worker_poll(struct sp_worker *w)
+{
+	struct rte_mbuf *pkts[SP_BURST];
+	const struct sp_pkt_priv *pp;
+	const uint8_t *data;
+	struct rte_mbuf *m;
+	unsigned int n, i;
+
+	n = rte_ring_sc_dequeue_burst(w->rx_ring, (void **)pkts, SP_BURST, NULL);
+	for (i = 0; i < n; i++) {
+		m = pkts[i];
+		if (i + 1 < n)
+			rte_prefetch0(sp_pkt_priv(pkts[i + 1]));
+		pp = sp_pkt_priv(m);
+		w->st.packets++;
+		if (likely(m->nb_segs == 1))
+			data = rte_pktmbuf_mtod(m, const uint8_t *);
+		else
+			data = rte_pktmbuf_read(m, 0, RTE_MIN(rte_pktmbuf_pkt_len(m),
+					(uint32_t)SP_RX_SCRATCH_SIZE), w->scratch);
+		worker_packet(w, &pp->meta, data + pp->meta.ip_offset, pp->ip_len, pp->t_ms);
+	}
+	if (n > 0)
+		rte_pktmbuf_free_bulk(pkts, n);
+	return n;
 }
 
 void

@@ -25,6 +25,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_pause.h>
+#include <rte_telemetry.h>
 
 #include <sp_capture.h>
 #include <sp_common.h>
@@ -184,6 +185,118 @@ app_status(uint64_t *last_tsc)
 		pkts, active, app.next_id);
 }
 
+/* ------------------------------------------------------------------ */
+/* Telemetry (rte_telemetry; read with dpdk-telemetry.py -f PREFIX).   */
+
+static void
+app_tel_worker(struct rte_tel_data *d, const struct sp_worker_stats *ws)
+{
+	uint64_t ignored = 0;
+	unsigned int r;
+
+	for (r = 1; r < SP_PARSE_RESULTS; r++)
+		ignored += ws->ignored[r];
+	rte_tel_data_add_dict_u64(d, "packets", ws->packets);
+	rte_tel_data_add_dict_u64(d, "bytes", ws->bytes);
+	rte_tel_data_add_dict_u64(d, "in_flows", ws->in_flows);
+	rte_tel_data_add_dict_u64(d, "ignored", ignored);
+	rte_tel_data_add_dict_u64(d, "filtered", ws->filtered);
+	rte_tel_data_add_dict_u64(d, "flows_active", ws->flows_active);
+	rte_tel_data_add_dict_u64(d, "flows_created", ws->flows_created);
+	rte_tel_data_add_dict_u64(d, "flows_exported", ws->flows_exported);
+	rte_tel_data_add_dict_u64(d, "flows_evicted", ws->flows_evicted);
+	rte_tel_data_add_dict_u64(d, "drop_table_full", ws->dropped_table_full);
+	rte_tel_data_add_dict_u64(d, "drop_records", ws->records_dropped);
+	rte_tel_data_add_dict_u64(d, "export_waits", ws->export_waits);
+}
+
+static void
+app_tel_sum(struct sp_worker_stats *tot)
+{
+	struct sp_worker_stats ws;
+	unsigned int i, r;
+
+	memset(tot, 0, sizeof(*tot));
+	for (i = 0; i < app.n_workers; i++) {
+		if (app.wk[i].w == NULL)
+			continue;
+		sp_worker_get_stats(app.wk[i].w, &ws);
+		tot->packets += ws.packets;
+		tot->bytes += ws.bytes;
+		tot->in_flows += ws.in_flows;
+		tot->filtered += ws.filtered;
+		for (r = 0; r < SP_PARSE_RESULTS; r++)
+			tot->ignored[r] += ws.ignored[r];
+		tot->flows_active += ws.flows_active;
+		tot->flows_created += ws.flows_created;
+		tot->flows_exported += ws.flows_exported;
+		tot->flows_evicted += ws.flows_evicted;
+		tot->dropped_table_full += ws.dropped_table_full;
+		tot->records_dropped += ws.records_dropped;
+		tot->export_waits += ws.export_waits;
+	}
+	if (app.dispatch != NULL) {
+		struct sp_dispatch_stats ds;
+
+		sp_dispatch_get_stats(app.dispatch, &ds);
+		tot->filtered = ds.filtered;
+		for (r = 0; r < SP_PARSE_RESULTS; r++)
+			tot->ignored[r] = ds.ignored[r];
+	}
+}
+
+static int
+app_tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct sp_worker_stats tot;
+	struct sp_capture_stats cs;
+	unsigned int r;
+
+	(void)cmd;
+	(void)params;
+	app_tel_sum(&tot);
+	rte_tel_data_start_dict(d);
+	app_tel_worker(d, &tot);
+	for (r = 1; r < SP_PARSE_RESULTS; r++) {
+		char name[48];
+
+		snprintf(name, sizeof(name), "ignored_%s", sp_parse_result_name(r));
+		rte_tel_data_add_dict_u64(d, name, tot.ignored[r]);
+	}
+	memset(&cs, 0, sizeof(cs));
+	if (app.cap != NULL)
+		sp_capture_get_stats(app.cap, &cs);
+	rte_tel_data_add_dict_u64(d, "drop_input_lost", cs.lost);
+	rte_tel_data_add_dict_u64(d, "files_done", cs.files_done);
+	rte_tel_data_add_dict_u64(d, "records_exported", app.next_id);
+	rte_tel_data_add_dict_u64(d, "workers", app.n_workers);
+	return 0;
+}
+
+static int
+app_tel_workers(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct sp_worker_stats ws;
+	struct rte_tel_data *wd;
+	unsigned int i;
+	char name[16];
+
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (i = 0; i < app.n_workers; i++) {
+		if (app.wk[i].w == NULL || (wd = rte_tel_data_alloc()) == NULL)
+			continue;
+		sp_worker_get_stats(app.wk[i].w, &ws);
+		rte_tel_data_start_dict(wd);
+		rte_tel_data_add_dict_u64(wd, "lcore", app.wk[i].lcore);
+		app_tel_worker(wd, &ws);
+		snprintf(name, sizeof(name), "%u", i);
+		rte_tel_data_add_dict_container(d, name, wd, 0);
+	}
+	return 0;
+}
+
 /* The management lcore's loop: with several workers it is also the RX
  * lcore feeding the dispatcher. Returns when every worker is done and
  * every record has been exported. */
@@ -341,7 +454,8 @@ app_default_eal_args(char **eal, char *bufs, size_t buflen, const char *prog)
 	eal[n++] = (char *)(uintptr_t)prog;
 	eal[n++] = "--no-huge";
 	eal[n++] = "--no-pci";
-	eal[n++] = "--no-telemetry";
+	if (!app.cfg.telemetry)
+		eal[n++] = "--no-telemetry";
 	eal[n++] = "--log-level=*:warning";
 	snprintf(bufs, 64, "-m%zu", mem_mb);
 	eal[n++] = bufs;
@@ -532,6 +646,12 @@ main(int argc, char **argv)
 	if (eal_argc == 0)
 		eal_argc = app_default_eal_args(eal_argv, eal_buf, sizeof(eal_buf), argv[0]);
 
+	/* Registered before the EAL starts serving, so that a client never
+	 * finds the socket without the commands. */
+	rte_telemetry_register_cmd("/streamprobe/stats", app_tel_stats,
+				   "Packets, flows and drops in total. No parameters");
+	rte_telemetry_register_cmd("/streamprobe/workers", app_tel_workers,
+				   "The same counters per worker. No parameters");
 	ret = rte_eal_init(eal_argc, eal_argv);
 	if (ret < 0) {
 		fprintf(stderr, "streamprobe: EAL initialisation failed: %s\n",

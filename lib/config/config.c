@@ -30,6 +30,7 @@ enum {
 	OPT_MAX_FLOWS,
 	OPT_QUIET,
 	OPT_WORKERS,
+	OPT_TELEMETRY,
 	OPT_NDPI_PROTOS,
 	OPT_NDPI_CATEGORIES,
 	OPT_HELP,
@@ -52,6 +53,7 @@ static const struct option sp_options[] = {
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "workers", required_argument, NULL, OPT_WORKERS },
+	{ "telemetry", no_argument, NULL, OPT_TELEMETRY },
 	{ "ndpi-protos", required_argument, NULL, OPT_NDPI_PROTOS },
 	{ "ndpi-categories", required_argument, NULL, OPT_NDPI_CATEGORIES },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -104,6 +106,8 @@ sp_config_usage(const char *prog)
 	       "                            packets are spread by a symmetric flow hash\n"
 	       "  --max-flows N             flow table capacity per worker (default %u)\n"
 	       "  --quiet                   no status line\n"
+	       "  --telemetry               serve /streamprobe/stats and /streamprobe/workers over\n"
+	       "                            rte_telemetry (dpdk-telemetry.py -f streamprobe<pid>)\n"
 	       "  --help, --version\n",
 	       prog, SP_DEFAULT_IDLE_TIMEOUT_S, SP_DEFAULT_ACTIVE_TIMEOUT_S,
 	       SP_DEFAULT_N_DISSECTIONS, SP_DEFAULT_MAX_FLOWS);
@@ -220,6 +224,9 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 			break;
 		case OPT_QUIET:
 			cfg->quiet = true;
+			break;
+		case OPT_TELEMETRY:
+			cfg->telemetry = true;
 			break;
 		case OPT_WORKERS:
 			if (sp_config_uint(optarg, 1, SP_MAX_WORKERS, &v) != 0)

@@ -43,6 +43,7 @@ struct sp_config {
 	uint32_t max_flows;		/**< flow table capacity per worker */
 	bool quiet;			/**< no status line */
 	unsigned int n_workers;		/**< worker lcores (--workers) */
+	bool telemetry;			/**< serve rte_telemetry (--telemetry) */
 	const char *ndpi_protos;	/**< nDPI protocols file (ndpiReader -p) */
 	const char *ndpi_categories;	/**< nDPI categories file */
 };

@@ -69,6 +69,7 @@ sp_pkt_priv(struct rte_mbuf *m)
 /** Counters of one worker; every received packet lands in exactly one. */
 struct sp_worker_stats {
 	uint64_t packets;		/**< handed to the worker (after dispatch: parsed ones) */
+	uint64_t bytes;			/**< wire bytes of the packets in flows */
 	uint64_t in_flows;		/**< accounted in a flow */
 	uint64_t filtered;		/**< rejected by the BPF filter */
 	uint64_t ignored[SP_PARSE_RESULTS]; /**< by reason (index SP_PARSE_OK unused) */

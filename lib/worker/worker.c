@@ -339,8 +339,10 @@ worker_packet(struct sp_worker *w, const struct sp_pkt_meta *m, const uint8_t *i
 	} else {
 		idx = worker_flow_new(w, &k, hash, m, ip, ip_len, t_ms);
 	}
-	if (idx >= 0)
+	if (idx >= 0) {
 		w->st.in_flows++;
+		w->st.bytes += m->size[SP_SIZE_RAW];
+	}
 	else
 		w->st.dropped_table_full++;
 	if (go_scan)

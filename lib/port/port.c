@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <rte_cfgfile.h>
+#include <rte_ethdev.h>
+
+#include "sp_port.h"
+
+void
+sp_port_profile_defaults(struct sp_port_profile *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->rx_desc = 1024;
+	p->mbufs_per_queue = 8192;
+	p->mbuf_cache = 256;
+	p->promiscuous = true;
+	p->rss = true;
+	p->rss_key_len = 40;
+	sp_port_symmetric_key(p->rss_key, p->rss_key_len);
+	p->rss_hf = RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP;
+}
+
+void
+sp_port_symmetric_key(uint8_t *key, size_t len)
+{
+	size_t i;
+
+	/* Period of 16 bits: swapping the 32-bit addresses and the 16-bit
+	 * ports of a tuple leaves the Toeplitz hash unchanged. */
+	for (i = 0; i < len; i++)
+		key[i] = (i & 1) ? 0x5a : 0x6d;
+}
+
+static int
+profile_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s == '\0' || *s == '-')
+		return -EINVAL;
+	v = strtoull(s, &end, 0);
+	if (*end != '\0' || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int
+profile_bool(const char *s, bool *out)
+{
+	if (!strcmp(s, "1") || !strcasecmp(s, "yes") || !strcasecmp(s, "on") ||
+	    !strcasecmp(s, "true"))
+		*out = true;
+	else if (!strcmp(s, "0") || !strcasecmp(s, "no") || !strcasecmp(s, "off") ||
+		 !strcasecmp(s, "false"))
+		*out = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int
+profile_rss_key(const char *s, struct sp_port_profile *p)
+{
+	size_t n = strlen(s), i;
+	unsigned int b;
+
+	if (!strcasecmp(s, "symmetric")) {
+		if (p->rss_key_len == 0)
+			p->rss_key_len = 40;
+		sp_port_symmetric_key(p->rss_key, p->rss_key_len);
+		return 0;
+	}
+	if (!strcasecmp(s, "default")) {
+		p->rss_key_len = 0;
+		return 0;
+	}
+	if (n % 2 != 0 || n / 2 > SP_RSS_KEY_MAX || n == 0)
+		return -EINVAL;
+	for (i = 0; i < n / 2; i++) {
+		if (sscanf(s + 2 * i, "%2x", &b) != 1)
+			return -EINVAL;
+		p->rss_key[i] = (uint8_t)b;
+	}
+	p->rss_key_len = (uint8_t)(n / 2);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	uint64_t hf;
+} profile_hash_names[] = {
+	{ "ip", RTE_ETH_RSS_IP },
+	{ "ipv4", RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_FRAG_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_OTHER },
+	{ "ipv6", RTE_ETH_RSS_IPV6 | RTE_ETH_RSS_FRAG_IPV6 | RTE_ETH_RSS_NONFRAG_IPV6_OTHER },
+	{ "tcp", RTE_ETH_RSS_TCP },
+	{ "udp", RTE_ETH_RSS_UDP },
+	{ "sctp", RTE_ETH_RSS_SCTP },
+	{ "tunnel", RTE_ETH_RSS_TUNNEL },
+};
+
+static int
+profile_rss_hash(const char *s, uint64_t *hf)
+{
+	char buf[256], *tok, *save;
+	unsigned int i;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	*hf = 0;
+	for (tok = strtok_r(buf, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
+		for (i = 0; i < RTE_DIM(profile_hash_names); i++)
+			if (!strcasecmp(tok, profile_hash_names[i].name))
+				break;
+		if (i == RTE_DIM(profile_hash_names))
+			return -EINVAL;
+		*hf |= profile_hash_names[i].hf;
+	}
+	return *hf != 0 ? 0 : -EINVAL;
+}
+
+/* One key: returns 0, -EINVAL (bad value) or -ENOENT (unknown key). */
+static int
+profile_set(struct sp_port_profile *p, const char *sec, const char *key, const char *val)
+{
+	uint64_t v = 0;
+	int ret;
+
+	if (!strcmp(sec, "port")) {
+		if (!strcmp(key, "rx_desc")) {
+			ret = profile_uint(val, 32, 32768, &v);
+			p->rx_desc = (uint16_t)v;
+		} else if (!strcmp(key, "mbufs_per_queue")) {
+			ret = profile_uint(val, 1024, 1u << 24, &v);
+			p->mbufs_per_queue = (uint32_t)v;
+		} else if (!strcmp(key, "mbuf_cache")) {
+			ret = profile_uint(val, 0, RTE_MEMPOOL_CACHE_MAX_SIZE, &v);
+			p->mbuf_cache = (uint16_t)v;
+		} else if (!strcmp(key, "promiscuous")) {
+			ret = profile_bool(val, &p->promiscuous);
+		} else if (!strcmp(key, "mtu")) {
+			ret = profile_uint(val, 0, 16384, &v);
+			p->mtu = (uint16_t)v;
+		} else {
+			return -ENOENT;
+		}
+		return ret;
+	}
+	if (!strcmp(sec, "rss")) {
+		if (!strcmp(key, "enabled"))
+			return profile_bool(val, &p->rss);
+		if (!strcmp(key, "key"))
+			return profile_rss_key(val, p);
+		if (!strcmp(key, "key_len")) {
+			ret = profile_uint(val, 40, SP_RSS_KEY_MAX, &v);
+			if (ret == 0) {
+				p->rss_key_len = (uint8_t)v;
+				sp_port_symmetric_key(p->rss_key, p->rss_key_len);
+			}
+			return ret;
+		}
+		if (!strcmp(key, "hash"))
+			return profile_rss_hash(val, &p->rss_hf);
+		return -ENOENT;
+	}
+	if (!strcmp(sec, "offloads")) {
+		if (!strcmp(key, "rx_timestamp"))
+			return profile_bool(val, &p->rx_timestamp);
+		return -ENOENT;
+	}
+	return -ENOENT;
+}
+
+int
+sp_port_profile_load(const char *path, struct sp_port_profile *p, char *err, size_t errlen)
+{
+	static const char *const sections[] = { "port", "rss", "offloads" };
+	struct rte_cfgfile_entry *ent;
+	struct rte_cfgfile *cf;
+	char *names[16], namebuf[16][CFG_NAME_LEN];
+	int ns, ne, i, j, ret = 0;
+	unsigned int k;
+
+	cf = rte_cfgfile_load(path, 0);
+	if (cf == NULL) {
+		snprintf(err, errlen, "%s: %s", path, access(path, R_OK) != 0 ?
+			 strerror(errno) : "not a valid INI file");
+		return access(path, R_OK) != 0 ? -ENOENT : -EINVAL;
+	}
+	for (i = 0; i < 16; i++)
+		names[i] = namebuf[i];
+	ns = rte_cfgfile_sections(cf, names, 16);
+	for (i = 0; i < ns && ret == 0; i++) {
+		for (k = 0; k < RTE_DIM(sections); k++)
+			if (!strcmp(names[i], sections[k]))
+				break;
+		if (k == RTE_DIM(sections)) {
+			snprintf(err, errlen, "%s: [%s]: unknown section (port, rss, offloads)",
+				 path, names[i]);
+			ret = -EINVAL;
+			break;
+		}
+		ne = rte_cfgfile_section_num_entries(cf, names[i]);
+		ent = calloc(ne > 0 ? ne : 1, sizeof(*ent));
+		if (ent == NULL) {
+			ret = -ENOMEM;
+			break;
+		}
+		ne = rte_cfgfile_section_entries(cf, names[i], ent, ne);
+		for (j = 0; j < ne; j++) {
+			ret = profile_set(p, names[i], ent[j].name, ent[j].value);
+			if (ret == -ENOENT) {
+				snprintf(err, errlen, "%s: [%s] %s: unknown key", path, names[i],
+					 ent[j].name);
+				ret = -EINVAL;
+				break;
+			}
+			if (ret != 0) {
+				snprintf(err, errlen, "%s: [%s] %s: bad value '%s'", path, names[i],
+					 ent[j].name, ent[j].value);
+				break;
+			}
+		}
+		free(ent);
+	}
+	rte_cfgfile_close(cf);
+	if (ret == 0)
+		snprintf(p->file, sizeof(p->file), "%s", path);
+	return ret;
+}
+
+int
+sp_port_profile_for_driver(const char *dir, const char *driver, struct sp_port_profile *p,
+			   char *err, size_t errlen)
+{
+	char path[512];
+	int ret;
+
+	sp_port_profile_defaults(p);
+	snprintf(path, sizeof(path), "%s/default.ini", dir);
+	if (access(path, R_OK) == 0) {
+		ret = sp_port_profile_load(path, p, err, errlen);
+		if (ret != 0)
+			return ret;
+	}
+	snprintf(path, sizeof(path), "%s/%s.ini", dir, driver);
+	if (access(path, R_OK) == 0)
+		return sp_port_profile_load(path, p, err, errlen);
+	return 0;
+}
+
+int
+sp_port_start(uint16_t port_id, uint16_t n_queues, struct rte_mempool *pool,
+	      const struct sp_port_profile *p, char *err, size_t errlen)
+{
+	struct rte_eth_dev_info info;
+	struct rte_eth_conf conf;
+	uint16_t q, nb_rxd, nb_txd;
+	int ret, sock;
+
+	ret = rte_eth_dev_info_get(port_id, &info);
+	if (ret != 0) {
+		snprintf(err, errlen, "port %u: no device info (%s)", port_id, strerror(-ret));
+		return ret;
+	}
+	if (n_queues > info.max_rx_queues) {
+		snprintf(err, errlen, "port %u (%s): %u workers but the port has at most %u RX "
+			 "queues", port_id, info.driver_name, n_queues, info.max_rx_queues);
+		return -EINVAL;
+	}
+	memset(&conf, 0, sizeof(conf));
+	if (p->rss && n_queues > 1 && info.flow_type_rss_offloads != 0) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = p->rss_hf & info.flow_type_rss_offloads;
+		if (p->rss_key_len > 0) {
+			conf.rx_adv_conf.rss_conf.rss_key = (uint8_t *)(uintptr_t)p->rss_key;
+			conf.rx_adv_conf.rss_conf.rss_key_len = p->rss_key_len;
+		}
+	}
+	if (p->rx_timestamp && (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP))
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
+	ret = rte_eth_dev_configure(port_id, n_queues, 1, &conf);
+	if (ret != 0) {
+		snprintf(err, errlen, "port %u (%s): configure failed (%s; profile %s)", port_id,
+			 info.driver_name, strerror(-ret), p->file[0] ? p->file : "defaults");
+		return ret;
+	}
+	nb_rxd = p->rx_desc;
+	nb_txd = 512;
+	rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &nb_rxd, &nb_txd);
+	sock = rte_eth_dev_socket_id(port_id);
+	if (sock < 0)
+		sock = SOCKET_ID_ANY;
+	for (q = 0; q < n_queues && ret == 0; q++)
+		ret = rte_eth_rx_queue_setup(port_id, q, nb_rxd, sock, NULL, pool);
+	if (ret == 0)
+		ret = rte_eth_tx_queue_setup(port_id, 0, nb_txd, sock, NULL);
+	if (ret == 0 && p->mtu != 0)
+		ret = rte_eth_dev_set_mtu(port_id, p->mtu);
+	if (ret == 0)
+		ret = rte_eth_dev_start(port_id);
+	if (ret != 0) {
+		snprintf(err, errlen, "port %u (%s): cannot start (%s)", port_id, info.driver_name,
+			 strerror(-ret));
+		return ret;
+	}
+	if (p->promiscuous)
+		rte_eth_promiscuous_enable(port_id);
+	return 0;
+}
+
+void
+sp_port_stop(uint16_t port_id)
+{
+	rte_eth_dev_stop(port_id);
+	rte_eth_dev_close(port_id);
+}

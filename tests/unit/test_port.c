@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Port profiles (INI, errors naming file/section/key) and the symmetric RSS
+ * key: with it, and with the software dispatch hash, both directions of a
+ * flow go to the same queue/worker.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+
+#include <rte_ethdev.h>
+#include <rte_thash.h>
+
+#include "sp_dispatch.h"
+#include "sp_flow.h"
+#include "sp_port.h"
+#include "sp_test.h"
+
+static char dir[64];
+
+static void
+write_file(const char *name, const char *text)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void
+test_profile_layers(void)
+{
+	struct sp_port_profile p;
+	char err[256];
+
+	write_file("default.ini", "[port]\nrx_desc = 512\n[rss]\nhash = ip\n");
+	write_file("net_test.ini", "; comment\n[port]\nmbufs_per_queue = 4096\npromiscuous = no\n"
+		   "[rss]\nkey_len = 52\n[offloads]\nrx_timestamp = 1\n");
+	CU_ASSERT_EQUAL_FATAL(sp_port_profile_for_driver(dir, "net_test", &p, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(p.rx_desc, 512);		/* from default.ini */
+	CU_ASSERT_EQUAL(p.mbufs_per_queue, 4096);	/* from the driver's file */
+	CU_ASSERT_FALSE(p.promiscuous);
+	CU_ASSERT_EQUAL(p.rss_key_len, 52);
+	CU_ASSERT_EQUAL(p.rss_key[50], 0x6d);
+	CU_ASSERT_EQUAL(p.rss_key[51], 0x5a);
+	CU_ASSERT_EQUAL(p.rss_hf, RTE_ETH_RSS_IP);
+	CU_ASSERT_TRUE(p.rx_timestamp);
+	/* a driver without a file: default.ini only */
+	CU_ASSERT_EQUAL(sp_port_profile_for_driver(dir, "net_other", &p, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(p.mbufs_per_queue, 8192);
+	CU_ASSERT_TRUE(p.promiscuous);
+}
+
+static void
+test_profile_errors(void)
+{
+	static const struct {
+		const char *text;
+		const char *want;
+	} cases[] = {
+		{ "[port]\nrx_desc = lots\n", "[port] rx_desc: bad value 'lots'" },
+		{ "[port]\nrx_desk = 64\n", "[port] rx_desk: unknown key" },
+		{ "[rss]\nhash = ip, quic\n", "[rss] hash: bad value" },
+		{ "[rss]\nkey = 0102zz\n", "[rss] key: bad value" },
+		{ "[ports]\nrx_desc = 64\n", "[ports]: unknown section" },
+		{ "[port]\nmtu = 99999\n", "[port] mtu: bad value" },
+	};
+	struct sp_port_profile p;
+	char err[256], path[128];
+	unsigned int i;
+
+	snprintf(path, sizeof(path), "%s/bad.ini", dir);
+	for (i = 0; i < RTE_DIM(cases); i++) {
+		write_file("bad.ini", cases[i].text);
+		sp_port_profile_defaults(&p);
+		err[0] = '\0';
+		CU_ASSERT_EQUAL(sp_port_profile_load(path, &p, err, sizeof(err)), -EINVAL);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, cases[i].want));
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, "bad.ini"));
+	}
+	CU_ASSERT_EQUAL(sp_port_profile_load("/nonexistent/x.ini", &p, err, sizeof(err)), -ENOENT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent/x.ini"));
+}
+
+static void
+test_repo_profiles_load(void)
+{
+	static const char *const drivers[] = { "net_i40e", "net_ice", "net_ixgbe", "net_mlx5",
+		"net_af_packet", "net_pcap", "net_ring", "net_null", "default" };
+	struct sp_port_profile p;
+	char err[256];
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(drivers); i++) {
+		err[0] = '\0';
+		CU_ASSERT_EQUAL(sp_port_profile_for_driver(SP_DRIVERS_CONFIG_DIR, drivers[i], &p,
+							   err, sizeof(err)), 0);
+		if (err[0] != '\0')
+			fprintf(stderr, "%s\n", err);
+	}
+}
+
+/* For generated flows both directions give the same RSS hash with the
+ * symmetric key, hence the same queue through any RETA, and the same
+ * worker through the software dispatch. */
+static void
+test_symmetric_rss(void)
+{
+	uint8_t key[52], key_be[52];
+	uint32_t t[3], r[3], h1, h2, i;
+	struct sp_pkt_meta m;
+	struct sp_flow_key k1, k2;
+	unsigned int len, n;
+
+	for (len = 40; len <= 52; len += 12) {
+		sp_port_symmetric_key(key, len);
+		rte_convert_rss_key((const uint32_t *)key, (uint32_t *)key_be, len);
+		srand(7);
+		for (i = 0; i < 2000; i++) {
+			t[0] = (uint32_t)rand();
+			t[1] = (uint32_t)rand();
+			t[2] = ((uint32_t)rand() & 0xffff) << 16 | ((uint32_t)rand() & 0xffff);
+			r[0] = t[1];
+			r[1] = t[0];
+			r[2] = (t[2] >> 16) | (t[2] << 16);
+			h1 = rte_softrss(t, 3, key);
+			h2 = rte_softrss(r, 3, key);
+			CU_ASSERT_EQUAL(h1, h2);
+			CU_ASSERT_EQUAL(rte_softrss_be(t, 3, key_be), rte_softrss_be(r, 3, key_be));
+			for (n = 1; n <= 8; n++)
+				CU_ASSERT_EQUAL((h1 % 128) % n, (h2 % 128) % n);
+		}
+	}
+	/* the driver's default-style key is not symmetric: the test can fail */
+	for (i = 0; i < 40; i++)
+		key[i] = (uint8_t)(i * 37 + 11);
+	t[0] = 0x0a000001;
+	t[1] = 0x0a000002;
+	t[2] = 1234u << 16 | 80;
+	r[0] = t[1];
+	r[1] = t[0];
+	r[2] = 80u << 16 | 1234;
+	CU_ASSERT_NOT_EQUAL(rte_softrss(t, 3, key), rte_softrss(r, 3, key));
+
+	/* software dispatch: same worker both ways */
+	srand(11);
+	for (i = 0; i < 2000; i++) {
+		memset(&m, 0, sizeof(m));
+		m.src_ip[0] = (uint8_t)rand();
+		m.src_ip[3] = (uint8_t)rand();
+		m.dst_ip[1] = (uint8_t)rand();
+		m.src_port = (uint16_t)rand();
+		m.dst_port = (uint16_t)rand();
+		m.protocol = 6;
+		sp_flow_key_make(&m, &k1);
+		memcpy(m.src_ip, k1.ip_hi, 16);
+		memcpy(m.dst_ip, k1.ip_lo, 16);
+		m.src_port = k1.port_hi;
+		m.dst_port = k1.port_lo;
+		sp_flow_key_make(&m, &k2);
+		for (n = 1; n <= 8; n++)
+			CU_ASSERT_EQUAL(sp_dispatch_worker_of(sp_flow_key_hash(&k1), n),
+					sp_dispatch_worker_of(sp_flow_key_hash(&k2), n));
+	}
+}
+
+static int
+suite_init(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/sp_test_port_XXXXXX");
+	return mkdtemp(dir) != NULL ? 0 : -1;
+}
+
+static int
+suite_clean(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int
+sp_test_register(void)
+{
+	CU_pSuite s = CU_add_suite("port", suite_init, suite_clean);
+
+	if (s == NULL || CU_add_test(s, "profile layers", test_profile_layers) == NULL ||
+	    CU_add_test(s, "profile errors name file, section, key", test_profile_errors) == NULL ||
+	    CU_add_test(s, "the repository's profiles load", test_repo_profiles_load) == NULL ||
+	    CU_add_test(s, "symmetric RSS and dispatch", test_symmetric_rss) == NULL)
+		return -1;
+	return 0;
+}

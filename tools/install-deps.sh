@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential pkg-config meson ninja-build python3
 libdpdk-dev dpdk-dev libndpi-dev libndpi-bin libhyperscan-dev libcunit1-dev libpcap-dev
-tcpdump"
+tcpdump tcpreplay iproute2 procps"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

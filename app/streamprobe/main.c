@@ -26,6 +26,10 @@
 #include <rte_mbuf.h>
 #include <rte_pause.h>
 #include <rte_telemetry.h>
+#include <rte_timer.h>
+#include <rte_bus_vdev.h>
+#include <rte_ethdev.h>
+#include <time.h>
 
 #include <sp_capture.h>
 #include <sp_common.h>
@@ -34,6 +38,7 @@
 #include <sp_dpi.h>
 #include <sp_export.h>
 #include <sp_filter.h>
+#include <sp_port.h>
 #include <sp_parse.h>
 #include <sp_worker.h>
 
@@ -47,6 +52,8 @@
 struct app_worker {
 	struct sp_worker *w;
 	unsigned int lcore;
+	uint16_t queue;			/* live: the RX queue it polls */
+	struct rte_timer timer;		/* live: idle expiry without packets */
 	volatile bool done;		/* set by the worker after its flush */
 };
 
@@ -66,6 +73,15 @@ struct app {
 	uint64_t next_id;
 	uint64_t records_skipped;	/* beyond --max-nflows */
 	int export_error[APP_MAX_EXPORTERS];
+	/* live capture */
+	bool live;
+	int port_id;
+	bool port_started;
+	bool vdev_attached;
+	uint64_t base_ms;		/* realtime at base_tsc */
+	uint64_t base_tsc;
+	uint64_t tsc_per_ms;
+	unsigned int live_queues;	/* RX queues polled by workers themselves */
 };
 
 static struct app app;
@@ -102,6 +118,68 @@ app_worker_direct(void *arg)
 	return 0;
 }
 
+/* Live packet time: wall clock in ms from the TSC (NFStream's live
+ * timestamps are the capture's wall clock too). */
+static inline uint64_t
+app_now_ms(uint64_t tsc)
+{
+	return app.base_ms + (tsc - app.base_tsc) / app.tsc_per_ms;
+}
+
+static void
+app_worker_timer(struct rte_timer *t, void *arg)
+{
+	struct app_worker *aw = arg;
+
+	(void)t;
+	sp_worker_tick(aw->w, app_now_ms(rte_rdtsc()));
+}
+
+/* One burst from a live queue, stamped on arrival. */
+static int
+app_live_rx(uint16_t queue, struct rte_mbuf **pkts, struct sp_rx_info *info)
+{
+	uint16_t n, i;
+	uint64_t now;
+
+	n = rte_eth_rx_burst((uint16_t)app.port_id, queue, pkts, SP_BURST);
+	if (n == 0)
+		return 0;
+	now = app_now_ms(rte_rdtsc());
+	for (i = 0; i < n; i++) {
+		info[i].ts_ms = now;
+		info[i].wire_len = rte_pktmbuf_pkt_len(pkts[i]);
+		info[i].dlt = SP_DLT_EN10MB;
+	}
+	return n;
+}
+
+/* Worker lcore polling its own RX queue of a live port: packets are
+ * stamped on arrival, flows also expire on a 10 ms timer when their
+ * traffic stops. Never waits: losses are counted where they happen. */
+static int
+app_worker_live(void *arg)
+{
+	struct app_worker *aw = arg;
+	struct rte_mbuf *pkts[SP_BURST];
+	struct sp_rx_info info[SP_BURST];
+	uint16_t n;
+
+	rte_timer_init(&aw->timer);
+	rte_timer_reset(&aw->timer, rte_get_timer_hz() / 100, PERIODICAL, rte_lcore_id(),
+			app_worker_timer, aw);
+	while (!app.stop_rx) {
+		n = (uint16_t)app_live_rx(aw->queue, pkts, info);
+		if (n > 0)
+			sp_worker_process_burst(aw->w, pkts, info, n);
+		rte_timer_manage();
+	}
+	rte_timer_stop_sync(&aw->timer);
+	sp_worker_flush(aw->w);
+	__atomic_store_n(&aw->done, true, __ATOMIC_RELEASE);
+	return 0;
+}
+
 /* Worker lcore fed by the dispatcher: until the dispatcher is done and the
  * ring is empty. */
 static int
@@ -109,6 +187,11 @@ app_worker_dispatched(void *arg)
 {
 	struct app_worker *aw = arg;
 
+	if (app.live) {
+		rte_timer_init(&aw->timer);
+		rte_timer_reset(&aw->timer, rte_get_timer_hz() / 100, PERIODICAL,
+				rte_lcore_id(), app_worker_timer, aw);
+	}
 	for (;;) {
 		bool last = __atomic_load_n(&app.rx_done, __ATOMIC_ACQUIRE);
 
@@ -117,7 +200,11 @@ app_worker_dispatched(void *arg)
 				break;
 			rte_pause();
 		}
+		if (app.live)
+			rte_timer_manage();
 	}
+	if (app.live)
+		rte_timer_stop_sync(&aw->timer);
 	sp_worker_flush(aw->w);
 	__atomic_store_n(&aw->done, true, __ATOMIC_RELEASE);
 	return 0;
@@ -312,7 +399,12 @@ app_manage(void)
 	for (;;) {
 		busy = 0;
 		if (app.dispatch != NULL && !app.rx_done) {
-			n = app.stop_rx ? -ENODATA : sp_capture_rx(app.cap, pkts, info, SP_BURST);
+			if (app.stop_rx)
+				n = -ENODATA;
+			else if (app.live)
+				n = app_live_rx(0, pkts, info);
+			else
+				n = sp_capture_rx(app.cap, pkts, info, SP_BURST);
 			if (n == -ENODATA)
 				__atomic_store_n(&app.rx_done, true, __ATOMIC_RELEASE);
 			else if (n > 0)
@@ -333,6 +425,7 @@ app_manage(void)
 		/* Nothing to do: yield the CPU (a worker may share it). */
 		if (app.dispatch == NULL || app.rx_done)
 			usleep(100);
+
 		app_status(&last_tsc);
 	}
 }
@@ -347,7 +440,17 @@ app_report(void)
 	unsigned int r, i;
 	int rc = 0;
 
-	sp_capture_get_stats(app.cap, &cs);
+	memset(&cs, 0, sizeof(cs));
+	if (app.cap != NULL)
+		sp_capture_get_stats(app.cap, &cs);
+	if (app.live) {
+		struct rte_eth_stats es;
+
+		/* Losses before the workers saw the packets: the NIC had no
+		 * descriptor (imissed) or no mbuf (rx_nombuf). */
+		if (rte_eth_stats_get((uint16_t)app.port_id, &es) == 0)
+			cs.lost = es.imissed + es.rx_nombuf;
+	}
 	memset(&tot, 0, sizeof(tot));
 	for (i = 0; i < app.n_workers; i++) {
 		sp_worker_get_stats(app.wk[i].w, &ws);
@@ -471,32 +574,13 @@ app_default_eal_args(char **eal, char *bufs, size_t buflen, const char *prog)
 	return n;
 }
 
-/* Setup after the EAL: pool, input, filter, exporters, workers, dispatch.
- * Returns 0, or the exit code after printing a one-line error. */
+/* Offline: the pool and the capture of the files. */
 static int
-app_setup(void)
+app_setup_files(int socket)
 {
-	struct sp_dispatch_params dp;
-	struct sp_worker_params wp;
 	struct sp_capture_params cp;
-	struct sp_columns cols;
-	unsigned int i, lcore, n_mbufs;
+	unsigned int n_mbufs;
 	char err[512];
-	int socket, ret, *dlts;
-
-	app.n_workers = app.cfg.n_workers;
-	lcore = -1;
-	for (i = 0; i < app.n_workers; i++) {
-		lcore = rte_get_next_lcore(lcore, 1, 0);
-		if (lcore >= RTE_MAX_LCORE) {
-			fprintf(stderr, "streamprobe: %u workers need %u lcores besides the main "
-				"one; the EAL has %u\n", app.n_workers, app.n_workers,
-				rte_lcore_count() - 1);
-			return 1;
-		}
-		app.wk[i].lcore = lcore;
-	}
-	socket = (int)rte_lcore_to_socket_id(app.wk[0].lcore);
 
 	/* Mbufs in flight: the PMD's burst, and with dispatch every worker
 	 * ring full; the pcap PMD loses a packet it cannot get an mbuf for. */
@@ -517,14 +601,128 @@ app_setup(void)
 		fprintf(stderr, "streamprobe: %s\n", err);
 		return 1;
 	}
+	return 0;
+}
+
+/* Live: find or attach the port, read its profile, start one RX queue per
+ * worker. */
+static int
+app_setup_live(int socket)
+{
+	struct sp_port_profile prof;
+	struct rte_eth_dev_info info;
+	struct timespec ts;
+	char err[512], args[160];
+	uint16_t pid;
+	int ret;
+
+	app.live = true;
+	if (app.cfg.iface != NULL) {
+		/* one socket: af_packet's kernel fanout hashes outer headers only,
+		 * so the workers are fed by the software dispatch instead */
+		snprintf(args, sizeof(args), "iface=%s,qpairs=1", app.cfg.iface);
+		ret = rte_eal_hotplug_add("vdev", "net_af_packet_sp", args);
+		if (ret < 0) {
+			fprintf(stderr, "streamprobe: --iface %s: cannot open it (%s)\n",
+				app.cfg.iface, rte_strerror(-ret));
+			return 1;
+		}
+		app.vdev_attached = true;
+		if (rte_eth_dev_get_port_by_name("net_af_packet_sp", &pid) != 0) {
+			fprintf(stderr, "streamprobe: --iface %s: no port\n", app.cfg.iface);
+			return 1;
+		}
+		app.port_id = pid;
+	} else {
+		app.port_id = app.cfg.port_id;
+		if (!rte_eth_dev_is_valid_port((uint16_t)app.port_id)) {
+			fprintf(stderr, "streamprobe: --port %d: no such port (%u available; give "
+				"the device with EAL options)\n", app.port_id,
+				rte_eth_dev_count_avail());
+			return 1;
+		}
+	}
+	ret = rte_eth_dev_info_get((uint16_t)app.port_id, &info);
+	if (ret == 0)
+		ret = sp_port_profile_for_driver(SP_DRIVERS_CONFIG_DIR, info.driver_name, &prof,
+						 err, sizeof(err));
+	if (ret == 0 && app.cfg.port_config != NULL)
+		ret = sp_port_profile_load(app.cfg.port_config, &prof, err, sizeof(err));
+	if (ret != 0) {
+		fprintf(stderr, "streamprobe: %s\n", err);
+		return 2;
+	}
+	/* Several workers need RSS over as many queues; otherwise (af_packet,
+	 * pcap, ring, a one-queue NIC) one queue is read by the management
+	 * lcore and spread in software by the flow key, inner headers
+	 * included, which hardware RSS and kernel fanout do not look at. */
+	app.live_queues = app.n_workers;
+	if (app.n_workers > 1 && (!prof.rss || info.max_rx_queues < app.n_workers))
+		app.live_queues = 1;
+	app.mbufs = rte_pktmbuf_pool_create("sp_mbufs", prof.mbufs_per_queue * app.n_workers,
+					    prof.mbuf_cache,
+					    app.live_queues < app.n_workers ? SP_MBUF_PRIV_SIZE : 0,
+					    RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+	if (app.mbufs == NULL) {
+		fprintf(stderr, "streamprobe: mbuf pool: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	ret = sp_port_start((uint16_t)app.port_id, (uint16_t)app.live_queues, app.mbufs, &prof,
+			    err, sizeof(err));
+	if (ret != 0) {
+		fprintf(stderr, "streamprobe: %s\n", err);
+		return 1;
+	}
+	app.port_started = true;
+	rte_timer_subsystem_init();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	app.base_tsc = rte_rdtsc();
+	app.base_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	app.tsc_per_ms = rte_get_tsc_hz() / 1000;
+	return 0;
+}
+
+/* Setup after the EAL: pool, input, filter, exporters, workers, dispatch.
+ * Returns 0, or the exit code after printing a one-line error. */
+static int
+app_setup(void)
+{
+	struct sp_dispatch_params dp;
+	struct sp_worker_params wp;
+	struct sp_columns cols;
+	unsigned int i, lcore;
+	char err[512];
+	int socket, ret, *dlts;
+
+	app.n_workers = app.cfg.n_workers;
+	lcore = -1;
+	for (i = 0; i < app.n_workers; i++) {
+		lcore = rte_get_next_lcore(lcore, 1, 0);
+		if (lcore >= RTE_MAX_LCORE) {
+			fprintf(stderr, "streamprobe: %u workers need %u lcores besides the main "
+				"one; the EAL has %u\n", app.n_workers, app.n_workers,
+				rte_lcore_count() - 1);
+			return 1;
+		}
+		app.wk[i].lcore = lcore;
+	}
+	socket = (int)rte_lcore_to_socket_id(app.wk[0].lcore);
+
+	if (app.cfg.n_pcaps > 0)
+		ret = app_setup_files(socket);
+	else
+		ret = app_setup_live(socket);
+	if (ret != 0)
+		return ret;
 	if (app.cfg.bpf_filter != NULL) {
-		dlts = calloc(app.cfg.n_pcaps, sizeof(*dlts));
+		unsigned int n_dlts = app.live ? 1 : app.cfg.n_pcaps;
+
+		dlts = calloc(n_dlts, sizeof(*dlts));
 		if (dlts == NULL)
 			return 1;
-		for (i = 0; i < app.cfg.n_pcaps; i++)
-			dlts[i] = sp_capture_file_dlt(app.cap, i);
-		app.filter = sp_filter_create(app.cfg.bpf_filter, dlts, app.cfg.n_pcaps, err,
-					      sizeof(err));
+		for (i = 0; i < n_dlts; i++)
+			dlts[i] = app.live ? SP_DLT_EN10MB : sp_capture_file_dlt(app.cap, i);
+		app.filter = sp_filter_create(app.cfg.bpf_filter, dlts, n_dlts, err, sizeof(err));
 		free(dlts);
 		if (app.filter == NULL) {
 			fprintf(stderr, "streamprobe: %s\n", err);
@@ -549,8 +747,9 @@ app_setup(void)
 	memset(&wp, 0, sizeof(wp));
 	wp.cfg = &app.cfg;
 	wp.filter = app.filter;
-	wp.lossless = true;
-	wp.rx_ring_size = app.n_workers > 1 ? APP_RX_RING : 0;
+	wp.lossless = !app.live;
+	wp.rx_ring_size = app.n_workers > 1 && (!app.live || app.live_queues == 1) ?
+			  APP_RX_RING : 0;
 	if (app.cfg.n_dissections > 0) {
 		struct sp_dpi_params dpp;
 
@@ -579,11 +778,13 @@ app_setup(void)
 		}
 		dp.rings[i] = sp_worker_rx_ring(app.wk[i].w);
 	}
-	if (app.n_workers > 1) {
+	for (i = 0; i < app.n_workers; i++)
+		app.wk[i].queue = (uint16_t)i;
+	if (wp.rx_ring_size > 0) {
 		dp.cfg = &app.cfg;
 		dp.filter = app.filter;
 		dp.n_workers = app.n_workers;
-		dp.lossless = true;
+		dp.lossless = !app.live;
 		dp.socket_id = socket;
 		app.dispatch = sp_dispatch_create(&dp);
 		if (app.dispatch == NULL) {
@@ -606,6 +807,10 @@ app_teardown(void)
 		sp_worker_free(app.wk[i].w);
 	sp_filter_free(app.filter);
 	sp_capture_close(app.cap);
+	if (app.port_started)
+		sp_port_stop((uint16_t)app.port_id);
+	if (app.vdev_attached)
+		rte_eal_hotplug_remove("vdev", "net_af_packet_sp");
 	rte_mempool_free(app.mbufs);
 }
 
@@ -667,6 +872,7 @@ main(int argc, char **argv)
 		goto out;
 	for (w = 0; w < app.n_workers; w++) {
 		ret = rte_eal_remote_launch(app.dispatch != NULL ? app_worker_dispatched :
+					    app.live ? app_worker_live :
 					    app_worker_direct, &app.wk[w], app.wk[w].lcore);
 		if (ret != 0) {
 			fprintf(stderr, "streamprobe: cannot launch worker %u: %s\n", w,

@@ -31,6 +31,10 @@ enum {
 	OPT_QUIET,
 	OPT_WORKERS,
 	OPT_TELEMETRY,
+	OPT_IFACE,
+	OPT_PORT,
+	OPT_CONFIG,
+	OPT_LRU,
 	OPT_NDPI_PROTOS,
 	OPT_NDPI_CATEGORIES,
 	OPT_HELP,
@@ -54,6 +58,10 @@ static const struct option sp_options[] = {
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "workers", required_argument, NULL, OPT_WORKERS },
 	{ "telemetry", no_argument, NULL, OPT_TELEMETRY },
+	{ "iface", required_argument, NULL, OPT_IFACE },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "lru-idle-scan", no_argument, NULL, OPT_LRU },
 	{ "ndpi-protos", required_argument, NULL, OPT_NDPI_PROTOS },
 	{ "ndpi-categories", required_argument, NULL, OPT_NDPI_CATEGORIES },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -71,6 +79,7 @@ sp_config_defaults(struct sp_config *cfg)
 	cfg->decode_tunnels = true;
 	cfg->max_flows = SP_DEFAULT_MAX_FLOWS;
 	cfg->n_workers = 1;
+	cfg->port_id = -1;
 }
 
 void
@@ -85,6 +94,9 @@ sp_config_usage(const char *prog)
 	       "  --pcap FILE               pcap or pcapng capture; repeat to read several files\n"
 	       "                            in order through one flow cache\n"
 	       "  --csv FILE                write flows as NFStream to_csv() CSV (\"-\" = stdout)\n"
+	       "  --iface NAME              live capture from a Linux interface (AF_PACKET vdev)\n"
+	       "  --port ID                 live capture from an ethdev port set up by EAL options\n"
+	       "  --config FILE             port profile read over drivers-config/<driver>.ini\n"
 	       "  --bpf-filter EXPR         libpcap filter; rejected packets are counted as filtered\n"
 	       "\n"
 	       "Flow semantics (NFStream parameters, same defaults):\n"
@@ -100,6 +112,9 @@ sp_config_usage(const char *prog)
 	       "  --max-nflows N            stop after exporting N flows (0 = unlimited)\n"
 	       "  --decode-tunnels          decode GTP-U, TZSP, CAPWAP (default; adds tunnel_id)\n"
 	       "  --no-decode-tunnels       do not decode them (no tunnel_id column)\n"
+	       "  --lru-idle-scan           idle scan in last-seen order: no idle flow waits behind\n"
+	       "                            an active older one (NFStream: creation order; live\n"
+	       "                            capture always uses last-seen order)\n"
 	       "\n"
 	       "Resources and output:\n"
 	       "  --workers N               worker lcores (default 1); with one input queue the\n"
@@ -225,6 +240,23 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 		case OPT_QUIET:
 			cfg->quiet = true;
 			break;
+		case OPT_IFACE:
+			if (*optarg == '\0' || strchr(optarg, ',') != NULL)
+				return sp_config_err(err, errlen, "--iface: bad name '%s'", optarg);
+			cfg->iface = optarg;
+			break;
+		case OPT_PORT:
+			if (sp_config_uint(optarg, 0, 1023, &v) != 0)
+				return sp_config_err(err, errlen, "--port: '%s' is not a port id",
+						     optarg);
+			cfg->port_id = (int)v;
+			break;
+		case OPT_CONFIG:
+			cfg->port_config = optarg;
+			break;
+		case OPT_LRU:
+			cfg->lru_idle_scan = true;
+			break;
 		case OPT_TELEMETRY:
 			cfg->telemetry = true;
 			break;
@@ -255,7 +287,13 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 	if (optind < argc)
 		return sp_config_err(err, errlen, "unexpected argument '%s' (see --help)",
 				     argv[optind]);
+	if ((cfg->n_pcaps > 0) + (cfg->iface != NULL) + (cfg->port_id >= 0) != 1)
+		return sp_config_err(err, errlen, cfg->n_pcaps == 0 && cfg->iface == NULL &&
+				     cfg->port_id < 0 ?
+				     "no input: give --pcap FILE, --iface NAME or --port ID "
+				     "(see --help)" :
+				     "--pcap, --iface and --port exclude each other");
 	if (cfg->n_pcaps == 0)
-		return sp_config_err(err, errlen, "no input: give --pcap FILE (see --help)");
+		cfg->lru_idle_scan = true;	/* live: expire by last-seen order */
 	return 0;
 }

@@ -44,6 +44,10 @@ struct sp_config {
 	bool quiet;			/**< no status line */
 	unsigned int n_workers;		/**< worker lcores (--workers) */
 	bool telemetry;			/**< serve rte_telemetry (--telemetry) */
+	const char *iface;		/**< live: an AF_PACKET interface (--iface) */
+	int port_id;			/**< live: an ethdev port (--port), -1 if none */
+	const char *port_config;	/**< --config: profile read over the driver's */
+	bool lru_idle_scan;		/**< idle scan in last-seen order (live default) */
 	const char *ndpi_protos;	/**< nDPI protocols file (ndpiReader -p) */
 	const char *ndpi_categories;	/**< nDPI categories file */
 };

@@ -147,14 +147,9 @@ sp_flow_add(struct sp_flow_table *t, const struct sp_flow_key *k, uint32_t hash)
 	return idx;
 }
 
-void
-sp_flow_remove(struct sp_flow_table *t, int32_t idx)
+static inline void
+flow_unlink(struct sp_flow_table *t, struct flow_link *l)
 {
-	struct flow_link *l = &t->link[idx];
-	void *key;
-
-	if (rte_hash_get_key_with_position(t->hash, idx, &key) == 0)
-		rte_hash_del_key_with_hash(t->hash, key, l->hash);
 	if (l->prev != FLOW_NONE)
 		t->link[l->prev].next = l->next;
 	else
@@ -163,6 +158,31 @@ sp_flow_remove(struct sp_flow_table *t, int32_t idx)
 		t->link[l->next].prev = l->prev;
 	else
 		t->tail = l->prev;
+}
+
+void
+sp_flow_touch(struct sp_flow_table *t, int32_t idx)
+{
+	struct flow_link *l = &t->link[idx];
+
+	if (t->tail == idx)
+		return;
+	flow_unlink(t, l);
+	l->prev = t->tail;
+	l->next = FLOW_NONE;
+	t->link[t->tail].next = idx;
+	t->tail = idx;
+}
+
+void
+sp_flow_remove(struct sp_flow_table *t, int32_t idx)
+{
+	struct flow_link *l = &t->link[idx];
+	void *key;
+
+	if (rte_hash_get_key_with_position(t->hash, idx, &key) == 0)
+		rte_hash_del_key_with_hash(t->hash, key, l->hash);
+	flow_unlink(t, l);
 	t->count--;
 }
 

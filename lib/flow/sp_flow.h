@@ -92,6 +92,14 @@ struct sp_flow_table_params {
 
 struct sp_flow_table;
 
+/**
+ * Move a flow to the newest end of the order: with it after every packet
+ * the order is last-seen order, in which an idle scan from the oldest end
+ * finds every idle flow (the live mode's timer-driven expiry, and
+ * --lru-idle-scan). NFStream never moves flows (creation order).
+ */
+void sp_flow_touch(struct sp_flow_table *t, int32_t idx);
+
 /** @return a table, or NULL with rte_errno set (EINVAL, ENOMEM, EEXIST). */
 struct sp_flow_table *sp_flow_table_create(const struct sp_flow_table_params *p);
 

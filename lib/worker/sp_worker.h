@@ -112,6 +112,12 @@ struct rte_mempool *sp_worker_record_pool(const struct sp_worker *w);
 void sp_worker_process_burst(struct sp_worker *w, struct rte_mbuf **pkts,
 			     const struct sp_rx_info *info, uint16_t n);
 
+/**
+ * Timer-driven expiry (live mode): export flows idle at now_ms, oldest
+ * first, up to a budget, even when no packet arrives.
+ */
+void sp_worker_tick(struct sp_worker *w, uint64_t now_ms);
+
 /** End of input: export every flow still in the table, oldest first. */
 void sp_worker_flush(struct sp_worker *w);
 

@@ -51,6 +51,7 @@ struct sp_worker {
 	bool decode_tunnels;
 	bool app_cols;
 	volatile bool stop_export;
+	bool lru;			/* last-seen order (live, --lru-idle-scan) */
 	uint32_t max_flows;
 	unsigned int n_hooks;
 	struct worker_hook hook[SP_WORKER_MAX_HOOKS];
@@ -116,6 +117,7 @@ sp_worker_create(const struct sp_worker_params *p)
 	w->decode_tunnels = p->cfg->decode_tunnels;
 	w->app_cols = p->cfg->n_dissections > 0;
 	w->max_flows = p->cfg->max_flows;
+	w->lru = p->cfg->lru_idle_scan;
 
 	snprintf(name, sizeof(name), "sp_flows_%u", p->id);
 	memset(&tp, 0, sizeof(tp));
@@ -327,6 +329,8 @@ worker_packet(struct sp_worker *w, const struct sp_pkt_meta *m, const uint8_t *i
 		} else {
 			struct sp_flow_state *st = sp_flow_state_at(t, idx);
 
+			if (w->lru)
+				sp_flow_touch(t, idx);
 			dir = sp_features_direction(st, m);
 			sp_features_update(&w->fp, st, sp_flow_stats_at(t, idx),
 					   sp_flow_splt_at(t, idx), m, t_ms, dir);
@@ -409,6 +413,14 @@ sp_worker_poll(struct sp_worker *w)
 	if (n > 0)
 		rte_pktmbuf_free_bulk(pkts, n);
 	return n;
+}
+
+void
+sp_worker_tick(struct sp_worker *w, uint64_t now_ms)
+{
+	if (now_ms < w->tick)
+		now_ms = w->tick;
+	sp_flow_scan_idle(w->table, now_ms, WORKER_SCAN_BUDGET, worker_expire, w);
 }
 
 void

@@ -253,23 +253,63 @@ app_drain(struct sp_worker *w)
 	return n;
 }
 
+/* Once a second: the status line on a terminal (files: percent read,
+ * packets/s, flows; live: rates and drops), and NFStream's
+ * performance_report JSON line every --performance-report seconds. */
 static void
 app_status(uint64_t *last_tsc)
 {
+	static uint64_t last_pkts, last_report_tsc;
 	struct sp_worker_stats ws;
-	uint64_t now = rte_get_tsc_cycles(), pkts = 0, active = 0;
-	unsigned int i;
+	uint64_t now = rte_get_tsc_cycles(), hz = rte_get_tsc_hz();
+	uint64_t pkts = 0, active = 0, ignored = 0, drops = 0;
+	unsigned int i, r;
+	FILE *out;
 
-	if (app.cfg.quiet || !isatty(STDERR_FILENO) || now - *last_tsc < rte_get_tsc_hz())
+	if (now - *last_tsc < hz)
 		return;
-	*last_tsc = now;
 	for (i = 0; i < app.n_workers; i++) {
 		sp_worker_get_stats(app.wk[i].w, &ws);
 		pkts += ws.packets;
 		active += ws.flows_active;
+		drops += ws.dropped_table_full + ws.records_dropped;
+		for (r = 1; r < SP_PARSE_RESULTS; r++)
+			ignored += ws.ignored[r];
 	}
-	fprintf(stderr, "\rpackets %" PRIu64 "  flows active %" PRIu64 "  exported %" PRIu64 "   ",
-		pkts, active, app.next_id);
+	if (!app.cfg.quiet && isatty(STDERR_FILENO)) {
+		double rate = (double)(pkts - last_pkts) * (double)hz / (double)(now - *last_tsc);
+
+		if (app.cap != NULL)
+			fprintf(stderr, "\r%5.1f%%  %.0f pkt/s  flows active %" PRIu64
+				"  exported %" PRIu64 "   ", 100.0 * sp_capture_progress(app.cap),
+				rate, active, app.next_id);
+		else
+			fprintf(stderr, "\r%.0f pkt/s  flows active %" PRIu64 "  exported %" PRIu64
+				"  dropped %" PRIu64 "   ", rate, active, app.next_id, drops);
+	}
+	last_pkts = pkts;
+	*last_tsc = now;
+	if (app.cfg.performance_report == 0 ||
+	    now - last_report_tsc < app.cfg.performance_report * hz)
+		return;
+	last_report_tsc = now;
+	if (app.live) {
+		struct rte_eth_stats es;
+
+		if (rte_eth_stats_get((uint16_t)app.port_id, &es) == 0)
+			drops += es.imissed + es.rx_nombuf;
+	}
+	out = app.cfg.csv_path != NULL && strcmp(app.cfg.csv_path, "-") == 0 ? stderr : stdout;
+	fprintf(out, "{\"flows_expired\": %" PRIu64 ", \"packets_processed\": %" PRIu64
+		", \"packets_ignored\": %" PRIu64 ", \"packets_dropped_filtered_by_kernel\": %"
+		PRIu64 ", \"meters_packets_processing_balance\": [", app.next_id, pkts, ignored,
+		drops);
+	for (i = 0; i < app.n_workers; i++) {
+		sp_worker_get_stats(app.wk[i].w, &ws);
+		fprintf(out, "%s%" PRIu64, i ? ", " : "", ws.packets);
+	}
+	fprintf(out, "]}\n");
+	fflush(out);
 }
 
 /* ------------------------------------------------------------------ */
@@ -418,6 +458,7 @@ app_manage(void)
 			done += __atomic_load_n(&app.wk[i].done, __ATOMIC_ACQUIRE);
 			busy += app_drain(app.wk[i].w);
 		}
+		app_status(&last_tsc);
 		if (busy)
 			continue;
 		if (done == app.n_workers)

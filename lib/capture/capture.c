@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <pcap/pcap.h>
 
@@ -37,6 +38,8 @@ struct sp_capture {
 	int ts_off;			/* PMD timestamp dynfield, -1 if absent */
 	uint64_t ts_flag;
 	uint64_t nombuf_seen;
+	uint64_t bytes_total;		/* sizes of all files */
+	uint64_t bytes_done;		/* sizes of the files finished */
 	struct sp_capture_stats st;
 };
 
@@ -130,6 +133,7 @@ sp_capture_open(const struct sp_capture_params *p, char *err, size_t errlen)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
 	struct sp_capture *c;
+	struct stat sb;
 	unsigned int i;
 	pcap_t *pc;
 
@@ -169,6 +173,8 @@ sp_capture_open(const struct sp_capture_params *p, char *err, size_t errlen)
 		}
 		c->dlt[i] = pcap_datalink(pc);
 		pcap_close(pc);
+		if (stat(p->files[i], &sb) == 0)
+			c->bytes_total += (uint64_t)sb.st_size;
 	}
 	c->files = p->files;
 	c->n_files = p->n_files;
@@ -228,6 +234,7 @@ capture_next_file(struct sp_capture *c)
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
 	struct rte_eth_stats es;
+	struct stat sb;
 	char err[256];
 	int r;
 
@@ -242,6 +249,8 @@ capture_next_file(struct sp_capture *c)
 		snprintf(c->st.error, sizeof(c->st.error), "%s: read error: %s",
 			 c->files[c->cur], pcap_geterr(c->shadow));
 	}
+	if (stat(c->files[c->cur], &sb) == 0)
+		c->bytes_done += (uint64_t)sb.st_size;
 	capture_detach(c);
 	c->st.files_done++;
 	c->cur++;
@@ -273,6 +282,20 @@ sp_capture_rx(struct sp_capture *c, struct rte_mbuf **pkts, struct sp_rx_info *i
 		capture_match(c, pkts[i], &info[i]);
 	c->st.received += nb;
 	return nb;
+}
+
+double
+sp_capture_progress(const struct sp_capture *c)
+{
+	uint64_t done = c->bytes_done;
+	long pos;
+
+	if (c->bytes_total == 0)
+		return 1.0;
+	/* the shadow reader is where the PMD is (lock-step) */
+	if (c->shadow != NULL && (pos = ftell(pcap_file(c->shadow))) > 0)
+		done += (uint64_t)pos;
+	return done >= c->bytes_total ? 1.0 : (double)done / (double)c->bytes_total;
 }
 
 void

@@ -82,6 +82,9 @@ int sp_capture_file_dlt(const struct sp_capture *c, unsigned int file);
 
 void sp_capture_get_stats(const struct sp_capture *c, struct sp_capture_stats *s);
 
+/** Share of the input read so far, 0.0 .. 1.0 (by bytes over all files). */
+double sp_capture_progress(const struct sp_capture *c);
+
 /** Detach the current vdev and release everything. NULL is a no-op. */
 void sp_capture_close(struct sp_capture *c);
 

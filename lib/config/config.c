@@ -35,6 +35,7 @@ enum {
 	OPT_PORT,
 	OPT_CONFIG,
 	OPT_LRU,
+	OPT_PERF,
 	OPT_NDPI_PROTOS,
 	OPT_NDPI_CATEGORIES,
 	OPT_HELP,
@@ -62,6 +63,7 @@ static const struct option sp_options[] = {
 	{ "port", required_argument, NULL, OPT_PORT },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "lru-idle-scan", no_argument, NULL, OPT_LRU },
+	{ "performance-report", required_argument, NULL, OPT_PERF },
 	{ "ndpi-protos", required_argument, NULL, OPT_NDPI_PROTOS },
 	{ "ndpi-categories", required_argument, NULL, OPT_NDPI_CATEGORIES },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -121,6 +123,7 @@ sp_config_usage(const char *prog)
 	       "                            packets are spread by a symmetric flow hash\n"
 	       "  --max-flows N             flow table capacity per worker (default %u)\n"
 	       "  --quiet                   no status line\n"
+	       "  --performance-report S    every S seconds, NFStream's performance_report JSON line\n"
 	       "  --telemetry               serve /streamprobe/stats and /streamprobe/workers over\n"
 	       "                            rte_telemetry (dpdk-telemetry.py -f streamprobe<pid>)\n"
 	       "  --help, --version\n",
@@ -253,6 +256,13 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 			break;
 		case OPT_CONFIG:
 			cfg->port_config = optarg;
+			break;
+		case OPT_PERF:
+			if (sp_config_uint(optarg, 0, 86400, &v) != 0)
+				return sp_config_err(err, errlen,
+					"--performance-report: '%s' is not a number of seconds",
+					optarg);
+			cfg->performance_report = (unsigned int)v;
 			break;
 		case OPT_LRU:
 			cfg->lru_idle_scan = true;

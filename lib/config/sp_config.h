@@ -47,7 +47,8 @@ struct sp_config {
 	const char *iface;		/**< live: an AF_PACKET interface (--iface) */
 	int port_id;			/**< live: an ethdev port (--port), -1 if none */
 	const char *port_config;	/**< --config: profile read over the driver's */
-	bool lru_idle_scan;		/**< idle scan in last-seen order (live default) */
+	bool lru_idle_scan;
+	unsigned int performance_report; /**< seconds between JSON lines, 0 = off */		/**< idle scan in last-seen order (live default) */
 	const char *ndpi_protos;	/**< nDPI protocols file (ndpiReader -p) */
 	const char *ndpi_categories;	/**< nDPI categories file */
 };

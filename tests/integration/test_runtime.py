@@ -73,7 +73,7 @@ class Running(unittest.TestCase):
 
     def test_telemetry_then_sigint(self):
         csv = os.path.join(self.tmp, "sigint.csv")
-        p = self.start(["--telemetry", "--workers", "2"], csv)
+        p = self.start(["--telemetry", "--workers", "2", "--performance-report", "1"], csv)
         try:
             s = self.telemetry(p.pid)
             first = self.query(s, "/streamprobe/stats")
@@ -93,12 +93,19 @@ class Running(unittest.TestCase):
             self.assertEqual(sorted(workers), ["0", "1"])
             self.assertIn("packets", workers["0"])
             s.close()
+            time.sleep(1.5)     # at least one performance report
             p.send_signal(signal.SIGINT)
             out, err = p.communicate(timeout=60)
         finally:
             if p.poll() is None:
                 p.kill()
         self.assertEqual(p.returncode, 0, err)
+        reports = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+        self.assertGreaterEqual(len(reports), 1, out)
+        for key in ("flows_expired", "packets_processed", "packets_ignored",
+                    "packets_dropped_filtered_by_kernel", "meters_packets_processing_balance"):
+            self.assertIn(key, reports[-1])
+        self.assertEqual(len(reports[-1]["meters_packets_processing_balance"]), 2)
         acc = accounting(err)
         self.assertEqual(acc["received"], acc["in_flows"] + acc["ignored"] + acc["filtered"]
                          + acc["dropped"])

@@ -33,7 +33,9 @@ extern "C" {
 /**
  * Canonical flow key: the two (ip, port) ends in a fixed order, plus
  * protocol, VLAN and tunnel. MACs and IP version are not part of it, as in
- * NFStream (spec §4.1). 40 bytes, no padding.
+ * NFStream (spec §4.1). Padded with zeros to 48 bytes: rte_hash compares
+ * keys of 16/32/48/64 bytes with vector code but any other length with a
+ * memcmp() call (measured: 8 % of the stats-only path at 40 bytes).
  */
 struct sp_flow_key {
 	uint8_t ip_lo[16];
@@ -43,13 +45,32 @@ struct sp_flow_key {
 	uint16_t vlan_id;
 	uint8_t protocol;
 	uint8_t tunnel_id;
+	uint64_t pad;		/**< always 0 */
 };
+
+/* Order of two 16-byte addresses. Any total order gives a canonical key;
+ * two 64-bit compares avoid a memcmp() call per packet. */
+static inline int
+sp_flow_ip_cmp(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t a0, a1, b0, b1;
+
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 8, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, b + 8, 8);
+	if (a0 != b0)
+		return a0 < b0 ? -1 : 1;
+	if (a1 != b1)
+		return a1 < b1 ? -1 : 1;
+	return 0;
+}
 
 /** Build the key of a packet; both directions of a flow give the same key. */
 static inline void
 sp_flow_key_make(const struct sp_pkt_meta *m, struct sp_flow_key *k)
 {
-	int c = memcmp(m->src_ip, m->dst_ip, 16);
+	int c = sp_flow_ip_cmp(m->src_ip, m->dst_ip);
 
 	if (c < 0 || (c == 0 && m->src_port <= m->dst_port)) {
 		memcpy(k->ip_lo, m->src_ip, 16);
@@ -65,6 +86,7 @@ sp_flow_key_make(const struct sp_pkt_meta *m, struct sp_flow_key *k)
 	k->vlan_id = m->vlan_id;
 	k->protocol = m->protocol;
 	k->tunnel_id = m->tunnel_id;
+	k->pad = 0;
 }
 
 /** Hash of a key (CRC32-C: one instruction per 8 bytes with SSE4.2). */

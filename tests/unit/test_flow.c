@@ -104,7 +104,7 @@ test_key_symmetry(void)
 	c.ip_version = 6;
 	sp_flow_key_make(&c, &kc);
 	CU_ASSERT_EQUAL(memcmp(&ka, &kc, sizeof(ka)), 0);
-	CU_ASSERT_EQUAL(sizeof(struct sp_flow_key), 40);
+	CU_ASSERT_EQUAL(sizeof(struct sp_flow_key), 48);
 }
 
 static void

@@ -31,6 +31,8 @@ enum {
 	OPT_QUIET,
 	OPT_NDPI_PROTOS,
 	OPT_NDPI_CATEGORIES,
+	OPT_NDPI_RISKS,
+	OPT_NDPI_EXTRA,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -52,6 +54,8 @@ static const struct option sp_options[] = {
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "ndpi-protos", required_argument, NULL, OPT_NDPI_PROTOS },
 	{ "ndpi-categories", required_argument, NULL, OPT_NDPI_CATEGORIES },
+	{ "ndpi-risks", no_argument, NULL, OPT_NDPI_RISKS },
+	{ "ndpi-extra", no_argument, NULL, OPT_NDPI_EXTRA },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -92,6 +96,10 @@ sp_config_usage(const char *prog)
 	       "                            0 removes the 9 application columns\n"
 	       "  --ndpi-protos FILE        custom nDPI protocol rules (as ndpiReader -p)\n"
 	       "  --ndpi-categories FILE    custom nDPI category rules\n"
+	       "  --ndpi-risks              add application_risks and application_risk_score\n"
+	       "                            (nDPI flow risks; not NFStream columns)\n"
+	       "  --ndpi-extra              add dns_query_type, dns_response_code, tls_version,\n"
+	       "                            tls_cipher (nDPI metadata; not NFStream columns)\n"
 	       "  --max-nflows N            stop after exporting N flows (0 = unlimited)\n"
 	       "  --decode-tunnels          decode GTP-U, TZSP, CAPWAP (default; adds tunnel_id)\n"
 	       "  --no-decode-tunnels       do not decode them (no tunnel_id column)\n"
@@ -222,6 +230,12 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 		case OPT_NDPI_CATEGORIES:
 			cfg->ndpi_categories = optarg;
 			break;
+		case OPT_NDPI_RISKS:
+			cfg->ndpi_risks = true;
+			break;
+		case OPT_NDPI_EXTRA:
+			cfg->ndpi_extra = true;
+			break;
 		case OPT_HELP:
 			sp_config_usage(argv[0]);
 			return 1;
@@ -239,5 +253,10 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 				     argv[optind]);
 	if (cfg->n_pcaps == 0)
 		return sp_config_err(err, errlen, "no input: give --pcap FILE (see --help)");
+	/* Their columns come from nDPI: asking for them with nDPI off is a
+	 * mistake worth reporting rather than silently giving no column. */
+	if (cfg->n_dissections == 0 && (cfg->ndpi_risks || cfg->ndpi_extra))
+		return sp_config_err(err, errlen, "%s: needs nDPI (--n-dissections > 0)",
+				     cfg->ndpi_risks ? "--ndpi-risks" : "--ndpi-extra");
 	return 0;
 }

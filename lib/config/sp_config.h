@@ -43,6 +43,8 @@ struct sp_config {
 	bool quiet;			/**< no status line */
 	const char *ndpi_protos;	/**< nDPI protocols file (ndpiReader -p) */
 	const char *ndpi_categories;	/**< nDPI categories file */
+	bool ndpi_risks;		/**< --ndpi-risks: risk names and score columns */
+	bool ndpi_extra;		/**< --ndpi-extra: DNS and TLS metadata columns */
 };
 
 /** Fill cfg with the defaults. */

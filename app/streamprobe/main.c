@@ -538,6 +538,14 @@ app_report(void)
 		}
 		fputc('\n', stderr);
 	}
+	if (app.cfg.n_dissections > 0 && app.cfg.dpi_stats) {
+		char line[SP_DPI_STATS_LINE_MAX];
+
+		for (i = 0; i < app.n_workers; i++)
+			if (sp_dpi_format_stats(sp_worker_hook_ctx(app.wk[i].w, sp_dpi_ops()), line,
+						sizeof(line)) > 0)
+				fprintf(stderr, "worker %u %s\n", i, line);
+	}
 	if (cs.unmatched != 0)
 		fprintf(stderr, "warning: %" PRIu64 " packets could not be matched to their pcap "
 			"record; their wire length is their captured length\n", cs.unmatched);
@@ -775,6 +783,8 @@ app_setup(void)
 	cols.statistical = app.cfg.statistical;
 	cols.splt_n = app.cfg.splt_n;
 	cols.app = app.cfg.n_dissections > 0;
+	cols.ndpi_risks = app.cfg.ndpi_risks;
+	cols.ndpi_extra = app.cfg.ndpi_extra;
 	if (app.cfg.csv_path != NULL) {
 		app.exp[app.n_exporters] = sp_export_csv_open(app.cfg.csv_path, &cols);
 		if (app.exp[app.n_exporters] == NULL) {
@@ -798,6 +808,8 @@ app_setup(void)
 		dpp.n_dissections = app.cfg.n_dissections;
 		dpp.protos_file = app.cfg.ndpi_protos;
 		dpp.categories_file = app.cfg.ndpi_categories;
+		dpp.risks = app.cfg.ndpi_risks;
+		dpp.extra = app.cfg.ndpi_extra;
 		ret = sp_dpi_configure(&dpp);
 		if (ret != 0) {
 			fprintf(stderr, "streamprobe: nDPI: %s%s%s\n", strerror(-ret),

@@ -36,8 +36,11 @@ enum {
 	OPT_CONFIG,
 	OPT_LRU,
 	OPT_PERF,
+	OPT_DPI_STATS,
 	OPT_NDPI_PROTOS,
 	OPT_NDPI_CATEGORIES,
+	OPT_NDPI_RISKS,
+	OPT_NDPI_EXTRA,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -64,8 +67,11 @@ static const struct option sp_options[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "lru-idle-scan", no_argument, NULL, OPT_LRU },
 	{ "performance-report", required_argument, NULL, OPT_PERF },
+	{ "dpi-stats", no_argument, NULL, OPT_DPI_STATS },
 	{ "ndpi-protos", required_argument, NULL, OPT_NDPI_PROTOS },
 	{ "ndpi-categories", required_argument, NULL, OPT_NDPI_CATEGORIES },
+	{ "ndpi-risks", no_argument, NULL, OPT_NDPI_RISKS },
+	{ "ndpi-extra", no_argument, NULL, OPT_NDPI_EXTRA },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -111,6 +117,10 @@ sp_config_usage(const char *prog)
 	       "                            0 removes the 9 application columns\n"
 	       "  --ndpi-protos FILE        custom nDPI protocol rules (as ndpiReader -p)\n"
 	       "  --ndpi-categories FILE    custom nDPI category rules\n"
+	       "  --ndpi-risks              add application_risks and application_risk_score\n"
+	       "                            (nDPI flow risks; not NFStream columns)\n"
+	       "  --ndpi-extra              add dns_query_type, dns_response_code, tls_version,\n"
+	       "                            tls_cipher (nDPI metadata; not NFStream columns)\n"
 	       "  --max-nflows N            stop after exporting N flows (0 = unlimited)\n"
 	       "  --decode-tunnels          decode GTP-U, TZSP, CAPWAP (default; adds tunnel_id)\n"
 	       "  --no-decode-tunnels       do not decode them (no tunnel_id column)\n"
@@ -123,6 +133,7 @@ sp_config_usage(const char *prog)
 	       "                            packets are spread by a symmetric flow hash\n"
 	       "  --max-flows N             flow table capacity per worker (default %u)\n"
 	       "  --quiet                   no status line\n"
+	       "  --dpi-stats               print nDPI state memory per worker at exit\n"
 	       "  --performance-report S    every S seconds, NFStream's performance_report JSON line\n"
 	       "  --telemetry               serve /streamprobe/stats and /streamprobe/workers over\n"
 	       "                            rte_telemetry (dpdk-telemetry.py -f streamprobe<pid>)\n"
@@ -257,6 +268,9 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 		case OPT_CONFIG:
 			cfg->port_config = optarg;
 			break;
+		case OPT_DPI_STATS:
+			cfg->dpi_stats = true;
+			break;
 		case OPT_PERF:
 			if (sp_config_uint(optarg, 0, 86400, &v) != 0)
 				return sp_config_err(err, errlen,
@@ -282,6 +296,12 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 		case OPT_NDPI_CATEGORIES:
 			cfg->ndpi_categories = optarg;
 			break;
+		case OPT_NDPI_RISKS:
+			cfg->ndpi_risks = true;
+			break;
+		case OPT_NDPI_EXTRA:
+			cfg->ndpi_extra = true;
+			break;
 		case OPT_HELP:
 			sp_config_usage(argv[0]);
 			return 1;
@@ -305,5 +325,10 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 				     "--pcap, --iface and --port exclude each other");
 	if (cfg->n_pcaps == 0)
 		cfg->lru_idle_scan = true;	/* live: expire by last-seen order */
+	/* Their columns come from nDPI: asking for them with nDPI off is a
+	 * mistake worth reporting rather than silently giving no column. */
+	if (cfg->n_dissections == 0 && (cfg->ndpi_risks || cfg->ndpi_extra))
+		return sp_config_err(err, errlen, "%s: needs nDPI (--n-dissections > 0)",
+				     cfg->ndpi_risks ? "--ndpi-risks" : "--ndpi-extra");
 	return 0;
 }

@@ -48,9 +48,12 @@ struct sp_config {
 	int port_id;			/**< live: an ethdev port (--port), -1 if none */
 	const char *port_config;	/**< --config: profile read over the driver's */
 	bool lru_idle_scan;
+	bool dpi_stats;			/**< print the nDPI memory line at exit */
 	unsigned int performance_report; /**< seconds between JSON lines, 0 = off */		/**< idle scan in last-seen order (live default) */
 	const char *ndpi_protos;	/**< nDPI protocols file (ndpiReader -p) */
 	const char *ndpi_categories;	/**< nDPI categories file */
+	bool ndpi_risks;		/**< --ndpi-risks: risk names and score columns */
+	bool ndpi_extra;		/**< --ndpi-extra: DNS and TLS metadata columns */
 };
 
 /** Fill cfg with the defaults. */

@@ -21,6 +21,13 @@
  * "== n_dissections", which packet 1 never reaches through the update path,
  * so a flow known on packet 1 keeps being dissected while nDPI wants more.
  *
+ * Beyond NFStream (--ndpi-risks, --ndpi-extra): the flow's risk bitmask,
+ * and DNS query type / response code or TLS version / cipher, are read from
+ * the nDPI state at the same moments as NFStream's fields (completion, or
+ * export while still detecting), kept in the slot, and turned into text at
+ * export. The risk bitmask needs 8 more bytes of slot, so that variant has
+ * its own ops table with a 32-byte slot: runs without it keep 24 bytes.
+ *
  * nDPI 4.2 API: ndpi_detection_process_packet() takes 5 arguments (NFStream
  * passes a NULL input_info to the 4.7 one, which is the same);
  * ndpi_flow_struct fields: host_server_name[80], http.{content_type,
@@ -71,6 +78,7 @@ RTE_LOG_REGISTER_SUFFIX(sp_logtype_dpi, dpi, NOTICE);
  * than their allocation: only the sum is meaningful. */
 struct dpi_alloc_count {
 	int64_t bytes;
+	int64_t peak;		/* highest value of bytes */
 	uint64_t allocs;
 	uint64_t frees;
 } __rte_cache_aligned;
@@ -82,20 +90,29 @@ dpi_count_add(int64_t bytes, bool alloc)
 {
 	unsigned int lc = rte_lcore_id();
 	struct dpi_alloc_count *c;
+	int64_t now, peak;
 
 	if (likely(lc < RTE_MAX_LCORE)) {
 		/* Single writer: relaxed stores keep readers untorn. */
 		c = &dpi_count[lc];
-		__atomic_store_n(&c->bytes, c->bytes + bytes, __ATOMIC_RELAXED);
-		if (alloc)
+		now = c->bytes + bytes;
+		__atomic_store_n(&c->bytes, now, __ATOMIC_RELAXED);
+		if (alloc) {
 			__atomic_store_n(&c->allocs, c->allocs + 1, __ATOMIC_RELAXED);
-		else
+			if (now > c->peak)
+				__atomic_store_n(&c->peak, now, __ATOMIC_RELAXED);
+		} else {
 			__atomic_store_n(&c->frees, c->frees + 1, __ATOMIC_RELAXED);
+		}
 		return;
 	}
 	c = &dpi_count[RTE_MAX_LCORE];
-	__atomic_fetch_add(&c->bytes, bytes, __ATOMIC_RELAXED);
+	now = __atomic_add_fetch(&c->bytes, bytes, __ATOMIC_RELAXED);
 	__atomic_fetch_add(alloc ? &c->allocs : &c->frees, 1, __ATOMIC_RELAXED);
+	peak = __atomic_load_n(&c->peak, __ATOMIC_RELAXED);
+	while (now > peak && !__atomic_compare_exchange_n(&c->peak, &peak, now, true,
+							  __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
 }
 
 /* Sizes come from malloc_usable_size(), not from a header, because nDPI 4.2
@@ -140,6 +157,8 @@ dpi_alloc_install(void)
 
 static struct {
 	uint8_t n_dissections;
+	bool extra;
+	bool risks;
 	uint32_t max_states;
 	char protos_file[PATH_MAX];
 	char categories_file[PATH_MAX];
@@ -169,8 +188,6 @@ sp_dpi_configure(const struct sp_dpi_params *p)
 
 	if (p == NULL || p->n_dissections == 0)
 		return -EINVAL;
-	if (p->extra)
-		return -ENOTSUP;
 	bad = p->protos_file;
 	rc = dpi_conf_check(bad);
 	if (rc == 0) {
@@ -182,6 +199,8 @@ sp_dpi_configure(const struct sp_dpi_params *p)
 		return rc;
 	}
 	dpi_conf.n_dissections = p->n_dissections;
+	dpi_conf.extra = p->extra;
+	dpi_conf.risks = p->risks;
 	dpi_conf.max_states = p->max_states;
 	snprintf(dpi_conf.protos_file, PATH_MAX, "%s", p->protos_file != NULL ? p->protos_file : "");
 	snprintf(dpi_conf.categories_file, PATH_MAX, "%s",
@@ -284,9 +303,30 @@ struct dpi_slot {
 	uint8_t state;		/* enum dpi_state */
 	uint8_t guessed;
 	uint8_t confidence;
+	/* --ndpi-extra, once collected (dpi_collect()); which member is
+	 * meant follows from the protocol ids, all zero when neither. The
+	 * bytes were padding, so the extras cost no memory. */
+	union {
+		struct {
+			uint16_t qtype;
+			uint8_t rcode1;	/* RCODE + 1, 0 = no response */
+		} dns;
+		struct {
+			uint16_t version;
+			uint16_t cipher;
+		} tls;
+	} x;
+};
+
+/* The slot of the --ndpi-risks variant. */
+struct dpi_slot_risk {
+	struct dpi_slot s;
+	uint64_t risk;		/* ndpi_risk bitmask, once collected */
 };
 
 static_assert(sizeof(struct dpi_slot) == SP_DPI_SLOT_SIZE, "slot size");
+static_assert(sizeof(struct dpi_slot_risk) == SP_DPI_SLOT_SIZE_RISKS, "risk slot size");
+static_assert(NDPI_MAX_RISK <= 64, "risks in 64 bits");
 static_assert(sizeof(struct dpi_chunk) == DPI_CHUNK_SIZE, "chunk size");
 static_assert(NDPI_PROTOCOL_NUM_CATEGORIES <= UINT16_MAX, "category in 16 bits");
 
@@ -316,6 +356,10 @@ struct dpi_strs {
 struct dpi_ctx {
 	struct ndpi_detection_module_struct *mod;
 	uint8_t n_dissections;
+	bool extra;			/* collect struct sp_app_extra's DNS/TLS fields */
+	bool risks;			/* slots are struct dpi_slot_risk */
+	size_t slot_size;
+	unsigned int lcore;		/* the worker's, from its first flow; for stats */
 	struct dpi_slab states;		/* struct ndpi_flow_struct */
 	struct dpi_slab chunks;		/* struct dpi_chunk */
 	uint64_t *state_map;		/* bit per state in use, for worker_fini */
@@ -376,6 +420,126 @@ dpi_strings(const struct dpi_slot *s, const struct ndpi_flow_struct *nf, struct 
 		DPI_PTR(t, STR_USER_AGENT, nf->http.user_agent);
 		DPI_FIELD(t, STR_CLIENT_FP, nf->protos.tls_quic.ja3_client);
 		DPI_FIELD(t, STR_SERVER_FP, nf->protos.tls_quic.ja3_server);
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* Metadata beyond NFStream (--ndpi-risks, --ndpi-extra).                   */
+
+/* The protocols whose dissector fills protos.dns: in nDPI 4.2 dns.c
+ * detects all three (there is no separate mDNS/LLMNR dissector). */
+static inline bool
+dpi_is_dns(const struct dpi_slot *s)
+{
+	return dpi_is_proto(s, NDPI_PROTOCOL_DNS) || dpi_is_proto(s, NDPI_PROTOCOL_MDNS) ||
+	       dpi_is_proto(s, NDPI_PROTOCOL_LLMNR);
+}
+
+/* The protocols whose state is protos.tls_quic (nDPI ndpi_free_flow_data()). */
+static inline bool
+dpi_is_tls(const struct dpi_slot *s)
+{
+	return dpi_is_proto(s, NDPI_PROTOCOL_TLS) || dpi_is_proto(s, NDPI_PROTOCOL_DTLS) ||
+	       dpi_is_proto(s, NDPI_PROTOCOL_MAIL_SMTPS) ||
+	       dpi_is_proto(s, NDPI_PROTOCOL_MAIL_IMAPS) ||
+	       dpi_is_proto(s, NDPI_PROTOCOL_MAIL_POPS) || dpi_is_proto(s, NDPI_PROTOCOL_QUIC);
+}
+
+/* Copy what the extra columns need out of the nDPI state, at the moments
+ * NFStream's fields are read. protos is a union that any dissector may have
+ * written while it tried the flow, so it is only read when the protocol's
+ * own dissector recognised the flow: a DNS or TLS family id, not guessed.
+ * nDPI 4.2 keeps the last query's type, the last response's code (with
+ * is_query telling whether the last valid DNS packet was a response), the
+ * ServerHello's supported_versions or else the ClientHello's version, and
+ * the ServerHello's cipher. */
+static void
+dpi_collect(const struct dpi_ctx *c, struct dpi_slot *s, const struct ndpi_flow_struct *nf)
+{
+	if (c->risks)
+		((struct dpi_slot_risk *)s)->risk = nf->risk;
+	if (!c->extra)
+		return;
+	memset(&s->x, 0, sizeof(s->x));
+	if (s->guessed)
+		return;
+	if (dpi_is_dns(s)) {
+		s->x.dns.qtype = nf->protos.dns.query_type;
+		if (!nf->protos.dns.is_query)
+			s->x.dns.rcode1 = (uint8_t)(nf->protos.dns.reply_code + 1);
+	} else if (dpi_is_tls(s)) {
+		s->x.tls.version = nf->protos.tls_quic.ssl_version;
+		s->x.tls.cipher = nf->protos.tls_quic.server_cipher;
+	}
+}
+
+/* Risk names in risk-number order, ';'-separated, whole names only (a set
+ * too long for the field loses its last names; the score keeps them all). */
+static void
+dpi_risks_text(uint64_t risk, struct sp_app_extra *x)
+{
+	uint16_t cli, srv;
+	size_t off = 0, n;
+	unsigned int i;
+	const char *name;
+
+	x->risks[0] = '\0';
+	x->risk_score = risk != 0 ? ndpi_risk2score(risk, &cli, &srv) : 0;
+	/* Bit 0 is NDPI_NO_RISK, never set; ndpi_risk2str() would format it
+	 * in a static buffer that several workers would share. */
+	for (i = 1; i < NDPI_MAX_RISK; i++) {
+		if (!(risk & (UINT64_C(1) << i)))
+			continue;
+		name = ndpi_risk2str((ndpi_risk_enum)i);
+		n = strlen(name);
+		if (off + (off > 0) + n >= sizeof(x->risks))
+			break;
+		if (off > 0)
+			x->risks[off++] = ';';
+		memcpy(x->risks + off, name, n + 1);
+		off += n;
+	}
+}
+
+/* ndpi_cipher2str() formats an unknown cipher in a static buffer shared by
+ * all workers; its known names all start with "TLS_", so the unknown case
+ * is formatted here instead, the same way ("0X%04X"). */
+static void
+dpi_cipher_text(uint16_t cipher, char *buf, size_t len)
+{
+	const char *name;
+
+	if (cipher == 0) {
+		buf[0] = '\0';
+		return;
+	}
+	name = ndpi_cipher2str(cipher);
+	if (strncmp(name, "TLS_", 4) == 0)
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "0X%04X", cipher);
+}
+
+/* Fill the record's extra fields from a slot (all zero: the defaults). */
+static void
+dpi_extra_export(const struct dpi_ctx *c, const struct dpi_slot *s, struct sp_app_extra *x)
+{
+	if (c->risks)
+		dpi_risks_text(((const struct dpi_slot_risk *)s)->risk, x);
+	if (!c->extra)
+		return;
+	x->dns_query_type = 0;
+	x->dns_response_code = -1;
+	x->tls_version[0] = '\0';
+	x->tls_cipher[0] = '\0';
+	if (dpi_is_dns(s)) {
+		x->dns_query_type = s->x.dns.qtype;
+		x->dns_response_code = (int8_t)(s->x.dns.rcode1 - 1);
+	} else if (dpi_is_tls(s)) {
+		if (s->x.tls.version != 0)
+			ndpi_ssl_version2str(x->tls_version, sizeof(x->tls_version),
+					     s->x.tls.version, NULL);
+		dpi_cipher_text(s->x.tls.cipher, x->tls_cipher, sizeof(x->tls_cipher));
 	}
 }
 
@@ -535,6 +699,7 @@ dpi_complete(struct dpi_ctx *c, struct dpi_slot *s)
 	struct dpi_strs t;
 
 	s->confidence = (uint8_t)nf->confidence;
+	dpi_collect(c, s, nf);
 	dpi_strings(s, nf, &t);
 	if (!dpi_pack(c, s, &t)) {
 		s->state = DPI_KEPT;
@@ -559,7 +724,7 @@ dpi_giveup(struct dpi_ctx *c, struct dpi_slot *s)
 static void dpi_worker_fini(void *ctx);
 
 static void *
-dpi_worker_init(unsigned int worker_id, int socket_id, uint32_t max_flows)
+dpi_worker_init_common(unsigned int worker_id, int socket_id, uint32_t max_flows, bool risks)
 {
 	NDPI_PROTOCOL_BITMASK all;
 	struct dpi_ctx *c;
@@ -574,6 +739,12 @@ dpi_worker_init(unsigned int worker_id, int socket_id, uint32_t max_flows)
 		return NULL;
 	}
 	c->n_dissections = dpi_conf.n_dissections;
+	c->extra = dpi_conf.extra;
+	/* From the ops table the worker holds, not from the configuration:
+	 * the worker sized the slots by that table. */
+	c->risks = risks;
+	c->slot_size = risks ? sizeof(struct dpi_slot_risk) : sizeof(struct dpi_slot);
+	c->lcore = RTE_MAX_LCORE;
 
 	c->mod = ndpi_init_detection_module(ndpi_no_prefs);
 	if (c->mod == NULL) {
@@ -625,6 +796,18 @@ fail:
 	return NULL;
 }
 
+static void *
+dpi_worker_init(unsigned int worker_id, int socket_id, uint32_t max_flows)
+{
+	return dpi_worker_init_common(worker_id, socket_id, max_flows, false);
+}
+
+static void *
+dpi_worker_init_risks(unsigned int worker_id, int socket_id, uint32_t max_flows)
+{
+	return dpi_worker_init_common(worker_id, socket_id, max_flows, true);
+}
+
 static void
 dpi_worker_fini(void *ctx)
 {
@@ -656,7 +839,10 @@ dpi_flow_init(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_t 
 	struct dpi_slot *s = slot;
 	struct ndpi_flow_struct *nf;
 
-	memset(s, 0, sizeof(*s));
+	memset(s, 0, c->slot_size);
+	/* Read by sp_dpi_get_stats() on another lcore. */
+	if (unlikely(c->lcore == RTE_MAX_LCORE))
+		__atomic_store_n(&c->lcore, rte_lcore_id(), __ATOMIC_RELAXED);
 	nf = dpi_state_get(c);
 	if (unlikely(nf == NULL)) {
 		c->flows_undissected++;
@@ -715,11 +901,14 @@ dpi_flow_expire(void *ctx, void *slot, struct sp_flow_record *rec)
 
 	switch (s->state) {
 	case DPI_NONE:
+		/* Not dissected: the slot is all zero, the extras' defaults. */
+		dpi_extra_export(c, s, &rec->app_extra);
 		return;
 	case DPI_DETECTING:
 		if (s->app == NDPI_PROTOCOL_UNKNOWN)
 			dpi_giveup(c, s);
 		s->confidence = (uint8_t)s->u.nf->confidence;
+		dpi_collect(c, s, s->u.nf);
 		/* fall through */
 	case DPI_KEPT:
 		dpi_strings(s, s->u.nf, &t);
@@ -745,6 +934,7 @@ dpi_flow_expire(void *ctx, void *slot, struct sp_flow_record *rec)
 	a->category_name[n] = '\0';
 	a->is_guessed = s->guessed;
 	a->confidence = s->confidence;
+	dpi_extra_export(c, s, &rec->app_extra);
 	s->state = DPI_NONE;
 	s->u.nf = NULL;
 }
@@ -759,26 +949,47 @@ static const struct sp_flow_ops dpi_ops = {
 	.flow_expire = dpi_flow_expire,
 };
 
+/* Same hooks, 8 bytes more per flow for the risk bitmask. */
+static const struct sp_flow_ops dpi_ops_risks = {
+	.name = "dpi",
+	.slot_size = sizeof(struct dpi_slot_risk),
+	.worker_init = dpi_worker_init_risks,
+	.worker_fini = dpi_worker_fini,
+	.flow_init = dpi_flow_init,
+	.flow_update = dpi_flow_update,
+	.flow_expire = dpi_flow_expire,
+};
+
 const struct sp_flow_ops *
 sp_dpi_ops(void)
 {
-	return &dpi_ops;
+	return dpi_conf.risks ? &dpi_ops_risks : &dpi_ops;
 }
 
 void
 sp_dpi_get_stats(void *ctx, struct sp_dpi_stats *s)
 {
 	const struct dpi_ctx *c = ctx;
-	unsigned int i;
+	unsigned int i, lc;
 
 	memset(s, 0, sizeof(*s));
 	for (i = 0; i <= RTE_MAX_LCORE; i++) {
 		s->ndpi_bytes += __atomic_load_n(&dpi_count[i].bytes, __ATOMIC_RELAXED);
+		s->ndpi_bytes_peak += __atomic_load_n(&dpi_count[i].peak, __ATOMIC_RELAXED);
 		s->ndpi_allocs += __atomic_load_n(&dpi_count[i].allocs, __ATOMIC_RELAXED);
 		s->ndpi_frees += __atomic_load_n(&dpi_count[i].frees, __ATOMIC_RELAXED);
 	}
+	s->bytes_per_state = (uint32_t)RTE_ALIGN_CEIL(SIZEOF_FLOW_STRUCT, RTE_CACHE_LINE_SIZE);
+	s->bytes_per_chunk = DPI_CHUNK_SIZE;
 	if (c == NULL)
 		return;
+	s->slot_size = (uint32_t)c->slot_size;
+	lc = __atomic_load_n(&c->lcore, __ATOMIC_RELAXED);
+	if (lc < RTE_MAX_LCORE) {
+		s->worker_ndpi_bytes = __atomic_load_n(&dpi_count[lc].bytes, __ATOMIC_RELAXED);
+		s->worker_ndpi_bytes_peak = __atomic_load_n(&dpi_count[lc].peak,
+							    __ATOMIC_RELAXED);
+	}
 	s->flows_dissected = c->flows_dissected;
 	s->flows_undissected = c->flows_undissected;
 	s->states_released = c->states_released;
@@ -789,4 +1000,43 @@ sp_dpi_get_stats(void *ctx, struct sp_dpi_stats *s)
 	s->chunks_in_use = c->chunks.in_use;
 	s->chunks_peak = c->chunks.peak;
 	s->chunks_max = c->chunks.n;
+}
+
+int
+sp_dpi_format_stats(void *ctx, char *buf, size_t len)
+{
+	struct sp_dpi_stats s;
+	int n;
+
+	if (buf == NULL || len == 0)
+		return -EINVAL;
+	sp_dpi_get_stats(ctx, &s);
+	if (ctx == NULL)
+		n = snprintf(buf, len,
+			     "dpi: bytes_per_state=%" PRIu32 " bytes_per_chunk=%" PRIu32
+			     " ndpi_bytes=%" PRId64 " ndpi_bytes_peak=%" PRId64
+			     " ndpi_allocs=%" PRIu64 " ndpi_frees=%" PRIu64,
+			     s.bytes_per_state, s.bytes_per_chunk, s.ndpi_bytes, s.ndpi_bytes_peak,
+			     s.ndpi_allocs, s.ndpi_frees);
+	else
+		n = snprintf(buf, len,
+			     "dpi: flows_dissected=%" PRIu64 " flows_undissected=%" PRIu64
+			     " slot_bytes=%" PRIu32
+			     " states_in_use=%" PRIu32 " states_peak=%" PRIu32
+			     " states_max=%" PRIu32 " bytes_per_state=%" PRIu32
+			     " states_released=%" PRIu64 " states_kept=%" PRIu64
+			     " chunks_in_use=%" PRIu32 " chunks_peak=%" PRIu32
+			     " chunks_max=%" PRIu32 " bytes_per_chunk=%" PRIu32
+			     " worker_ndpi_bytes=%" PRId64 " worker_ndpi_bytes_peak=%" PRId64
+			     " ndpi_bytes=%" PRId64 " ndpi_bytes_peak=%" PRId64
+			     " ndpi_allocs=%" PRIu64 " ndpi_frees=%" PRIu64,
+			     s.flows_dissected, s.flows_undissected, s.slot_size,
+			     s.states_in_use, s.states_peak, s.states_max, s.bytes_per_state,
+			     s.states_released, s.states_kept,
+			     s.chunks_in_use, s.chunks_peak, s.chunks_max, s.bytes_per_chunk,
+			     s.worker_ndpi_bytes, s.worker_ndpi_bytes_peak,
+			     s.ndpi_bytes, s.ndpi_bytes_peak, s.ndpi_allocs, s.ndpi_frees);
+	if (n < 0)
+		return -EINVAL;
+	return (size_t)n < len ? n : -ENOSPC;
 }

@@ -16,7 +16,8 @@
  * Flows still detecting when they end get NFStream's give-up with guessing.
  *
  * Memory per flow (nDPI 4.2, x86-64):
- *  - slot: SP_DPI_SLOT_SIZE (24) bytes for every flow of the table;
+ *  - slot: SP_DPI_SLOT_SIZE (24) bytes for every flow of the table, or
+ *    SP_DPI_SLOT_SIZE_RISKS (32) with params.risks;
  *  - while detecting: one nDPI flow state of 704 bytes (688 rounded up to a
  *    cache line) from a per-worker region of max_states states, plus what
  *    nDPI allocates for the flow itself (HTTP strings, TLS reassembly; see
@@ -35,10 +36,15 @@
  * nDPI's own allocations go through a counting allocator (per-lcore
  * counters, so several workers never share a written cache line).
  *
- * Thread safety: sp_dpi_configure() and worker_init run on one thread
- * (nDPI initialises libgcrypt there), before the workers start. The hooks
- * run on their worker's lcore only. sp_dpi_get_stats() may run
- * on any lcore; per-worker values it reads may be slightly stale.
+ * Beyond NFStream's nine columns, params.risks and params.extra fill
+ * struct sp_app_extra of the record (docs/columns.md); without them that
+ * struct is not written.
+ *
+ * Thread safety: sp_dpi_configure(), sp_dpi_ops() and worker_init run on
+ * one thread (nDPI initialises libgcrypt there), before the workers start.
+ * The hooks run on their worker's lcore only. sp_dpi_get_stats() and
+ * sp_dpi_format_stats() may run on any lcore; per-worker values they read
+ * may be slightly stale.
  */
 
 #include <stdbool.h>
@@ -53,6 +59,9 @@ extern "C" {
 /** Bytes of the hook's per-flow slot (struct sp_flow_ops.slot_size). */
 #define SP_DPI_SLOT_SIZE 24
 
+/** The same with params.risks (the flow's risk bitmask is kept too). */
+#define SP_DPI_SLOT_SIZE_RISKS 32
+
 /** String chunks reserved per flow of the table (see the file comment). */
 #define SP_DPI_CHUNKS_PER_FLOW 2
 
@@ -64,8 +73,17 @@ struct sp_dpi_params {
 	const char *protos_file;
 	/** nDPI custom categories file (ndpiReader -c), NULL for none. */
 	const char *categories_file;
-	/** Reserved for extra metadata columns; must be false. */
+	/**
+	 * Collect DNS query type / response code and TLS version / cipher
+	 * into struct sp_app_extra (the --ndpi-extra columns).
+	 */
 	bool extra;
+	/**
+	 * Collect the flow's nDPI risks and their score into struct
+	 * sp_app_extra (--ndpi-risks). The slot is then
+	 * SP_DPI_SLOT_SIZE_RISKS bytes (see sp_dpi_ops()).
+	 */
+	bool risks;
 	/**
 	 * nDPI flow states per worker, 0 for one per flow of the table. A
 	 * smaller value saves memory; a flow that starts when none is free is
@@ -90,8 +108,26 @@ struct sp_dpi_stats {
 	uint32_t chunks_max;
 	/* Process-wide: every nDPI allocation, all workers and modules. */
 	int64_t ndpi_bytes;		/**< bytes held now (malloc usable sizes) */
+	/**
+	 * Sum over lcores of each lcore's peak of the bytes it holds. Exact
+	 * as long as memory is freed on the lcore that allocated it (nDPI's
+	 * modules live on the main lcore, flows on their worker's), else an
+	 * upper bound of the process-wide peak.
+	 */
+	int64_t ndpi_bytes_peak;
 	uint64_t ndpi_allocs;		/**< allocations made */
 	uint64_t ndpi_frees;		/**< allocations freed */
+	/* Sizes, for turning counts into bytes. */
+	uint32_t bytes_per_state;	/**< one nDPI flow state in the region */
+	uint32_t bytes_per_chunk;	/**< one string chunk */
+	uint32_t slot_size;		/**< per flow of the table (0 without a context) */
+	/**
+	 * What nDPI allocated on the worker's lcore, now and at its peak: its
+	 * flows' own allocations (HTTP strings, TLS reassembly, ...). 0 until
+	 * the worker has seen its first flow.
+	 */
+	int64_t worker_ndpi_bytes;
+	int64_t worker_ndpi_bytes_peak;
 };
 
 /**
@@ -99,12 +135,17 @@ struct sp_dpi_stats {
  * counting wrapper. Call once, before the first worker is created; without
  * it the stage runs with n_dissections 20 and no files.
  *
- * @return 0; -EINVAL (NULL, n_dissections 0), -ENOTSUP (extra),
- *   -ENAMETOOLONG, or -errno when a file cannot be read.
+ * @return 0; -EINVAL (NULL, n_dissections 0), -ENAMETOOLONG, or -errno
+ *   when a file cannot be read.
  */
 int sp_dpi_configure(const struct sp_dpi_params *p);
 
-/** The hook to register with the worker (static, never NULL). */
+/**
+ * The hook to register with the worker (static, never NULL). Call it after
+ * sp_dpi_configure(): its slot_size is SP_DPI_SLOT_SIZE_RISKS when the
+ * configuration has risks, else SP_DPI_SLOT_SIZE. A worker keeps the
+ * layout of the table it was given even if the stage is configured again.
+ */
 const struct sp_flow_ops *sp_dpi_ops(void);
 
 /**
@@ -115,6 +156,28 @@ const struct sp_flow_ops *sp_dpi_ops(void);
  *   process-wide counters only.
  */
 void sp_dpi_get_stats(void *ctx, struct sp_dpi_stats *s);
+
+/**
+ * The counters as one line of key=value pairs (no newline), for a
+ * benchmark or an exit report, e.g. "dpi: flows_dissected=N ... slot_bytes=24
+ * states_in_use=N states_peak=N states_max=N bytes_per_state=704 ...
+ * worker_ndpi_bytes_peak=N ndpi_bytes=N ndpi_bytes_peak=N ...". Keys are
+ * the struct sp_dpi_stats field names (slot_size as slot_bytes); with a
+ * NULL context only the process-wide and size figures.
+ *
+ * DPI memory of a flow while detecting is bytes_per_state plus its share of
+ * worker_ndpi_bytes; after release, its string chunks (chunks_in_use *
+ * bytes_per_chunk over the flows holding them) and slot_bytes.
+ *
+ * @param ctx  a worker's context, or NULL
+ * @param len  SP_DPI_STATS_LINE_MAX always suffices
+ * @return the length of the line (without the NUL); -EINVAL (buf NULL or
+ *   len 0), -ENOSPC when it did not fit (buf then holds a truncated line).
+ */
+int sp_dpi_format_stats(void *ctx, char *buf, size_t len);
+
+/** Room for any sp_dpi_format_stats() line with its NUL (every figure at 20 digits). */
+#define SP_DPI_STATS_LINE_MAX 704
 
 #ifdef __cplusplus
 }

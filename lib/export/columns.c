@@ -2,7 +2,9 @@
 /*
  * The one table of output columns. Order and names are NFStream's
  * NFlow.__slots__ (flow.py): every exporter walks this table, so a column
- * is added or moved here and nowhere else.
+ * is added or moved here and nowhere else. streamprobe's own nDPI columns
+ * (docs/columns.md) come after all of NFStream's, so that a run without
+ * them has exactly NFStream's columns and a run with them only appends.
  */
 #include <stddef.h>
 
@@ -97,6 +99,12 @@ static const struct sp_export_column columns[] = {
 	COL("server_fingerprint", app.server_fingerprint, STR, APP),
 	COL("user_agent", app.user_agent, STR, APP),
 	COL("content_type", app.content_type, STR, APP),
+	COL("application_risks", app_extra.risks, STR, RISKS),
+	COL("application_risk_score", app_extra.risk_score, U16, RISKS),
+	COL("dns_query_type", app_extra.dns_query_type, U16, EXTRA),
+	COL("dns_response_code", app_extra.dns_response_code, I8, EXTRA),
+	COL("tls_version", app_extra.tls_version, STR, EXTRA),
+	COL("tls_cipher", app_extra.tls_cipher, STR, EXTRA),
 };
 
 _Static_assert(RTE_DIM(columns) == SP_EXPORT_MAX_COLUMNS, "column table size");
@@ -120,6 +128,10 @@ sp_export_column_enabled(const struct sp_export_column *c, const struct sp_colum
 		return cols->splt_n > 0;
 	case SP_EXPORT_COLG_APP:
 		return cols->app;
+	case SP_EXPORT_COLG_RISKS:
+		return cols->app && cols->ndpi_risks;
+	case SP_EXPORT_COLG_EXTRA:
+		return cols->app && cols->ndpi_extra;
 	default:
 		return true;
 	}

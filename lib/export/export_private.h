@@ -23,6 +23,9 @@ enum sp_export_col_group {
 	SP_EXPORT_COLG_STAT,		/**< sp_columns::statistical (48 columns) */
 	SP_EXPORT_COLG_SPLT,		/**< sp_columns::splt_n > 0 (3 columns) */
 	SP_EXPORT_COLG_APP,		/**< sp_columns::app (9 columns) */
+	SP_EXPORT_COLG_RISKS,		/**< app && ndpi_risks (2 columns, not NFStream's) */
+	SP_EXPORT_COLG_EXTRA,		/**< app && ndpi_extra (4 columns, not NFStream's) */
+	SP_EXPORT_COLG_COUNT
 };
 
 /** How a column's value is stored in struct sp_flow_record. */
@@ -51,12 +54,15 @@ struct sp_export_column {
 	uint8_t group;		/**< enum sp_export_col_group */
 };
 
-/** Number of columns in the full table (every group on). */
-#define SP_EXPORT_MAX_COLUMNS 89
+/** Number of NFStream's columns (every NFStream group on). */
+#define SP_EXPORT_NFSTREAM_COLUMNS 89
+
+/** Number of columns in the full table (every group on, nDPI extras included). */
+#define SP_EXPORT_MAX_COLUMNS 95
 
 /**
  * All columns NFStream can produce (udps/system columns aside), in its
- * column order.
+ * column order, then streamprobe's optional nDPI columns.
  *
  * @param n
  *   Set to the number of entries.

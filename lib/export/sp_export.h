@@ -29,6 +29,9 @@ struct sp_columns {
 	bool statistical;	/**< the 48 ps/piat/flag columns */
 	uint16_t splt_n;	/**< 0: no SPLT columns; else 3 columns of n values */
 	bool app;		/**< n_dissections > 0: the 9 application columns */
+	/* Beyond NFStream, after its columns; both need app. */
+	bool ndpi_risks;	/**< application_risks, application_risk_score */
+	bool ndpi_extra;	/**< dns_query_type, dns_response_code, tls_version, tls_cipher */
 };
 
 /** An exporter instance (opaque to the app). */

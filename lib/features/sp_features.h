@@ -112,6 +112,26 @@ struct sp_app_info {
 	uint8_t confidence;
 };
 
+#define SP_APP_RISKS_LEN 256
+#define SP_APP_TLS_VERSION_LEN 16
+#define SP_APP_TLS_CIPHER_LEN 48
+
+/**
+ * nDPI metadata beyond NFStream's columns (--ndpi-risks, --ndpi-extra),
+ * NUL-terminated strings. Only the DPI stage writes it, and only the parts
+ * its run switched on: the rest of the struct is undefined, which is why
+ * the exporters read it only for the columns enabled in struct sp_columns.
+ */
+struct sp_app_extra {
+	/** nDPI risk names in risk-number order, ';'-separated, whole names only. */
+	char risks[SP_APP_RISKS_LEN];
+	char tls_version[SP_APP_TLS_VERSION_LEN];	/**< "TLSv1.3", "" when none */
+	char tls_cipher[SP_APP_TLS_CIPHER_LEN];	/**< IANA name, "" when none */
+	uint16_t risk_score;			/**< nDPI's score of the risks */
+	uint16_t dns_query_type;		/**< QTYPE of the query, 0 when none */
+	int8_t dns_response_code;		/**< RCODE of the response, -1 when none */
+};
+
 /**
  * A finished flow with every NFStream column's value. Times are ms. Values
  * that NFStream derives at export (stddev, durations) are already derived.
@@ -134,6 +154,7 @@ struct sp_flow_record {
 	double stddev_piat_ms[SP_SCOPES];
 	uint64_t flags[SP_SCOPES][8];	/**< syn, cwr, ece, urg, ack, psh, rst, fin */
 	struct sp_app_info app;
+	struct sp_app_extra app_extra;	/**< only with --ndpi-risks/--ndpi-extra */
 	uint16_t splt_n;		/**< length of each SPLT array, 0 = none */
 	/** int64 piat[splt_n], int32 ps[splt_n], int8 direction[splt_n]. */
 	uint8_t splt[] __rte_aligned(8);
@@ -215,8 +236,8 @@ void sp_features_update(const struct sp_features_params *p, struct sp_flow_state
 /**
  * Fill a record from a flow's state: identity, counters, durations, and
  * (when enabled) the derived statistics, flag counters and SPLT arrays.
- * rec must have room for sp_record_size(p->splt_n) bytes; rec->id and
- * rec->app are left untouched.
+ * rec must have room for sp_record_size(p->splt_n) bytes; rec->id,
+ * rec->app and rec->app_extra are left untouched.
  */
 void sp_features_export(const struct sp_features_params *p, const struct sp_flow_state *st,
 			const struct sp_flow_stats *stats, const void *splt,

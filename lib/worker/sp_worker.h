@@ -126,6 +126,9 @@ void sp_worker_stop_export(struct sp_worker *w);
 
 void sp_worker_get_stats(const struct sp_worker *w, struct sp_worker_stats *s);
 
+/** The context a hook's worker_init returned on this worker, or NULL. */
+void *sp_worker_hook_ctx(const struct sp_worker *w, const struct sp_flow_ops *ops);
+
 #ifdef __cplusplus
 }
 #endif

@@ -85,6 +85,17 @@ sp_worker_get_stats(const struct sp_worker *w, struct sp_worker_stats *s)
 	s->flows_active = sp_flow_count(w->table);
 }
 
+void *
+sp_worker_hook_ctx(const struct sp_worker *w, const struct sp_flow_ops *ops)
+{
+	unsigned int i;
+
+	for (i = 0; i < w->n_hooks; i++)
+		if (w->hook[i].ops == ops)
+			return w->hook[i].ctx;
+	return NULL;
+}
+
 void
 sp_worker_stop_export(struct sp_worker *w)
 {

@@ -44,6 +44,8 @@ test_defaults(void)
 	CU_ASSERT_TRUE(c.decode_tunnels);
 	CU_ASSERT_PTR_NULL(c.bpf_filter);
 	CU_ASSERT_PTR_NULL(c.csv_path);
+	CU_ASSERT_FALSE(c.ndpi_risks);
+	CU_ASSERT_FALSE(c.ndpi_extra);
 }
 
 static void
@@ -103,6 +105,39 @@ test_bad_values(void)
 	}
 }
 
+/* The nDPI columns beyond NFStream: each option alone, both, and refused
+ * without nDPI (the error names the option). */
+static void
+test_ndpi_columns(void)
+{
+	static const char *const risks[] = { "--pcap", "x", "--ndpi-risks", NULL };
+	static const char *const extra[] = { "--pcap", "x", "--ndpi-extra", NULL };
+	static const char *const both[] = {
+		"--ndpi-extra", "--pcap", "x", "--n-dissections", "1", "--ndpi-risks", NULL };
+	static const char *const off_risks[] = {
+		"--pcap", "x", "--ndpi-risks", "--n-dissections", "0", NULL };
+	static const char *const off_extra[] = {
+		"--pcap", "x", "--n-dissections", "0", "--ndpi-extra", NULL };
+	struct sp_config c;
+	char err[256];
+
+	CU_ASSERT_EQUAL_FATAL(parse(&c, err, risks), 0);
+	CU_ASSERT_TRUE(c.ndpi_risks);
+	CU_ASSERT_FALSE(c.ndpi_extra);
+	CU_ASSERT_EQUAL_FATAL(parse(&c, err, extra), 0);
+	CU_ASSERT_FALSE(c.ndpi_risks);
+	CU_ASSERT_TRUE(c.ndpi_extra);
+	CU_ASSERT_EQUAL_FATAL(parse(&c, err, both), 0);
+	CU_ASSERT_TRUE(c.ndpi_risks);
+	CU_ASSERT_TRUE(c.ndpi_extra);
+	CU_ASSERT_EQUAL(c.n_dissections, 1);
+
+	CU_ASSERT_EQUAL(parse(&c, err, off_risks), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "--ndpi-risks: needs nDPI (--n-dissections > 0)");
+	CU_ASSERT_EQUAL(parse(&c, err, off_extra), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "--ndpi-extra: needs nDPI (--n-dissections > 0)");
+}
+
 static void
 test_missing_input_and_value(void)
 {
@@ -125,6 +160,7 @@ sp_test_register(void)
 	if (s == NULL || CU_add_test(s, "defaults", test_defaults) == NULL ||
 	    CU_add_test(s, "every option", test_all_options) == NULL ||
 	    CU_add_test(s, "bad values named", test_bad_values) == NULL ||
+	    CU_add_test(s, "nDPI extra columns", test_ndpi_columns) == NULL ||
 	    CU_add_test(s, "missing input or value", test_missing_input_and_value) == NULL)
 		return -1;
 	return 0;

@@ -34,7 +34,7 @@
 
 /* One test flow: endpoints, TCP sequence numbers, clock and the hook slot. */
 struct tflow {
-	uint64_t slot[SP_DPI_SLOT_SIZE / 8];
+	uint64_t slot[SP_DPI_SLOT_SIZE_RISKS / 8];	/* room for either layout */
 	uint32_t cli;
 	uint32_t srv;
 	uint16_t cport;
@@ -166,18 +166,29 @@ tcp_handshake(void *ctx, struct tflow *f)
 	send_pkt(ctx, f, 0, TH_ACK, NULL, 0);
 }
 
+/* A worker with D dissections and the optional collections; ops is the
+ * table for that configuration, as the app takes it after configuring. */
 static void *
-worker(uint8_t d)
+worker_opts(uint8_t d, bool extra, bool risks)
 {
 	struct sp_dpi_params p;
 	void *ctx;
 
 	memset(&p, 0, sizeof(p));
 	p.n_dissections = d;
+	p.extra = extra;
+	p.risks = risks;
 	CU_ASSERT_FATAL(sp_dpi_configure(&p) == 0);
+	ops = sp_dpi_ops();
 	ctx = ops->worker_init(0, 0, 64);
 	CU_ASSERT_FATAL(ctx != NULL);
 	return ctx;
+}
+
+static void *
+worker(uint8_t d)
+{
+	return worker_opts(d, false, false);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -491,9 +502,15 @@ test_configure(void)
 	CU_ASSERT_EQUAL(sp_dpi_configure(NULL), -EINVAL);
 	CU_ASSERT_EQUAL(sp_dpi_configure(&p), -EINVAL);
 	p.n_dissections = 20;
+	/* The risk bitmask makes the slot 8 bytes longer, only with risks. */
 	p.extra = true;
-	CU_ASSERT_EQUAL(sp_dpi_configure(&p), -ENOTSUP);
+	CU_ASSERT_EQUAL(sp_dpi_configure(&p), 0);
+	CU_ASSERT_EQUAL(sp_dpi_ops()->slot_size, SP_DPI_SLOT_SIZE);
+	p.risks = true;
+	CU_ASSERT_EQUAL(sp_dpi_configure(&p), 0);
+	CU_ASSERT_EQUAL(sp_dpi_ops()->slot_size, SP_DPI_SLOT_SIZE_RISKS);
 	p.extra = false;
+	p.risks = false;
 	p.protos_file = "/nonexistent/protos.txt";
 	CU_ASSERT_EQUAL(sp_dpi_configure(&p), -ENOENT);
 	p.protos_file = NULL;
@@ -501,6 +518,7 @@ test_configure(void)
 	CU_ASSERT_EQUAL(sp_dpi_configure(&p), -EINVAL);
 	p.categories_file = NULL;
 	CU_ASSERT_EQUAL(sp_dpi_configure(&p), 0);
+	ops = sp_dpi_ops();
 	CU_ASSERT_PTR_NOT_NULL(ops->name);
 	CU_ASSERT_EQUAL(ops->slot_size, SP_DPI_SLOT_SIZE);
 }
@@ -533,6 +551,7 @@ test_files(void)
 	p.protos_file = protos;
 	p.categories_file = cats;
 	CU_ASSERT_FATAL(sp_dpi_configure(&p) == 0);
+	ops = sp_dpi_ops();
 	ctx = ops->worker_init(0, 0, 64);
 	CU_ASSERT_FATAL(ctx != NULL);
 
@@ -586,6 +605,7 @@ test_memory(void)
 	p.n_dissections = 20;
 	p.max_states = 1;
 	CU_ASSERT_FATAL(sp_dpi_configure(&p) == 0);
+	ops = sp_dpi_ops();
 	ctx = ops->worker_init(0, 0, 64);
 	CU_ASSERT_FATAL(ctx != NULL);
 	tflow_init(&f, 17, IP(10, 0, 0, 1), 40000, IP(10, 0, 0, 53), 53);
@@ -605,6 +625,7 @@ test_memory(void)
 	 * keeps its nDPI state until export, with the same values. */
 	p.max_states = 0;
 	CU_ASSERT_FATAL(sp_dpi_configure(&p) == 0);
+	ops = sp_dpi_ops();
 	ctx = ops->worker_init(0, 0, 1);
 	CU_ASSERT_FATAL(ctx != NULL);
 	memset(ua, 'b', 200);
@@ -626,6 +647,288 @@ test_memory(void)
 	assert_app(&rec, "HTTP", "Web", 0, CONF_DPI, "a.example", "", "", "", "");
 	ops->worker_fini(ctx);
 	CU_ASSERT_EQUAL(stats(NULL).ndpi_bytes, base);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Beyond NFStream: --ndpi-extra and --ndpi-risks.                           */
+
+static void
+assert_extra(const struct sp_flow_record *r, uint16_t qtype, int8_t rcode, const char *ver,
+	     const char *cipher)
+{
+	CU_ASSERT_EQUAL(r->app_extra.dns_query_type, qtype);
+	CU_ASSERT_EQUAL(r->app_extra.dns_response_code, rcode);
+	CU_ASSERT_STRING_EQUAL(r->app_extra.tls_version, ver);
+	CU_ASSERT_STRING_EQUAL(r->app_extra.tls_cipher, cipher);
+}
+
+static void
+assert_risks(const struct sp_flow_record *r, const char *risks, uint16_t score)
+{
+	CU_ASSERT_STRING_EQUAL(r->app_extra.risks, risks);
+	CU_ASSERT_EQUAL(r->app_extra.risk_score, score);
+}
+
+/* nDPI 4.2 risk names and scores (ndpi_risk2str, ndpi_risk2score: low 10,
+ * medium 50). */
+#define RISK_PORT "Known Protocol on Non Standard Port"	/* medium */
+#define RISK_NOT_HTTPS "TLS (probably) Not Carrying HTTPS"	/* low */
+#define RISK_NUMERIC_HOST "HTTP Numeric IP Address"		/* low */
+
+/* DNS: the query's type, and the response's code once a response was
+ * dissected (-1 before). Released flows keep them in the slot. */
+static void
+test_extra_dns(void)
+{
+	static const uint8_t nxdomain_aaaa[] = {
+		0x43, 0x21, 0x81, 0x83, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		3, 'n', 'x', 'x', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
+		0x00, 0x1c, 0x00, 0x01,
+	};
+	uint8_t query_aaaa[sizeof(dns_query)];
+	struct sp_flow_record rec;
+	struct tflow f;
+	void *ctx = worker_opts(20, true, false);
+
+	tflow_init(&f, 17, IP(10, 0, 0, 1), 40000, IP(10, 0, 0, 53), 53);
+	send_pkt(ctx, &f, 0, 0, dns_query, sizeof(dns_query));
+	send_pkt(ctx, &f, 1, 0, dns_answer, sizeof(dns_answer));
+	CU_ASSERT_EQUAL(stats(ctx).states_released, 1);
+	expire(ctx, &f, &rec);
+	assert_app(&rec, "DNS", "Network", 0, CONF_DPI, "www.example.com", "", "", "", "");
+	assert_extra(&rec, 1, 0, "", "");
+
+	/* Exported while detecting: no response yet. */
+	tflow_init(&f, 17, IP(10, 0, 0, 1), 40001, IP(10, 0, 0, 53), 53);
+	send_pkt(ctx, &f, 0, 0, dns_query, sizeof(dns_query));
+	expire(ctx, &f, &rec);
+	assert_extra(&rec, 1, -1, "", "");
+
+	/* AAAA (28) answered NXDOMAIN (3), with no answer record. */
+	memcpy(query_aaaa, dns_query, sizeof(dns_query));
+	query_aaaa[0] = 0x43;
+	query_aaaa[1] = 0x21;
+	query_aaaa[sizeof(query_aaaa) - 3] = 0x1c;
+	tflow_init(&f, 17, IP(10, 0, 0, 1), 40002, IP(10, 0, 0, 53), 53);
+	send_pkt(ctx, &f, 0, 0, query_aaaa, sizeof(query_aaaa));
+	send_pkt(ctx, &f, 1, 0, nxdomain_aaaa, sizeof(nxdomain_aaaa));
+	expire(ctx, &f, &rec);
+	CU_ASSERT_STRING_EQUAL(rec.app.application_name, "DNS");
+	assert_extra(&rec, 28, 3, "", "");
+
+	/* nDPI 4.2 takes any header with the QR bit for a response: 0xff...
+	 * is a DNS response with RCODE 15 (by DPI, not guessed). */
+	tflow_init(&f, 17, IP(10, 0, 0, 1), 40003, IP(10, 0, 0, 53), 53);
+	send_pkt(ctx, &f, 0, 0, garbage, sizeof(garbage));
+	expire(ctx, &f, &rec);
+	assert_app(&rec, "DNS", "Network", 0, CONF_DPI, "", "", "", "", "");
+	assert_extra(&rec, 0, 15, "", "");
+
+	/* Guessed DNS (TCP port 53, no payload): no values, though nDPI's DNS
+	 * fields are zero, which would read as "NOERROR". */
+	tflow_init(&f, 6, IP(10, 0, 0, 1), 40004, IP(10, 0, 0, 53), 53);
+	send_pkt(ctx, &f, 0, TH_SYN, NULL, 0);
+	expire(ctx, &f, &rec);
+	assert_app(&rec, "DNS", "Network", 1, CONF_BY_PORT, "", "", "", "", "");
+	assert_extra(&rec, 0, -1, "", "");
+	ops->worker_fini(ctx);
+}
+
+/* TLS: the version nDPI keeps (here the hellos' 0x0303, no
+ * supported_versions) and the ServerHello's cipher; DNS values stay empty,
+ * and a non-TLS flow has none. */
+static void
+test_extra_tls(void)
+{
+	struct sp_flow_record rec;
+	struct tflow f;
+	void *ctx = worker_opts(20, true, false);
+
+	tflow_init(&f, 6, IP(10, 0, 0, 1), 40000, IP(10, 0, 0, 44), 443);
+	tcp_handshake(ctx, &f);
+	send_pkt(ctx, &f, 0, TH_PSH | TH_ACK, tls_client_hello, sizeof(tls_client_hello));
+	send_pkt(ctx, &f, 1, TH_PSH | TH_ACK, tls_server_hello, sizeof(tls_server_hello));
+	expire(ctx, &f, &rec);
+	assert_app(&rec, "TLS", "Web", 0, CONF_DPI, "www.example.org", JA3_CLIENT, JA3_SERVER,
+		   "", "");
+	assert_extra(&rec, 0, -1, "TLSv1.2", "TLS_AES_128_GCM_SHA256");
+
+	/* ClientHello only: a version, no cipher. */
+	tflow_init(&f, 6, IP(10, 0, 0, 1), 40001, IP(10, 0, 0, 44), 443);
+	tcp_handshake(ctx, &f);
+	send_pkt(ctx, &f, 0, TH_PSH | TH_ACK, tls_client_hello, sizeof(tls_client_hello));
+	expire(ctx, &f, &rec);
+	assert_extra(&rec, 0, -1, "TLSv1.2", "");
+
+	/* D = 4: detection completes on the ClientHello (packet 4), the state
+	 * is released and the values come from the slot. */
+	ops->worker_fini(ctx);
+	ctx = worker_opts(4, true, false);
+	tflow_init(&f, 6, IP(10, 0, 0, 1), 40002, IP(10, 0, 0, 44), 443);
+	tcp_handshake(ctx, &f);
+	send_pkt(ctx, &f, 0, TH_PSH | TH_ACK, tls_client_hello, sizeof(tls_client_hello));
+	CU_ASSERT_EQUAL(stats(ctx).states_in_use, 0);
+	send_pkt(ctx, &f, 1, TH_PSH | TH_ACK, tls_server_hello, sizeof(tls_server_hello));
+	expire(ctx, &f, &rec);
+	assert_extra(&rec, 0, -1, "TLSv1.2", "");
+
+	http_flow(ctx, &f, 40003, http_req);
+	expire(ctx, &f, &rec);
+	CU_ASSERT_STRING_EQUAL(rec.app.application_name, "HTTP");
+	assert_extra(&rec, 0, -1, "", "");
+	ops->worker_fini(ctx);
+}
+
+/* Risks: names in risk-number order and their score, from released,
+ * detecting, kept (no free chunk) and guessed flows. */
+static void
+test_risks(void)
+{
+	struct sp_dpi_params p;
+	struct sp_flow_record rec;
+	struct tflow f;
+	char req[512], ua[201];
+	void *ctx = worker_opts(20, false, true);
+
+	CU_ASSERT_EQUAL(ops->slot_size, SP_DPI_SLOT_SIZE_RISKS);
+	http_flow(ctx, &f, 40000, http_req);
+	expire(ctx, &f, &rec);
+	assert_risks(&rec, "", 0);
+
+	http_flow(ctx, &f, 40001, "GET / HTTP/1.1\r\nHost: 10.0.0.80\r\n\r\n");
+	CU_ASSERT_EQUAL(stats(ctx).states_in_use, 0);
+	expire(ctx, &f, &rec);
+	assert_app(&rec, "HTTP", "Web", 0, CONF_DPI, "10.0.0.80", "", "", "", "");
+	assert_risks(&rec, RISK_NUMERIC_HOST, 10);
+
+	/* nDPI flags a ClientHello without ALPN on 443 as not HTTPS. */
+	tflow_init(&f, 6, IP(10, 0, 0, 1), 40002, IP(10, 0, 0, 44), 443);
+	tcp_handshake(ctx, &f);
+	send_pkt(ctx, &f, 0, TH_PSH | TH_ACK, tls_client_hello, sizeof(tls_client_hello));
+	expire(ctx, &f, &rec);
+	assert_risks(&rec, RISK_NOT_HTTPS, 10);
+
+	/* The same on 8443: two risks, ';'-joined, in risk-number order. */
+	tflow_init(&f, 6, IP(10, 0, 0, 1), 40003, IP(10, 0, 0, 44), 8443);
+	tcp_handshake(ctx, &f);
+	send_pkt(ctx, &f, 0, TH_PSH | TH_ACK, tls_client_hello, sizeof(tls_client_hello));
+	expire(ctx, &f, &rec);
+	CU_ASSERT_STRING_EQUAL(rec.app.application_name, "TLS");
+	assert_risks(&rec, RISK_PORT ";" RISK_NOT_HTTPS, 60);
+
+	/* Guessed and undissected flows: no risk. */
+	tflow_init(&f, 6, IP(10, 0, 0, 1), 40004, IP(10, 0, 0, 80), 80);
+	send_pkt(ctx, &f, 0, TH_SYN, NULL, 0);
+	expire(ctx, &f, &rec);
+	CU_ASSERT_EQUAL(rec.app.is_guessed, 1);
+	assert_risks(&rec, "", 0);
+	ops->worker_fini(ctx);
+
+	/* One flow, two chunks: a long User-Agent keeps the nDPI state until
+	 * export (DPI_KEPT), whose risk is read then. Risks and extras
+	 * together; a second flow finds no free state (not dissected). */
+	memset(&p, 0, sizeof(p));
+	p.n_dissections = 20;
+	p.extra = true;
+	p.risks = true;
+	p.max_states = 1;
+	CU_ASSERT_FATAL(sp_dpi_configure(&p) == 0);
+	ops = sp_dpi_ops();
+	ctx = ops->worker_init(0, 0, 1);
+	CU_ASSERT_FATAL(ctx != NULL);
+	memset(ua, 'b', 200);
+	ua[200] = '\0';
+	snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: 10.0.0.80\r\nUser-Agent: %s\r\n\r\n",
+		 ua);
+	http_flow(ctx, &f, 40005, req);
+	CU_ASSERT_EQUAL(stats(ctx).states_kept, 1);
+	{
+		struct tflow g;
+
+		tflow_init(&g, 17, IP(10, 0, 0, 1), 40006, IP(10, 0, 0, 53), 53);
+		send_pkt(ctx, &g, 0, 0, dns_query, sizeof(dns_query));
+		CU_ASSERT_EQUAL(stats(ctx).flows_undissected, 1);
+		memset(&rec, 0x5a, sizeof(rec));
+		expire(ctx, &g, &rec);
+		assert_app(&rec, "Unknown", "Unspecified", 0, CONF_UNKNOWN, "", "", "", "", "");
+		assert_risks(&rec, "", 0);
+		assert_extra(&rec, 0, -1, "", "");
+	}
+	expire(ctx, &f, &rec);
+	assert_app(&rec, "HTTP", "Web", 0, CONF_DPI, "10.0.0.80", "", "", "", ua);
+	assert_risks(&rec, RISK_NUMERIC_HOST, 10);
+	assert_extra(&rec, 0, -1, "", "");
+	ops->worker_fini(ctx);
+}
+
+/* Without the options the hook never writes struct sp_app_extra (its
+ * columns are off, and the worker does not clear it). */
+static void
+test_extra_off(void)
+{
+	struct sp_flow_record rec, poison;
+	struct tflow f;
+	void *ctx = worker(20);
+
+	CU_ASSERT_EQUAL(ops->slot_size, SP_DPI_SLOT_SIZE);
+	memset(&poison.app_extra, 0x5a, sizeof(poison.app_extra));
+	tflow_init(&f, 17, IP(10, 0, 0, 1), 40000, IP(10, 0, 0, 53), 53);
+	send_pkt(ctx, &f, 0, 0, dns_query, sizeof(dns_query));
+	send_pkt(ctx, &f, 1, 0, dns_answer, sizeof(dns_answer));
+	memset(&rec, 0, sizeof(rec));
+	rec.app_extra = poison.app_extra;
+	ops->flow_expire(ctx, f.slot, &rec);
+	CU_ASSERT_STRING_EQUAL(rec.app.application_name, "DNS");
+	CU_ASSERT_EQUAL(memcmp(&rec.app_extra, &poison.app_extra, sizeof(rec.app_extra)), 0);
+	ops->worker_fini(ctx);
+}
+
+/* The stats line: every key, the sizes, and the buffer contract. */
+static void
+test_format_stats(void)
+{
+	char buf[SP_DPI_STATS_LINE_MAX], small[32];
+	struct sp_flow_record rec;
+	struct sp_dpi_stats st;
+	struct tflow f;
+	int n;
+	void *ctx = worker_opts(20, false, true);
+
+	http_flow(ctx, &f, 40000, http_req);
+	tflow_init(&f, 6, IP(10, 0, 0, 1), 40001, IP(10, 0, 0, 80), 80);
+	tcp_handshake(ctx, &f);
+	send_pkt(ctx, &f, 0, TH_PSH | TH_ACK, http_req, sizeof(http_req) - 1);
+	sp_dpi_get_stats(ctx, &st);
+	n = sp_dpi_format_stats(ctx, buf, sizeof(buf));
+	CU_ASSERT_EQUAL(n, (int)strlen(buf));
+	CU_ASSERT_PTR_NULL(strchr(buf, '\n'));
+	CU_ASSERT_EQUAL(strncmp(buf, "dpi: flows_dissected=2 flows_undissected=0 slot_bytes=32 "
+				"states_in_use=1 states_peak=1 states_max=64 bytes_per_state=704 "
+				"states_released=1 states_kept=0 chunks_in_use=2 chunks_peak=2 "
+				"chunks_max=128 bytes_per_chunk=64 worker_ndpi_bytes=", 220), 0);
+	CU_ASSERT_EQUAL(st.bytes_per_state, 704);
+	CU_ASSERT_EQUAL(st.slot_size, SP_DPI_SLOT_SIZE_RISKS);
+	/* The detecting flow holds nDPI strings (URL, User-Agent): counted on
+	 * this lcore (the test's only one), within the peaks. */
+	CU_ASSERT(st.worker_ndpi_bytes > 0);
+	CU_ASSERT(st.worker_ndpi_bytes_peak >= st.worker_ndpi_bytes);
+	CU_ASSERT(st.ndpi_bytes_peak >= st.ndpi_bytes);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, " worker_ndpi_bytes_peak="));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, " ndpi_bytes_peak="));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, " ndpi_frees="));
+	expire(ctx, &f, &rec);
+
+	CU_ASSERT_EQUAL(sp_dpi_format_stats(ctx, small, sizeof(small)), -ENOSPC);
+	CU_ASSERT_EQUAL(strlen(small), sizeof(small) - 1);
+	CU_ASSERT_EQUAL(sp_dpi_format_stats(ctx, NULL, 10), -EINVAL);
+	CU_ASSERT_EQUAL(sp_dpi_format_stats(ctx, buf, 0), -EINVAL);
+	ops->worker_fini(ctx);
+
+	n = sp_dpi_format_stats(NULL, buf, sizeof(buf));
+	CU_ASSERT_EQUAL(n, (int)strlen(buf));
+	CU_ASSERT_EQUAL(strncmp(buf, "dpi: bytes_per_state=704 bytes_per_chunk=64 ndpi_bytes=",
+				55), 0);
+	CU_ASSERT_PTR_NULL(strstr(buf, "states_in_use"));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -662,7 +965,12 @@ sp_test_register(void)
 	    CU_add_test(s, "dissection limit", test_dissection_limit) == NULL ||
 	    CU_add_test(s, "one dissection", test_one_dissection) == NULL ||
 	    CU_add_test(s, "protocols and categories files", test_files) == NULL ||
-	    CU_add_test(s, "memory", test_memory) == NULL)
+	    CU_add_test(s, "memory", test_memory) == NULL ||
+	    CU_add_test(s, "extra: DNS", test_extra_dns) == NULL ||
+	    CU_add_test(s, "extra: TLS", test_extra_tls) == NULL ||
+	    CU_add_test(s, "risks", test_risks) == NULL ||
+	    CU_add_test(s, "extras off: record untouched", test_extra_off) == NULL ||
+	    CU_add_test(s, "stats line", test_format_stats) == NULL)
 		return -1;
 	return 0;
 }

@@ -306,6 +306,32 @@ test_header(void)
 	CU_ASSERT_EQUAL(count_fields(buf), 37);
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, ",dst2src_bytes,application_name,"));
 
+	/* The nDPI columns beyond NFStream: appended after NFStream's last
+	 * column, and only with the application columns. */
+	cols = cols_full;
+	cols.ndpi_risks = true;
+	sp_export_csv_header(&cols, buf, sizeof(buf));
+	CU_ASSERT_EQUAL(count_fields(buf), 91);
+	CU_ASSERT_EQUAL(strncmp(buf, full_header, strlen(full_header)), 0);
+	CU_ASSERT_STRING_EQUAL(buf + strlen(full_header),
+			       ",application_risks,application_risk_score");
+	cols.ndpi_extra = true;
+	sp_export_csv_header(&cols, buf, sizeof(buf));
+	CU_ASSERT_EQUAL(count_fields(buf), 95);
+	CU_ASSERT_STRING_EQUAL(buf + strlen(full_header),
+			       ",application_risks,application_risk_score,dns_query_type,"
+			       "dns_response_code,tls_version,tls_cipher");
+	cols.ndpi_risks = false;
+	sp_export_csv_header(&cols, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf + strlen(full_header),
+			       ",dns_query_type,dns_response_code,tls_version,tls_cipher");
+	cols.ndpi_risks = true;
+	cols.app = false;
+	sp_export_csv_header(&cols, buf, sizeof(buf));
+	CU_ASSERT_EQUAL(count_fields(buf), 89 - 9);
+	CU_ASSERT_PTR_NULL(strstr(buf, "application"));
+	CU_ASSERT_PTR_NULL(strstr(buf, "tls_"));
+
 	/* Too small by one (the NUL): refused. */
 	CU_ASSERT_EQUAL(sp_export_csv_header(&cols_full, buf, strlen(full_header)), 0);
 	CU_ASSERT_EQUAL(sp_export_csv_header(&cols_full, buf, strlen(full_header) + 1),
@@ -316,7 +342,7 @@ static void
 test_column_table(void)
 {
 	const struct sp_export_column *t, *sel[SP_EXPORT_MAX_COLUMNS];
-	unsigned int n, i, groups[5] = { 0 };
+	unsigned int n, i, groups[SP_EXPORT_COLG_COUNT] = { 0 };
 
 	t = sp_export_columns_table(&n);
 	CU_ASSERT_EQUAL(n, SP_EXPORT_MAX_COLUMNS);
@@ -352,6 +378,13 @@ test_column_table(void)
 	CU_ASSERT_EQUAL(groups[SP_EXPORT_COLG_STAT], 48);
 	CU_ASSERT_EQUAL(groups[SP_EXPORT_COLG_SPLT], 3);
 	CU_ASSERT_EQUAL(groups[SP_EXPORT_COLG_APP], 9);
+	CU_ASSERT_EQUAL(groups[SP_EXPORT_COLG_RISKS], 2);
+	CU_ASSERT_EQUAL(groups[SP_EXPORT_COLG_EXTRA], 4);
+	CU_ASSERT_EQUAL(n, SP_EXPORT_NFSTREAM_COLUMNS + 6);
+	/* NFStream's columns first: its last one closes its part of the table. */
+	CU_ASSERT_STRING_EQUAL(t[SP_EXPORT_NFSTREAM_COLUMNS - 1].name, "content_type");
+	for (i = SP_EXPORT_NFSTREAM_COLUMNS; i < n; i++)
+		CU_ASSERT(t[i].group == SP_EXPORT_COLG_RISKS || t[i].group == SP_EXPORT_COLG_EXTRA);
 	CU_ASSERT_EQUAL(sp_export_columns_select(&cols_full, sel), 89);
 	CU_ASSERT_EQUAL(sp_export_columns_select(&cols_base, sel), 28);
 	CU_ASSERT_STRING_EQUAL(sel[27]->name, "dst2src_bytes");
@@ -654,6 +687,70 @@ test_csv_rows(void)
 	free(got);
 	free(q);
 	free(t);
+	unlink(path);
+}
+
+/* The nDPI columns beyond NFStream: a risk list with its score, DNS and TLS
+ * values, and the "no value" forms (empty strings, type 0, code -1). The
+ * struct is only read for enabled columns, so it is poisoned elsewhere. */
+static void
+test_csv_ndpi_columns(void)
+{
+	struct sp_flow_record *q = quic_record();
+	struct sp_columns cols = cols_full;
+	struct sp_exporter *e;
+	char path[256], *got, want[8192];
+	const char *tail;
+	size_t len;
+
+	memset(&q->app_extra, 0x5a, sizeof(q->app_extra));
+	strcpy(q->app_extra.risks, "Known Protocol on Non Standard Port;Missing SNI TLS Extension");
+	q->app_extra.risk_score = 110;
+	strcpy(q->app_extra.tls_version, "TLSv1.3");
+	strcpy(q->app_extra.tls_cipher, "TLS_AES_128_GCM_SHA256");
+	q->app_extra.dns_query_type = 0;
+	q->app_extra.dns_response_code = -1;
+	cols.ndpi_risks = true;
+	cols.ndpi_extra = true;
+	tmp_path(path, sizeof(path), "ndpi.csv");
+	e = sp_export_csv_open(path, &cols);
+	CU_ASSERT_FATAL(e != NULL);
+	CU_ASSERT_EQUAL(sp_export_write(e, q), 0);
+	/* A DNS flow: no TLS strings, no risk. */
+	q->app_extra.risks[0] = '\0';
+	q->app_extra.risk_score = 0;
+	q->app_extra.tls_version[0] = '\0';
+	q->app_extra.tls_cipher[0] = '\0';
+	q->app_extra.dns_query_type = 28;
+	q->app_extra.dns_response_code = 3;
+	CU_ASSERT_EQUAL(sp_export_write(e, q), 0);
+	CU_ASSERT_EQUAL(sp_export_close(e), 0);
+	/* quic_row without its newline, then the six columns. */
+	tail = ",\"Known Protocol on Non Standard Port;Missing SNI TLS Extension\",110,0,-1,"
+	       "\"TLSv1.3\",\"TLS_AES_128_GCM_SHA256\"\n";
+	snprintf(want, sizeof(want),
+		 "%s,application_risks,application_risk_score,dns_query_type,dns_response_code,"
+		 "tls_version,tls_cipher\n%.*s%s%.*s%s", full_header,
+		 (int)strlen(quic_row) - 1, quic_row, tail,
+		 (int)strlen(quic_row) - 1, quic_row, ",\"\",0,28,3,\"\",\"\"\n");
+	got = slurp(path, &len);
+	CU_ASSERT_FATAL(got != NULL);
+	CU_ASSERT_EQUAL(len, strlen(want));
+	CU_ASSERT_STRING_EQUAL(got, want);
+	free(got);
+
+	/* Off (the default): NFStream's row exactly, the poisoned struct unread. */
+	memset(&q->app_extra, 0x5a, sizeof(q->app_extra));
+	e = sp_export_csv_open(path, &cols_full);
+	CU_ASSERT_FATAL(e != NULL);
+	CU_ASSERT_EQUAL(sp_export_write(e, q), 0);
+	CU_ASSERT_EQUAL(sp_export_close(e), 0);
+	snprintf(want, sizeof(want), "%s\n%s", full_header, quic_row);
+	got = slurp(path, &len);
+	CU_ASSERT_FATAL(got != NULL);
+	CU_ASSERT_STRING_EQUAL(got, want);
+	free(got);
+	free(q);
 	unlink(path);
 }
 
@@ -1002,6 +1099,7 @@ sp_test_register(void)
 	    CU_add_test(csv, "header per column set", test_header) == NULL ||
 	    CU_add_test(csv, "IPv6 QUIC row byte for byte", test_csv_quic_row) == NULL ||
 	    CU_add_test(csv, "hand-made rows and column sets", test_csv_rows) == NULL ||
+	    CU_add_test(csv, "nDPI risk and metadata columns", test_csv_ndpi_columns) == NULL ||
 	    CU_add_test(csv, "many rows across drains", test_csv_many) == NULL ||
 	    CU_add_test(csv, "no flow gives an empty file", test_csv_no_flow) == NULL ||
 	    CU_add_test(csv, "- writes to standard output", test_csv_stdout) == NULL ||

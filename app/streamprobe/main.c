@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <limits.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -82,6 +84,7 @@ struct app {
 	uint64_t base_tsc;
 	uint64_t tsc_per_ms;
 	unsigned int live_queues;	/* RX queues polled by workers themselves */
+	bool user_eal;			/* EAL options came from the user */
 };
 
 static struct app app;
@@ -606,6 +609,9 @@ app_default_eal_args(char **eal, char *bufs, size_t buflen, const char *prog)
 	eal[n++] = (char *)(uintptr_t)prog;
 	eal[n++] = "--no-huge";
 	eal[n++] = "--no-pci";
+	/* one process: no shared config files (each run would otherwise
+	 * leave ~30 MB of fbarray files in its runtime directory) */
+	eal[n++] = "--no-shconf";
 	if (!app.cfg.telemetry)
 		eal[n++] = "--no-telemetry";
 	eal[n++] = "--log-level=*:warning";
@@ -867,11 +873,36 @@ app_teardown(void)
 	rte_mempool_free(app.mbufs);
 }
 
+/* The EAL leaves its runtime directory (telemetry socket, config) behind;
+ * ours is private to this run (--file-prefix with the pid), so remove it,
+ * but never a directory the user named with their own EAL options. */
+static void
+app_remove_runtime_dir(const char *dir)
+{
+	char path[PATH_MAX + 256];
+	struct dirent *e;
+	DIR *d;
+
+	if (app.user_eal || strstr(dir, "/streamprobe") == NULL)
+		return;
+	d = opendir(dir);
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
 	char *eal_argv[APP_EAL_ARGS + 1];
-	char eal_buf[512], err[512];
+	char eal_buf[512], err[512], runtime_dir[PATH_MAX];
 	char **app_argv = argv;
 	int app_argc = argc, eal_argc, i, ret, rc;
 	unsigned int w, e;
@@ -888,6 +919,7 @@ main(int argc, char **argv)
 			return 2;
 		}
 		eal_argc = i;
+		app.user_eal = true;
 		memcpy(eal_argv, argv, sizeof(*argv) * i);
 		eal_argv[eal_argc] = NULL;
 		app_argv = &argv[i];
@@ -953,6 +985,8 @@ main(int argc, char **argv)
 	}
 out:
 	app_teardown();
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
+	app_remove_runtime_dir(runtime_dir);
 	return rc;
 }

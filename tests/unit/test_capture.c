@@ -20,6 +20,7 @@
 
 #include "sp_capture.h"
 #include "sp_test.h"
+#include "sp_test_eal.h"
 
 static struct rte_mempool *pool;
 static char dir[64];
@@ -251,12 +252,7 @@ test_bad_files(void)
 static int
 suite_init(void)
 {
-	char prefix[64];
-	char *eal[] = { "test_capture", "--no-huge", "--no-pci", "-m", "256", "-l", "0",
-			"--no-telemetry", "--log-level=*:error", prefix, NULL };
-
-	snprintf(prefix, sizeof(prefix), "--file-prefix=sptestcap%d", (int)getpid());
-	if (rte_eal_init(RTE_DIM(eal) - 1, eal) < 0)
+	if (sp_test_eal_init("capture", 256) != 0)
 		return -1;
 	pool = rte_pktmbuf_pool_create("test_cap", 2047, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	snprintf(dir, sizeof(dir), "/tmp/sp_test_capture_XXXXXX");
@@ -274,8 +270,7 @@ suite_clean(void)
 	if (system(cmd) != 0)
 		return -1;
 	rte_mempool_free(pool);
-	rte_eal_cleanup();
-	return 0;
+	return sp_test_eal_cleanup();
 }
 
 int

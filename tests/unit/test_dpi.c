@@ -18,6 +18,7 @@
 
 #include "sp_dpi.h"
 #include "sp_test.h"
+#include "sp_test_eal.h"
 
 /* nDPI 4.2 ndpi_confidence_t values. */
 #define CONF_UNKNOWN 0
@@ -936,20 +937,14 @@ test_format_stats(void)
 static int
 suite_init(void)
 {
-	char prefix[64];
-	char *eal[] = { "test_dpi", "--no-huge", "--no-pci", "-m", "256", "-l", "0",
-			"--no-telemetry", "--log-level=*:error", prefix, NULL };
-
-	snprintf(prefix, sizeof(prefix), "--file-prefix=sptestdpi%d", (int)getpid());
 	ops = sp_dpi_ops();
-	return rte_eal_init(RTE_DIM(eal) - 1, eal) < 0 ? -1 : 0;
+	return sp_test_eal_init("dpi", 256);
 }
 
 static int
 suite_clean(void)
 {
-	rte_eal_cleanup();
-	return 0;
+	return sp_test_eal_cleanup();
 }
 
 int

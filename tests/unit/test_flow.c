@@ -14,6 +14,7 @@
 
 #include "sp_flow.h"
 #include "sp_test.h"
+#include "sp_test_eal.h"
 
 static const struct sp_features_params fp = { 0, false, 0 };
 
@@ -229,19 +230,13 @@ test_scan_budget_and_flush_order(void)
 static int
 suite_init(void)
 {
-	char prefix[64];
-	char *eal[] = { "test_flow", "--no-huge", "--no-pci", "-m", "128", "-l", "0",
-			"--no-telemetry", "--log-level=*:error", prefix, NULL };
-
-	snprintf(prefix, sizeof(prefix), "--file-prefix=sptestflow%d", (int)getpid());
-	return rte_eal_init(RTE_DIM(eal) - 1, eal) < 0 ? -1 : 0;
+	return sp_test_eal_init("flow", 128);
 }
 
 static int
 suite_clean(void)
 {
-	rte_eal_cleanup();
-	return 0;
+	return sp_test_eal_cleanup();
 }
 
 int

@@ -49,7 +49,7 @@
 #define APP_EAL_ARGS 24
 #define APP_DRAIN_BURST 64
 #define APP_RX_RING 2048	/* dispatcher → worker ring, packets */
-#define APP_MAX_EXPORTERS 8
+#define APP_MAX_EXPORTERS (1 + SP_CONFIG_MAX_IPFIX)
 
 struct app_worker {
 	struct sp_worker *w;
@@ -75,6 +75,7 @@ struct app {
 	uint64_t next_id;
 	uint64_t records_skipped;	/* beyond --max-nflows */
 	int export_error[APP_MAX_EXPORTERS];
+	unsigned int first_ipfix;	/* exp[first_ipfix..] are IPFIX exporters */
 	/* live capture */
 	bool live;
 	int port_id;
@@ -427,6 +428,21 @@ app_tel_workers(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* Every 100 ms without records: push partial IPFIX messages out and let
+ * TCP exporters reconnect even while no flow ends. */
+static void
+app_flush_exporters(uint64_t *last)
+{
+	uint64_t now = rte_get_tsc_cycles();
+	unsigned int e;
+
+	if (now - *last < rte_get_tsc_hz() / 10)
+		return;
+	*last = now;
+	for (e = app.first_ipfix; e < app.n_exporters; e++)
+		sp_export_flush(app.exp[e]);
+}
+
 /* The management lcore's loop: with several workers it is also the RX
  * lcore feeding the dispatcher. Returns when every worker is done and
  * every record has been exported. */
@@ -435,7 +451,7 @@ app_manage(void)
 {
 	struct rte_mbuf *pkts[SP_BURST];
 	struct sp_rx_info info[SP_BURST];
-	uint64_t last_tsc = 0;
+	uint64_t last_tsc = 0, flush_tsc = 0;
 	unsigned int i, busy, done;
 	int n;
 
@@ -467,6 +483,7 @@ app_manage(void)
 		if (done == app.n_workers)
 			break;
 		/* Nothing to do: yield the CPU (a worker may share it). */
+		app_flush_exporters(&flush_tsc);
 		if (app.dispatch == NULL || app.rx_done)
 			usleep(100);
 
@@ -629,6 +646,33 @@ app_default_eal_args(char **eal, char *bufs, size_t buflen, const char *prog)
 	return n;
 }
 
+static void
+app_ipfix_params(struct sp_ipfix_params *ip)
+{
+	memset(ip, 0, sizeof(*ip));
+	ip->domain_id = app.cfg.ipfix_domain;
+	ip->pen = app.cfg.ipfix_pen;
+	ip->mtu = app.cfg.ipfix_mtu;
+	ip->template_refresh_ms = app.cfg.ipfix_refresh_s * 1000;
+	ip->reconnect_min_ms = app.cfg.ipfix_reconnect_min_ms;
+	ip->reconnect_max_ms = app.cfg.ipfix_reconnect_max_ms;
+	ip->buffer_size = app.cfg.ipfix_buffer;
+	ip->rotate_bytes = app.cfg.ipfix_rotate_bytes;
+	ip->rotate_s = app.cfg.ipfix_rotate_s;
+}
+
+static void
+app_columns(struct sp_columns *cols)
+{
+	memset(cols, 0, sizeof(*cols));
+	cols->tunnel_id = app.cfg.decode_tunnels;
+	cols->statistical = app.cfg.statistical;
+	cols->splt_n = app.cfg.splt_n;
+	cols->app = app.cfg.n_dissections > 0;
+	cols->ndpi_risks = app.cfg.ndpi_risks;
+	cols->ndpi_extra = app.cfg.ndpi_extra;
+}
+
 /* Offline: the pool and the capture of the files. */
 static int
 app_setup_files(int socket)
@@ -784,13 +828,7 @@ app_setup(void)
 			return 2;
 		}
 	}
-	memset(&cols, 0, sizeof(cols));
-	cols.tunnel_id = app.cfg.decode_tunnels;
-	cols.statistical = app.cfg.statistical;
-	cols.splt_n = app.cfg.splt_n;
-	cols.app = app.cfg.n_dissections > 0;
-	cols.ndpi_risks = app.cfg.ndpi_risks;
-	cols.ndpi_extra = app.cfg.ndpi_extra;
+	app_columns(&cols);
 	if (app.cfg.csv_path != NULL) {
 		app.exp[app.n_exporters] = sp_export_csv_open(app.cfg.csv_path, &cols);
 		if (app.exp[app.n_exporters] == NULL) {
@@ -799,6 +837,19 @@ app_setup(void)
 			return 1;
 		}
 		app.exp_name[app.n_exporters++] = app.cfg.csv_path;
+	}
+	app.first_ipfix = app.n_exporters;
+	for (i = 0; i < app.cfg.n_ipfix; i++) {
+		struct sp_ipfix_params ip;
+
+		app_ipfix_params(&ip);
+		app.exp[app.n_exporters] = sp_export_ipfix_open(app.cfg.ipfix[i], &cols, &ip);
+		if (app.exp[app.n_exporters] == NULL) {
+			fprintf(stderr, "streamprobe: --ipfix %s: %s\n", app.cfg.ipfix[i],
+				strerror(rte_errno));
+			return rte_errno == EINVAL || rte_errno == EADDRNOTAVAIL ? 2 : 1;
+		}
+		app.exp_name[app.n_exporters++] = app.cfg.ipfix[i];
 	}
 
 	memset(&wp, 0, sizeof(wp));
@@ -933,6 +984,18 @@ main(int argc, char **argv)
 		fprintf(stderr, "streamprobe: %s\n", err);
 		return 2;
 	}
+	if (app.cfg.ipfix_elements != NULL) {
+		static const char *const fmts[] = { "xml", "csv", "iespec", "markdown" };
+		struct sp_columns cols;
+		unsigned int f;
+
+		for (f = 0; f < RTE_DIM(fmts); f++)
+			if (strcmp(app.cfg.ipfix_elements, fmts[f]) == 0)
+				break;
+		app_columns(&cols);
+		return sp_export_ipfix_elements(stdout, (enum sp_ipfix_elements_format)f, &cols,
+						app.cfg.ipfix_pen) == 0 ? 0 : 1;
+	}
 	if (eal_argc == 0)
 		eal_argc = app_default_eal_args(eal_argv, eal_buf, sizeof(eal_buf), argv[0]);
 
@@ -974,7 +1037,18 @@ main(int argc, char **argv)
 
 	rc = app_report();
 	for (e = 0; e < app.n_exporters; e++) {
-		ret = sp_export_close(app.exp[e]);
+		if (e >= app.first_ipfix) {
+			struct sp_ipfix_stats st;
+
+			ret = sp_export_ipfix_close(app.exp[e], &st);
+			fprintf(stderr, "ipfix %s: records=%" PRIu64 " records_dropped=%" PRIu64
+				" messages=%" PRIu64 " messages_dropped=%" PRIu64 " connects=%" PRIu64
+				" disconnects=%" PRIu64 "\n", app.exp_name[e], st.records,
+				st.records_dropped, st.messages, st.messages_dropped, st.connects,
+				st.disconnects);
+		} else {
+			ret = sp_export_close(app.exp[e]);
+		}
 		app.exp[e] = NULL;
 		if (ret == 0)
 			ret = app.export_error[e];

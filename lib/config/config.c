@@ -37,6 +37,16 @@ enum {
 	OPT_LRU,
 	OPT_PERF,
 	OPT_DPI_STATS,
+	OPT_IPFIX,
+	OPT_IPFIX_DOMAIN,
+	OPT_IPFIX_PEN,
+	OPT_IPFIX_MTU,
+	OPT_IPFIX_REFRESH,
+	OPT_IPFIX_BUFFER,
+	OPT_IPFIX_RECONNECT,
+	OPT_IPFIX_ROTATE_SIZE,
+	OPT_IPFIX_ROTATE_TIME,
+	OPT_IPFIX_ELEMENTS,
 	OPT_NDPI_PROTOS,
 	OPT_NDPI_CATEGORIES,
 	OPT_NDPI_RISKS,
@@ -68,6 +78,16 @@ static const struct option sp_options[] = {
 	{ "lru-idle-scan", no_argument, NULL, OPT_LRU },
 	{ "performance-report", required_argument, NULL, OPT_PERF },
 	{ "dpi-stats", no_argument, NULL, OPT_DPI_STATS },
+	{ "ipfix", required_argument, NULL, OPT_IPFIX },
+	{ "ipfix-domain", required_argument, NULL, OPT_IPFIX_DOMAIN },
+	{ "ipfix-pen", required_argument, NULL, OPT_IPFIX_PEN },
+	{ "ipfix-mtu", required_argument, NULL, OPT_IPFIX_MTU },
+	{ "ipfix-template-refresh", required_argument, NULL, OPT_IPFIX_REFRESH },
+	{ "ipfix-buffer", required_argument, NULL, OPT_IPFIX_BUFFER },
+	{ "ipfix-reconnect", required_argument, NULL, OPT_IPFIX_RECONNECT },
+	{ "ipfix-rotate-size", required_argument, NULL, OPT_IPFIX_ROTATE_SIZE },
+	{ "ipfix-rotate-time", required_argument, NULL, OPT_IPFIX_ROTATE_TIME },
+	{ "ipfix-elements", required_argument, NULL, OPT_IPFIX_ELEMENTS },
 	{ "ndpi-protos", required_argument, NULL, OPT_NDPI_PROTOS },
 	{ "ndpi-categories", required_argument, NULL, OPT_NDPI_CATEGORIES },
 	{ "ndpi-risks", no_argument, NULL, OPT_NDPI_RISKS },
@@ -105,6 +125,15 @@ sp_config_usage(const char *prog)
 	       "  --iface NAME              live capture from a Linux interface (AF_PACKET vdev)\n"
 	       "  --port ID                 live capture from an ethdev port set up by EAL options\n"
 	       "  --config FILE             port profile read over drivers-config/<driver>.ini\n"
+	       "  --ipfix URI               IPFIX (RFC 7011, RFC 5103 biflows) to udp://HOST:PORT,\n"
+	       "                            tcp://HOST:PORT or file:PATH; repeatable (see docs/ipfix.md)\n"
+	       "  --ipfix-domain N, --ipfix-pen N, --ipfix-mtu N, --ipfix-template-refresh S,\n"
+	       "  --ipfix-buffer BYTES, --ipfix-reconnect MIN_MS:MAX_MS, --ipfix-rotate-size BYTES,\n"
+	       "  --ipfix-rotate-time S     IPFIX settings (observation domain, enterprise number,\n"
+	       "                            UDP path MTU and template refresh, TCP buffer and\n"
+	       "                            reconnect backoff, file rotation)\n"
+	       "  --ipfix-elements FMT      print the information elements (xml, csv, iespec,\n"
+	       "                            markdown) for the chosen columns and exit\n"
 	       "  --bpf-filter EXPR         libpcap filter; rejected packets are counted as filtered\n"
 	       "\n"
 	       "Flow semantics (NFStream parameters, same defaults):\n"
@@ -268,6 +297,70 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 		case OPT_CONFIG:
 			cfg->port_config = optarg;
 			break;
+		case OPT_IPFIX:
+			if (cfg->n_ipfix == SP_CONFIG_MAX_IPFIX)
+				return sp_config_err(err, errlen, "--ipfix: at most %d collectors",
+						     SP_CONFIG_MAX_IPFIX);
+			if (strncmp(optarg, "udp://", 6) != 0 && strncmp(optarg, "tcp://", 6) != 0 &&
+			    strncmp(optarg, "file:", 5) != 0)
+				return sp_config_err(err, errlen, "--ipfix: '%s' is not udp://HOST:PORT, "
+						     "tcp://HOST:PORT or file:PATH", optarg);
+			cfg->ipfix[cfg->n_ipfix++] = optarg;
+			break;
+		case OPT_IPFIX_DOMAIN:
+		case OPT_IPFIX_PEN:
+			if (sp_config_uint(optarg, 0, UINT32_MAX, &v) != 0)
+				return sp_config_err(err, errlen, "%s: '%s' is not a 32-bit number", name,
+						     optarg);
+			if (opt == OPT_IPFIX_DOMAIN)
+				cfg->ipfix_domain = (uint32_t)v;
+			else
+				cfg->ipfix_pen = (uint32_t)v;
+			break;
+		case OPT_IPFIX_MTU:
+			if (sp_config_uint(optarg, 576, 65535, &v) != 0)
+				return sp_config_err(err, errlen, "--ipfix-mtu: '%s' is not in 576..65535",
+						     optarg);
+			cfg->ipfix_mtu = (uint16_t)v;
+			break;
+		case OPT_IPFIX_REFRESH:
+		case OPT_IPFIX_ROTATE_TIME:
+			if (sp_config_uint(optarg, 1, 86400 * 7, &v) != 0)
+				return sp_config_err(err, errlen, "%s: '%s' is not a number of seconds",
+						     name, optarg);
+			if (opt == OPT_IPFIX_REFRESH)
+				cfg->ipfix_refresh_s = (uint32_t)v;
+			else
+				cfg->ipfix_rotate_s = (uint32_t)v;
+			break;
+		case OPT_IPFIX_BUFFER:
+		case OPT_IPFIX_ROTATE_SIZE:
+			if (sp_config_uint(optarg, 65536, UINT64_MAX, &v) != 0)
+				return sp_config_err(err, errlen, "%s: '%s' is not a byte count >= 65536",
+						     name, optarg);
+			if (opt == OPT_IPFIX_BUFFER)
+				cfg->ipfix_buffer = v;
+			else
+				cfg->ipfix_rotate_bytes = v;
+			break;
+		case OPT_IPFIX_RECONNECT: {
+			unsigned int lo, hi;
+			char tail;
+
+			if (sscanf(optarg, "%u:%u%c", &lo, &hi, &tail) != 2 || lo == 0 || hi < lo)
+				return sp_config_err(err, errlen, "--ipfix-reconnect: '%s' is not "
+						     "MIN_MS:MAX_MS", optarg);
+			cfg->ipfix_reconnect_min_ms = lo;
+			cfg->ipfix_reconnect_max_ms = hi;
+			break;
+		}
+		case OPT_IPFIX_ELEMENTS:
+			if (strcmp(optarg, "xml") != 0 && strcmp(optarg, "csv") != 0 &&
+			    strcmp(optarg, "iespec") != 0 && strcmp(optarg, "markdown") != 0)
+				return sp_config_err(err, errlen, "--ipfix-elements: '%s' is not xml, csv, "
+						     "iespec or markdown", optarg);
+			cfg->ipfix_elements = optarg;
+			break;
 		case OPT_DPI_STATS:
 			cfg->dpi_stats = true;
 			break;
@@ -317,6 +410,8 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 	if (optind < argc)
 		return sp_config_err(err, errlen, "unexpected argument '%s' (see --help)",
 				     argv[optind]);
+	if (cfg->ipfix_elements != NULL)
+		return 0;	/* prints the element list only: no input needed */
 	if ((cfg->n_pcaps > 0) + (cfg->iface != NULL) + (cfg->port_id >= 0) != 1)
 		return sp_config_err(err, errlen, cfg->n_pcaps == 0 && cfg->iface == NULL &&
 				     cfg->port_id < 0 ?

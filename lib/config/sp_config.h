@@ -18,6 +18,7 @@ extern "C" {
 #endif
 
 #define SP_CONFIG_MAX_PCAPS 256
+#define SP_CONFIG_MAX_IPFIX 8
 
 #define SP_DEFAULT_IDLE_TIMEOUT_S 120
 #define SP_DEFAULT_ACTIVE_TIMEOUT_S 1800
@@ -48,6 +49,19 @@ struct sp_config {
 	int port_id;			/**< live: an ethdev port (--port), -1 if none */
 	const char *port_config;	/**< --config: profile read over the driver's */
 	bool lru_idle_scan;
+	/* IPFIX export (zero: the exporter's default) */
+	const char *ipfix[SP_CONFIG_MAX_IPFIX];	/**< udp://, tcp://, file: URIs */
+	unsigned int n_ipfix;
+	uint32_t ipfix_domain;
+	uint32_t ipfix_pen;
+	uint16_t ipfix_mtu;
+	uint32_t ipfix_refresh_s;
+	uint64_t ipfix_buffer;
+	uint32_t ipfix_reconnect_min_ms;
+	uint32_t ipfix_reconnect_max_ms;
+	uint64_t ipfix_rotate_bytes;
+	uint32_t ipfix_rotate_s;
+	const char *ipfix_elements;	/**< print the element list (xml, csv, iespec) and exit */
 	bool dpi_stats;			/**< print the nDPI memory line at exit */
 	unsigned int performance_report; /**< seconds between JSON lines, 0 = off */		/**< idle scan in last-seen order (live default) */
 	const char *ndpi_protos;	/**< nDPI protocols file (ndpiReader -p) */

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <sp_features.h>
 
@@ -68,6 +69,144 @@ struct sp_exporter {
  *   The exporter, or NULL with rte_errno set (errno of the failed open).
  */
 struct sp_exporter *sp_export_csv_open(const char *path, const struct sp_columns *cols);
+
+/* ------------------------------------------------------------------------ */
+/* IPFIX (RFC 7011) with RFC 5103 biflow records. Elements: docs/ipfix.md.  */
+
+/**
+ * Default PEN of the enterprise-specific elements: 32473, the PEN RFC 5612
+ * reserves for documentation and examples. streamprobe has no PEN of its
+ * own; a deployment that mixes several enterprise vocabularies should set
+ * sp_ipfix_params::pen to one it owns.
+ */
+#define SP_IPFIX_PEN_DEFAULT 32473u
+
+/** IANA-registered IPFIX port (RFC 7011 §10.3.4), the usual collector port. */
+#define SP_IPFIX_PORT 4739
+
+/** Defaults taken by zero fields of struct sp_ipfix_params. */
+#define SP_IPFIX_DEFAULT_MTU 1500
+#define SP_IPFIX_DEFAULT_REFRESH_MS 60000
+#define SP_IPFIX_DEFAULT_RECONNECT_MIN_MS 250
+#define SP_IPFIX_DEFAULT_RECONNECT_MAX_MS 30000
+#define SP_IPFIX_DEFAULT_BUFFER (16u << 20)
+#define SP_IPFIX_DEFAULT_LINGER_MS 2000
+
+/**
+ * IPFIX exporter settings. A zero field takes the default named after it;
+ * a NULL params pointer takes every default.
+ */
+struct sp_ipfix_params {
+	uint32_t domain_id;	/**< Observation Domain ID of the messages (0 is valid) */
+	uint32_t pen;		/**< PEN of the enterprise elements (SP_IPFIX_PEN_DEFAULT) */
+	/** UDP: path MTU; a message is at most mtu - IP - UDP headers (1500). */
+	uint16_t mtu;
+	/** UDP: templates are sent again at least this often, ms (RFC 7011 §8.4; 60000). */
+	uint32_t template_refresh_ms;
+	/** UDP: and also before every N-th message (0: by time only). */
+	uint32_t template_refresh_msgs;
+	/** TCP: first reconnect delay, doubled after each failure (250 ms) ... */
+	uint32_t reconnect_min_ms;
+	/** ... up to this (30000 ms). */
+	uint32_t reconnect_max_ms;
+	/**
+	 * TCP: bytes of messages kept while the collector is away or slow,
+	 * and until the kernel reports them acknowledged (16 MiB). Records
+	 * that do not fit are dropped and counted.
+	 */
+	size_t buffer_size;
+	/** TCP: close() waits at most this long for the backlog to be acknowledged (2000). */
+	uint32_t linger_ms;
+	/** File: start a new file when this many bytes were written (0: never). */
+	uint64_t rotate_bytes;
+	/** File: start a new file every this many seconds (0: never). */
+	uint32_t rotate_s;
+};
+
+/** IPFIX exporter counters (sp_export_ipfix_get_stats()). */
+struct sp_ipfix_stats {
+	uint64_t records;		/**< data records encoded */
+	uint64_t records_dropped;	/**< of those, lost: never handed to the transport */
+	uint64_t messages;		/**< messages handed over, templates included */
+	uint64_t messages_dropped;	/**< messages lost (UDP send failure, TCP buffer full) */
+	uint64_t bytes;			/**< bytes handed to the transport */
+	uint64_t template_sends;	/**< template sends (open, refresh, reconnect, file) */
+	uint64_t oversize;		/**< UDP records too large for the MTU, sent alone */
+	uint64_t connects;		/**< TCP connections established */
+	uint64_t disconnects;		/**< TCP connections lost */
+	uint64_t resent_messages;	/**< TCP messages sent again after a reconnect */
+	uint64_t buffered_bytes;	/**< TCP bytes held now (unsent or unacknowledged) */
+	uint64_t files;			/**< files opened (1 + rotations) */
+	bool connected;			/**< TCP: a connection is up now */
+};
+
+/**
+ * Open an IPFIX exporter.
+ *
+ * Templates 256 (IPv4 flows) and 257 (IPv6 flows) carry every column of the
+ * set, one element per column (docs/ipfix.md). Writes never block for
+ * long: UDP sends are non-blocking and a message the socket refuses is
+ * dropped and counted; TCP connects and sends without blocking, reconnects
+ * with exponential backoff and holds records in a bounded buffer meanwhile.
+ * The caller should call sp_export_flush() every 100 ms to 1 s so that
+ * partial messages leave and a TCP exporter makes progress while idle.
+ *
+ * @param uri
+ *   "udp://HOST:PORT", "tcp://HOST:PORT" (HOST a name, an IPv4 address or
+ *   [IPv6]) or "file:PATH". With rotation a file is PATH.000000,
+ *   PATH.000001, ...; without, PATH.
+ * @param cols
+ *   The run's column set.
+ * @param p
+ *   Settings, or NULL for the defaults.
+ * @return
+ *   The exporter, or NULL with rte_errno set: EINVAL for a malformed URI or
+ *   bad settings, EADDRNOTAVAIL when HOST does not resolve, E2BIG when a
+ *   record of this column set cannot fit an IPFIX message (SPLT too long),
+ *   the errno of a failed open(2) or socket(2), ENOMEM.
+ */
+struct sp_exporter *sp_export_ipfix_open(const char *uri, const struct sp_columns *cols,
+					 const struct sp_ipfix_params *p);
+
+/**
+ * Read an IPFIX exporter's counters.
+ *
+ * @return 0, or -EINVAL when e is not an IPFIX exporter.
+ */
+int sp_export_ipfix_get_stats(const struct sp_exporter *e, struct sp_ipfix_stats *st);
+
+/**
+ * Close an IPFIX exporter like sp_export_close(), first reading its final
+ * counters: records a TCP exporter could not get acknowledged within
+ * linger_ms count as dropped.
+ *
+ * @param st  filled with the final counters (may be NULL)
+ * @return as sp_export_close(); -EINVAL (nothing closed) when e is not an
+ *   IPFIX exporter.
+ */
+int sp_export_ipfix_close(struct sp_exporter *e, struct sp_ipfix_stats *st);
+
+/** Formats of the published element list (sp_export_ipfix_elements()). */
+enum sp_ipfix_elements_format {
+	/** libfixbuf/ipfixDump --element-file XML (IANA registry schema + cert:enterpriseId). */
+	SP_IPFIX_ELEMENTS_XML = 0,
+	/** IANA registry CSV layout with EnterpriseId and NFStream column fields. */
+	SP_IPFIX_ELEMENTS_CSV,
+	/** python3-ipfix / ipfix2csv -s lines: name(PEN/ID)<type>[len]. */
+	SP_IPFIX_ELEMENTS_IESPEC,
+	/** Markdown table: every CSV column and its element (docs/ipfix.md). */
+	SP_IPFIX_ELEMENTS_MARKDOWN,
+};
+
+/**
+ * Write the elements of a column set in a form collectors load.
+ *
+ * @param cols  the column set, or NULL for every column
+ * @param pen   PEN of the enterprise elements (0: SP_IPFIX_PEN_DEFAULT)
+ * @return 0, -EINVAL on a bad format, -ENOMEM, -EIO when writing failed.
+ */
+int sp_export_ipfix_elements(FILE *f, enum sp_ipfix_elements_format fmt,
+			     const struct sp_columns *cols, uint32_t pen);
 
 /** Helpers calling through the ops table. */
 static inline int

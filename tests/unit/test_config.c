@@ -152,6 +152,40 @@ test_missing_input_and_value(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--csv"));
 }
 
+static void
+test_inputs_and_ipfix(void)
+{
+	static const char *const both[] = { "--pcap", "x", "--iface", "eth0", NULL };
+	static const char *const live[] = { "--iface", "eth0", "--workers", "3", NULL };
+	static const char *const ipfix[] = { "--pcap", "x", "--ipfix", "udp://127.0.0.1:4739",
+		"--ipfix", "file:/tmp/x.ipfix", "--ipfix-reconnect", "100:5000", NULL };
+	static const char *const badipfix[] = { "--pcap", "x", "--ipfix", "http://x", NULL };
+	static const char *const badrec[] = { "--pcap", "x", "--ipfix-reconnect", "5000:100",
+		NULL };
+	static const char *const risks[] = { "--pcap", "x", "--n-dissections", "0",
+		"--ndpi-risks", NULL };
+	struct sp_config c;
+	char err[256];
+
+	CU_ASSERT_EQUAL(parse(&c, err, both), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "exclude"));
+	CU_ASSERT_EQUAL_FATAL(parse(&c, err, live), 0);
+	CU_ASSERT_STRING_EQUAL(c.iface, "eth0");
+	CU_ASSERT_EQUAL(c.n_workers, 3);
+	CU_ASSERT_TRUE(c.lru_idle_scan);	/* live: last-seen order */
+	CU_ASSERT_EQUAL_FATAL(parse(&c, err, ipfix), 0);
+	CU_ASSERT_EQUAL(c.n_ipfix, 2);
+	CU_ASSERT_EQUAL(c.ipfix_reconnect_min_ms, 100);
+	CU_ASSERT_EQUAL(c.ipfix_reconnect_max_ms, 5000);
+	CU_ASSERT_FALSE(c.lru_idle_scan);	/* offline: NFStream's order */
+	CU_ASSERT_EQUAL(parse(&c, err, badipfix), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--ipfix"));
+	CU_ASSERT_EQUAL(parse(&c, err, badrec), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--ipfix-reconnect"));
+	CU_ASSERT_EQUAL(parse(&c, err, risks), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--ndpi-risks"));
+}
+
 int
 sp_test_register(void)
 {
@@ -161,7 +195,8 @@ sp_test_register(void)
 	    CU_add_test(s, "every option", test_all_options) == NULL ||
 	    CU_add_test(s, "bad values named", test_bad_values) == NULL ||
 	    CU_add_test(s, "nDPI extra columns", test_ndpi_columns) == NULL ||
-	    CU_add_test(s, "missing input or value", test_missing_input_and_value) == NULL)
+	    CU_add_test(s, "missing input or value", test_missing_input_and_value) == NULL ||
+	    CU_add_test(s, "inputs and IPFIX options", test_inputs_and_ipfix) == NULL)
 		return -1;
 	return 0;
 }

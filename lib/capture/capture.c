@@ -45,6 +45,7 @@ struct sp_capture {
 	size_t mm_len;
 	size_t mm_off;
 	uint64_t mm_index;		/* records walked */
+	size_t mm_dropped;		/* bytes from the start already released */
 	bool mm_swap;
 	bool mm_nsec;
 	int ts_off;			/* PMD timestamp dynfield, -1 if absent */
@@ -122,6 +123,7 @@ capture_map(struct sp_capture *c, const char *file)
 	c->mm_len = (size_t)sb.st_size;
 	c->mm_off = 24;
 	c->mm_index = 0;
+	c->mm_dropped = 0;
 	return true;
 }
 
@@ -145,6 +147,23 @@ capture_unmap(struct sp_capture *c)
 		if (pcap_next_ex(c->shadow, &hdr, &data) != 1)
 			return -EIO;
 	return 0;
+}
+
+/* Pages the walker has passed are dropped from the mapping, 16 MiB at a
+ * time, so that the mapped file does not pile up in the resident set (they
+ * stay in the page cache). */
+#define CAPTURE_MM_WINDOW (16u << 20)
+
+static inline void
+capture_unmap_behind(struct sp_capture *c)
+{
+	size_t done = c->mm_off & ~(size_t)(CAPTURE_MM_WINDOW - 1);
+
+	if (unlikely(done > c->mm_dropped)) {
+		madvise((void *)(uintptr_t)(c->mm + c->mm_dropped), done - c->mm_dropped,
+			MADV_DONTNEED);
+		c->mm_dropped = done;
+	}
 }
 
 static inline uint32_t
@@ -316,6 +335,7 @@ capture_match(struct sp_capture *c, struct rte_mbuf *m, struct sp_rx_info *info)
 				info->wire_len = capture_u32(c, r + 12);
 				c->mm_off += 16 + (size_t)caplen;
 				c->mm_index++;
+				capture_unmap_behind(c);
 				return;
 			}
 		}

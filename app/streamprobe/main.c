@@ -202,7 +202,13 @@ app_worker_dispatched(void *arg)
 		if (sp_worker_poll(aw->w) == 0) {
 			if (last)
 				break;
-			rte_pause();
+			/* Offline, lcores may outnumber cores (tests, small
+			 * boxes): give the CPU to the dispatcher instead of
+			 * spinning on an empty ring. Live workers keep polling. */
+			if (app.live)
+				rte_pause();
+			else
+				sched_yield();
 		}
 		if (app.live)
 			rte_timer_manage();

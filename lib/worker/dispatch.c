@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 
 #include <rte_errno.h>
@@ -94,7 +95,9 @@ dispatch_flush(struct sp_dispatch *d, unsigned int wk)
 			break;
 		}
 		d->st.waits++;
-		rte_pause();
+		/* lossless: the worker must run to make room; on an
+		 * oversubscribed box that means yielding the CPU */
+		sched_yield();
 	}
 	d->st.per_worker[wk] += done;
 	d->n_out[wk] = 0;

@@ -1,13 +1,25 @@
 #!/bin/sh
 # Install what streamprobe needs from Debian 12, only what is missing.
 # Run as root (or with sudo available). Safe to run again.
+#
+#   tools/install-deps.sh          build, test suite (valgrind: the bench smoke test's callgrind)
+#   tools/install-deps.sh --bench  also the peers and capture tools of the full benchmark
+#                                  (tools/sp-bench): softflowd, nfdump (nfpcapd), wireshark-common
+#                                  (editcap/mergecap/capinfos for make-bench-pcaps.sh)
 set -eu
 # libfixbuf-dev .. python3-ipfix: the export benchmark and the IPFIX decoders of
 # tests/integration/test_ipfix.py (ipfixDump, nfcapd/nfdump, tshark, python3-ipfix).
 PKGS="build-essential pkg-config meson ninja-build python3
 libdpdk-dev dpdk-dev libndpi-dev libndpi-bin libhyperscan-dev libcunit1-dev libpcap-dev
 tcpdump tcpreplay iproute2 procps
-libfixbuf-dev libfixbuf-tools nfdump tshark python3-ipfix"
+libfixbuf-dev libfixbuf-tools nfdump tshark python3-ipfix valgrind"
+BENCH_PKGS="softflowd wireshark-common"
+for arg in "$@"; do
+	case "$arg" in
+	--bench) PKGS="$PKGS $BENCH_PKGS" ;;
+	*) echo "usage: $0 [--bench]" >&2; exit 2 ;;
+	esac
+done
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

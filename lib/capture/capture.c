@@ -8,9 +8,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <fcntl.h>
 #include <unistd.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <pcap/pcap.h>
@@ -36,18 +34,7 @@ struct sp_capture {
 	uint16_t port_id;
 	bool attached;
 	char vdev_name[32];
-	pcap_t *shadow;			/* libpcap shadow (pcapng, odd files) */
-	/* Header walker over a mapped classic pcap: the fast shadow. Reading
-	 * the file a second time through libpcap copies every byte again
-	 * (measured ~15 % of the stats-only path); the walker only touches
-	 * the 16-byte record headers, in pages the PMD has just read. */
-	const uint8_t *mm;
-	size_t mm_len;
-	size_t mm_off;
-	uint64_t mm_index;		/* records walked */
-	size_t mm_dropped;		/* bytes from the start already released */
-	bool mm_swap;
-	bool mm_nsec;
+	pcap_t *shadow;
 	int ts_off;			/* PMD timestamp dynfield, -1 if absent */
 	uint64_t ts_flag;
 	uint64_t nombuf_seen;
@@ -81,98 +68,6 @@ capture_detach(struct sp_capture *c)
 		pcap_close(c->shadow);
 		c->shadow = NULL;
 	}
-	if (c->mm != NULL) {
-		munmap((void *)(uintptr_t)c->mm, c->mm_len);
-		c->mm = NULL;
-	}
-}
-
-/* Map a classic pcap file for the header walker; false for pcapng or
- * anything else (the libpcap shadow then does the work). */
-static bool
-capture_map(struct sp_capture *c, const char *file)
-{
-	struct stat sb;
-	uint32_t magic;
-	void *p;
-	int fd;
-
-	fd = open(file, O_RDONLY);
-	if (fd < 0)
-		return false;
-	if (fstat(fd, &sb) != 0 || sb.st_size < 24) {
-		close(fd);
-		return false;
-	}
-	p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
-	if (p == MAP_FAILED)
-		return false;
-	memcpy(&magic, p, 4);
-	switch (magic) {
-	case 0xa1b2c3d4: c->mm_swap = false; c->mm_nsec = false; break;
-	case 0xd4c3b2a1: c->mm_swap = true; c->mm_nsec = false; break;
-	case 0xa1b23c4d: c->mm_swap = false; c->mm_nsec = true; break;
-	case 0x4d3cb2a1: c->mm_swap = true; c->mm_nsec = true; break;
-	default:
-		munmap(p, (size_t)sb.st_size);
-		return false;
-	}
-	madvise(p, (size_t)sb.st_size, MADV_SEQUENTIAL);
-	c->mm = p;
-	c->mm_len = (size_t)sb.st_size;
-	c->mm_off = 24;
-	c->mm_index = 0;
-	c->mm_dropped = 0;
-	return true;
-}
-
-/* Leave the walker for libpcap at the same record: for a record the
- * walker does not read as libpcap does (a caplen libpcap clips or
- * refuses), libpcap has the last word. */
-static int
-capture_unmap(struct sp_capture *c)
-{
-	char errbuf[PCAP_ERRBUF_SIZE];
-	struct pcap_pkthdr *hdr;
-	const u_char *data;
-	uint64_t i;
-
-	munmap((void *)(uintptr_t)c->mm, c->mm_len);
-	c->mm = NULL;
-	c->shadow = pcap_open_offline(c->files[c->cur], errbuf);
-	if (c->shadow == NULL)
-		return -EIO;
-	for (i = 0; i < c->mm_index; i++)
-		if (pcap_next_ex(c->shadow, &hdr, &data) != 1)
-			return -EIO;
-	return 0;
-}
-
-/* Pages the walker has passed are dropped from the mapping, 16 MiB at a
- * time, so that the mapped file does not pile up in the resident set (they
- * stay in the page cache). */
-#define CAPTURE_MM_WINDOW (16u << 20)
-
-static inline void
-capture_unmap_behind(struct sp_capture *c)
-{
-	size_t done = c->mm_off & ~(size_t)(CAPTURE_MM_WINDOW - 1);
-
-	if (unlikely(done > c->mm_dropped)) {
-		madvise((void *)(uintptr_t)(c->mm + c->mm_dropped), done - c->mm_dropped,
-			MADV_DONTNEED);
-		c->mm_dropped = done;
-	}
-}
-
-static inline uint32_t
-capture_u32(const struct sp_capture *c, const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return c->mm_swap ? __builtin_bswap32(v) : v;
 }
 
 static int
@@ -215,8 +110,6 @@ capture_attach(struct sp_capture *c, char *err, size_t errlen)
 	c->ts_flag = flag >= 0 ? RTE_BIT64(flag) : 0;
 	c->nombuf_seen = 0;
 
-	if (capture_map(c, file))
-		return 0;
 	c->shadow = pcap_open_offline(file, errbuf);
 	if (c->shadow == NULL) {
 		snprintf(err, errlen, "%s: %s", file, errbuf);
@@ -317,35 +210,6 @@ capture_match(struct sp_capture *c, struct rte_mbuf *m, struct sp_rx_info *info)
 	if (has_ts)
 		pmd_ts = *RTE_MBUF_DYNFIELD(m, c->ts_off, rte_mbuf_timestamp_t *);
 	info->dlt = c->dlt[c->cur];
-	if (c->mm != NULL) {
-		const uint8_t *r = c->mm + c->mm_off;
-
-		if (c->mm_len - c->mm_off >= 16) {
-			/* libpcap reads the header fields as signed 32-bit */
-			int64_t sec = (int32_t)capture_u32(c, r);
-			int64_t usec = (int32_t)capture_u32(c, r + 4);
-			uint32_t caplen = capture_u32(c, r + 8);
-
-			if (c->mm_nsec)
-				usec /= 1000;
-			ts = (uint64_t)sec * 1000000 + (uint64_t)usec;
-			if (caplen == m->pkt_len && (!has_ts || ts == pmd_ts) &&
-			    caplen <= c->mm_len - c->mm_off - 16) {
-				info->ts_ms = (uint64_t)sec * 1000 + (uint64_t)(usec / 1000);
-				info->wire_len = capture_u32(c, r + 12);
-				c->mm_off += 16 + (size_t)caplen;
-				c->mm_index++;
-				capture_unmap_behind(c);
-				return;
-			}
-		}
-		if (capture_unmap(c) != 0) {
-			c->st.unmatched++;
-			info->ts_ms = pmd_ts / 1000;
-			info->wire_len = m->pkt_len;
-			return;
-		}
-	}
 	while (pcap_next_ex(c->shadow, &hdr, &data) == 1) {
 		ts = (uint64_t)hdr->ts.tv_sec * 1000000 + (uint64_t)hdr->ts.tv_usec;
 		if (hdr->caplen == m->pkt_len && (!has_ts || ts == pmd_ts)) {
@@ -378,19 +242,12 @@ capture_next_file(struct sp_capture *c)
 		c->nombuf_seen = es.rx_nombuf;
 		return 0;
 	}
-	/* What the PMD did not deliver: libpcap decides what a record is. */
-	if (c->mm != NULL && capture_unmap(c) != 0) {
-		r = PCAP_ERROR;
-		goto error;
-	}
 	while ((r = pcap_next_ex(c->shadow, &hdr, &data)) == 1)
 		c->st.lost++;
-error:
 	if (r == PCAP_ERROR && c->st.read_error == 0) {
 		c->st.read_error = -EIO;
 		snprintf(c->st.error, sizeof(c->st.error), "%s: read error: %s",
-			 c->files[c->cur], c->shadow != NULL ? pcap_geterr(c->shadow) :
-			 "cannot reopen");
+			 c->files[c->cur], pcap_geterr(c->shadow));
 	}
 	if (stat(c->files[c->cur], &sb) == 0)
 		c->bytes_done += (uint64_t)sb.st_size;
@@ -436,9 +293,7 @@ sp_capture_progress(const struct sp_capture *c)
 	if (c->bytes_total == 0)
 		return 1.0;
 	/* the shadow reader is where the PMD is (lock-step) */
-	if (c->mm != NULL)
-		done += c->mm_off;
-	else if (c->shadow != NULL && (pos = ftell(pcap_file(c->shadow))) > 0)
+	if (c->shadow != NULL && (pos = ftell(pcap_file(c->shadow))) > 0)
 		done += (uint64_t)pos;
 	return done >= c->bytes_total ? 1.0 : (double)done / (double)c->bytes_total;
 }

@@ -386,7 +386,10 @@ def setUpModule():
         print("test_ipfix: no conformance corpus: generated captures only", file=sys.stderr)
     for name, pcap, opts in todo:
         out = os.path.join(WORK, name + ".csv")
-        run([STREAMPROBE, "--pcap", pcap, "--csv", out, "--quiet"] + opts, timeout=300)
+        # the probe writes CSV and IPFIX in the same run: both are checked
+        run([STREAMPROBE, "--pcap", pcap, "--csv", out, "--quiet", "--ipfix",
+             "file:" + os.path.join(WORK, name + ".app.ipfix"), "--ipfix-domain", "7"] + opts,
+            timeout=300)
         header, rows = load_csv(out)
         if not rows:
             raise AssertionError("%s: no flow" % name)
@@ -458,8 +461,14 @@ class FileExport(unittest.TestCase):
             self.assertEqual(a.read(), b.read(), "%s: CSV round trip differs" % name)
         self.assertEqual((st["records"], st["records_dropped"], st["files"]),
                          (len(rows), 0, 1))
+        # the replay's file and the probe's own file (same run as the CSV)
+        self.decoded(name, out, path, header, rows)
+        self.decoded(name + " (streamprobe --ipfix)", os.path.join(WORK, name + ".app.ipfix"),
+                     path, header, rows)
+
+    def decoded(self, name, out, path, header, rows):
         el = Elements(path)
-        files = element_files(path, name)
+        files = element_files(path, name.split()[0])
 
         stats = run(["ipfixDump", "--in", out, "--stats"]).stdout
         m = re.search(r"(\d+) Messages, (\d+) Data Records, (\d+) Template Records", stats)

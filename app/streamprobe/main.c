@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <dirent.h>
 #include <limits.h>
 
 #include <rte_cycles.h>
@@ -90,13 +89,26 @@ struct app {
 
 static struct app app;
 static volatile sig_atomic_t app_signals;
+/* The EAL leaves its runtime directory behind at exit (with --no-shconf:
+ * just the telemetry socket). Ours is private to this run (--file-prefix
+ * with the pid) and is removed; one the user named with their own EAL
+ * options is not. The paths are kept so that the second signal can remove
+ * it with async-signal-safe calls. */
+static char app_tel_sock[PATH_MAX + 32];
+static char app_rundir[PATH_MAX];
 
 static void
 app_on_signal(int sig)
 {
 	(void)sig;
-	if (++app_signals > 1)
-		_exit(130);	/* second signal: leave now; written files stay valid */
+	if (++app_signals > 1) {
+		/* second signal: leave now; written files stay valid */
+		if (app_rundir[0] != '\0') {
+			unlink(app_tel_sock);
+			rmdir(app_rundir);
+		}
+		_exit(130);
+	}
 	app.stop_rx = true;
 }
 
@@ -930,36 +942,11 @@ app_teardown(void)
 	rte_mempool_free(app.mbufs);
 }
 
-/* The EAL leaves its runtime directory (telemetry socket, config) behind;
- * ours is private to this run (--file-prefix with the pid), so remove it,
- * but never a directory the user named with their own EAL options. */
-static void
-app_remove_runtime_dir(const char *dir)
-{
-	char path[PATH_MAX + 256];
-	struct dirent *e;
-	DIR *d;
-
-	if (app.user_eal || strstr(dir, "/streamprobe") == NULL)
-		return;
-	d = opendir(dir);
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 int
 main(int argc, char **argv)
 {
 	char *eal_argv[APP_EAL_ARGS + 1];
-	char eal_buf[512], err[512], runtime_dir[PATH_MAX];
+	char eal_buf[512], err[512];
 	char **app_argv = argv;
 	int app_argc = argc, eal_argc, i, ret, rc;
 	unsigned int w, e;
@@ -1017,6 +1004,10 @@ main(int argc, char **argv)
 			rte_strerror(rte_errno));
 		return 1;
 	}
+	if (!app.user_eal && strstr(rte_eal_get_runtime_dir(), "/streamprobe") != NULL) {
+		snprintf(app_rundir, sizeof(app_rundir), "%s", rte_eal_get_runtime_dir());
+		snprintf(app_tel_sock, sizeof(app_tel_sock), "%s/dpdk_telemetry.v2", app_rundir);
+	}
 	signal(SIGINT, app_on_signal);
 	signal(SIGTERM, app_on_signal);
 	signal(SIGPIPE, SIG_IGN);	/* a closed "--csv -" pipe is a write error */
@@ -1065,8 +1056,8 @@ main(int argc, char **argv)
 	}
 out:
 	app_teardown();
-	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
-	app_remove_runtime_dir(runtime_dir);
+	if (app_rundir[0] != '\0')
+		sp_runtime_dir_remove(app_rundir);
 	return rc;
 }

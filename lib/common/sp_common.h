@@ -38,6 +38,13 @@ extern int sp_logtype_export;
 	rte_log(RTE_LOG_ ## level, sp_logtype_ ## type, \
 		RTE_FMT("streamprobe: " RTE_FMT_HEAD(__VA_ARGS__,) "\n", RTE_FMT_TAIL(__VA_ARGS__,)))
 
+/**
+ * Remove an EAL runtime directory and the files in it. The EAL leaves it
+ * behind at exit; call after rte_eal_cleanup(), only for a directory
+ * private to this process.
+ */
+void sp_runtime_dir_remove(const char *dir);
+
 #ifdef __cplusplus
 }
 #endif

@@ -20,6 +20,7 @@
 #include <rte_errno.h>
 
 #include "sp_test.h"
+#include "sp_test_eal.h"
 #include <sp_export.h>
 #include "export_private.h"
 
@@ -585,31 +586,6 @@ suite_clean(void)
 }
 
 /* Whole content of a file, NUL-terminated; *len its size. */
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	if (buf != NULL) {
-		buf[n] = '\0';
-		*len = (size_t)n;
-	}
-	return buf;
-}
-
 static void
 tmp_path(char *buf, size_t len, const char *name)
 {
@@ -633,7 +609,7 @@ test_csv_quic_row(void)
 	CU_ASSERT_EQUAL(e->errors, 0);
 	CU_ASSERT_EQUAL(sp_export_close(e), 0);
 	snprintf(want, sizeof(want), "%s\n%s", full_header, quic_row);
-	got = slurp(path, &len);
+	got = sp_test_slurp(path, &len);
 	CU_ASSERT_FATAL(got != NULL);
 	CU_ASSERT_EQUAL(len, strlen(want));
 	CU_ASSERT_STRING_EQUAL(got, want);
@@ -665,7 +641,7 @@ test_csv_rows(void)
 	CU_ASSERT_EQUAL(e->records, 2);
 	CU_ASSERT_EQUAL(sp_export_close(e), 0);
 	snprintf(want, sizeof(want), "%s\n%s%s", full_header, tcp_row, tcp_row);
-	got = slurp(path, &len);
+	got = sp_test_slurp(path, &len);
 	CU_ASSERT_FATAL(got != NULL);
 	CU_ASSERT_EQUAL(len, strlen(want));
 	CU_ASSERT_STRING_EQUAL(got, want);
@@ -681,7 +657,7 @@ test_csv_rows(void)
 		 "18446744073709551615,-1,\"10.0.0.1\",\"aa:bb:cc:dd:ee:ff\",\"aa:bb:cc\",65535,"
 		 "\"255.255.255.255\",\"01:02:03:04:05:06\",\"01:02:03\",0,6,4,4095,"
 		 "1000,2000,1000,3,180,1000,1500,500,2,120,2000,2000,0,1,60\n");
-	got = slurp(path, &len);
+	got = sp_test_slurp(path, &len);
 	CU_ASSERT_FATAL(got != NULL);
 	CU_ASSERT_STRING_EQUAL(got, want);
 	free(got);
@@ -733,7 +709,7 @@ test_csv_ndpi_columns(void)
 		 "tls_version,tls_cipher\n%.*s%s%.*s%s", full_header,
 		 (int)strlen(quic_row) - 1, quic_row, tail,
 		 (int)strlen(quic_row) - 1, quic_row, ",\"\",0,28,3,\"\",\"\"\n");
-	got = slurp(path, &len);
+	got = sp_test_slurp(path, &len);
 	CU_ASSERT_FATAL(got != NULL);
 	CU_ASSERT_EQUAL(len, strlen(want));
 	CU_ASSERT_STRING_EQUAL(got, want);
@@ -746,7 +722,7 @@ test_csv_ndpi_columns(void)
 	CU_ASSERT_EQUAL(sp_export_write(e, q), 0);
 	CU_ASSERT_EQUAL(sp_export_close(e), 0);
 	snprintf(want, sizeof(want), "%s\n%s", full_header, quic_row);
-	got = slurp(path, &len);
+	got = sp_test_slurp(path, &len);
 	CU_ASSERT_FATAL(got != NULL);
 	CU_ASSERT_STRING_EQUAL(got, want);
 	free(got);
@@ -775,7 +751,7 @@ test_csv_many(void)
 	}
 	CU_ASSERT(ok);
 	CU_ASSERT_EQUAL(sp_export_close(e), 0);
-	got = slurp(path, &len);
+	got = sp_test_slurp(path, &len);
 	CU_ASSERT_FATAL(got != NULL);
 	/* Row i is quic_row with "0" replaced by the decimal i. */
 	CU_ASSERT_EQUAL(strncmp(got, full_header, hl - 1), 0);
@@ -843,7 +819,7 @@ test_csv_stdout(void)
 	/* Standard output stays open after close. */
 	CU_ASSERT_NOT_EQUAL(fcntl(STDOUT_FILENO, F_GETFD), -1);
 	snprintf(want, sizeof(want), "%s\n%s", full_header, quic_row);
-	got = slurp(path, &len);
+	got = sp_test_slurp(path, &len);
 	CU_ASSERT_FATAL(got != NULL);
 	CU_ASSERT_STRING_EQUAL(got, want);
 	free(got);

@@ -26,6 +26,7 @@
 #include <rte_errno.h>
 
 #include "sp_test.h"
+#include "sp_test_eal.h"
 #include <sp_export.h>
 #include "ipfix_private.h"
 
@@ -345,28 +346,6 @@ suite_clean(void)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-static uint8_t *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *b;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	b = malloc((size_t)n + 1);
-	if (b != NULL && fread(b, 1, (size_t)n, f) != (size_t)n) {
-		free(b);
-		b = NULL;
-	}
-	fclose(f);
-	*len = (size_t)n;
-	return b;
-}
-
 /* Export records into a file and read the file back. */
 static uint8_t *
 export_to_file(const char *name, const struct sp_columns *cols,
@@ -383,7 +362,7 @@ export_to_file(const char *name, const struct sp_columns *cols,
 	for (i = 0; i < n; i++)
 		CU_ASSERT(sp_export_write(e, recs[i]) == 0);
 	CU_ASSERT(sp_export_close(e) == 0);
-	return slurp(path, len);
+	return (uint8_t *)sp_test_slurp(path, len);
 }
 
 /* A byte builder for expected encodings. */
@@ -1130,7 +1109,7 @@ test_file_rotation(void)
 		size_t len;
 
 		snprintf(path, sizeof(path), "%s/rot.ipfix.%06u", tmpdir, f);
-		buf = slurp(path, &len);
+		buf = (uint8_t *)sp_test_slurp(path, &len);
 		CU_ASSERT_FATAL(buf != NULL);
 		decode(buf, len, &d, true);
 		/* Each file stands alone: templates first, numbered from 0. */
@@ -1180,7 +1159,7 @@ test_file_rotation_by_time(void)
 		size_t len;
 
 		snprintf(path, sizeof(path), "%s/time.ipfix.%06u", tmpdir, f);
-		buf = slurp(path, &len);
+		buf = (uint8_t *)sp_test_slurp(path, &len);
 		CU_ASSERT_FATAL(buf != NULL);
 		decode(buf, len, &d, true);
 		CU_ASSERT(d.errors == 0 && d.m[0].n_tmpl == 2);

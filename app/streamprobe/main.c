@@ -275,6 +275,18 @@ app_drain(struct sp_worker *w)
 	return n;
 }
 
+/* The dispatcher waits for a worker's ring: drain every worker's records
+ * meanwhile, since a worker may be waiting for exactly that. */
+static void
+app_drain_all(void *arg)
+{
+	unsigned int i;
+
+	(void)arg;
+	for (i = 0; i < app.n_workers; i++)
+		app_drain(app.wk[i].w);
+}
+
 /* Once a second: the status line on a terminal (files: percent read,
  * packets/s, flows; live: rates and drops), and NFStream's
  * performance_report JSON line every --performance-report seconds. */
@@ -584,6 +596,15 @@ app_report(void)
 						sizeof(line)) > 0)
 				fprintf(stderr, "worker %u %s\n", i, line);
 	}
+	if (app.cfg.replay_loops != 0 || app.cfg.replay_ms != 0) {
+		double s = cs.replay_feed_s > 0 ? cs.replay_feed_s : 1e-9;
+
+		fprintf(stderr, "replay: loaded %" PRIu64 " packets (%.1f MB) in %.2f s; fed %"
+			PRIu64 " packets in %.3f s = %.3f Mpps, %.3f Gbit/s; %" PRIu64
+			" complete passes\n", cs.replay_loaded, (double)cs.replay_bytes / 1e6,
+			cs.replay_load_s, cs.received, s, (double)cs.received / s / 1e6,
+			(double)cs.replay_wire_bytes * 8 / s / 1e9, cs.replay_passes);
+	}
 	if (cs.unmatched != 0)
 		fprintf(stderr, "warning: %" PRIu64 " packets could not be matched to their pcap "
 			"record; their wire length is their captured length\n", cs.unmatched);
@@ -691,6 +712,19 @@ app_columns(struct sp_columns *cols)
 	cols->ndpi_extra = app.cfg.ndpi_extra;
 }
 
+/* Whether the main lcore reads the input and spreads it to the workers'
+ * rings (several workers without RSS queues, or --dispatch), rather than
+ * each worker polling its own queue. */
+static bool
+app_dispatched(void)
+{
+	if (app.cfg.dispatch)
+		return true;
+	if (app.n_workers == 1)
+		return false;
+	return !app.live || app.live_queues == 1;
+}
+
 /* Offline: the pool and the capture of the files. */
 static int
 app_setup_files(int socket)
@@ -701,9 +735,9 @@ app_setup_files(int socket)
 
 	/* Mbufs in flight: the PMD's burst, and with dispatch every worker
 	 * ring full; the pcap PMD loses a packet it cannot get an mbuf for. */
-	n_mbufs = APP_MBUFS + (app.n_workers > 1 ? app.n_workers * APP_RX_RING : 0);
+	n_mbufs = APP_MBUFS + (app_dispatched() ? app.n_workers * APP_RX_RING : 0);
 	app.mbufs = rte_pktmbuf_pool_create("sp_mbufs", n_mbufs, APP_MBUF_CACHE,
-					    app.n_workers > 1 ? SP_MBUF_PRIV_SIZE : 0,
+					    app_dispatched() ? SP_MBUF_PRIV_SIZE : 0,
 					    RTE_MBUF_DEFAULT_BUF_SIZE, socket);
 	if (app.mbufs == NULL) {
 		fprintf(stderr, "streamprobe: mbuf pool: %s\n", rte_strerror(rte_errno));
@@ -713,6 +747,10 @@ app_setup_files(int socket)
 	cp.files = app.cfg.pcaps;
 	cp.n_files = app.cfg.n_pcaps;
 	cp.pool = app.mbufs;
+	cp.replay = app.cfg.replay_loops != 0 || app.cfg.replay_ms != 0;
+	cp.replay_loops = app.cfg.replay_loops;
+	cp.replay_ms = app.cfg.replay_ms;
+	cp.replay_gap_ms = app.cfg.idle_timeout_ms;
 	app.cap = sp_capture_open(&cp, err, sizeof(err));
 	if (app.cap == NULL) {
 		fprintf(stderr, "streamprobe: %s\n", err);
@@ -774,11 +812,12 @@ app_setup_live(int socket)
 	 * lcore and spread in software by the flow key, inner headers
 	 * included, which hardware RSS and kernel fanout do not look at. */
 	app.live_queues = app.n_workers;
-	if (app.n_workers > 1 && (!prof.rss || info.max_rx_queues < app.n_workers))
+	if ((app.n_workers > 1 && (!prof.rss || info.max_rx_queues < app.n_workers)) ||
+	    app.cfg.dispatch)
 		app.live_queues = 1;
 	app.mbufs = rte_pktmbuf_pool_create("sp_mbufs", prof.mbufs_per_queue * app.n_workers,
 					    prof.mbuf_cache,
-					    app.live_queues < app.n_workers ? SP_MBUF_PRIV_SIZE : 0,
+					    app_dispatched() ? SP_MBUF_PRIV_SIZE : 0,
 					    RTE_MBUF_DEFAULT_BUF_SIZE, socket);
 	if (app.mbufs == NULL) {
 		fprintf(stderr, "streamprobe: mbuf pool: %s\n", rte_strerror(rte_errno));
@@ -874,8 +913,7 @@ app_setup(void)
 	wp.cfg = &app.cfg;
 	wp.filter = app.filter;
 	wp.lossless = !app.live;
-	wp.rx_ring_size = app.n_workers > 1 && (!app.live || app.live_queues == 1) ?
-			  APP_RX_RING : 0;
+	wp.rx_ring_size = app_dispatched() ? APP_RX_RING : 0;
 	if (app.cfg.n_dissections > 0) {
 		struct sp_dpi_params dpp;
 
@@ -914,6 +952,7 @@ app_setup(void)
 		dp.n_workers = app.n_workers;
 		dp.lossless = !app.live;
 		dp.socket_id = socket;
+		dp.wait_cb = app_drain_all;
 		app.dispatch = sp_dispatch_create(&dp);
 		if (app.dispatch == NULL) {
 			fprintf(stderr, "streamprobe: dispatcher: %s\n", rte_strerror(rte_errno));

@@ -18,9 +18,16 @@
  * gives the wire length and the link type, and shows any record the PMD
  * failed to deliver (counted as lost, never silently).
  *
+ * Replay mode (sp_capture_params.replay) takes the PMD and the disk out of
+ * the measurement: the files are read once into memory, and each burst is
+ * mbufs from the pool attached to the loaded frames (external buffers, no
+ * copy), as a NIC hands over frames it wrote into mbufs. Passes are shifted
+ * in time so each one is new traffic to the flow table and nDPI.
+ *
  * Thread safety: one capture is used by one lcore.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,7 +52,21 @@ struct sp_rx_info {
 struct sp_capture_params {
 	const char *const *files;	/**< read in this order */
 	unsigned int n_files;
-	struct rte_mempool *pool;	/**< mbufs for the PMD */
+	struct rte_mempool *pool;	/**< mbufs for the PMD (or the replay) */
+	/**
+	 * Replay from memory instead of the pcap PMD (benchmarks): the files
+	 * are loaded once, then fed replay_loops times, or until replay_ms of
+	 * wall time have passed (0: no limit; one of the two must be set).
+	 */
+	bool replay;
+	uint64_t replay_loops;
+	uint64_t replay_ms;
+	/**
+	 * Replay: every pass is shifted in time past the previous one by this
+	 * much more than the capture's span (the idle timeout: each pass then
+	 * comes as new flows, as if the traffic happened again later).
+	 */
+	uint64_t replay_gap_ms;
 };
 
 struct sp_capture_stats {
@@ -54,6 +75,13 @@ struct sp_capture_stats {
 	uint64_t unmatched;	/**< mbufs no record matched (wire length = caplen) */
 	unsigned int files_done;
 	int read_error;		/**< 0, or -EIO once a file failed mid-way */
+	/* replay only */
+	uint64_t replay_loaded;		/**< records held in memory */
+	uint64_t replay_bytes;		/**< their captured bytes */
+	double replay_load_s;		/**< time to load them */
+	uint64_t replay_passes;		/**< passes started */
+	double replay_feed_s;		/**< first burst to end of input */
+	uint64_t replay_wire_bytes;	/**< wire bytes of the packets fed */
 	char error[320];	/**< the read error, for the report */
 };
 

@@ -51,6 +51,9 @@ enum {
 	OPT_NDPI_CATEGORIES,
 	OPT_NDPI_RISKS,
 	OPT_NDPI_EXTRA,
+	OPT_DISPATCH,
+	OPT_REPLAY_LOOPS,
+	OPT_REPLAY_TIME,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -92,6 +95,9 @@ static const struct option sp_options[] = {
 	{ "ndpi-categories", required_argument, NULL, OPT_NDPI_CATEGORIES },
 	{ "ndpi-risks", no_argument, NULL, OPT_NDPI_RISKS },
 	{ "ndpi-extra", no_argument, NULL, OPT_NDPI_EXTRA },
+	{ "dispatch", no_argument, NULL, OPT_DISPATCH },
+	{ "replay-loops", required_argument, NULL, OPT_REPLAY_LOOPS },
+	{ "replay-time", required_argument, NULL, OPT_REPLAY_TIME },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -160,10 +166,18 @@ sp_config_usage(const char *prog)
 	       "Resources and output:\n"
 	       "  --workers N               worker lcores (default 1); with one input queue the\n"
 	       "                            packets are spread by a symmetric flow hash\n"
+	       "  --dispatch                the main lcore reads and parses the input and feeds\n"
+	       "                            the workers' rings, even with one worker (reading\n"
+	       "                            and flow work on two cores)\n"
 	       "  --max-flows N             flow table capacity per worker (default %u)\n"
 	       "  --quiet                   no status line\n"
 	       "  --dpi-stats               print nDPI state memory per worker at exit\n"
 	       "  --performance-report S    every S seconds, NFStream's performance_report JSON line\n"
+	       "  --replay-loops N          benchmark: load the --pcap files into memory, then\n"
+	       "                            feed them N times, each pass later in time by the\n"
+	       "                            capture's span + the idle timeout (new flows each\n"
+	       "                            pass); no disk, libpcap or PMD copy in the timing\n"
+	       "  --replay-time S           the same, passes repeated for S seconds\n"
 	       "  --telemetry               serve /streamprobe/stats and /streamprobe/workers over\n"
 	       "                            rte_telemetry (dpdk-telemetry.py -f streamprobe<pid>)\n"
 	       "  --help, --version\n",
@@ -395,6 +409,22 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 		case OPT_NDPI_EXTRA:
 			cfg->ndpi_extra = true;
 			break;
+		case OPT_DISPATCH:
+			cfg->dispatch = true;
+			break;
+		case OPT_REPLAY_LOOPS:
+			if (sp_config_uint(optarg, 1, UINT32_MAX, &v) != 0)
+				return sp_config_err(err, errlen,
+					"--replay-loops: '%s' is not in 1..%u", optarg, UINT32_MAX);
+			cfg->replay_loops = v;
+			break;
+		case OPT_REPLAY_TIME:
+			if (sp_config_uint(optarg, 1, 86400, &v) != 0)
+				return sp_config_err(err, errlen,
+					"--replay-time: '%s' is not a number of seconds in 1..86400",
+					optarg);
+			cfg->replay_ms = v * 1000;
+			break;
 		case OPT_HELP:
 			sp_config_usage(argv[0]);
 			return 1;
@@ -418,6 +448,9 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 				     "no input: give --pcap FILE, --iface NAME or --port ID "
 				     "(see --help)" :
 				     "--pcap, --iface and --port exclude each other");
+	if ((cfg->replay_loops != 0 || cfg->replay_ms != 0) && cfg->n_pcaps == 0)
+		return sp_config_err(err, errlen, "%s: replays --pcap files only",
+				     cfg->replay_loops != 0 ? "--replay-loops" : "--replay-time");
 	if (cfg->n_pcaps == 0)
 		cfg->lru_idle_scan = true;	/* live: expire by last-seen order */
 	/* Their columns come from nDPI: asking for them with nDPI off is a

@@ -44,11 +44,16 @@ struct sp_config {
 	uint32_t max_flows;		/**< flow table capacity per worker */
 	bool quiet;			/**< no status line */
 	unsigned int n_workers;		/**< worker lcores (--workers) */
+	bool dispatch;			/**< --dispatch: main lcore reads, workers get rings */
 	bool telemetry;			/**< serve rte_telemetry (--telemetry) */
 	const char *iface;		/**< live: an AF_PACKET interface (--iface) */
 	int port_id;			/**< live: an ethdev port (--port), -1 if none */
 	const char *port_config;	/**< --config: profile read over the driver's */
-	bool lru_idle_scan;
+	bool lru_idle_scan;		/**< idle scan in last-seen order (live default) */
+	/* Replay from memory (benchmarks): the files are loaded, then fed
+	 * replay_loops times or for replay_ms; both 0 = read the files. */
+	uint64_t replay_loops;
+	uint64_t replay_ms;
 	/* IPFIX export (zero: the exporter's default) */
 	const char *ipfix[SP_CONFIG_MAX_IPFIX];	/**< udp://, tcp://, file: URIs */
 	unsigned int n_ipfix;
@@ -63,7 +68,7 @@ struct sp_config {
 	uint32_t ipfix_rotate_s;
 	const char *ipfix_elements;	/**< print the element list (xml, csv, iespec) and exit */
 	bool dpi_stats;			/**< print the nDPI memory line at exit */
-	unsigned int performance_report; /**< seconds between JSON lines, 0 = off */		/**< idle scan in last-seen order (live default) */
+	unsigned int performance_report; /**< seconds between JSON lines, 0 = off */
 	const char *ndpi_protos;	/**< nDPI protocols file (ndpiReader -p) */
 	const char *ndpi_categories;	/**< nDPI categories file */
 	bool ndpi_risks;		/**< --ndpi-risks: risk names and score columns */

@@ -18,6 +18,8 @@ struct sp_dispatch {
 	const struct sp_filter *filter;
 	bool decode_tunnels;
 	bool lossless;
+	void (*wait_cb)(void *arg);
+	void *wait_arg;
 	unsigned int n_workers;
 	uint64_t tick;			/* forced-monotonic clock over all input */
 	struct rte_ring *rings[SP_DISPATCH_MAX_WORKERS];
@@ -54,6 +56,8 @@ sp_dispatch_create(const struct sp_dispatch_params *p)
 	d->filter = p->filter;
 	d->decode_tunnels = p->cfg->decode_tunnels;
 	d->lossless = p->lossless;
+	d->wait_cb = p->wait_cb;
+	d->wait_arg = p->wait_arg;
 	d->n_workers = p->n_workers;
 	memcpy(d->rings, p->rings, sizeof(d->rings[0]) * p->n_workers);
 	return d;
@@ -95,8 +99,11 @@ dispatch_flush(struct sp_dispatch *d, unsigned int wk)
 			break;
 		}
 		d->st.waits++;
-		/* lossless: the worker must run to make room; on an
-		 * oversubscribed box that means yielding the CPU */
+		/* lossless: the worker must run to make room (it may itself
+		 * wait for its records to be drained); on an oversubscribed
+		 * box that means yielding the CPU */
+		if (d->wait_cb != NULL)
+			d->wait_cb(d->wait_arg);
 		sched_yield();
 	}
 	d->st.per_worker[wk] += done;

@@ -43,6 +43,14 @@ struct sp_dispatch_params {
 	unsigned int n_workers;
 	bool lossless;
 	int socket_id;
+	/**
+	 * Lossless only: called while waiting for room in a worker's ring.
+	 * The lcore that dispatches usually also drains the workers' export
+	 * rings; a worker blocked on a full export ring frees no room in its
+	 * RX ring until that lcore drains it, so the wait must drain too.
+	 */
+	void (*wait_cb)(void *arg);
+	void *wait_arg;
 };
 
 struct sp_dispatch_stats {

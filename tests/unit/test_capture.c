@@ -34,7 +34,7 @@ struct rec {
 static void
 write_pcap(const char *path, int dlt, int precision, const struct rec *r, unsigned int n)
 {
-	static uint8_t frame[16384];
+	static uint8_t frame[65536];
 	struct pcap_pkthdr h;
 	pcap_dumper_t *d;
 	pcap_t *p;
@@ -94,7 +94,7 @@ test_wire_length_restored(void)
 	};
 	char path[128];
 	const char *files[1] = { path };
-	struct sp_capture_params p = { files, 1, NULL };
+	struct sp_capture_params p = { .files = files, .n_files = 1 };
 	struct sp_capture_stats st;
 	struct sp_rx_info info[8];
 	uint32_t caplen[8];
@@ -130,7 +130,7 @@ test_files_in_order_and_nanoseconds(void)
 	static const struct rec b[] = { { 40, 40, 6123456789ull } };
 	char pa[128], pb[128];
 	const char *files[2] = { pa, pb };
-	struct sp_capture_params p = { files, 2, NULL };
+	struct sp_capture_params p = { .files = files, .n_files = 2 };
 	struct sp_rx_info info[8];
 	uint32_t caplen[8];
 	struct sp_capture *c;
@@ -165,7 +165,7 @@ test_negative_usec(void)
 	static uint8_t frame[60];
 	char path[128];
 	const char *files[1] = { path };
-	struct sp_capture_params p = { files, 1, NULL };
+	struct sp_capture_params p = { .files = files, .n_files = 1 };
 	struct pcap_pkthdr h;
 	struct sp_rx_info info[2];
 	uint32_t caplen[2];
@@ -197,7 +197,7 @@ test_bad_files(void)
 {
 	char good[128], bad[128], trunc[128];
 	const char *files[2];
-	struct sp_capture_params p = { files, 2, NULL };
+	struct sp_capture_params p = { .files = files, .n_files = 2 };
 	static const struct rec r[] = { { 60, 60, 1000000ull }, { 200, 200, 2000000ull } };
 	struct sp_capture_stats st;
 	struct sp_rx_info info[4];
@@ -249,6 +249,121 @@ test_bad_files(void)
 	sp_capture_close(c);
 }
 
+/* Replay: every record comes out of memory as an mbuf attached to the
+ * loaded frame (no copy), frames beyond one mbuf's 16-bit length as a
+ * chain, and the second pass shifted by the span + gap + 1 ms; every mbuf
+ * goes back to the pool. */
+static void
+test_replay_passes(void)
+{
+	static const struct rec r[] = {
+		{ 60, 60, 1000000000000ull },
+		{ 100, 1514, 1000500000000ull },	/* truncated: wire length kept */
+		{ 9000, 9000, 1001000000000ull },
+		{ 40000, 40000, 1002000000000ull },	/* two segments */
+		{ 1514, 1514, 999000000000ull },	/* time going back */
+	};
+	const uint64_t shift = (1002000 - 999000) + 5000 + 1;
+	char path[128];
+	const char *files[1] = { path };
+	struct sp_capture_params p = { .files = files, .n_files = 1, .replay = true,
+				       .replay_loops = 2, .replay_gap_ms = 5000 };
+	unsigned int avail = rte_mempool_avail_count(pool), total = 0, i, k;
+	struct sp_capture_stats st;
+	struct rte_mbuf *pkts[3];
+	struct sp_rx_info info[3];
+	struct sp_capture *c;
+	uint8_t last, tmp;
+	char err[256];
+	int n;
+
+	snprintf(path, sizeof(path), "%s/replay.pcap", dir);
+	write_pcap(path, 1, PCAP_TSTAMP_PRECISION_MICRO, r, RTE_DIM(r));
+	p.pool = pool;
+	c = sp_capture_open(&p, err, sizeof(err));
+	CU_ASSERT_FATAL(c != NULL);
+	while ((n = sp_capture_rx(c, pkts, info, RTE_DIM(pkts))) != -ENODATA) {
+		CU_ASSERT_FATAL(n > 0);
+		for (i = 0; i < (unsigned int)n; i++, total++) {
+			k = total % RTE_DIM(r);
+			CU_ASSERT_EQUAL(rte_pktmbuf_pkt_len(pkts[i]), r[k].caplen);
+			CU_ASSERT_EQUAL(pkts[i]->nb_segs, r[k].caplen > 32768 ? 2 : 1);
+			CU_ASSERT(RTE_MBUF_HAS_EXTBUF(pkts[i]) != 0);
+			CU_ASSERT_EQUAL(info[i].wire_len, r[k].len);
+			CU_ASSERT_EQUAL(info[i].dlt, 1);
+			CU_ASSERT_EQUAL(info[i].ts_ms, r[k].ts_ns / 1000000 +
+				       (total >= RTE_DIM(r) ? shift : 0));
+			/* write_pcap fills record k with the byte k */
+			CU_ASSERT_EQUAL(*rte_pktmbuf_mtod(pkts[i], uint8_t *), k);
+			last = *(const uint8_t *)rte_pktmbuf_read(pkts[i], r[k].caplen - 1, 1,
+								   &tmp);
+			CU_ASSERT_EQUAL(last, k);
+		}
+		rte_pktmbuf_free_bulk(pkts, n);
+	}
+	CU_ASSERT_EQUAL(total, 2 * RTE_DIM(r));
+	sp_capture_get_stats(c, &st);
+	CU_ASSERT_EQUAL(st.received, 2 * RTE_DIM(r));
+	CU_ASSERT_EQUAL(st.replay_loaded, RTE_DIM(r));
+	CU_ASSERT_EQUAL(st.replay_passes, 2);
+	CU_ASSERT_EQUAL(st.read_error, 0);
+	CU_ASSERT_EQUAL(sp_capture_progress(c), 1.0);
+	sp_capture_close(c);
+	CU_ASSERT_EQUAL(rte_mempool_avail_count(pool), avail);
+}
+
+/* Replay for a duration: whole passes and a partial one until the deadline;
+ * a cut file keeps its good records and reports the damage; neither a
+ * number of passes nor a duration is refused. */
+static void
+test_replay_time_and_errors(void)
+{
+	static const struct rec r[] = { { 60, 60, 1000000ull }, { 200, 200, 2000000ull } };
+	char path[128];
+	const char *files[1] = { path };
+	struct sp_capture_params p = { .files = files, .n_files = 1, .replay = true,
+				       .replay_ms = 30 };
+	struct sp_capture_stats st;
+	struct sp_rx_info info[64];
+	uint32_t caplen[64];
+	struct sp_capture *c;
+	char err[256];
+	FILE *f;
+	long sz;
+
+	p.pool = pool;
+	snprintf(path, sizeof(path), "%s/replay2.pcap", dir);
+	write_pcap(path, 1, PCAP_TSTAMP_PRECISION_MICRO, r, 2);
+	c = sp_capture_open(&p, err, sizeof(err));
+	CU_ASSERT_FATAL(c != NULL);
+	CU_ASSERT(read_all(c, info, 64, caplen) >= 2);
+	sp_capture_get_stats(c, &st);
+	CU_ASSERT(st.replay_passes >= 1);
+	CU_ASSERT(st.replay_feed_s >= 0.029);
+	sp_capture_close(c);
+
+	f = fopen(path, "r+");
+	CU_ASSERT_FATAL(f != NULL);
+	fseek(f, 0, SEEK_END);
+	sz = ftell(f);
+	fclose(f);
+	CU_ASSERT_EQUAL(truncate(path, sz - 50), 0);
+	p.replay_ms = 0;
+	p.replay_loops = 1;
+	c = sp_capture_open(&p, err, sizeof(err));
+	CU_ASSERT_FATAL(c != NULL);
+	CU_ASSERT_EQUAL(read_all(c, info, 4, caplen), 1);
+	sp_capture_get_stats(c, &st);
+	CU_ASSERT_EQUAL(st.read_error, -EIO);
+	CU_ASSERT_PTR_NOT_NULL(strstr(st.error, "replay2.pcap"));
+	sp_capture_close(c);
+
+	p.replay_loops = 0;
+	c = sp_capture_open(&p, err, sizeof(err));
+	CU_ASSERT_PTR_NULL(c);
+	CU_ASSERT_EQUAL(rte_errno, EINVAL);
+}
+
 static int
 suite_init(void)
 {
@@ -282,7 +397,9 @@ sp_test_register(void)
 	    CU_add_test(s, "wire length restored", test_wire_length_restored) == NULL ||
 	    CU_add_test(s, "files in order, ns timestamps", test_files_in_order_and_nanoseconds) == NULL ||
 	    CU_add_test(s, "negative tv_usec as NFStream", test_negative_usec) == NULL ||
-	    CU_add_test(s, "missing, bad and cut files", test_bad_files) == NULL)
+	    CU_add_test(s, "missing, bad and cut files", test_bad_files) == NULL ||
+	    CU_add_test(s, "replay: passes, chains, no copy", test_replay_passes) == NULL ||
+	    CU_add_test(s, "replay: duration and errors", test_replay_time_and_errors) == NULL)
 		return -1;
 	return 0;
 }

@@ -46,6 +46,9 @@ test_defaults(void)
 	CU_ASSERT_PTR_NULL(c.csv_path);
 	CU_ASSERT_FALSE(c.ndpi_risks);
 	CU_ASSERT_FALSE(c.ndpi_extra);
+	CU_ASSERT_FALSE(c.dispatch);
+	CU_ASSERT_EQUAL(c.replay_loops, 0);
+	CU_ASSERT_EQUAL(c.replay_ms, 0);
 }
 
 static void
@@ -56,7 +59,8 @@ test_all_options(void)
 		"--idle-timeout", "5", "--active-timeout", "30", "--accounting-mode", "3",
 		"--statistical-analysis", "--splt-analysis", "10", "--n-dissections", "0",
 		"--max-nflows", "7", "--bpf-filter", "udp and port 53", "--no-decode-tunnels",
-		"--max-flows", "4096", "--quiet", NULL };
+		"--max-flows", "4096", "--quiet", "--dispatch", "--replay-loops", "3",
+		"--replay-time", "2", NULL };
 	struct sp_config c;
 	char err[256];
 
@@ -75,6 +79,9 @@ test_all_options(void)
 	CU_ASSERT_FALSE(c.decode_tunnels);
 	CU_ASSERT_EQUAL(c.max_flows, 4096);
 	CU_ASSERT_TRUE(c.quiet);
+	CU_ASSERT_TRUE(c.dispatch);
+	CU_ASSERT_EQUAL(c.replay_loops, 3);
+	CU_ASSERT_EQUAL(c.replay_ms, 2000);
 }
 
 static void
@@ -91,6 +98,9 @@ test_bad_values(void)
 		{ "--max-nflows", "-3", "--max-nflows", NULL },
 		{ "--max-flows", "7", "--max-flows", NULL },
 		{ "--bogus", "1", "--bogus", NULL },
+		{ "--replay-loops", "0", "--replay-loops", NULL },
+		{ "--replay-time", "0", "--replay-time", NULL },
+		{ "--replay-time", "86401", "--replay-time", NULL },
 	};
 	struct sp_config c;
 	char err[256];
@@ -164,11 +174,15 @@ test_inputs_and_ipfix(void)
 		NULL };
 	static const char *const risks[] = { "--pcap", "x", "--n-dissections", "0",
 		"--ndpi-risks", NULL };
+	static const char *const livereplay[] = { "--iface", "eth0", "--replay-time", "5",
+		NULL };
 	struct sp_config c;
 	char err[256];
 
 	CU_ASSERT_EQUAL(parse(&c, err, both), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "exclude"));
+	CU_ASSERT_EQUAL(parse(&c, err, livereplay), -EINVAL);	/* replays files only */
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--replay-time"));
 	CU_ASSERT_EQUAL_FATAL(parse(&c, err, live), 0);
 	CU_ASSERT_STRING_EQUAL(c.iface, "eth0");
 	CU_ASSERT_EQUAL(c.n_workers, 3);

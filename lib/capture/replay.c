@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Replay from memory: the benchmark input that leaves the disk, libpcap and
+ * the pcap PMD's per-packet copy out of the measurement, so that what is
+ * timed is the probe's own work on mbufs, as on a NIC.
+ *
+ * Loading reads every record once through libpcap (so pcapng, swapped and
+ * nanosecond files all work) into one anonymous mapping, each frame at a
+ * cache-line boundary as a NIC's DMA would place it. Feeding takes mbufs
+ * from the pool and attaches each to its frame as an external buffer:
+ * nothing is copied, the worker frees the mbufs as it frees any other, and
+ * the pool recycles them. Each mbuf's own (unused) data room holds the
+ * shared-info block of its attachment, so no state is shared between the
+ * feeding lcore and the workers that free the mbufs.
+ *
+ * Passes: the records are fed again and again, each pass shifted in time
+ * past the previous one by the capture's span plus a gap (the idle
+ * timeout), so every pass is new traffic: its flows are created, dissected
+ * and expired again rather than hitting flows that already finished DPI.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <pcap/pcap.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_mbuf.h>
+
+#include "capture_private.h"
+
+/* Frames start at cache-line boundaries, as NIC-written ones do. */
+#define REPLAY_ALIGN 64
+/* mbuf buf_len is 16 bits: larger frames become chains of this size. */
+#define REPLAY_SEG_MAX 32768u
+
+struct replay_rec {
+	uint64_t off;		/* frame offset in the arena */
+	uint64_t ts_ms;		/* NFStream's ms time of the record */
+	uint32_t caplen;
+	uint32_t wire_len;
+};
+
+struct capture_replay {
+	uint8_t *arena;
+	size_t arena_size;
+	size_t used;
+	struct replay_rec *rec;
+	uint64_t n;
+	uint64_t *file_end;	/* index of the first record after file i */
+	const int *dlt;
+	unsigned int n_files;
+	struct rte_mempool *pool;
+	/* feeding */
+	uint64_t next;		/* next record of the current pass */
+	unsigned int file;	/* file of rec[next] */
+	uint64_t pass;
+	uint64_t loops;		/* 0: until the deadline */
+	uint64_t run_ms;	/* 0: until the loops are done */
+	uint64_t period_ms;	/* time shift between passes */
+	uint64_t shift_ms;
+	uint64_t start_tsc;
+	uint64_t end_tsc;
+	uint64_t deadline_tsc;
+	bool started;
+	bool done;
+	double load_s;
+	int read_error;		/* as the PMD path: records before it are kept */
+	char error[320];
+	uint64_t bytes;
+	uint64_t fed_wire;
+};
+
+static double
+replay_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Append one file's records. Returns 0 or -errno with err set. */
+static int
+replay_load_file(struct capture_replay *r, const char *file, uint64_t *cap, uint64_t *min_ts,
+		 uint64_t *max_ts, char *err, size_t errlen)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *hdr;
+	const u_char *data;
+	struct replay_rec *rec;
+	pcap_t *pc;
+	size_t off;
+	int ret;
+
+	pc = pcap_open_offline(file, errbuf);
+	if (pc == NULL) {
+		snprintf(err, errlen, "%s: %s", file, errbuf);
+		return -EIO;
+	}
+	while ((ret = pcap_next_ex(pc, &hdr, &data)) == 1) {
+		off = RTE_ALIGN_CEIL(r->used, REPLAY_ALIGN);
+		if (off + hdr->caplen > r->arena_size) {
+			snprintf(err, errlen, "%s: replay memory exhausted", file);
+			pcap_close(pc);
+			return -ENOMEM;
+		}
+		if (r->n == *cap) {
+			*cap = *cap ? *cap * 2 : 65536;
+			rec = realloc(r->rec, sizeof(*rec) * *cap);
+			if (rec == NULL) {
+				snprintf(err, errlen, "%s: out of memory for the replay index", file);
+				pcap_close(pc);
+				return -ENOMEM;
+			}
+			r->rec = rec;
+		}
+		memcpy(r->arena + off, data, hdr->caplen);
+		rec = &r->rec[r->n++];
+		rec->off = off;
+		/* the same signed tv_usec division as the PMD path (spec §3) */
+		rec->ts_ms = (uint64_t)hdr->ts.tv_sec * 1000 +
+			     (uint64_t)(int64_t)(hdr->ts.tv_usec / 1000);
+		rec->caplen = hdr->caplen;
+		rec->wire_len = hdr->len;
+		r->used = off + hdr->caplen;
+		r->bytes += hdr->caplen;
+		*min_ts = RTE_MIN(*min_ts, rec->ts_ms);
+		*max_ts = RTE_MAX(*max_ts, rec->ts_ms);
+	}
+	if (ret == PCAP_ERROR && r->read_error == 0) {
+		/* Like a file read through the PMD: the records before the
+		 * damage count, the error is reported at the end. */
+		r->read_error = -EIO;
+		snprintf(r->error, sizeof(r->error), "%s: read error: %s", file, pcap_geterr(pc));
+	}
+	pcap_close(pc);
+	return 0;
+}
+
+struct capture_replay *
+capture_replay_load(const struct sp_capture_params *p, const int *dlt, char *err, size_t errlen)
+{
+	uint64_t cap = 0, min_ts = UINT64_MAX, max_ts = 0;
+	struct capture_replay *r;
+	size_t total = 0;
+	struct stat sb;
+	double t0 = replay_now_s();
+	unsigned int i;
+	int ret;
+
+	if (p->replay_loops == 0 && p->replay_ms == 0) {
+		snprintf(err, errlen, "replay: needs a number of passes or a duration");
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	if (rte_pktmbuf_data_room_size(p->pool) < sizeof(struct rte_mbuf_ext_shared_info)) {
+		snprintf(err, errlen, "replay: the mbufs' data room is too small");
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		goto nomem;
+	r->file_end = calloc(p->n_files, sizeof(*r->file_end));
+	if (r->file_end == NULL)
+		goto nomem;
+	for (i = 0; i < p->n_files; i++)
+		if (stat(p->files[i], &sb) == 0)
+			total += (size_t)sb.st_size;
+	/* A record takes at least 16 header bytes in the file and at most
+	 * REPLAY_ALIGN - 1 bytes of padding here: 4x the files always fits.
+	 * Only what is written gets committed (MAP_NORESERVE). */
+	r->arena_size = total * 4 + REPLAY_ALIGN;
+	r->arena = mmap(NULL, r->arena_size, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r->arena == MAP_FAILED) {
+		r->arena = NULL;
+		goto nomem;
+	}
+	for (i = 0; i < p->n_files; i++) {
+		ret = replay_load_file(r, p->files[i], &cap, &min_ts, &max_ts, err, errlen);
+		if (ret != 0) {
+			capture_replay_free(r);
+			rte_errno = -ret;
+			return NULL;
+		}
+		r->file_end[i] = r->n;
+	}
+	r->dlt = dlt;
+	r->n_files = p->n_files;
+	r->pool = p->pool;
+	r->loops = p->replay_loops;
+	r->run_ms = p->replay_ms;
+	r->period_ms = r->n > 0 ? max_ts - min_ts + p->replay_gap_ms + 1 : 0;
+	r->load_s = replay_now_s() - t0;
+	return r;
+
+nomem:
+	snprintf(err, errlen, "replay: out of memory");
+	capture_replay_free(r);
+	rte_errno = ENOMEM;
+	return NULL;
+}
+
+/* The frames live as long as the replay: nothing to free per mbuf. */
+static void
+replay_extbuf_free(void *addr, void *opaque)
+{
+	RTE_SET_USED(addr);
+	RTE_SET_USED(opaque);
+}
+
+/* Attach m to len bytes at frame. The shared-info block goes in the mbuf's
+ * own data room, which is unused while the mbuf is attached. */
+static inline void
+replay_attach(struct rte_mbuf *m, uint8_t *frame, uint16_t len)
+{
+	struct rte_mbuf_ext_shared_info *sh = m->buf_addr;
+
+	sh->free_cb = replay_extbuf_free;
+	sh->fcb_opaque = NULL;
+	rte_mbuf_ext_refcnt_set(sh, 1);
+	rte_pktmbuf_attach_extbuf(m, frame, RTE_BAD_IOVA, len, sh);
+	m->data_len = len;
+	m->pkt_len = len;
+}
+
+/* A frame larger than one mbuf can describe: a chain. Returns 0, or
+ * -ENOBUFS (m is then left holding the first segment only). */
+static int
+replay_attach_chain(struct rte_mempool *pool, struct rte_mbuf *m, uint8_t *frame,
+		    uint32_t caplen)
+{
+	uint32_t off = REPLAY_SEG_MAX;
+	struct rte_mbuf *seg;
+
+	replay_attach(m, frame, REPLAY_SEG_MAX);
+	while (off < caplen) {
+		uint32_t len = RTE_MIN(caplen - off, REPLAY_SEG_MAX);
+
+		seg = rte_pktmbuf_alloc(pool);
+		if (seg == NULL)
+			return -ENOBUFS;
+		replay_attach(seg, frame + off, (uint16_t)len);
+		if (rte_pktmbuf_chain(m, seg) != 0) {
+			rte_pktmbuf_free(seg);
+			return -ENOBUFS;
+		}
+		off += len;
+	}
+	return 0;
+}
+
+int
+capture_replay_rx(struct capture_replay *r, struct rte_mbuf **pkts, struct sp_rx_info *info,
+		  uint16_t n)
+{
+	const struct replay_rec *rec;
+	uint64_t now;
+	uint16_t nb, i;
+
+	if (r->done)
+		return -ENODATA;
+	now = rte_rdtsc();
+	if (!r->started) {
+		r->started = true;
+		r->start_tsc = now;
+		if (r->run_ms != 0)
+			r->deadline_tsc = now + r->run_ms * (rte_get_tsc_hz() / 1000);
+	}
+	if (r->next == r->n) {
+		r->pass++;
+		r->next = 0;
+		r->file = 0;
+		r->shift_ms += r->period_ms;
+		if (r->n == 0 || (r->loops != 0 && r->pass >= r->loops))
+			goto end;
+	}
+	if (r->deadline_tsc != 0 && now >= r->deadline_tsc)
+		goto end;
+	nb = (uint16_t)RTE_MIN((uint64_t)n, r->n - r->next);
+	if (rte_pktmbuf_alloc_bulk(r->pool, pkts, nb) != 0)
+		return 0;	/* pool empty: the workers still hold them */
+	for (i = 0; i < nb; i++) {
+		rec = &r->rec[r->next + i];
+		while (r->next + i >= r->file_end[r->file])
+			r->file++;
+		if (likely(rec->caplen <= REPLAY_SEG_MAX)) {
+			replay_attach(pkts[i], r->arena + rec->off, (uint16_t)rec->caplen);
+		} else if (replay_attach_chain(r->pool, pkts[i], r->arena + rec->off,
+					       rec->caplen) != 0) {
+			/* out of mbufs mid-chain: hand out what is complete,
+			 * this record comes again on the next call */
+			rte_pktmbuf_free_bulk(&pkts[i], nb - i);
+			nb = i;
+			break;
+		}
+		info[i].ts_ms = rec->ts_ms + r->shift_ms;
+		info[i].wire_len = rec->wire_len;
+		info[i].dlt = r->dlt[r->file];
+		r->fed_wire += rec->wire_len;
+	}
+	r->next += nb;
+	return nb;
+
+end:
+	r->done = true;
+	r->end_tsc = now;
+	return -ENODATA;
+}
+
+void
+capture_replay_stats(const struct capture_replay *r, struct sp_capture_stats *s)
+{
+	uint64_t end = r->done ? r->end_tsc : rte_rdtsc();
+
+	s->replay_loaded = r->n;
+	s->replay_bytes = r->bytes;
+	s->replay_load_s = r->load_s;
+	s->replay_passes = r->pass;	/* complete ones */
+	s->replay_feed_s = r->started ? (double)(end - r->start_tsc) / (double)rte_get_tsc_hz()
+				      : 0.0;
+	s->replay_wire_bytes = r->fed_wire;
+	s->read_error = r->read_error;
+	memcpy(s->error, r->error, sizeof(s->error));
+	s->files_done = r->done ? r->n_files : 0;
+}
+
+double
+capture_replay_progress(const struct capture_replay *r)
+{
+	double p;
+
+	if (r->done)
+		return 1.0;
+	if (!r->started)
+		return 0.0;
+	if (r->run_ms != 0)
+		p = (double)(rte_rdtsc() - r->start_tsc) /
+		    ((double)r->run_ms * (double)rte_get_tsc_hz() / 1000.0);
+	else
+		p = ((double)r->pass + (double)r->next / (double)r->n) / (double)r->loops;
+	return p > 1.0 ? 1.0 : p;
+}
+
+void
+capture_replay_free(struct capture_replay *r)
+{
+	if (r == NULL)
+		return;
+	if (r->arena != NULL)
+		munmap(r->arena, r->arena_size);
+	free(r->rec);
+	free(r->file_end);
+	free(r);
+}

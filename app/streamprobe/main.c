@@ -619,9 +619,11 @@ app_report(void)
 	return rc;
 }
 
-/* Allowed CPUs as an EAL cpu list ("0-3,6"); *last gets the highest. */
+/* Allowed CPUs but `skip` (-1: none) as an EAL cpu list ("0-3,6"); *last
+ * gets the highest allowed one. The list is empty when only `skip` is
+ * allowed. */
 static void
-app_cpu_list(char *buf, size_t len, int *last)
+app_cpu_list(char *buf, size_t len, int skip, int *last)
 {
 	cpu_set_t set;
 	size_t used = 0;
@@ -633,8 +635,11 @@ app_cpu_list(char *buf, size_t len, int *last)
 		snprintf(buf, len, "0");
 		return;
 	}
+	for (c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set))
+			*last = c;
 	for (c = 0; c <= CPU_SETSIZE && used < len; c++) {
-		bool in = c < CPU_SETSIZE && CPU_ISSET(c, &set);
+		bool in = c < CPU_SETSIZE && CPU_ISSET(c, &set) && c != skip;
 
 		if (in && start < 0)
 			start = c;
@@ -643,25 +648,25 @@ app_cpu_list(char *buf, size_t len, int *last)
 			if (c - 1 > start && used < len)
 				used += snprintf(buf + used, len - used, "-%d", c - 1);
 			start = -1;
-			*last = c - 1;
 		}
 	}
 }
 
-/* EAL arguments for the common case: no hugepages, no PCI, the worker on
- * a CPU of its own (the last allowed one), the management lcore floating
- * over all allowed CPUs (it mostly sleeps), a private runtime prefix so
- * that runs never collide. */
+/* EAL arguments for the common case: no hugepages, no PCI, one worker on
+ * a CPU of its own (the last allowed one) and the management lcore on the
+ * others (several workers and the management lcore float over all allowed
+ * CPUs), a private runtime prefix so that runs never collide. */
 static int
 app_default_eal_args(char **eal, char *bufs, size_t buflen, const char *prog)
 {
-	char cpus[192];
+	char cpus[192], others[192];
 	size_t mem_mb;
 	int n = 0, last;
 
 	mem_mb = 512 + (size_t)app.cfg.n_workers *
 		 ((size_t)app.cfg.max_flows * (2048 + 13 * app.cfg.splt_n) / (1u << 20) + 64);
-	app_cpu_list(cpus, sizeof(cpus), &last);
+	app_cpu_list(cpus, sizeof(cpus), -1, &last);
+	app_cpu_list(others, sizeof(others), last, &last);
 	eal[n++] = (char *)(uintptr_t)prog;
 	eal[n++] = "--no-huge";
 	eal[n++] = "--no-pci";
@@ -675,8 +680,11 @@ app_default_eal_args(char **eal, char *bufs, size_t buflen, const char *prog)
 	eal[n++] = bufs;
 	snprintf(bufs + 64, 64, "--file-prefix=streamprobe%d", (int)getpid());
 	eal[n++] = bufs + 64;
+	/* One worker: it has the last CPU to itself, the main lcore (exporters,
+	 * and with --dispatch the reading) gets the others. */
 	if (app.cfg.n_workers == 1)
-		snprintf(bufs + 128, buflen - 128, "--lcores=0@(%s),1@%d", cpus, last);
+		snprintf(bufs + 128, buflen - 128, "--lcores=0@(%s),1@%d",
+			 others[0] != '\0' ? others : cpus, last);
 	else
 		snprintf(bufs + 128, buflen - 128, "--lcores=0@(%s),(1-%u)@(%s)", cpus,
 			 app.cfg.n_workers, cpus);

@@ -24,12 +24,23 @@
 #pragma GCC optimize("fp-contract=off")
 #endif
 
+#include <assert.h>
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <rte_common.h>
 
 #include "sp_features.h"
+
+/* sp_features_match() reads ports, and VLAN + protocol + tunnel, as words. */
+#define SP_ADJACENT(type, a, b, gap) (offsetof(struct type, b) == offsetof(struct type, a) + (gap))
+static_assert(SP_ADJACENT(sp_pkt_meta, src_port, dst_port, 2) &&
+	      SP_ADJACENT(sp_pkt_meta, vlan_id, protocol, 2) &&
+	      SP_ADJACENT(sp_pkt_meta, vlan_id, tunnel_id, 3), "sp_pkt_meta key layout");
+static_assert(SP_ADJACENT(sp_flow_state, src_port, dst_port, 2) &&
+	      SP_ADJACENT(sp_flow_state, vlan_id, protocol, 2) &&
+	      SP_ADJACENT(sp_flow_state, vlan_id, tunnel_id, 3), "sp_flow_state key layout");
 
 /* TCP flag bits in the column order of the *_packets counters. */
 static const uint8_t flag_bits[8] = {

@@ -281,6 +281,22 @@ sp_features_match(const struct sp_flow_state *st, const struct sp_pkt_meta *m)
 	return -1;
 }
 
+/** Packet size NFStream accounts (flow_get_packet_size): any mode above 2 is payload. */
+static inline uint16_t
+sp_features_pkt_size(const struct sp_features_params *p, const struct sp_pkt_meta *m)
+{
+	return m->size[p->accounting_mode < SP_SIZE_PAYLOAD ? p->accounting_mode :
+		       SP_SIZE_PAYLOAD];
+}
+
+/**
+ * @internal The statistics and SPLT part of sp_features_update(), out of
+ * line: only runs with them on need it.
+ */
+void sp_features_update_more(const struct sp_features_params *p, struct sp_flow_stats *stats,
+			     void *splt, const struct sp_pkt_meta *m, uint16_t size, int dir,
+			     uint64_t bi_piat, uint64_t piat, uint64_t n_bi, uint64_t n);
+
 /**
  * Account one more packet of an existing flow.
  *
@@ -288,13 +304,37 @@ sp_features_match(const struct sp_flow_state *st, const struct sp_pkt_meta *m)
  * NFStream does: a time equal to the last one gives 0, and the caller must
  * have forced time to be non-decreasing (spec §3.1).
  *
+ * Inline, with the statistics and SPLT out of line: the counters every run
+ * keeps cost about as much as a call to a function that does them (which
+ * took 52 instructions per packet, stats-only, callgrind small64).
+ *
  * @param dir  the packet's direction, from sp_features_direction() or
  *             sp_features_match(); any non-zero value is dst2src
  * Other parameters as for sp_features_init().
  */
-void sp_features_update(const struct sp_features_params *p, struct sp_flow_state *st,
-			struct sp_flow_stats *stats, void *splt,
-			const struct sp_pkt_meta *m, uint64_t t_ms, int dir);
+static inline void
+sp_features_update(const struct sp_features_params *p, struct sp_flow_state *st,
+		   struct sp_flow_stats *stats, void *splt,
+		   const struct sp_pkt_meta *m, uint64_t t_ms, int dir)
+{
+	uint16_t size = sp_features_pkt_size(p, m);
+	int scope = dir != 0 ? SP_D2S : SP_S2D;
+	/* Both piats before any last_seen moves; meaningless for a first packet. */
+	uint64_t bi_piat = t_ms - st->last_seen_ms[SP_BI];
+	uint64_t piat = t_ms - st->last_seen_ms[scope];
+	uint64_t n_bi, n;
+
+	n_bi = ++st->packets[SP_BI];
+	st->last_seen_ms[SP_BI] = t_ms;
+	st->bytes[SP_BI] += size;
+	n = ++st->packets[scope];
+	st->bytes[scope] += size;
+	if (n == 1)
+		st->first_seen_ms[scope] = t_ms;
+	st->last_seen_ms[scope] = t_ms;
+	if (p->statistical || n_bi <= p->splt_n)
+		sp_features_update_more(p, stats, splt, m, size, dir, bi_piat, piat, n_bi, n);
+}
 
 /**
  * Fill a record from a flow's state: identity, counters, durations, and

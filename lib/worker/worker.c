@@ -306,7 +306,13 @@ worker_flow_new(struct sp_worker *w, uint32_t hash, const struct sp_pkt_meta *m,
 	return idx;
 }
 
-static void
+/*
+ * One packet of a flow. Always inlined in the two loops that call it: as a
+ * call it cost its register saves and restores on every packet (with the
+ * counter update inline: 313.7 -> 307.6 instructions per packet for the
+ * stats-only path, callgrind small64).
+ */
+static __rte_always_inline void
 worker_packet(struct sp_worker *w, const struct sp_pkt_meta *m, const uint8_t *ip,
 	      uint16_t ip_len, uint64_t t_ms)
 {

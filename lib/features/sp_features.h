@@ -53,8 +53,8 @@ struct sp_flow_state {
 	uint8_t protocol;
 	uint8_t tunnel_id;
 	uint8_t ip_version;
+	uint8_t dst_mac[6];	/**< dst_mac, src_mac: as in sp_pkt_meta */
 	uint8_t src_mac[6];
-	uint8_t dst_mac[6];
 	uint64_t last_seen_ms[SP_SCOPES];	/**< 0 for a scope with no packet */
 	uint64_t packets[SP_SCOPES];
 	uint64_t bytes[SP_SCOPES];

@@ -104,8 +104,8 @@ struct sp_pkt_meta {
 	uint8_t tunnel_id;	/**< enum sp_tunnel */
 	uint8_t ip_version;	/**< 4 or 6, innermost header */
 	uint8_t tcp_flags;	/**< SP_TCP_* bits, 0 for non-TCP */
-	uint8_t src_mac[6];	/**< zero for link types without MACs */
-	uint8_t dst_mac[6];
+	uint8_t dst_mac[6];	/**< zero for link types without MACs */
+	uint8_t src_mac[6];	/**< (after dst_mac, as in an Ethernet header) */
 	uint16_t size[SP_SIZES]; /**< per accounting mode, uint16 arithmetic */
 	/**
 	 * Offset of the innermost IP header in the frame. The bytes handed to

@@ -43,21 +43,11 @@
 
 #define FLOW_NONE (-1)
 
-struct flow_node {
-	uint32_t hash;
-	uint32_t chain;		/* next flow of the bucket, index + 1; 0 at the end */
-	int32_t prev;		/* creation order */
-	int32_t next;
-};
-
 struct sp_flow_table {
-	uint32_t *bucket;		/* first flow of each chain, index + 1; 0: empty */
-	struct flow_node *node;
-	struct sp_flow_state *state;
+	struct sp_flow_table_core c;	/* first: sp_flow_lookup() (sp_flow.h) reads it */
 	struct sp_flow_stats *stats;	/* NULL without statistical analysis */
 	uint8_t *splt;			/* NULL without SPLT */
 	size_t splt_size;
-	uint32_t bucket_mask;
 	int32_t head;			/* oldest */
 	int32_t tail;			/* newest */
 	uint32_t count;
@@ -94,13 +84,14 @@ sp_flow_table_create(const struct sp_flow_table_params *p)
 	}
 	n = p->max_flows;
 	t->max_flows = p->max_flows;
-	t->bucket_mask = (uint32_t)(flow_buckets(p->max_flows) - 1);
-	t->bucket = sp_mem_alloc("sp_flow_bucket", sizeof(*t->bucket) * flow_buckets(p->max_flows),
-				 p->socket_id);
-	t->node = sp_mem_alloc("sp_flow_node", sizeof(*t->node) * n, p->socket_id);
+	t->c.bucket_mask = (uint32_t)(flow_buckets(p->max_flows) - 1);
+	t->c.bucket = sp_mem_alloc("sp_flow_bucket",
+				   sizeof(*t->c.bucket) * flow_buckets(p->max_flows),
+				   p->socket_id);
+	t->c.node = sp_mem_alloc("sp_flow_node", sizeof(*t->c.node) * n, p->socket_id);
 	t->free_idx = sp_mem_alloc("sp_flow_free", sizeof(*t->free_idx) * n, p->socket_id);
-	t->state = sp_mem_alloc("sp_flow_state", sizeof(*t->state) * n, p->socket_id);
-	if (t->bucket == NULL || t->node == NULL || t->free_idx == NULL || t->state == NULL)
+	t->c.state = sp_mem_alloc("sp_flow_state", sizeof(*t->c.state) * n, p->socket_id);
+	if (t->c.bucket == NULL || t->c.node == NULL || t->free_idx == NULL || t->c.state == NULL)
 		goto nomem;
 	if (p->features->statistical) {
 		t->stats = sp_mem_alloc("sp_flow_stats", sizeof(*t->stats) * n, p->socket_id);
@@ -131,10 +122,10 @@ sp_flow_table_free(struct sp_flow_table *t)
 
 	if (t == NULL)
 		return;
-	sp_mem_free(t->bucket, sizeof(*t->bucket) * flow_buckets(t->max_flows));
-	sp_mem_free(t->node, sizeof(*t->node) * t->max_flows);
+	sp_mem_free(t->c.bucket, sizeof(*t->c.bucket) * flow_buckets(t->max_flows));
+	sp_mem_free(t->c.node, sizeof(*t->c.node) * t->max_flows);
 	sp_mem_free(t->free_idx, sizeof(*t->free_idx) * t->max_flows);
-	sp_mem_free(t->state, sizeof(*t->state) * t->max_flows);
+	sp_mem_free(t->c.state, sizeof(*t->c.state) * t->max_flows);
 	sp_mem_free(t->stats, sizeof(*t->stats) * t->max_flows);
 	sp_mem_free(t->splt, t->splt_size * t->max_flows);
 	rte_free(t);
@@ -142,30 +133,9 @@ sp_flow_table_free(struct sp_flow_table *t)
 }
 
 int32_t
-sp_flow_lookup(struct sp_flow_table *t, const struct sp_pkt_meta *m, uint32_t hash, int *dir)
-{
-	uint32_t i = t->bucket[hash & t->bucket_mask];
-	const struct flow_node *n;
-	int d;
-
-	while (i != 0) {
-		n = &t->node[i - 1];
-		if (n->hash == hash) {
-			d = sp_features_match(&t->state[i - 1], m);
-			if (d >= 0) {
-				*dir = d;
-				return (int32_t)(i - 1);
-			}
-		}
-		i = n->chain;
-	}
-	return -ENOENT;
-}
-
-int32_t
 sp_flow_add(struct sp_flow_table *t, uint32_t hash)
 {
-	struct flow_node *n;
+	struct sp_flow_node *n;
 	uint32_t *b;
 	int32_t idx;
 
@@ -180,15 +150,15 @@ sp_flow_add(struct sp_flow_table *t, uint32_t hash)
 			t->free_head = 0;
 		t->free_count--;
 	}
-	n = &t->node[idx];
-	b = &t->bucket[hash & t->bucket_mask];
+	n = &t->c.node[idx];
+	b = &t->c.bucket[hash & t->c.bucket_mask];
 	n->hash = hash;
 	n->chain = *b;
 	*b = (uint32_t)idx + 1;
 	n->next = FLOW_NONE;
 	n->prev = t->tail;
 	if (t->tail != FLOW_NONE)
-		t->node[t->tail].next = idx;
+		t->c.node[t->tail].next = idx;
 	else
 		t->head = idx;
 	t->tail = idx;
@@ -197,14 +167,14 @@ sp_flow_add(struct sp_flow_table *t, uint32_t hash)
 }
 
 static inline void
-flow_unlink(struct sp_flow_table *t, struct flow_node *n)
+flow_unlink(struct sp_flow_table *t, struct sp_flow_node *n)
 {
 	if (n->prev != FLOW_NONE)
-		t->node[n->prev].next = n->next;
+		t->c.node[n->prev].next = n->next;
 	else
 		t->head = n->next;
 	if (n->next != FLOW_NONE)
-		t->node[n->next].prev = n->prev;
+		t->c.node[n->next].prev = n->prev;
 	else
 		t->tail = n->prev;
 }
@@ -212,27 +182,27 @@ flow_unlink(struct sp_flow_table *t, struct flow_node *n)
 void
 sp_flow_touch(struct sp_flow_table *t, int32_t idx)
 {
-	struct flow_node *n = &t->node[idx];
+	struct sp_flow_node *n = &t->c.node[idx];
 
 	if (t->tail == idx)
 		return;
 	flow_unlink(t, n);
 	n->prev = t->tail;
 	n->next = FLOW_NONE;
-	t->node[t->tail].next = idx;
+	t->c.node[t->tail].next = idx;
 	t->tail = idx;
 }
 
 void
 sp_flow_remove(struct sp_flow_table *t, int32_t idx)
 {
-	struct flow_node *n = &t->node[idx];
-	uint32_t *p = &t->bucket[n->hash & t->bucket_mask];
+	struct sp_flow_node *n = &t->c.node[idx];
+	uint32_t *p = &t->c.bucket[n->hash & t->c.bucket_mask];
 	uint32_t tail;
 
 	/* The flow is in its bucket's chain: find the link that points at it. */
 	while (*p != (uint32_t)idx + 1)
-		p = &t->node[*p - 1].chain;
+		p = &t->c.node[*p - 1].chain;
 	*p = n->chain;
 	tail = t->free_head + t->free_count;
 	if (tail >= t->max_flows)
@@ -246,7 +216,7 @@ sp_flow_remove(struct sp_flow_table *t, int32_t idx)
 struct sp_flow_state *
 sp_flow_state_at(struct sp_flow_table *t, int32_t idx)
 {
-	return &t->state[idx];
+	return &t->c.state[idx];
 }
 
 struct sp_flow_stats *
@@ -276,7 +246,7 @@ sp_flow_oldest(const struct sp_flow_table *t)
 enum sp_flow_expiry
 sp_flow_check_expiry(struct sp_flow_table *t, int32_t idx, uint64_t now_ms)
 {
-	const struct sp_flow_state *st = &t->state[idx];
+	const struct sp_flow_state *st = &t->c.state[idx];
 
 	/* uint64 arithmetic as in NFStream; now is never behind last_seen
 	 * because packet time is forced monotonic before it gets here. */
@@ -297,7 +267,7 @@ sp_flow_scan_idle(struct sp_flow_table *t, uint64_t now_ms, unsigned int budget,
 	/* meter.py is_idle: tick - idle_timeout >= last_seen, written without
 	 * the subtraction so that it cannot wrap. */
 	while (n < budget && (idx = t->head) != FLOW_NONE &&
-	       now_ms >= t->state[idx].last_seen_ms[SP_BI] + t->idle_ms) {
+	       now_ms >= t->c.state[idx].last_seen_ms[SP_BI] + t->idle_ms) {
 		cb(t, idx, 0, arg);
 		sp_flow_remove(t, idx);
 		n++;

@@ -21,6 +21,7 @@
  * Thread safety: a table is owned by one lcore; nothing here is shared.
  */
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -184,14 +185,59 @@ struct sp_flow_table *sp_flow_table_create(const struct sp_flow_table_params *p)
 void sp_flow_table_free(struct sp_flow_table *t);
 
 /**
+ * @internal A flow's links in the table (flow_table.c). Chain links and
+ * bucket heads hold index + 1 (0: none).
+ */
+struct sp_flow_node {
+	uint32_t hash;
+	uint32_t chain;		/**< next flow of the bucket */
+	int32_t prev;		/**< creation order */
+	int32_t next;
+};
+
+/**
+ * @internal The part of a table that sp_flow_lookup() reads: the first
+ * member of struct sp_flow_table, visible here so that the lookup inlines
+ * into the worker's loop, as DPDK's rte_ring exposes what its inline
+ * enqueue/dequeue read. Nothing else may use it. As a call, the lookup
+ * cost 21 more instructions per packet (callgrind, small64: 273.6 -> 252.6
+ * for the stats-only path).
+ */
+struct sp_flow_table_core {
+	uint32_t *bucket;		/**< first flow of each chain, index + 1 */
+	struct sp_flow_node *node;
+	struct sp_flow_state *state;
+	uint32_t bucket_mask;
+};
+
+/**
  * Find the flow of a packet.
  * @param hash  sp_flow_hash(m)
  * @param dir   set, when found, to the packet's direction (0 src2dst,
  *              1 dst2src), as sp_features_direction() gives it
  * @return the flow index, or -ENOENT.
  */
-int32_t sp_flow_lookup(struct sp_flow_table *t, const struct sp_pkt_meta *m, uint32_t hash,
-		       int *dir);
+static inline int32_t
+sp_flow_lookup(struct sp_flow_table *t, const struct sp_pkt_meta *m, uint32_t hash, int *dir)
+{
+	const struct sp_flow_table_core *c = (const struct sp_flow_table_core *)(void *)t;
+	uint32_t i = c->bucket[hash & c->bucket_mask];
+	const struct sp_flow_node *n;
+	int d;
+
+	while (i != 0) {
+		n = &c->node[i - 1];
+		if (n->hash == hash) {
+			d = sp_features_match(&c->state[i - 1], m);
+			if (d >= 0) {
+				*dir = d;
+				return (int32_t)(i - 1);
+			}
+		}
+		i = n->chain;
+	}
+	return -ENOENT;
+}
 
 /**
  * Insert a new flow (caller checked it is absent) at the end of the

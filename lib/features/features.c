@@ -33,7 +33,8 @@
 
 #include "sp_features.h"
 
-/* sp_features_match() reads ports, and VLAN + protocol + tunnel, as words. */
+/* sp_features_match() reads ports, and VLAN + protocol + tunnel, as words
+ * (and with SSE4.1 the 8 bytes from src_port to tunnel_id as one). */
 #define SP_ADJACENT(type, a, b, gap) (offsetof(struct type, b) == offsetof(struct type, a) + (gap))
 static_assert(SP_ADJACENT(sp_pkt_meta, src_port, dst_port, 2) &&
 	      SP_ADJACENT(sp_pkt_meta, vlan_id, protocol, 2) &&
@@ -41,6 +42,8 @@ static_assert(SP_ADJACENT(sp_pkt_meta, src_port, dst_port, 2) &&
 static_assert(SP_ADJACENT(sp_flow_state, src_port, dst_port, 2) &&
 	      SP_ADJACENT(sp_flow_state, vlan_id, protocol, 2) &&
 	      SP_ADJACENT(sp_flow_state, vlan_id, tunnel_id, 3), "sp_flow_state key layout");
+static_assert(SP_ADJACENT(sp_pkt_meta, src_port, vlan_id, 4) &&
+	      SP_ADJACENT(sp_flow_state, src_port, vlan_id, 4), "8-byte key word");
 
 /* TCP flag bits in the column order of the *_packets counters. */
 static const uint8_t flag_bits[8] = {

@@ -26,6 +26,10 @@
 #include <sp_common.h>
 #include <sp_parse.h>
 
+#if defined(RTE_ARCH_X86) && defined(__SSE4_1__)
+#include <smmintrin.h>
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -254,8 +258,8 @@ sp_features_ld128(const void *p)
  * Whether a packet belongs to a flow, and in which direction: NFStream's
  * flow key (both (ip, port) ends, VLAN, protocol, tunnel; not the MACs nor
  * the IP version) and its flow_set_packet_direction() in one pass of
- * vector compares over the two structs' common layout (as scalar words it
- * ran out of registers: 40 instructions with spills, against 20).
+ * vector compares over the two structs' common layout: the addresses, then
+ * the 8 bytes from src_port to tunnel_id (static_assert in features.c).
  *
  * @return 0 when the packet's (src ip, src port, dst ip, dst port) equal the
  *   flow's src/dst (as sp_features_direction() == 0), 1 when they equal
@@ -264,6 +268,33 @@ sp_features_ld128(const void *p)
 static inline int
 sp_features_match(const struct sp_flow_state *st, const struct sp_pkt_meta *m)
 {
+#if defined(RTE_ARCH_X86) && defined(__SSE4_1__)
+	/*
+	 * SSE4.1: the ports, VLAN, protocol and tunnel in the same vector
+	 * compare (PTEST), the reverse test with the two ports swapped by one
+	 * shuffle: 14 instructions for a src2dst packet, against 23 for the
+	 * generic code below (callgrind).
+	 */
+	__m128i ms = _mm_loadu_si128((const __m128i *)(const void *)m->src_ip);
+	__m128i md = _mm_loadu_si128((const __m128i *)(const void *)m->dst_ip);
+	__m128i ss = _mm_loadu_si128((const __m128i *)(const void *)st->src_ip);
+	__m128i sd = _mm_loadu_si128((const __m128i *)(const void *)st->dst_ip);
+	__m128i mx = _mm_loadl_epi64((const __m128i *)(const void *)&m->src_port);
+	__m128i sx = _mm_loadl_epi64((const __m128i *)(const void *)&st->src_port);
+	__m128i x;
+
+	x = _mm_or_si128(_mm_or_si128(_mm_xor_si128(ms, ss), _mm_xor_si128(md, sd)),
+			 _mm_xor_si128(mx, sx));
+	if (_mm_testz_si128(x, x))
+		return 0;
+	/* 16-bit lanes 0 and 1 (src_port, dst_port) swapped */
+	sx = _mm_shufflelo_epi16(sx, _MM_SHUFFLE(3, 2, 0, 1));
+	x = _mm_or_si128(_mm_or_si128(_mm_xor_si128(ms, sd), _mm_xor_si128(md, ss)),
+			 _mm_xor_si128(mx, sx));
+	if (_mm_testz_si128(x, x))
+		return 1;
+	return -1;
+#else
 	sp_features_v16 ms = sp_features_ld128(m->src_ip), md = sp_features_ld128(m->dst_ip);
 	sp_features_v16 ss = sp_features_ld128(st->src_ip), sd = sp_features_ld128(st->dst_ip);
 	/* src_port | dst_port; rotating by 16 swaps them whatever the byte order */
@@ -279,6 +310,7 @@ sp_features_match(const struct sp_flow_state *st, const struct sp_pkt_meta *m)
 	if ((x[0] | x[1] | (mp ^ ((sp << 16) | (sp >> 16)))) == 0)
 		return 1;
 	return -1;
+#endif
 }
 
 /** Packet size NFStream accounts (flow_get_packet_size): any mode above 2 is payload. */

@@ -203,6 +203,77 @@ test_lookup_identity(void)
 }
 
 /*
+ * The table's match (sp_features_match(), on the flow's state) against the
+ * definitions it replaces: same flow iff the canonical keys are equal, and
+ * then the direction of sp_features_direction(); the hash is symmetric.
+ * Random packets over few values, so that near misses are frequent.
+ */
+static void
+random_meta(struct sp_pkt_meta *m)
+{
+	static const uint16_t ports[] = { 0, 53, 80, 443 };
+
+	memset(m, 0, sizeof(*m));
+	m->src_ip[rand() % 2 ? 3 : 15] = (uint8_t)(rand() % 3);
+	m->dst_ip[rand() % 2 ? 3 : 15] = (uint8_t)(rand() % 3);
+	m->src_port = ports[rand() % 4];
+	m->dst_port = ports[rand() % 4];
+	m->vlan_id = (uint16_t)(rand() % 8 == 0);
+	m->protocol = rand() % 8 == 0 ? 17 : 6;
+	m->tunnel_id = (uint8_t)(rand() % 8 == 0);
+	m->ip_version = rand() % 2 ? 4 : 6;
+	m->src_mac[0] = (uint8_t)rand();
+	m->tcp_flags = (uint8_t)rand();
+}
+
+static void
+test_match_is_key_equality(void)
+{
+	static const struct sp_features_params p = { 0, false, 0 };
+	struct sp_pkt_meta a, b;
+	struct sp_flow_key ka, kb;
+	struct sp_flow_state st;
+	unsigned int i, same = 0;
+	int want;
+
+	srand(5);
+	for (i = 0; i < 100000; i++) {
+		random_meta(&a);
+		random_meta(&b);
+		if (rand() % 2) {
+			/* a near miss: a itself or reversed, perhaps one field of b */
+			struct sp_pkt_meta r = b;
+
+			b = a;
+			if (rand() % 2) {
+				memcpy(b.src_ip, a.dst_ip, 16);
+				memcpy(b.dst_ip, a.src_ip, 16);
+				b.src_port = a.dst_port;
+				b.dst_port = a.src_port;
+			}
+			switch (rand() % 8) {
+			case 0: memcpy(b.src_ip, r.src_ip, 16); break;
+			case 1: memcpy(b.dst_ip, r.dst_ip, 16); break;
+			case 2: b.src_port = r.src_port; break;
+			case 3: b.dst_port = r.dst_port; break;
+			case 4: b.vlan_id = r.vlan_id; b.protocol = r.protocol; break;
+			case 5: b.tunnel_id = r.tunnel_id; b.ip_version = r.ip_version; break;
+			default: break;
+			}
+		}
+		sp_features_init(&p, &st, NULL, NULL, &a, 1);
+		sp_flow_key_make(&a, &ka);
+		sp_flow_key_make(&b, &kb);
+		want = memcmp(&ka, &kb, sizeof(ka)) == 0 ? sp_features_direction(&st, &b) : -1;
+		same += want >= 0;
+		CU_ASSERT_EQUAL(sp_features_match(&st, &b), want);
+		if (want >= 0)
+			CU_ASSERT_EQUAL(sp_flow_hash(&a), sp_flow_hash(&b));
+	}
+	CU_ASSERT(same > 20000);
+}
+
+/*
  * Chains: with one hash for every flow they all share a bucket; inserting,
  * finding and removing from the head, the middle and the end of the chain,
  * against a plain list of what the table should hold. Indexes come back as
@@ -379,6 +450,7 @@ sp_test_register(void)
 	if (s == NULL || CU_add_test(s, "key symmetry", test_key_symmetry) == NULL ||
 	    CU_add_test(s, "capacity and lookup", test_capacity_and_lookup) == NULL ||
 	    CU_add_test(s, "lookup identity", test_lookup_identity) == NULL ||
+	    CU_add_test(s, "match = key equality + direction", test_match_is_key_equality) == NULL ||
 	    CU_add_test(s, "chains and index reuse", test_chains_and_reuse) == NULL ||
 	    CU_add_test(s, "expiry boundaries", test_expiry_boundaries) == NULL ||
 	    CU_add_test(s, "idle scan head of line", test_scan_head_of_line) == NULL ||

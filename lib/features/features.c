@@ -24,12 +24,26 @@
 #pragma GCC optimize("fp-contract=off")
 #endif
 
+#include <assert.h>
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <rte_common.h>
 
 #include "sp_features.h"
+
+/* sp_features_match() reads ports, and VLAN + protocol + tunnel, as words
+ * (and with SSE4.1 the 8 bytes from src_port to tunnel_id as one). */
+#define SP_ADJACENT(type, a, b, gap) (offsetof(struct type, b) == offsetof(struct type, a) + (gap))
+static_assert(SP_ADJACENT(sp_pkt_meta, src_port, dst_port, 2) &&
+	      SP_ADJACENT(sp_pkt_meta, vlan_id, protocol, 2) &&
+	      SP_ADJACENT(sp_pkt_meta, vlan_id, tunnel_id, 3), "sp_pkt_meta key layout");
+static_assert(SP_ADJACENT(sp_flow_state, src_port, dst_port, 2) &&
+	      SP_ADJACENT(sp_flow_state, vlan_id, protocol, 2) &&
+	      SP_ADJACENT(sp_flow_state, vlan_id, tunnel_id, 3), "sp_flow_state key layout");
+static_assert(SP_ADJACENT(sp_pkt_meta, src_port, vlan_id, 4) &&
+	      SP_ADJACENT(sp_flow_state, src_port, vlan_id, 4), "8-byte key word");
 
 /* TCP flag bits in the column order of the *_packets counters. */
 static const uint8_t flag_bits[8] = {
@@ -54,14 +68,6 @@ static inline int8_t *
 splt_dir(const void *splt, uint16_t n)
 {
 	return (int8_t *)((uintptr_t)splt + (size_t)n * 12);
-}
-
-/* NFStream flow_get_packet_size: any mode above 2 means payload. */
-static inline uint16_t
-pkt_size(const struct sp_features_params *p, const struct sp_pkt_meta *m)
-{
-	return m->size[p->accounting_mode < SP_SIZE_PAYLOAD ?
-		       p->accounting_mode : SP_SIZE_PAYLOAD];
 }
 
 static inline void
@@ -144,7 +150,7 @@ sp_features_init(const struct sp_features_params *p, struct sp_flow_state *st,
 		 struct sp_flow_stats *stats, void *splt,
 		 const struct sp_pkt_meta *m, uint64_t t_ms)
 {
-	uint16_t size = pkt_size(p, m);
+	uint16_t size = sp_features_pkt_size(p, m);
 
 	memset(st, 0, sizeof(*st));
 	memcpy(st->src_ip, m->src_ip, sizeof(st->src_ip));
@@ -193,31 +199,17 @@ sp_features_direction(const struct sp_flow_state *st, const struct sp_pkt_meta *
 }
 
 void
-sp_features_update(const struct sp_features_params *p, struct sp_flow_state *st,
-		   struct sp_flow_stats *stats, void *splt,
-		   const struct sp_pkt_meta *m, uint64_t t_ms, int dir)
+sp_features_update_more(const struct sp_features_params *p, struct sp_flow_stats *stats,
+			void *splt, const struct sp_pkt_meta *m, uint16_t size, int dir,
+			uint64_t bi_piat, uint64_t piat, uint64_t n_bi, uint64_t n)
 {
-	uint16_t size = pkt_size(p, m);
 	int scope = dir != 0 ? SP_D2S : SP_S2D;
-	/* Both piats before any last_seen moves; meaningless for a first packet. */
-	uint64_t bi_piat = t_ms - st->last_seen_ms[SP_BI];
-	uint64_t piat = t_ms - st->last_seen_ms[scope];
-	uint64_t n_bi, n;
 
+	/* The counters are done (sp_features_update()); SPLT, then statistics,
+	 * as in NFStream. */
 	dir = dir != 0;
-	/* Counters and SPLT first, statistics last, as in NFStream. */
-	n_bi = ++st->packets[SP_BI];
-	st->last_seen_ms[SP_BI] = t_ms;
-	st->bytes[SP_BI] += size;
 	if (n_bi <= p->splt_n)
 		splt_set(splt, p->splt_n, n_bi - 1, dir, size, bi_piat);
-
-	n = ++st->packets[scope];
-	st->bytes[scope] += size;
-	if (n == 1)
-		st->first_seen_ms[scope] = t_ms;
-	st->last_seen_ms[scope] = t_ms;
-
 	if (!p->statistical)
 		return;
 	flags_add(stats, dir, m->tcp_flags);

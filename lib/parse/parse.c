@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include <rte_branch_prediction.h>
+#include <rte_common.h>
 
 #include "sp_parse.h"
 #include "parse_private.h"
@@ -515,11 +516,32 @@ parse_final(const struct sp_parse_ctx *c, uint32_t wire_len, struct sp_pkt_meta 
 }
 
 /*
+ * Tunnel ports (host order) by their low byte: a UDP packet with a port
+ * whose low byte is marked here may be a tunnel, and goes the general way.
+ * One load per port instead of six compares; a false alarm (1 port in 85)
+ * costs only the general path, which decides exactly.
+ */
+static const uint8_t tunnel_port_lo[256] = {
+	[SP_PORT_GTP_U & 0xff] = 1,
+	[SP_PORT_CAPWAP_DATA & 0xff] = 1,
+	[SP_PORT_TZSP & 0xff] = 1,
+};
+
+/*
  * The common case in one straight pass: Ethernet II, IPv4 without options
  * and not a fragment, TCP or UDP (not on a tunnel port) with its header
  * captured, frame under 64 KiB. It returns false for anything else, which
  * then takes the general path below; for the frames it accepts, both give
- * the same result (checked by the unit and differential tests).
+ * the same result (test_parse "fast path = general path" compares them on
+ * mutated frames).
+ *
+ * Fields are stored as soon as they are known, so that few values stay
+ * live (no register saves); a packet that then goes the general way has
+ * every field written again there.
+ *
+ * Tried and dropped: the same for IPv6 without extension headers. It cost
+ * IPv4 packets 5 instructions (small64: 273.6 -> 278.7 per packet) and
+ * gained nothing measurable on mix, whose IPv6 share is under 2 %.
  */
 static inline bool
 parse_fast(const uint8_t *p, uint32_t caplen, uint32_t wire_len, bool decode_tunnels,
@@ -527,62 +549,65 @@ parse_fast(const uint8_t *p, uint32_t caplen, uint32_t wire_len, bool decode_tun
 {
 	const uint8_t *iph = p + 14;
 	const uint8_t *l4 = p + 34;
-	uint16_t tot, l4len, sport, dport, payload;
-	uint8_t proto, flags;
+	uint16_t tot, l4len;
+	uint8_t proto;
 
 	/* 54 bytes hold a 20-byte TCP header; 65535 keeps every uint16 exact. */
-	if (caplen < 54 || caplen > 65535 || sp_parse_rd16(p + 12) != SP_ETH_P_IPV4 ||
+	if (caplen - 54 > 65535 - 54 || sp_parse_rd16(p + 12) != SP_ETH_P_IPV4 ||
 	    iph[0] != 0x45 || (sp_parse_rd16(iph + 6) & 0x1FFF) != 0)
 		return false;
-	proto = iph[9];
 	tot = sp_parse_rd16(iph + 2);
-	l4len = (uint16_t)(tot - 20);
-	sport = sp_parse_rd16(l4);
-	dport = sp_parse_rd16(l4 + 2);
-	if (proto == IPPROTO_V4_TCP) {
-		unsigned int hlen = (l4[12] >> 4) * 4u;
-
-		if (tot < 40)
-			return false;
-		payload = l4len > hlen ? (uint16_t)(l4len - hlen) : 0;
-		flags = l4[13];
-	} else if (proto == IPPROTO_V4_UDP) {
-		if (tot < 28)
-			return false;
-		if (decode_tunnels &&
-		    (sport == SP_PORT_GTP_U || dport == SP_PORT_GTP_U ||
-		     sport == SP_PORT_TZSP || dport == SP_PORT_TZSP ||
-		     sport == SP_PORT_CAPWAP_DATA || dport == SP_PORT_CAPWAP_DATA))
-			return false;
-		payload = (uint16_t)(l4len - 8);
-		flags = 0;
-	} else {
+	/* tot_len < ihl*4 is a bad header (the general path ignores it) */
+	if (tot < 20)
 		return false;
-	}
-	memcpy(m->dst_mac, p, 6);
-	memcpy(m->src_mac, p + 6, 6);
+	m->size[SP_SIZE_IP] = tot;
 	memcpy(m->src_ip, iph + 12, 4);
 	memset(m->src_ip + 4, 0, 12);
 	memcpy(m->dst_ip, iph + 16, 4);
 	memset(m->dst_ip + 4, 0, 12);
-	m->src_port = sport;
-	m->dst_port = dport;
-	m->protocol = proto;
 	m->ip_version = 4;
+	l4len = (uint16_t)(tot - 20);
+	proto = iph[9];
+	m->size[SP_SIZE_RAW] = (uint16_t)wire_len;
+	m->size[SP_SIZE_TRANSPORT] = l4len;
+	m->protocol = proto;
+	if (proto == IPPROTO_V4_TCP) {
+		unsigned int hlen = (l4[12] >> 4) * 4u;
+
+		if (l4len < 20)
+			return false;
+		m->size[SP_SIZE_PAYLOAD] = l4len > hlen ? (uint16_t)(l4len - hlen) : 0;
+		m->tcp_flags = l4[13];
+	} else if (proto == IPPROTO_V4_UDP) {
+		if (l4len < 8)
+			return false;
+		/* decode_tunnels reads the UDP header at ip_offset + ihl*4: here */
+		if (decode_tunnels &&
+		    (tunnel_port_lo[l4[1]] | tunnel_port_lo[l4[3]]) != 0)
+			return false;
+		m->size[SP_SIZE_PAYLOAD] = (uint16_t)(l4len - 8);
+		m->tcp_flags = 0;
+	} else {
+		return false;
+	}
+	m->src_port = sp_parse_rd16(l4);
+	m->dst_port = sp_parse_rd16(l4 + 2);
 	m->vlan_id = 0;
 	m->tunnel_id = SP_TUNNEL_NONE;
-	m->tcp_flags = flags;
-	m->size[SP_SIZE_RAW] = (uint16_t)wire_len;
-	m->size[SP_SIZE_IP] = tot;
-	m->size[SP_SIZE_TRANSPORT] = l4len;
-	m->size[SP_SIZE_PAYLOAD] = payload;
+	memcpy(m->dst_mac, p, 12);	/* dst_mac, src_mac */
 	m->ip_offset = 14;
 	return true;
 }
 
-enum sp_parse_result
-sp_parse_packet(const uint8_t *data, uint32_t caplen, uint32_t wire_len, int dlt,
-		bool decode_tunnels, struct sp_pkt_meta *m)
+/*
+ * The general path: every link type, tunnel and header chain. Kept out of
+ * line so that sp_parse_packet()'s fast path needs no stack frame: inlined,
+ * its register saves and context set-up cost 26 instructions on every
+ * packet, fast or not (callgrind, small64).
+ */
+__rte_noinline enum sp_parse_result
+sp_parse_general(const uint8_t *data, uint32_t caplen, uint32_t wire_len, int dlt,
+		 bool decode_tunnels, struct sp_pkt_meta *m)
 {
 	struct sp_parse_ctx c = {
 		.pkt = data,
@@ -593,8 +618,6 @@ sp_parse_packet(const uint8_t *data, uint32_t caplen, uint32_t wire_len, int dlt
 	enum sp_parse_next next;
 	bool again;
 
-	if (likely(dlt == SP_DLT_EN10MB) && parse_fast(data, caplen, wire_len, decode_tunnels, m))
-		return SP_PARSE_OK;
 	/* Link types without MACs leave them zero, as NFStream's zeroed nf_packet. */
 	memset(m->src_mac, 0, sizeof(m->src_mac));
 	memset(m->dst_mac, 0, sizeof(m->dst_mac));
@@ -625,4 +648,14 @@ iph_check:
 			goto iph_check;
 	}
 	return parse_final(&c, wire_len, m);
+}
+
+enum sp_parse_result
+sp_parse_packet(const uint8_t *data, uint32_t caplen, uint32_t wire_len, int dlt,
+		bool decode_tunnels, struct sp_pkt_meta *m)
+{
+	if (likely(dlt == SP_DLT_EN10MB) &&
+	    parse_fast(data, caplen, wire_len, decode_tunnels, m))
+		return SP_PARSE_OK;
+	return sp_parse_general(data, caplen, wire_len, dlt, decode_tunnels, m);
 }

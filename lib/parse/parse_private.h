@@ -50,6 +50,13 @@ enum sp_parse_next {
 };
 
 /*
+ * sp_parse_packet() without its fast path: every frame the general way.
+ * For the unit tests, which check that both ways agree.
+ */
+enum sp_parse_result sp_parse_general(const uint8_t *data, uint32_t caplen, uint32_t wire_len,
+				      int dlt, bool decode_tunnels, struct sp_pkt_meta *m);
+
+/*
  * Tunnel decoders, called with udp = offset of the outer UDP header (at least
  * 8 bytes of it are in the frame). They return SP_PARSE_OK and set *next, or
  * the reason to ignore the packet.

@@ -92,15 +92,20 @@ struct sp_pkt_meta {
 	/** Addresses: IPv4 in bytes 0..3 with bytes 4..15 zero, IPv6 all 16. */
 	uint8_t src_ip[16];
 	uint8_t dst_ip[16];
+	/*
+	 * Ports, then VLAN, protocol and tunnel in 4 contiguous bytes: the flow
+	 * state has the same layout, so that a packet is matched to its flow
+	 * with word compares (sp_features_match()).
+	 */
 	uint16_t src_port;	/**< host order; 0 when the protocol has no ports */
 	uint16_t dst_port;
-	uint8_t protocol;	/**< innermost L4 protocol (after IPv6 ext headers) */
-	uint8_t ip_version;	/**< 4 or 6, innermost header */
 	uint16_t vlan_id;	/**< VID of the last 0x8100 tag, 0 if none */
+	uint8_t protocol;	/**< innermost L4 protocol (after IPv6 ext headers) */
 	uint8_t tunnel_id;	/**< enum sp_tunnel */
+	uint8_t ip_version;	/**< 4 or 6, innermost header */
 	uint8_t tcp_flags;	/**< SP_TCP_* bits, 0 for non-TCP */
-	uint8_t src_mac[6];	/**< zero for link types without MACs */
-	uint8_t dst_mac[6];
+	uint8_t dst_mac[6];	/**< zero for link types without MACs */
+	uint8_t src_mac[6];	/**< (after dst_mac, as in an Ethernet header) */
 	uint16_t size[SP_SIZES]; /**< per accounting mode, uint16 arithmetic */
 	/**
 	 * Offset of the innermost IP header in the frame. The bytes handed to

@@ -279,21 +279,20 @@ worker_expire(struct sp_flow_table *t, int32_t idx, int8_t expiration_id, void *
 }
 
 static int32_t
-worker_flow_new(struct sp_worker *w, const struct sp_flow_key *k, uint32_t hash,
-		const struct sp_pkt_meta *m, const uint8_t *ip, uint16_t ip_len, uint64_t t_ms)
+worker_flow_new(struct sp_worker *w, uint32_t hash, const struct sp_pkt_meta *m, const uint8_t *ip, uint16_t ip_len, uint64_t t_ms)
 {
 	struct sp_flow_table *t = w->table;
 	unsigned int i;
 	int32_t idx;
 
-	idx = sp_flow_add(t, k, hash);
+	idx = sp_flow_add(t, hash);
 	while (idx == -ENOSPC && w->lossless) {
 		/* Offline, a full table must not lose the packet: the oldest
 		 * flow ends early instead (counted; choose --max-flows to
 		 * avoid it). */
 		sp_flow_scan_idle(t, UINT64_MAX, 1, worker_expire, w);
 		w->st.flows_evicted++;
-		idx = sp_flow_add(t, k, hash);
+		idx = sp_flow_add(t, hash);
 	}
 	if (idx < 0)
 		return idx;
@@ -307,12 +306,17 @@ worker_flow_new(struct sp_worker *w, const struct sp_flow_key *k, uint32_t hash,
 	return idx;
 }
 
-static void
+/*
+ * One packet of a flow. Always inlined in the two loops that call it: as a
+ * call it cost its register saves and restores on every packet (with the
+ * counter update inline: 313.7 -> 307.6 instructions per packet for the
+ * stats-only path, callgrind small64).
+ */
+static __rte_always_inline void
 worker_packet(struct sp_worker *w, const struct sp_pkt_meta *m, const uint8_t *ip,
 	      uint16_t ip_len, uint64_t t_ms)
 {
 	struct sp_flow_table *t = w->table;
-	struct sp_flow_key k;
 	enum sp_flow_expiry e;
 	uint32_t hash;
 	unsigned int i;
@@ -328,21 +332,19 @@ worker_packet(struct sp_worker *w, const struct sp_pkt_meta *m, const uint8_t *i
 	if (go_scan)
 		w->scan_tick = w->tick;
 
-	sp_flow_key_make(m, &k);
-	hash = sp_flow_key_hash(&k);
-	idx = sp_flow_lookup(t, &k, hash);
+	hash = sp_flow_hash(m);
+	idx = sp_flow_lookup(t, m, hash, &dir);
 	if (idx >= 0) {
 		e = sp_flow_check_expiry(t, idx, t_ms);
 		if (e != SP_FLOW_ALIVE) {
 			worker_expire(t, idx, (int8_t)(e - 1), w);
 			sp_flow_remove(t, idx);
-			idx = worker_flow_new(w, &k, hash, m, ip, ip_len, t_ms);
+			idx = worker_flow_new(w, hash, m, ip, ip_len, t_ms);
 		} else {
 			struct sp_flow_state *st = sp_flow_state_at(t, idx);
 
 			if (w->lru)
 				sp_flow_touch(t, idx);
-			dir = sp_features_direction(st, m);
 			sp_features_update(&w->fp, st, sp_flow_stats_at(t, idx),
 					   sp_flow_splt_at(t, idx), m, t_ms, dir);
 			for (i = 0; i < w->n_hooks; i++)
@@ -352,7 +354,7 @@ worker_packet(struct sp_worker *w, const struct sp_pkt_meta *m, const uint8_t *i
 						t_ms, dir);
 		}
 	} else {
-		idx = worker_flow_new(w, &k, hash, m, ip, ip_len, t_ms);
+		idx = worker_flow_new(w, hash, m, ip, ip_len, t_ms);
 	}
 	if (idx >= 0) {
 		w->st.in_flows++;

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -48,25 +49,38 @@ meta_v4(struct sp_pkt_meta *m, uint32_t s, uint32_t d, uint16_t sp, uint16_t dp,
 	m->ip_version = 4;
 }
 
+/* Flow n of a host pair: 10.0.0.1:(1000 + n) -> 10.0.0.2:80, TCP. */
+static void
+meta_n(struct sp_pkt_meta *m, uint32_t n)
+{
+	meta_v4(m, 0x0a000001, 0x0a000002, (uint16_t)(1000 + n), 80, 6);
+}
+
+/* Add a flow as the worker does: insert, then its state from the packet. */
+static int32_t
+add_meta(struct sp_flow_table *t, const struct sp_pkt_meta *m, uint32_t hash, uint64_t first,
+	 uint64_t last)
+{
+	static const struct sp_features_params p = { 0, false, 0 };
+	struct sp_flow_state *st;
+	int32_t idx;
+
+	idx = sp_flow_add(t, hash);
+	if (idx >= 0) {
+		st = sp_flow_state_at(t, idx);
+		sp_features_init(&p, st, NULL, NULL, m, first);
+		st->last_seen_ms[SP_BI] = last;
+	}
+	return idx;
+}
+
 static int32_t
 add_flow(struct sp_flow_table *t, uint32_t n, uint64_t first, uint64_t last)
 {
 	struct sp_pkt_meta m;
-	struct sp_flow_key k;
-	struct sp_flow_state *st;
-	int32_t idx;
 
-	meta_v4(&m, 0x0a000001, 0x0a000002, (uint16_t)(1000 + n), 80, 6);
-	sp_flow_key_make(&m, &k);
-	idx = sp_flow_add(t, &k, sp_flow_key_hash(&k));
-	if (idx >= 0) {
-		st = sp_flow_state_at(t, idx);
-		memset(st, 0, sizeof(*st));
-		st->first_seen_ms[SP_BI] = first;
-		st->last_seen_ms[SP_BI] = last;
-		st->src_port = (uint16_t)(1000 + n);
-	}
-	return idx;
+	meta_n(&m, n);
+	return add_meta(t, &m, sp_flow_hash(&m), first, last);
 }
 
 static void
@@ -113,27 +127,216 @@ test_capacity_and_lookup(void)
 {
 	struct sp_flow_table *t = make_table(64, 1000, 10000);
 	struct sp_pkt_meta m;
-	struct sp_flow_key k;
 	uint32_t i;
 	int32_t idx;
+	int dir;
 
 	CU_ASSERT_FATAL(t != NULL);
-	/* the extendable table holds exactly max_flows keys */
+	/* the table holds exactly max_flows flows */
 	for (i = 0; i < 64; i++)
 		CU_ASSERT(add_flow(t, i, 0, 0) >= 0);
 	CU_ASSERT_EQUAL(sp_flow_count(t), 64);
 	CU_ASSERT_EQUAL(add_flow(t, 64, 0, 0), -ENOSPC);
 	for (i = 0; i < 64; i++) {
+		/* the reverse packet finds the flow, as dst2src */
 		meta_v4(&m, 0x0a000002, 0x0a000001, 80, (uint16_t)(1000 + i), 6);
-		sp_flow_key_make(&m, &k);
-		idx = sp_flow_lookup(t, &k, sp_flow_key_hash(&k));
+		dir = -1;
+		idx = sp_flow_lookup(t, &m, sp_flow_hash(&m), &dir);
 		CU_ASSERT(idx >= 0 && idx < 64);
+		CU_ASSERT_EQUAL(dir, 1);
 		if (idx >= 0)
 			CU_ASSERT_EQUAL(sp_flow_state_at(t, idx)->src_port, 1000 + i);
+		meta_n(&m, i);
+		CU_ASSERT_EQUAL(sp_flow_lookup(t, &m, sp_flow_hash(&m), &dir), idx);
+		CU_ASSERT_EQUAL(dir, 0);
 	}
 	meta_v4(&m, 0x0a000002, 0x0a000001, 80, 999, 6);
-	sp_flow_key_make(&m, &k);
-	CU_ASSERT_EQUAL(sp_flow_lookup(t, &k, sp_flow_key_hash(&k)), -ENOENT);
+	CU_ASSERT_EQUAL(sp_flow_lookup(t, &m, sp_flow_hash(&m), &dir), -ENOENT);
+	sp_flow_table_free(t);
+}
+
+/* The table's identity is NFStream's key: the same flows as sp_flow_key_make(). */
+static void
+test_lookup_identity(void)
+{
+	struct sp_flow_table *t = make_table(64, 1000, 10000);
+	struct sp_pkt_meta a, b;
+	int32_t idx;
+	int dir;
+
+	CU_ASSERT_FATAL(t != NULL);
+	/* a host talking to itself: only the ports tell the directions apart */
+	meta_v4(&a, 0x01020304, 0x01020304, 5000, 53, 17);
+	idx = add_meta(t, &a, sp_flow_hash(&a), 0, 0);
+	CU_ASSERT_FATAL(idx >= 0);
+	meta_v4(&b, 0x01020304, 0x01020304, 53, 5000, 17);
+	CU_ASSERT_EQUAL(sp_flow_hash(&a), sp_flow_hash(&b));
+	CU_ASSERT_EQUAL(sp_flow_lookup(t, &b, sp_flow_hash(&b), &dir), idx);
+	CU_ASSERT_EQUAL(dir, 1);
+	CU_ASSERT_EQUAL(sp_flow_lookup(t, &a, sp_flow_hash(&a), &dir), idx);
+	CU_ASSERT_EQUAL(dir, 0);
+	/* MACs and IP version are not part of the key */
+	b = a;
+	b.src_mac[0] = 9;
+	b.ip_version = 6;
+	CU_ASSERT_EQUAL(sp_flow_lookup(t, &b, sp_flow_hash(&b), &dir), idx);
+	CU_ASSERT_EQUAL(dir, 0);
+	/* VLAN, tunnel and protocol are, and so is every address byte */
+	b = a;
+	b.vlan_id = 7;
+	CU_ASSERT_EQUAL(sp_flow_lookup(t, &b, sp_flow_hash(&b), &dir), -ENOENT);
+	b = a;
+	b.tunnel_id = 1;
+	CU_ASSERT_EQUAL(sp_flow_lookup(t, &b, sp_flow_hash(&b), &dir), -ENOENT);
+	b = a;
+	b.protocol = 6;
+	CU_ASSERT_EQUAL(sp_flow_lookup(t, &b, sp_flow_hash(&b), &dir), -ENOENT);
+	b = a;
+	b.dst_ip[15] = 1;
+	CU_ASSERT_EQUAL(sp_flow_lookup(t, &b, sp_flow_hash(&b), &dir), -ENOENT);
+	/* the same ends and ports but crossed (a:53 -> a:5000 is the reverse,
+	 * a:5000 -> a:5000 another flow) */
+	b = a;
+	b.dst_port = 5000;
+	CU_ASSERT_EQUAL(sp_flow_lookup(t, &b, sp_flow_hash(&b), &dir), -ENOENT);
+	sp_flow_table_free(t);
+}
+
+/*
+ * The table's match (sp_features_match(), on the flow's state) against the
+ * definitions it replaces: same flow iff the canonical keys are equal, and
+ * then the direction of sp_features_direction(); the hash is symmetric.
+ * Random packets over few values, so that near misses are frequent.
+ */
+static void
+random_meta(struct sp_pkt_meta *m)
+{
+	static const uint16_t ports[] = { 0, 53, 80, 443 };
+
+	memset(m, 0, sizeof(*m));
+	m->src_ip[rand() % 2 ? 3 : 15] = (uint8_t)(rand() % 3);
+	m->dst_ip[rand() % 2 ? 3 : 15] = (uint8_t)(rand() % 3);
+	m->src_port = ports[rand() % 4];
+	m->dst_port = ports[rand() % 4];
+	m->vlan_id = (uint16_t)(rand() % 8 == 0);
+	m->protocol = rand() % 8 == 0 ? 17 : 6;
+	m->tunnel_id = (uint8_t)(rand() % 8 == 0);
+	m->ip_version = rand() % 2 ? 4 : 6;
+	m->src_mac[0] = (uint8_t)rand();
+	m->tcp_flags = (uint8_t)rand();
+}
+
+static void
+test_match_is_key_equality(void)
+{
+	static const struct sp_features_params p = { 0, false, 0 };
+	struct sp_pkt_meta a, b;
+	struct sp_flow_key ka, kb;
+	struct sp_flow_state st;
+	unsigned int i, same = 0;
+	int want;
+
+	srand(5);
+	for (i = 0; i < 100000; i++) {
+		random_meta(&a);
+		random_meta(&b);
+		if (rand() % 2) {
+			/* a near miss: a itself or reversed, perhaps one field of b */
+			struct sp_pkt_meta r = b;
+
+			b = a;
+			if (rand() % 2) {
+				memcpy(b.src_ip, a.dst_ip, 16);
+				memcpy(b.dst_ip, a.src_ip, 16);
+				b.src_port = a.dst_port;
+				b.dst_port = a.src_port;
+			}
+			switch (rand() % 8) {
+			case 0: memcpy(b.src_ip, r.src_ip, 16); break;
+			case 1: memcpy(b.dst_ip, r.dst_ip, 16); break;
+			case 2: b.src_port = r.src_port; break;
+			case 3: b.dst_port = r.dst_port; break;
+			case 4: b.vlan_id = r.vlan_id; b.protocol = r.protocol; break;
+			case 5: b.tunnel_id = r.tunnel_id; b.ip_version = r.ip_version; break;
+			default: break;
+			}
+		}
+		sp_features_init(&p, &st, NULL, NULL, &a, 1);
+		sp_flow_key_make(&a, &ka);
+		sp_flow_key_make(&b, &kb);
+		want = memcmp(&ka, &kb, sizeof(ka)) == 0 ? sp_features_direction(&st, &b) : -1;
+		same += want >= 0;
+		CU_ASSERT_EQUAL(sp_features_match(&st, &b), want);
+		if (want >= 0)
+			CU_ASSERT_EQUAL(sp_flow_hash(&a), sp_flow_hash(&b));
+	}
+	CU_ASSERT(same > 20000);
+}
+
+/*
+ * Chains: with one hash for every flow they all share a bucket; inserting,
+ * finding and removing from the head, the middle and the end of the chain,
+ * against a plain list of what the table should hold. Indexes come back as
+ * rte_hash gave them: never used ones in order, then released ones FIFO.
+ */
+static void
+test_chains_and_reuse(void)
+{
+	enum { N = 16, ROUNDS = 4000 };
+	struct sp_flow_table *t = make_table(N, 1000, 10000);
+	struct sp_pkt_meta m;
+	int32_t at[64], released[ROUNDS], idx;
+	uint32_t hash, hashes[64];
+	unsigned int r, i, fresh = 0, n_rel = 0, next_rel = 0;
+	int dir;
+
+	CU_ASSERT_FATAL(t != NULL);
+	for (i = 0; i < 64; i++)
+		at[i] = -1;
+	srand(11);
+	for (r = 0; r < ROUNDS; r++) {
+		i = (unsigned int)rand() % 64;
+		meta_n(&m, i);
+		hash = (r & 1) ? 7 : sp_flow_hash(&m) & 3;	/* crowded buckets */
+		if (at[i] >= 0) {
+			sp_flow_remove(t, at[i]);
+			released[n_rel++] = at[i];
+			at[i] = -1;
+		} else if (sp_flow_count(t) < N) {
+			idx = add_meta(t, &m, hash, r, r);
+			CU_ASSERT_FATAL(idx >= 0 && idx < N);
+			if (fresh < N) {
+				CU_ASSERT_EQUAL(idx, (int32_t)fresh);
+				fresh++;
+			} else {
+				CU_ASSERT_EQUAL(idx, released[next_rel]);
+				next_rel++;
+			}
+			at[i] = idx;
+			hashes[i] = hash;
+		} else {
+			CU_ASSERT_EQUAL(add_meta(t, &m, hash, r, r), -ENOSPC);
+		}
+		/* every present flow is found under its hash from both sides */
+		for (i = 0; i < 64; i++) {
+			if (at[i] < 0)
+				continue;
+			meta_n(&m, i);
+			CU_ASSERT_EQUAL(sp_flow_lookup(t, &m, hashes[i], &dir), at[i]);
+			CU_ASSERT_EQUAL(dir, 0);
+			meta_v4(&m, 0x0a000002, 0x0a000001, 80, (uint16_t)(1000 + i), 6);
+			CU_ASSERT_EQUAL(sp_flow_lookup(t, &m, hashes[i], &dir), at[i]);
+			CU_ASSERT_EQUAL(dir, 1);
+		}
+	}
+	/* nothing absent is found, whatever bucket it is looked for in */
+	for (i = 0; i < 64; i++) {
+		if (at[i] >= 0)
+			continue;
+		meta_n(&m, i);
+		CU_ASSERT_EQUAL(sp_flow_lookup(t, &m, 7, &dir), -ENOENT);
+		CU_ASSERT_EQUAL(sp_flow_lookup(t, &m, sp_flow_hash(&m) & 3, &dir), -ENOENT);
+	}
 	sp_flow_table_free(t);
 }
 
@@ -246,6 +449,9 @@ sp_test_register(void)
 
 	if (s == NULL || CU_add_test(s, "key symmetry", test_key_symmetry) == NULL ||
 	    CU_add_test(s, "capacity and lookup", test_capacity_and_lookup) == NULL ||
+	    CU_add_test(s, "lookup identity", test_lookup_identity) == NULL ||
+	    CU_add_test(s, "match = key equality + direction", test_match_is_key_equality) == NULL ||
+	    CU_add_test(s, "chains and index reuse", test_chains_and_reuse) == NULL ||
 	    CU_add_test(s, "expiry boundaries", test_expiry_boundaries) == NULL ||
 	    CU_add_test(s, "idle scan head of line", test_scan_head_of_line) == NULL ||
 	    CU_add_test(s, "scan budget, flush order", test_scan_budget_and_flush_order) == NULL)

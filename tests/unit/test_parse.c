@@ -6,6 +6,7 @@
  * exactly caplen bytes, so ASan/valgrind flag any read past caplen.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 #include <rte_common.h>
 
 #include "sp_parse.h"
+#include "parse_private.h"
 #include "sp_test.h"
 #include "sp_test_pkt.h"
 
@@ -1971,6 +1973,125 @@ test_endless_vlan_chain(void)
 	CU_ASSERT_EQUAL(run_len(SP_DLT_EN10MB, true, 60000, 60000), SP_PARSE_IGN_SHORT);
 }
 
+/*
+ * The fast path (plain Ethernet, IPv4 without options or IPv6 without
+ * extension headers, TCP/UDP) must decide and fill exactly as the general
+ * path: both run on the same frames, from fast-path shapes mutated where the
+ * fast path looks (ethertype, version/IHL, lengths, fragment bits, protocol,
+ * ports near the tunnel ones, TCP data offset) and cut at random lengths.
+ */
+static bool
+same_meta(const struct sp_pkt_meta *a, const struct sp_pkt_meta *b)
+{
+	return memcmp(a->src_ip, b->src_ip, 16) == 0 && memcmp(a->dst_ip, b->dst_ip, 16) == 0 &&
+	       a->src_port == b->src_port && a->dst_port == b->dst_port &&
+	       a->vlan_id == b->vlan_id && a->protocol == b->protocol &&
+	       a->tunnel_id == b->tunnel_id && a->ip_version == b->ip_version &&
+	       a->tcp_flags == b->tcp_flags && memcmp(a->src_mac, b->src_mac, 6) == 0 &&
+	       memcmp(a->dst_mac, b->dst_mac, 6) == 0 &&
+	       memcmp(a->size, b->size, sizeof(a->size)) == 0 && a->ip_offset == b->ip_offset;
+}
+
+static void
+test_fast_path_equals_general(void)
+{
+	static const uint16_t ports[] = {
+		53, 80, 443, 2152, 5247, 37008, 0x0168, 0x017f, 0x0190, 0x6808, 0, 65535,
+	};
+	static const uint16_t ethertypes[] = { 0x0800, 0x86DD, 0x8100, 0x0806, 0x0008 };
+	static const uint8_t protos[] = { 6, 17, 1, 58, 41, 4, 0, 44, 132 };
+	static const uint16_t frags[] = {
+		0x4000, 0x2000, 0x1000, 0x0800, 0x0001, 0x8000, 0x1fff, 0xe000, 0x5678,
+	};
+	struct sp_pkt_meta fast, slow;
+	enum sp_parse_result rf, rs;
+	unsigned int iter, k, n_ok = 0, n_ign = 0;
+	uint32_t base_len, caplen, wire, pos;
+	uint8_t *copy;
+	bool tunnels;
+	int kind;
+
+	srand(1234);
+	for (iter = 0; iter < 40000; iter++) {
+		kind = rand() % 4;
+		start();
+		sp_test_pkt_eth(P, SP_TEST_MAC_B, SP_TEST_MAC_A, kind < 2 ? 0x0800 : 0x86DD);
+		if (kind < 2)
+			sp_test_pkt_ipv4(P, A4, B4, kind == 0 ? 6 : 17);
+		else
+			sp_test_pkt_ipv6(P, A6, B6, kind == 2 ? 6 : 17);
+		if (kind == 0 || kind == 2)
+			sp_test_pkt_tcp(P, ports[rand() % RTE_DIM(ports)],
+					ports[rand() % RTE_DIM(ports)], (uint8_t)rand(), 5);
+		else
+			sp_test_pkt_udp(P, ports[rand() % RTE_DIM(ports)],
+					ports[rand() % RTE_DIM(ports)]);
+		sp_test_pkt_payload(P, (uint32_t)(rand() % 80), (uint8_t)rand());
+		sp_test_pkt_finish(P);
+		base_len = P->len;
+		/* 0 to 3 mutations at the places the fast path reads */
+		for (k = rand() % 4; k > 0; k--) {
+			pos = (uint32_t)(rand() % 8);
+			switch (pos) {
+			case 0:
+				sp_test_pkt_set_be16(P, 12,
+						     ethertypes[rand() % RTE_DIM(ethertypes)]);
+				break;
+			case 1:
+				P->buf[14] = (uint8_t)(rand() % 3 == 0 ? rand() :
+					     (kind < 2 ? 0x45 + rand() % 2 : 0x60 + rand() % 2 * 0x10));
+				break;
+			case 2:	/* IPv4 total length / IPv6 payload length */
+				sp_test_pkt_set_be16(P, kind < 2 ? 16 : 18, (uint16_t)(rand() % 3 ?
+						     rand() % 120 : rand()));
+				break;
+			case 3:	/* IPv4 flags and offset (IPv6: flow label) */
+				sp_test_pkt_set_be16(P, 20, frags[rand() % RTE_DIM(frags)]);
+				break;
+			case 4:
+				P->buf[kind < 2 ? 23 : 20] = protos[rand() % RTE_DIM(protos)];
+				break;
+			case 5:	/* ports, or bytes where IPv6's tunnel test reads */
+				sp_test_pkt_set_be16(P, 14 + (kind < 2 ? 20 : 40) +
+						     (uint32_t)(rand() % 4),
+						     ports[rand() % RTE_DIM(ports)]);
+				break;
+			case 6:	/* TCP data offset */
+				if (P->len > 14 + 40 + 13)
+					P->buf[14 + (kind < 2 ? 20 : 40) + 12] = (uint8_t)rand();
+				break;
+			default:
+				P->buf[12 + (uint32_t)rand() % (base_len - 12)] = (uint8_t)rand();
+				break;
+			}
+		}
+		caplen = rand() % 4 ? base_len : (uint32_t)rand() % (base_len + 1);
+		wire = rand() % 2 ? caplen : caplen + (uint32_t)(rand() % 70000);
+		tunnels = rand() % 4 != 0;
+		copy = malloc(caplen ? caplen : 1);
+		CU_ASSERT_FATAL(copy != NULL);
+		memcpy(copy, P->buf, caplen);
+		memset(&fast, 0xEE, sizeof(fast));
+		memset(&slow, 0xEE, sizeof(slow));
+		rf = sp_parse_packet(copy, caplen, wire, SP_DLT_EN10MB, tunnels, &fast);
+		rs = sp_parse_general(copy, caplen, wire, SP_DLT_EN10MB, tunnels, &slow);
+		free(copy);
+		CU_ASSERT_EQUAL(rf, rs);
+		if (rf == SP_PARSE_OK && rs == SP_PARSE_OK) {
+			n_ok++;
+			if (!same_meta(&fast, &slow)) {
+				fprintf(stderr, "\nfast/general differ: iteration %u\n", iter);
+				CU_FAIL("fast path fields differ from the general path");
+			}
+		} else {
+			n_ign++;
+		}
+	}
+	/* both outcomes well represented */
+	CU_ASSERT(n_ok > 20000);
+	CU_ASSERT(n_ign > 2000);
+}
+
 int
 sp_test_register(void)
 {
@@ -2034,6 +2155,7 @@ sp_test_register(void)
 		{ "parse_tunnel", "CAPWAP not decoded", test_capwap_not_decoded },
 		{ "parse_robust", "truncation at every length", test_truncation_every_length },
 		{ "parse_robust", "random mutations", test_mutations },
+		{ "parse_robust", "fast path = general path", test_fast_path_equals_general },
 		{ "parse_robust", "uint16 ip_offset wrap", test_offset_wrap },
 		{ "parse_robust", "endless VLAN chain", test_endless_vlan_chain },
 	};

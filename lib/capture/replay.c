@@ -6,12 +6,15 @@
  *
  * Loading reads every record once through libpcap (so pcapng, swapped and
  * nanosecond files all work) into one anonymous mapping, each frame at a
- * cache-line boundary as a NIC's DMA would place it. Feeding takes mbufs
- * from the pool and attaches each to its frame as an external buffer:
- * nothing is copied, the worker frees the mbufs as it frees any other, and
- * the pool recycles them. Each mbuf's own (unused) data room holds the
- * shared-info block of its attachment, so no state is shared between the
- * feeding lcore and the workers that free the mbufs.
+ * cache-line boundary. Feeding takes mbufs from the pool and fills them as
+ * a NIC does: a frame that fits the mbuf's own buffer is copied into it
+ * (as the pcap PMD's infinite_rx does, so streamprobe's replay and
+ * testpmd's replay ceiling cost the same per frame; a direct mbuf also
+ * frees faster: on small64, 16.1 Mpps copying vs 14.7 Mpps attaching every
+ * frame); a larger one is attached as an external buffer, chained when
+ * beyond an mbuf's 16-bit length. Each attached mbuf's own (unused) data
+ * room holds the shared-info block of its attachment, so no state is
+ * shared between the feeding lcore and the workers that free the mbufs.
  *
  * Passes: the records are fed again and again, each pass shifted in time
  * past the previous one by the capture's span plus a gap (the idle
@@ -32,6 +35,7 @@
 #include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_mbuf.h>
+#include <rte_memcpy.h>
 
 #include "capture_private.h"
 
@@ -265,6 +269,7 @@ capture_replay_rx(struct capture_replay *r, struct rte_mbuf **pkts, struct sp_rx
 	const struct replay_rec *rec;
 	uint64_t now;
 	uint16_t nb, i;
+	uint32_t room;
 
 	if (r->done)
 		return -ENODATA;
@@ -288,11 +293,17 @@ capture_replay_rx(struct capture_replay *r, struct rte_mbuf **pkts, struct sp_rx
 	nb = (uint16_t)RTE_MIN((uint64_t)n, r->n - r->next);
 	if (rte_pktmbuf_alloc_bulk(r->pool, pkts, nb) != 0)
 		return 0;	/* pool empty: the workers still hold them */
+	room = rte_pktmbuf_tailroom(pkts[0]);
 	for (i = 0; i < nb; i++) {
 		rec = &r->rec[r->next + i];
 		while (r->next + i >= r->file_end[r->file])
 			r->file++;
-		if (likely(rec->caplen <= REPLAY_SEG_MAX)) {
+		if (likely(rec->caplen <= room)) {
+			rte_memcpy(rte_pktmbuf_mtod(pkts[i], void *), r->arena + rec->off,
+				   rec->caplen);
+			pkts[i]->data_len = (uint16_t)rec->caplen;
+			pkts[i]->pkt_len = rec->caplen;
+		} else if (rec->caplen <= REPLAY_SEG_MAX) {
 			replay_attach(pkts[i], r->arena + rec->off, (uint16_t)rec->caplen);
 		} else if (replay_attach_chain(r->pool, pkts[i], r->arena + rec->off,
 					       rec->caplen) != 0) {

@@ -20,8 +20,9 @@
  *
  * Replay mode (sp_capture_params.replay) takes the PMD and the disk out of
  * the measurement: the files are read once into memory, and each burst is
- * mbufs from the pool attached to the loaded frames (external buffers, no
- * copy), as a NIC hands over frames it wrote into mbufs. Passes are shifted
+ * mbufs from the pool holding the loaded frames (copied in as the PMD's
+ * infinite_rx does, or attached as external buffers when larger than an
+ * mbuf's buffer). Passes are shifted
  * in time so each one is new traffic to the flow table and nDPI.
  *
  * Thread safety: one capture is used by one lcore.

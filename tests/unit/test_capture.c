@@ -254,9 +254,9 @@ test_bad_files(void)
 	sp_capture_close(c);
 }
 
-/* Replay: every record comes out of memory as an mbuf attached to the
- * loaded frame (no copy), frames beyond one mbuf's 16-bit length as a
- * chain, and the second pass shifted by the span + gap + 1 ms; every mbuf
+/* Replay: every record comes out of memory as an mbuf, copied in when it
+ * fits the mbuf's buffer, else attached to the loaded frame, as a chain
+ * beyond one mbuf's 16-bit length, and the second pass shifted by the span + gap + 1 ms; every mbuf
  * goes back to the pool. */
 static void
 test_replay_passes(void)
@@ -293,7 +293,9 @@ test_replay_passes(void)
 			k = total % RTE_DIM(r);
 			CU_ASSERT_EQUAL(rte_pktmbuf_pkt_len(pkts[i]), r[k].caplen);
 			CU_ASSERT_EQUAL(pkts[i]->nb_segs, r[k].caplen > 32768 ? 2 : 1);
-			CU_ASSERT(RTE_MBUF_HAS_EXTBUF(pkts[i]) != 0);
+			CU_ASSERT_EQUAL(RTE_MBUF_HAS_EXTBUF(pkts[i]) != 0,
+					r[k].caplen > (uint32_t)rte_pktmbuf_data_room_size(pool) -
+						      RTE_PKTMBUF_HEADROOM);
 			CU_ASSERT_EQUAL(info[i].wire_len, r[k].len);
 			CU_ASSERT_EQUAL(info[i].dlt, 1);
 			CU_ASSERT_EQUAL(info[i].ts_ms, r[k].ts_ns / 1000000 +
@@ -396,7 +398,7 @@ sp_test_register(void)
 	    CU_add_test(s, "files in order, ns timestamps", test_files_in_order_and_nanoseconds) == NULL ||
 	    CU_add_test(s, "negative tv_usec as NFStream", test_negative_usec) == NULL ||
 	    CU_add_test(s, "missing, bad and cut files", test_bad_files) == NULL ||
-	    CU_add_test(s, "replay: passes, chains, no copy", test_replay_passes) == NULL ||
+	    CU_add_test(s, "replay: passes, copies, chains", test_replay_passes) == NULL ||
 	    CU_add_test(s, "replay: duration and errors", test_replay_time_and_errors) == NULL)
 		return -1;
 	return 0;

@@ -49,4 +49,33 @@ sp_rx_prepare(const struct sp_filter *filter, bool decode_tunnels, struct rte_mb
 	return sp_parse_packet(*data, len, info->wire_len, info->dlt, decode_tunnels, meta);
 }
 
+/*
+ * Free a processed burst. Mbufs as receive paths hand them over are direct,
+ * one segment, referenced once and from one pool: those go straight back
+ * to the pool in one put, as the MBUF_FAST_FREE Tx offload does, instead
+ * of rte_pktmbuf_free_bulk()'s per-mbuf reference and segment handling
+ * (41 instructions per packet on small64, callgrind; ~10 here). Any other
+ * burst (chains, attached buffers, several pools) takes the general path.
+ */
+static inline void
+sp_rx_free_burst(struct rte_mbuf **pkts, unsigned int n)
+{
+	struct rte_mempool *mp;
+	unsigned int i;
+
+	if (n == 0)
+		return;
+	mp = pkts[0]->pool;
+	for (i = 0; i < n; i++) {
+		const struct rte_mbuf *m = pkts[i];
+
+		if (unlikely(m->pool != mp || m->nb_segs != 1 || !RTE_MBUF_DIRECT(m) ||
+			     rte_mbuf_refcnt_read(m) != 1)) {
+			rte_pktmbuf_free_bulk(pkts, n);
+			return;
+		}
+	}
+	rte_mempool_put_bulk(mp, (void **)pkts, n);
+}
+
 #endif /* SP_WORKER_RX_H */

@@ -391,11 +391,11 @@ sp_worker_process_burst(struct sp_worker *w, struct rte_mbuf **pkts,
 		const struct sp_rx_info *in = info + b;
 
 		nb = (uint16_t)RTE_MIN(n - b, SP_BURST);
+		w->st.packets += nb;
 		rte_prefetch0(rte_pktmbuf_mtod(p[0], void *));
 		for (i = 0; i < nb; i++) {
 			if (i + 1 < nb)
 				rte_prefetch0(rte_pktmbuf_mtod(p[i + 1], void *));
-			w->st.packets++;
 			if (unlikely(p[i]->nb_segs != 1)) {
 				state[i] = WORKER_LATE;
 				continue;

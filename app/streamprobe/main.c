@@ -596,7 +596,7 @@ app_report(void)
 						sizeof(line)) > 0)
 				fprintf(stderr, "worker %u %s\n", i, line);
 	}
-	if (app.cfg.replay_loops != 0 || app.cfg.replay_ms != 0) {
+	if (sp_config_replay(&app.cfg)) {
 		double s = cs.replay_feed_s > 0 ? cs.replay_feed_s : 1e-9;
 
 		fprintf(stderr, "replay: loaded %" PRIu64 " packets (%.1f MB) in %.2f s; fed %"
@@ -755,7 +755,7 @@ app_setup_files(int socket)
 	cp.files = app.cfg.pcaps;
 	cp.n_files = app.cfg.n_pcaps;
 	cp.pool = app.mbufs;
-	cp.replay = app.cfg.replay_loops != 0 || app.cfg.replay_ms != 0;
+	cp.replay = sp_config_replay(&app.cfg);
 	cp.replay_loops = app.cfg.replay_loops;
 	cp.replay_ms = app.cfg.replay_ms;
 	cp.replay_gap_ms = app.cfg.idle_timeout_ms;

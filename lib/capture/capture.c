@@ -250,8 +250,7 @@ capture_match(struct sp_capture *c, struct rte_mbuf *m, struct sp_rx_info *info)
 	while (pcap_next_ex(c->shadow, &hdr, &data) == 1) {
 		ts = (uint64_t)hdr->ts.tv_sec * 1000000 + (uint64_t)hdr->ts.tv_usec;
 		if (hdr->caplen == m->pkt_len && (!has_ts || ts == pmd_ts)) {
-			info->ts_ms = (uint64_t)hdr->ts.tv_sec * 1000 +
-				      (uint64_t)(int64_t)(hdr->ts.tv_usec / 1000);
+			info->ts_ms = capture_ts_ms(hdr);
 			info->wire_len = hdr->len;
 			return;
 		}

@@ -4,7 +4,20 @@
 
 /* The replay source (replay.c), used by capture.c only. */
 
+#include <pcap/pcap.h>
+
 #include "sp_capture.h"
+
+/*
+ * A record's time as NFStream computes it: tv_sec * 1000 + tv_usec / 1000,
+ * with C's signed division (libpcap reads tv_usec as a signed 32-bit value,
+ * so a corrupt record can make it negative; spec §3).
+ */
+static inline uint64_t
+capture_ts_ms(const struct pcap_pkthdr *h)
+{
+	return (uint64_t)h->ts.tv_sec * 1000 + (uint64_t)(int64_t)(h->ts.tv_usec / 1000);
+}
 
 struct capture_replay;
 

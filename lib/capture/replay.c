@@ -128,9 +128,7 @@ replay_load_file(struct capture_replay *r, const char *file, uint64_t *cap, uint
 		memcpy(r->arena + off, data, hdr->caplen);
 		rec = &r->rec[r->n++];
 		rec->off = off;
-		/* the same signed tv_usec division as the PMD path (spec §3) */
-		rec->ts_ms = (uint64_t)hdr->ts.tv_sec * 1000 +
-			     (uint64_t)(int64_t)(hdr->ts.tv_usec / 1000);
+		rec->ts_ms = capture_ts_ms(hdr);
 		rec->caplen = hdr->caplen;
 		rec->wire_len = hdr->len;
 		r->used = off + hdr->caplen;

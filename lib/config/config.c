@@ -448,7 +448,7 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 				     "no input: give --pcap FILE, --iface NAME or --port ID "
 				     "(see --help)" :
 				     "--pcap, --iface and --port exclude each other");
-	if ((cfg->replay_loops != 0 || cfg->replay_ms != 0) && cfg->n_pcaps == 0)
+	if (sp_config_replay(cfg) && cfg->n_pcaps == 0)
 		return sp_config_err(err, errlen, "%s: replays --pcap files only",
 				     cfg->replay_loops != 0 ? "--replay-loops" : "--replay-time");
 	if (cfg->n_pcaps == 0)

@@ -75,6 +75,13 @@ struct sp_config {
 	bool ndpi_extra;		/**< --ndpi-extra: DNS and TLS metadata columns */
 };
 
+/** Whether the run replays its files from memory (--replay-loops/-time). */
+static inline bool
+sp_config_replay(const struct sp_config *cfg)
+{
+	return cfg->replay_loops != 0 || cfg->replay_ms != 0;
+}
+
 /** Fill cfg with the defaults. */
 void sp_config_defaults(struct sp_config *cfg);
 

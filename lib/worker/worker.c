@@ -30,8 +30,6 @@
 #define WORKER_SCAN_BUDGET 1000
 #define WORKER_RING_SIZE 4096
 #define WORKER_RECORDS 8191
-/* process_burst: a multi-segment frame, parsed in the last pass */
-#define WORKER_LATE (SP_RX_FILTERED + 1)
 
 struct worker_hook {
 	const struct sp_flow_ops *ops;
@@ -281,7 +279,8 @@ worker_expire(struct sp_flow_table *t, int32_t idx, int8_t expiration_id, void *
 }
 
 static int32_t
-worker_flow_new(struct sp_worker *w, uint32_t hash, const struct sp_pkt_meta *m, const uint8_t *ip, uint16_t ip_len, uint64_t t_ms)
+worker_flow_new(struct sp_worker *w, uint32_t hash, const struct sp_pkt_meta *m,
+		const uint8_t *ip, uint16_t ip_len, uint64_t t_ms)
 {
 	struct sp_flow_table *t = w->table;
 	unsigned int i;
@@ -367,6 +366,35 @@ worker_packet(struct sp_worker *w, const struct sp_pkt_meta *m, const uint8_t *i
 }
 
 /*
+ * Filter and parse one packet for process_burst(): count it where it ends
+ * if it goes no further, else hash its flow. Returns whether it goes on.
+ */
+static __rte_always_inline bool
+worker_rx_one(struct sp_worker *w, struct rte_mbuf *m, const struct sp_rx_info *info,
+	      const uint8_t **data, uint32_t *caplen, struct sp_pkt_meta *meta, uint32_t *hash)
+{
+	unsigned int r;
+
+	r = sp_rx_prepare(w->filter, w->decode_tunnels, m, info, w->scratch, data, caplen, meta);
+	if (likely(r == SP_PARSE_OK)) {
+		*hash = sp_flow_hash(meta);
+		return true;
+	}
+	if (r == SP_RX_FILTERED)
+		w->st.filtered++;
+	else
+		w->st.ignored[r]++;
+	return false;
+}
+
+/* What process_burst()'s first pass left for the last one, per packet. */
+enum worker_rx_state {
+	WORKER_SKIP,	/* filtered or ignored: counted, nothing more */
+	WORKER_READY,	/* parsed and hashed */
+	WORKER_LATE,	/* multi-segment: parsed in the last pass */
+};
+
+/*
  * A burst in three passes, so that the flow table's cache misses overlap
  * instead of following one another (the lookup's bucket, node and state
  * loads were the top stalls, perf on small64): parse every packet and
@@ -382,8 +410,7 @@ sp_worker_process_burst(struct sp_worker *w, struct rte_mbuf **pkts,
 	struct sp_pkt_meta meta[SP_BURST];
 	const uint8_t *data[SP_BURST];
 	uint32_t caplen[SP_BURST], hash[SP_BURST];
-	uint8_t state[SP_BURST];	/* SP_PARSE_OK, or WORKER_LATE, or done */
-	unsigned int r;
+	uint8_t state[SP_BURST];	/* enum worker_rx_state */
 	uint16_t i, b, nb;
 
 	for (b = 0; b < n; b += nb) {
@@ -398,39 +425,25 @@ sp_worker_process_burst(struct sp_worker *w, struct rte_mbuf **pkts,
 				rte_prefetch0(rte_pktmbuf_mtod(p[i + 1], void *));
 			if (unlikely(p[i]->nb_segs != 1)) {
 				state[i] = WORKER_LATE;
-				continue;
-			}
-			r = sp_rx_prepare(w->filter, w->decode_tunnels, p[i], &in[i], w->scratch,
-					  &data[i], &caplen[i], &meta[i]);
-			state[i] = (uint8_t)r;
-			if (r == SP_PARSE_OK) {
-				hash[i] = sp_flow_hash(&meta[i]);
+			} else if (worker_rx_one(w, p[i], &in[i], &data[i], &caplen[i], &meta[i],
+						 &hash[i])) {
+				state[i] = WORKER_READY;
 				sp_flow_prefetch_bucket(w->table, hash[i]);
-			} else if (r == SP_RX_FILTERED) {
-				w->st.filtered++;
 			} else {
-				w->st.ignored[r]++;
+				state[i] = WORKER_SKIP;
 			}
 		}
 		for (i = 0; i < nb; i++)
-			if (state[i] == SP_PARSE_OK)
+			if (state[i] == WORKER_READY)
 				sp_flow_prefetch_flow(w->table, hash[i]);
 		for (i = 0; i < nb; i++) {
 			uint64_t t;
 
-			if (unlikely(state[i] == WORKER_LATE)) {
-				r = sp_rx_prepare(w->filter, w->decode_tunnels, p[i], &in[i],
-						  w->scratch, &data[i], &caplen[i], &meta[i]);
-				if (r == SP_RX_FILTERED) {
-					w->st.filtered++;
+			if (unlikely(state[i] != WORKER_READY)) {
+				if (state[i] == WORKER_SKIP ||
+				    !worker_rx_one(w, p[i], &in[i], &data[i], &caplen[i],
+						   &meta[i], &hash[i]))
 					continue;
-				} else if (r != SP_PARSE_OK) {
-					w->st.ignored[r]++;
-					continue;
-				}
-				hash[i] = sp_flow_hash(&meta[i]);
-			} else if (state[i] != SP_PARSE_OK) {
-				continue;
 			}
 			/* Single worker: this is the only clock, force it here. */
 			t = in[i].ts_ms > w->rx_tick ? in[i].ts_ms : w->rx_tick;
@@ -466,8 +479,7 @@ sp_worker_poll(struct sp_worker *w)
 		worker_packet(w, &pp->meta, data + pp->meta.ip_offset, pp->ip_len, pp->t_ms,
 			      sp_flow_hash(&pp->meta));
 	}
-	if (n > 0)
-		sp_rx_free_burst(pkts, n);
+	sp_rx_free_burst(pkts, n);
 	return n;
 }
 

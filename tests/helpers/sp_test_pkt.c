@@ -69,18 +69,18 @@ add_fix(struct sp_test_pkt *p, uint32_t off, enum fix_kind kind)
 	p->nfix++;
 }
 
-static void
-wr16(uint8_t *b, uint16_t v)
+void
+sp_test_wr_be16(uint8_t *b, uint16_t v)
 {
 	b[0] = (uint8_t)(v >> 8);
 	b[1] = (uint8_t)v;
 }
 
-static void
-wr32(uint8_t *b, uint32_t v)
+void
+sp_test_wr_be32(uint8_t *b, uint32_t v)
 {
-	wr16(b, (uint16_t)(v >> 16));
-	wr16(b + 2, (uint16_t)v);
+	sp_test_wr_be16(b, (uint16_t)(v >> 16));
+	sp_test_wr_be16(b + 2, (uint16_t)v);
 }
 
 uint32_t
@@ -116,7 +116,7 @@ sp_test_pkt_be16(struct sp_test_pkt *p, uint16_t v)
 {
 	uint32_t off;
 
-	wr16(grow(p, 2, &off), v);
+	sp_test_wr_be16(grow(p, 2, &off), v);
 	return off;
 }
 
@@ -125,7 +125,7 @@ sp_test_pkt_be32(struct sp_test_pkt *p, uint32_t v)
 {
 	uint32_t off;
 
-	wr32(grow(p, 4, &off), v);
+	sp_test_wr_be32(grow(p, 4, &off), v);
 	return off;
 }
 
@@ -134,7 +134,7 @@ sp_test_pkt_set_be16(struct sp_test_pkt *p, uint32_t off, uint16_t v)
 {
 	if (off + 2 > SP_TEST_PKT_MAX)
 		fail("set_be16 out of range");
-	wr16(p->buf + off, v);
+	sp_test_wr_be16(p->buf + off, v);
 }
 
 uint32_t
@@ -146,7 +146,7 @@ sp_test_pkt_eth(struct sp_test_pkt *p, const uint8_t dst[6], const uint8_t src[6
 
 	memcpy(b, dst, 6);
 	memcpy(b + 6, src, 6);
-	wr16(b + 12, ethertype);
+	sp_test_wr_be16(b + 12, ethertype);
 	return off;
 }
 
@@ -225,7 +225,7 @@ sp_test_pkt_null(struct sp_test_pkt *p, uint32_t family, bool big_endian)
 	uint8_t b[4];
 
 	if (big_endian) {
-		wr32(b, family);
+		sp_test_wr_be32(b, family);
 	} else {
 		b[0] = (uint8_t)family;
 		b[1] = (uint8_t)(family >> 8);
@@ -293,11 +293,11 @@ sp_test_pkt_ipv4_ex(struct sp_test_pkt *p, uint32_t src, uint32_t dst, uint8_t p
 
 	memset(b, 0, hlen);
 	b[0] = (uint8_t)(0x40 | (ihl & 0x0F));
-	wr16(b + 6, frag);
+	sp_test_wr_be16(b + 6, frag);
 	b[8] = 64;
 	b[9] = proto;
-	wr32(b + 12, src);
-	wr32(b + 16, dst);
+	sp_test_wr_be32(b + 12, src);
+	sp_test_wr_be32(b + 16, dst);
 	add_fix(p, off, FIX_IPV4);
 	return off;
 }
@@ -344,8 +344,8 @@ sp_test_pkt_ipv6_frag(struct sp_test_pkt *p, uint8_t nxt, uint16_t offset, bool 
 
 	b[0] = nxt;
 	b[1] = 0;
-	wr16(b + 2, (uint16_t)(offset << 3 | (more ? 1 : 0)));
-	wr32(b + 4, id);
+	sp_test_wr_be16(b + 2, (uint16_t)(offset << 3 | (more ? 1 : 0)));
+	sp_test_wr_be32(b + 4, id);
 	return off;
 }
 
@@ -356,12 +356,12 @@ sp_test_pkt_tcp(struct sp_test_pkt *p, uint16_t sport, uint16_t dport, uint8_t f
 	uint8_t *b = grow(p, hlen, &off);
 
 	memset(b, 0, hlen);
-	wr16(b, sport);
-	wr16(b + 2, dport);
-	wr32(b + 4, 1);			/* sequence */
+	sp_test_wr_be16(b, sport);
+	sp_test_wr_be16(b + 2, dport);
+	sp_test_wr_be32(b + 4, 1);			/* sequence */
 	b[12] = (uint8_t)(doff << 4);
 	b[13] = flags;
-	wr16(b + 14, 65535);
+	sp_test_wr_be16(b + 14, 65535);
 	return off;
 }
 
@@ -451,7 +451,7 @@ ipv4_checksum(uint8_t *b, uint32_t hlen)
 		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
 	while (sum >> 16)
 		sum = (sum & 0xFFFF) + (sum >> 16);
-	wr16(b + 10, (uint16_t)~sum);
+	sp_test_wr_be16(b + 10, (uint16_t)~sum);
 }
 
 void
@@ -467,24 +467,24 @@ sp_test_pkt_finish(struct sp_test_pkt *p)
 		case FIX_IPV4: {
 			uint32_t hlen = (b[0] & 0x0F) * 4u;
 
-			wr16(b + 2, (uint16_t)n);
+			sp_test_wr_be16(b + 2, (uint16_t)n);
 			ipv4_checksum(b, hlen < 20 ? 20 : hlen);
 			break;
 		}
 		case FIX_IPV6:
-			wr16(b + 4, (uint16_t)(n - 40));
+			sp_test_wr_be16(b + 4, (uint16_t)(n - 40));
 			break;
 		case FIX_UDP:
-			wr16(b + 4, (uint16_t)n);
+			sp_test_wr_be16(b + 4, (uint16_t)n);
 			break;
 		case FIX_GTPU:
-			wr16(b + 2, (uint16_t)(n - 8));
+			sp_test_wr_be16(b + 2, (uint16_t)(n - 8));
 			break;
 		case FIX_PPPOE:
-			wr16(b + 4, (uint16_t)(n - 6));
+			sp_test_wr_be16(b + 4, (uint16_t)(n - 6));
 			break;
 		case FIX_8023:
-			wr16(b + 12, (uint16_t)(n - 14));
+			sp_test_wr_be16(b + 12, (uint16_t)(n - 14));
 			break;
 		}
 	}

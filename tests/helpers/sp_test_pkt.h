@@ -69,6 +69,10 @@ struct sp_test_pkt {
 };
 
 /** Allocate an empty frame (heap: the struct is large). Never NULL. */
+/** Big-endian stores into any buffer (frames built by hand). */
+void sp_test_wr_be16(uint8_t *b, uint16_t v);
+void sp_test_wr_be32(uint8_t *b, uint32_t v);
+
 struct sp_test_pkt *sp_test_pkt_new(void);
 /** Free; NULL is a no-op. */
 void sp_test_pkt_free(struct sp_test_pkt *p);

@@ -18,6 +18,7 @@
 
 #include "sp_dpi.h"
 #include "sp_test.h"
+#include "sp_test_pkt.h"
 #include "sp_test_eal.h"
 
 /* nDPI 4.2 ndpi_confidence_t values. */
@@ -49,20 +50,6 @@ struct tflow {
 static const struct sp_flow_ops *ops;
 
 static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static void
 ip4_csum(uint8_t *h)
 {
 	uint32_t sum = 0;
@@ -72,7 +59,7 @@ ip4_csum(uint8_t *h)
 		sum += (uint32_t)(h[i] << 8 | h[i + 1]);
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
-	put16(h + 10, (uint16_t)~sum);
+	sp_test_wr_be16(h + 10, (uint16_t)~sum);
 }
 
 /* IPv4 header + L4 header + payload; returns the packet length. */
@@ -86,24 +73,24 @@ build(uint8_t *b, const struct tflow *f, int dir, uint8_t flags, const void *pl,
 
 	memset(b, 0, 20 + l4);
 	b[0] = 0x45;
-	put16(b + 2, tot);
-	put16(b + 4, (uint16_t)(f->n + 1));
+	sp_test_wr_be16(b + 2, tot);
+	sp_test_wr_be16(b + 4, (uint16_t)(f->n + 1));
 	b[6] = 0x40;	/* DF */
 	b[8] = 64;
 	b[9] = f->proto;
-	put32(b + 12, src);
-	put32(b + 16, dst);
+	sp_test_wr_be32(b + 12, src);
+	sp_test_wr_be32(b + 16, dst);
 	ip4_csum(b);
-	put16(b + 20, sp);
-	put16(b + 22, dp);
+	sp_test_wr_be16(b + 20, sp);
+	sp_test_wr_be16(b + 22, dp);
 	if (f->proto == 6) {
-		put32(b + 24, f->seq[dir]);
-		put32(b + 28, (flags & TH_ACK) ? f->seq[!dir] : 0);
+		sp_test_wr_be32(b + 24, f->seq[dir]);
+		sp_test_wr_be32(b + 28, (flags & TH_ACK) ? f->seq[!dir] : 0);
 		b[32] = 5 << 4;
 		b[33] = flags;
-		put16(b + 34, 65535);
+		sp_test_wr_be16(b + 34, 65535);
 	} else {
-		put16(b + 24, (uint16_t)(8 + len));
+		sp_test_wr_be16(b + 24, (uint16_t)(8 + len));
 	}
 	memcpy(b + 20 + l4, pl, len);
 	return tot;
@@ -118,8 +105,8 @@ send_pkt(void *ctx, struct tflow *f, int dir, uint8_t flags, const void *pl, uin
 	uint32_t src = dir == 0 ? f->cli : f->srv, dst = dir == 0 ? f->srv : f->cli;
 
 	memset(&m, 0, sizeof(m));
-	put32(m.src_ip, src);
-	put32(m.dst_ip, dst);
+	sp_test_wr_be32(m.src_ip, src);
+	sp_test_wr_be32(m.dst_ip, dst);
 	m.src_port = dir == 0 ? f->cport : f->sport;
 	m.dst_port = dir == 0 ? f->sport : f->cport;
 	m.protocol = f->proto;

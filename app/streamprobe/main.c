@@ -44,6 +44,7 @@
 #include <sp_worker.h>
 
 #define APP_MBUFS 16383		/* enough for a burst of 256 kB jumbo frames */
+#define APP_MBUFS_OWN_READER 2047	/* a burst, one 256 kB chain, the lcore cache */
 #define APP_MBUF_CACHE 256
 #define APP_EAL_ARGS 24
 #define APP_DRAIN_BURST 64
@@ -741,9 +742,16 @@ app_setup_files(int socket)
 	unsigned int n_mbufs;
 	char err[512];
 
-	/* Mbufs in flight: the PMD's burst, and with dispatch every worker
-	 * ring full; the pcap PMD loses a packet it cannot get an mbuf for. */
-	n_mbufs = APP_MBUFS + (app_dispatched() ? app.n_workers * APP_RX_RING : 0);
+	/* Mbufs in flight: a burst (of up to 256 kB frames, as chains), and
+	 * with dispatch every worker ring full. The pcap PMD loses a packet it
+	 * cannot get an mbuf for, so it gets room for a whole burst of jumbo
+	 * chains; the own reader retries a record it lacks mbufs for, and with
+	 * one worker reading, every mbuf is back before the next burst: a
+	 * small pool is enough, and populating it is most of the start-up
+	 * time (38 MB written for 16 k mbufs). */
+	n_mbufs = app.cfg.pcap_pmd || app_dispatched() ? APP_MBUFS : APP_MBUFS_OWN_READER;
+	if (app_dispatched())
+		n_mbufs += app.n_workers * APP_RX_RING;
 	app.mbufs = rte_pktmbuf_pool_create("sp_mbufs", n_mbufs, APP_MBUF_CACHE,
 					    app_dispatched() ? SP_MBUF_PRIV_SIZE : 0,
 					    RTE_MBUF_DEFAULT_BUF_SIZE, socket);
@@ -755,6 +763,7 @@ app_setup_files(int socket)
 	cp.files = app.cfg.pcaps;
 	cp.n_files = app.cfg.n_pcaps;
 	cp.pool = app.mbufs;
+	cp.pmd = app.cfg.pcap_pmd;
 	cp.replay = sp_config_replay(&app.cfg);
 	cp.replay_loops = app.cfg.replay_loops;
 	cp.replay_ms = app.cfg.replay_ms;

@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Offline input: one net_pcap vdev per file, attached in turn, plus a
- * libpcap "shadow" reader of the same file that restores what the PMD drops
- * (wire length, link type) and detects records it failed to deliver.
+ * Offline input, the files in turn, from one of three sources:
+ * - streamprobe's own reader (file.c, the default): each record copied
+ *   into an mbuf, chained beyond one mbuf's buffer, as the PMD does;
+ * - the pcap PMD (--pcap-pmd): one net_pcap vdev per file, attached in
+ *   turn, plus a libpcap "shadow" reader of the same file that restores
+ *   what the PMD drops (wire length, link type) and detects records it
+ *   failed to deliver;
+ * - the replay from memory (replay.c).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -20,12 +25,17 @@
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_memcpy.h>
 
 #include "sp_common.h"
 #include "capture_private.h"
 
 #define CAPTURE_RX_DESC 1024
 #define CAPTURE_SHADOW_BUF (1u << 20)
+/* Frames are copied up to this many bytes (Ethernet's largest snapshot
+ * length in libpcap): only link types the parser ignores anyway (D-Bus,
+ * USB) have larger records, and a 128 MiB record would not fit the pool. */
+#define CAPTURE_FRAME_MAX 262144u
 
 struct sp_capture {
 	const char *const *files;
@@ -45,6 +55,8 @@ struct sp_capture {
 	uint64_t bytes_done;		/* sizes of the files finished */
 	struct sp_capture_stats st;
 	struct capture_replay *replay;	/* replay mode, else NULL */
+	bool pmd;			/* through net_pcap, else the own reader */
+	struct capture_file *file;	/* own reader: the current file */
 };
 
 int
@@ -64,6 +76,8 @@ sp_capture_get_stats(const struct sp_capture *c, struct sp_capture_stats *s)
 static void
 capture_detach(struct sp_capture *c)
 {
+	capture_file_close(c->file);
+	c->file = NULL;
 	if (c->attached) {
 		rte_eth_dev_stop(c->port_id);
 		rte_eth_dev_close(c->port_id);
@@ -110,6 +124,10 @@ capture_attach(struct sp_capture *c, char *err, size_t errlen)
 	struct rte_eth_conf conf;
 	int ret, sock, flag;
 
+	if (!c->pmd) {
+		c->file = capture_file_open(file, err, errlen);
+		return c->file != NULL ? 0 : -EIO;
+	}
 	snprintf(c->vdev_name, sizeof(c->vdev_name), "net_pcap_sp%u", c->cur);
 	snprintf(args, sizeof(args), "rx_pcap=%s", file);
 	ret = rte_eal_hotplug_add("vdev", c->vdev_name, args);
@@ -176,7 +194,7 @@ sp_capture_open(const struct sp_capture_params *p, char *err, size_t errlen)
 	/* Check every file up front: a bad third file must not surface
 	 * after two files' worth of flows were already written. */
 	for (i = 0; i < p->n_files; i++) {
-		if (!p->replay && strchr(p->files[i], ',') != NULL) {
+		if (p->pmd && !p->replay && strchr(p->files[i], ',') != NULL) {
 			snprintf(err, errlen, "%s: file names with ',' cannot be passed to the "
 				 "pcap PMD; rename or link the file", p->files[i]);
 			rte_errno = EINVAL;
@@ -211,6 +229,7 @@ sp_capture_open(const struct sp_capture_params *p, char *err, size_t errlen)
 	c->n_files = p->n_files;
 	c->pool = p->pool;
 	c->ts_off = -1;
+	c->pmd = p->pmd;
 	if (p->replay) {
 		c->replay = capture_replay_load(p, c->dlt, err, errlen);
 		if (c->replay == NULL)
@@ -261,29 +280,17 @@ capture_match(struct sp_capture *c, struct rte_mbuf *m, struct sp_rx_info *info)
 	info->wire_len = m->pkt_len;
 }
 
-/* The PMD gave nothing: either it is out of mbufs (retry later) or its
- * file is exhausted (EOF or read error); then account for any records it
- * never delivered and move on to the next file. */
+/* The current file is done (read to its end, or to a read error that
+ * file_error describes): move on to the next one. */
 static int
-capture_next_file(struct sp_capture *c)
+capture_next_file(struct sp_capture *c, const char *file_error)
 {
-	struct pcap_pkthdr *hdr;
-	const u_char *data;
-	struct rte_eth_stats es;
 	struct stat sb;
 	char err[256];
-	int r;
 
-	if (rte_eth_stats_get(c->port_id, &es) == 0 && es.rx_nombuf != c->nombuf_seen) {
-		c->nombuf_seen = es.rx_nombuf;
-		return 0;
-	}
-	while ((r = pcap_next_ex(c->shadow, &hdr, &data)) == 1)
-		c->st.lost++;
-	if (r == PCAP_ERROR && c->st.read_error == 0) {
+	if (file_error != NULL && c->st.read_error == 0) {
 		c->st.read_error = -EIO;
-		snprintf(c->st.error, sizeof(c->st.error), "%s: read error: %s",
-			 c->files[c->cur], pcap_geterr(c->shadow));
+		snprintf(c->st.error, sizeof(c->st.error), "%s", file_error);
 	}
 	if (stat(c->files[c->cur], &sb) == 0)
 		c->bytes_done += (uint64_t)sb.st_size;
@@ -304,6 +311,92 @@ capture_next_file(struct sp_capture *c)
 	return -ENODATA;
 }
 
+/* The PMD gave nothing: either it is out of mbufs (retry later) or its
+ * file is exhausted (EOF or read error); then account for any records it
+ * never delivered and move on to the next file. */
+static int
+capture_pmd_idle(struct sp_capture *c)
+{
+	struct pcap_pkthdr *hdr;
+	const u_char *data;
+	struct rte_eth_stats es;
+	char err[320];
+	int r;
+
+	if (rte_eth_stats_get(c->port_id, &es) == 0 && es.rx_nombuf != c->nombuf_seen) {
+		c->nombuf_seen = es.rx_nombuf;
+		return 0;
+	}
+	while ((r = pcap_next_ex(c->shadow, &hdr, &data)) == 1)
+		c->st.lost++;
+	if (r == PCAP_ERROR) {
+		snprintf(err, sizeof(err), "%s: read error: %s", c->files[c->cur],
+			 pcap_geterr(c->shadow));
+		return capture_next_file(c, err);
+	}
+	return capture_next_file(c, NULL);
+}
+
+/* Copy len bytes of a frame into m, chaining more mbufs from the pool
+ * beyond its buffer. Returns 0, or -ENOBUFS (m may then hold a partial
+ * chain, which rte_pktmbuf_free() releases whole). */
+static int
+capture_copy_frame(struct rte_mempool *pool, struct rte_mbuf *m, const uint8_t *data,
+		   uint32_t len)
+{
+	struct rte_mbuf *last = m, *seg;
+	uint32_t n;
+
+	n = RTE_MIN(len, (uint32_t)rte_pktmbuf_tailroom(m));
+	rte_memcpy(rte_pktmbuf_mtod(m, void *), data, n);
+	m->data_len = (uint16_t)n;
+	m->pkt_len = len;
+	while (unlikely(n < len)) {
+		seg = rte_pktmbuf_alloc(pool);
+		if (seg == NULL)
+			return -ENOBUFS;
+		last->next = seg;
+		last = seg;
+		m->nb_segs++;
+		seg->data_len = (uint16_t)RTE_MIN(len - n, (uint32_t)rte_pktmbuf_tailroom(seg));
+		rte_memcpy(rte_pktmbuf_mtod(seg, void *), data + n, seg->data_len);
+		n += seg->data_len;
+	}
+	return 0;
+}
+
+/* The own reader: records copied into mbufs, as the pcap PMD does. */
+static int
+capture_file_rx(struct sp_capture *c, struct rte_mbuf **pkts, struct sp_rx_info *info,
+		uint16_t n)
+{
+	struct pcap_pkthdr h;
+	const uint8_t *data;
+	uint16_t i;
+	int r = 1;
+
+	if (rte_pktmbuf_alloc_bulk(c->pool, pkts, n) != 0)
+		return 0;	/* pool empty: the workers still hold them */
+	for (i = 0; i < n; i++) {
+		r = capture_file_peek(c->file, &h, &data);
+		if (r != 1)
+			break;
+		if (capture_copy_frame(c->pool, pkts[i], data,
+				       RTE_MIN(h.caplen, CAPTURE_FRAME_MAX)) != 0)
+			break;	/* this record comes again on the next call */
+		info[i].ts_ms = capture_ts_ms(&h);
+		info[i].wire_len = h.len;
+		info[i].dlt = c->dlt[c->cur];
+		capture_file_consume(c->file);
+	}
+	if (i < n)
+		rte_pktmbuf_free_bulk(&pkts[i], n - i);
+	if (i == 0 && r != 1)
+		return capture_next_file(c, r < 0 ? capture_file_error(c->file) : NULL);
+	c->st.received += i;
+	return i;
+}
+
 int
 sp_capture_rx(struct sp_capture *c, struct rte_mbuf **pkts, struct sp_rx_info *info, uint16_t n)
 {
@@ -318,9 +411,11 @@ sp_capture_rx(struct sp_capture *c, struct rte_mbuf **pkts, struct sp_rx_info *i
 	}
 	if (c->cur >= c->n_files)
 		return -ENODATA;
+	if (!c->pmd)
+		return capture_file_rx(c, pkts, info, n);
 	nb = rte_eth_rx_burst(c->port_id, 0, pkts, n);
 	if (nb == 0)
-		return capture_next_file(c);
+		return capture_pmd_idle(c);
 	for (i = 0; i < nb; i++)
 		capture_match(c, pkts[i], &info[i]);
 	c->st.received += nb;
@@ -337,8 +432,10 @@ sp_capture_progress(const struct sp_capture *c)
 		return capture_replay_progress(c->replay);
 	if (c->bytes_total == 0)
 		return 1.0;
+	if (c->file != NULL)
+		done += capture_file_offset(c->file);
 	/* the shadow reader is where the PMD is (lock-step) */
-	if (c->shadow != NULL && (pos = ftell(pcap_file(c->shadow))) > 0)
+	else if (c->shadow != NULL && (pos = ftell(pcap_file(c->shadow))) > 0)
 		done += (uint64_t)pos;
 	return done >= c->bytes_total ? 1.0 : (double)done / (double)c->bytes_total;
 }

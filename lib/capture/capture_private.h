@@ -2,7 +2,8 @@
 #ifndef SP_CAPTURE_PRIVATE_H
 #define SP_CAPTURE_PRIVATE_H
 
-/* The replay source (replay.c), used by capture.c only. */
+/* The sources behind sp_capture: the own file reader (file.c) and the
+ * replay (replay.c); used by capture.c only. */
 
 #include <pcap/pcap.h>
 
@@ -18,6 +19,21 @@ capture_ts_ms(const struct pcap_pkthdr *h)
 {
 	return (uint64_t)h->ts.tv_sec * 1000 + (uint64_t)(int64_t)(h->ts.tv_usec / 1000);
 }
+
+/*
+ * streamprobe's own reader of one capture file (file.c). peek() gives the
+ * record under the cursor (1; data valid until consume() or the next
+ * peek after it), 0 at the end of the file, or -EIO with the message in
+ * capture_file_error(); the same record until consume().
+ */
+struct capture_file;
+
+struct capture_file *capture_file_open(const char *path, char *err, size_t errlen);
+int capture_file_peek(struct capture_file *f, struct pcap_pkthdr *h, const uint8_t **data);
+void capture_file_consume(struct capture_file *f);
+uint64_t capture_file_offset(const struct capture_file *f);
+const char *capture_file_error(const struct capture_file *f);
+void capture_file_close(struct capture_file *f);
 
 struct capture_replay;
 

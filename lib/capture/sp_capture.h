@@ -4,19 +4,27 @@
 
 /**
  * @file
- * Offline capture input through DPDK's pcap PMD (net_pcap).
+ * Offline capture input: pcap and pcapng files, read in order through one
+ * flow cache, handed out as bursts of mbufs with what NFStream needs of
+ * each record (time, wire length, link type).
  *
- * The files are read one after another, each through its own net_pcap vdev
- * attached when its turn comes and detached after its last packet, so any
- * number of files can be read through one flow cache, in order.
+ * By default streamprobe reads the files itself: classic pcap files are
+ * walked in 1 MiB read() calls and each frame is copied into an mbuf (a
+ * chain beyond one mbuf's buffer), as the pcap PMD does; anything else
+ * (pcapng, old or damaged files) is read through libpcap's own API, so its
+ * rules and error messages hold.
  *
- * The pcap PMD hands over each frame with its captured length only: the
- * original wire length that NFStream counts (pcap header `len`) is lost.
- * The capture module therefore keeps a second, header-only reader of the
- * same file (the "shadow"), advanced in lock-step with the PMD: each mbuf
- * is matched with the next record by captured length and timestamp, which
- * gives the wire length and the link type, and shows any record the PMD
- * failed to deliver (counted as lost, never silently).
+ * With sp_capture_params.pmd the files go through DPDK's pcap PMD
+ * (net_pcap) instead, each through its own vdev attached when its turn
+ * comes and detached after its last packet. The PMD hands over each frame
+ * with its captured length only: the original wire length that NFStream
+ * counts (pcap header `len`) is lost. The capture module therefore keeps a
+ * second, header-only reader of the same file (the "shadow"), advanced in
+ * lock-step with the PMD: each mbuf is matched with the next record by
+ * captured length and timestamp, which gives the wire length and the link
+ * type, and shows any record the PMD failed to deliver (counted as lost,
+ * never silently). Both ways give the same packets (the tests check it);
+ * the PMD's is about twice as slow (BENCHMARKS.md).
  *
  * Replay mode (sp_capture_params.replay) takes the PMD and the disk out of
  * the measurement: the files are read once into memory, and each burst is
@@ -53,7 +61,8 @@ struct sp_rx_info {
 struct sp_capture_params {
 	const char *const *files;	/**< read in this order */
 	unsigned int n_files;
-	struct rte_mempool *pool;	/**< mbufs for the PMD (or the replay) */
+	struct rte_mempool *pool;	/**< mbufs for the packets */
+	bool pmd;			/**< read through the pcap PMD (net_pcap) */
 	/**
 	 * Replay from memory instead of the pcap PMD (benchmarks): the files
 	 * are loaded once, then fed replay_loops times, or until replay_ms of
@@ -72,8 +81,8 @@ struct sp_capture_params {
 
 struct sp_capture_stats {
 	uint64_t received;	/**< mbufs handed out */
-	uint64_t lost;		/**< records the PMD read but did not deliver */
-	uint64_t unmatched;	/**< mbufs no record matched (wire length = caplen) */
+	uint64_t lost;		/**< PMD: records it read but did not deliver */
+	uint64_t unmatched;	/**< PMD: mbufs no record matched (wire length = caplen) */
 	unsigned int files_done;
 	int read_error;		/**< 0, or -EIO once a file failed mid-way */
 	/* replay only */
@@ -114,7 +123,7 @@ void sp_capture_get_stats(const struct sp_capture *c, struct sp_capture_stats *s
 /** Share of the input read so far, 0.0 .. 1.0 (by bytes over all files). */
 double sp_capture_progress(const struct sp_capture *c);
 
-/** Detach the current vdev and release everything. NULL is a no-op. */
+/** Close the current file (detach its vdev) and release everything. NULL is a no-op. */
 void sp_capture_close(struct sp_capture *c);
 
 #ifdef __cplusplus

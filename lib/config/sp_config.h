@@ -45,6 +45,7 @@ struct sp_config {
 	bool quiet;			/**< no status line */
 	unsigned int n_workers;		/**< worker lcores (--workers) */
 	bool dispatch;			/**< --dispatch: main lcore reads, workers get rings */
+	bool pcap_pmd;			/**< --pcap-pmd: files through net_pcap */
 	bool telemetry;			/**< serve rte_telemetry (--telemetry) */
 	const char *iface;		/**< live: an AF_PACKET interface (--iface) */
 	int port_id;			/**< live: an ethdev port (--port), -1 if none */

@@ -764,6 +764,9 @@ app_setup_files(int socket)
 	cp.n_files = app.cfg.n_pcaps;
 	cp.pool = app.mbufs;
 	cp.pmd = app.cfg.pcap_pmd;
+	/* one worker reads: the main lcore's CPU has time for the read()
+	 * calls; with dispatch the main lcore reads and keeps it busy */
+	cp.read_ahead = !app_dispatched();
 	cp.replay = sp_config_replay(&app.cfg);
 	cp.replay_loops = app.cfg.replay_loops;
 	cp.replay_ms = app.cfg.replay_ms;

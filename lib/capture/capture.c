@@ -56,6 +56,7 @@ struct sp_capture {
 	struct sp_capture_stats st;
 	struct capture_replay *replay;	/* replay mode, else NULL */
 	bool pmd;			/* through net_pcap, else the own reader */
+	bool read_ahead;		/* own reader: a thread reads ahead */
 	struct capture_file *file;	/* own reader: the current file */
 };
 
@@ -125,7 +126,7 @@ capture_attach(struct sp_capture *c, char *err, size_t errlen)
 	int ret, sock, flag;
 
 	if (!c->pmd) {
-		c->file = capture_file_open(file, err, errlen);
+		c->file = capture_file_open(file, c->read_ahead, err, errlen);
 		return c->file != NULL ? 0 : -EIO;
 	}
 	snprintf(c->vdev_name, sizeof(c->vdev_name), "net_pcap_sp%u", c->cur);
@@ -230,6 +231,7 @@ sp_capture_open(const struct sp_capture_params *p, char *err, size_t errlen)
 	c->pool = p->pool;
 	c->ts_off = -1;
 	c->pmd = p->pmd;
+	c->read_ahead = p->read_ahead;
 	if (p->replay) {
 		c->replay = capture_replay_load(p, c->dlt, err, errlen);
 		if (c->replay == NULL)
@@ -391,7 +393,7 @@ capture_file_rx(struct sp_capture *c, struct rte_mbuf **pkts, struct sp_rx_info 
 	}
 	if (i < n)
 		rte_pktmbuf_free_bulk(&pkts[i], n - i);
-	if (i == 0 && r != 1)
+	if (i == 0 && r != 1 && r != -EAGAIN)
 		return capture_next_file(c, r < 0 ? capture_file_error(c->file) : NULL);
 	c->st.received += i;
 	return i;

@@ -22,13 +22,15 @@ capture_ts_ms(const struct pcap_pkthdr *h)
 
 /*
  * streamprobe's own reader of one capture file (file.c). peek() gives the
- * record under the cursor (1; data valid until consume() or the next
- * peek after it), 0 at the end of the file, or -EIO with the message in
- * capture_file_error(); the same record until consume().
+ * record under the cursor (1; data valid until consume()), the same one
+ * until consume(); -EAGAIN when read_ahead has not read it yet; 0 at the
+ * end of the file; or -EIO with the message in capture_file_error().
+ * read_ahead: a control thread does the reading (see file.c).
  */
 struct capture_file;
 
-struct capture_file *capture_file_open(const char *path, char *err, size_t errlen);
+struct capture_file *capture_file_open(const char *path, bool read_ahead, char *err,
+				       size_t errlen);
 int capture_file_peek(struct capture_file *f, struct pcap_pkthdr *h, const uint8_t **data);
 void capture_file_consume(struct capture_file *f);
 uint64_t capture_file_offset(const struct capture_file *f);

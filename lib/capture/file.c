@@ -14,6 +14,14 @@
  * program, but a file truncated while mapped raises SIGBUS, and read()
  * also works on pipes.
  *
+ * The file is read into a ring mapped twice in a row (the same pages at
+ * ring and ring + size), so a record that wraps around the end is still
+ * contiguous and is never copied to be walked. With read_ahead, a control
+ * thread does the read() calls, up to the ring's size ahead: the kernel's
+ * copy out of the page cache (~0.2 s of mix) then runs on another CPU
+ * than the lcore walking the records. Otherwise that lcore fills the ring
+ * itself when it runs short.
+ *
  * Only the plain case is walked here: a classic pcap file, version 2.4,
  * native byte order (or swapped with a link type that has no pseudo-header
  * libpcap would swap), every record complete and within the file's
@@ -28,22 +36,28 @@
  * opens it: tv_sec and tv_usec are signed 32-bit values, and a nanosecond
  * file's fraction is divided by 1000 with C's truncating division.
  */
+#define _GNU_SOURCE	/* memfd_create() */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/types.h>
 
 #include <pcap/pcap.h>
 
 #include <rte_byteorder.h>
 #include <rte_common.h>
+#include <rte_lcore.h>
 
 #include "capture_private.h"
 
-#define FILE_BUF_SIZE (1u << 20)
+#define FILE_BUF_SIZE (1u << 20)	/* a read(); libpcap's stdio buffer */
+#define FILE_RING_SIZE (8u << 20)	/* a power of 2; fits the L3 cache */
 #define FILE_REC_HDR 16u
 #define FILE_HDR 24u
 
@@ -54,13 +68,15 @@ struct capture_file {
 	char path[PATH_MAX];
 	/* own walk */
 	int fd;
-	uint8_t *buf;
-	size_t len;		/* bytes valid in buf */
-	size_t off;		/* current record in buf */
-	uint64_t buf_pos;	/* file offset of buf[0] */
+	uint8_t *ring;		/* FILE_RING_SIZE bytes, mapped twice in a row */
+	uint64_t head;		/* bytes of records consumed, from FILE_HDR on */
+	uint64_t tail;		/* bytes read into the ring (the filler's) */
+	int end;		/* the filler's last word: 0, 1 (EOF) or -errno */
+	bool ahead;		/* the thread below fills the ring */
+	bool stop;		/* tells it to stop */
+	pthread_t thread;
 	bool swapped;
 	bool nsec;
-	bool eof;		/* read() returned 0 */
 	bool failed;		/* an error was reported: nothing more */
 	uint32_t snap;
 	/* libpcap, once it has the file */
@@ -93,12 +109,101 @@ file_swap_safe(int dlt)
 	       dlt == 229 /* IPV6 */ || dlt == 101 /* LINKTYPE_RAW */;
 }
 
+/* The ring: FILE_RING_SIZE bytes of a memfd mapped twice, back to back. */
+static uint8_t *
+file_ring_map(void)
+{
+	uint8_t *base;
+	int mfd;
+
+	mfd = memfd_create("sp_capture_ring", MFD_CLOEXEC);
+	if (mfd < 0)
+		return NULL;
+	base = ftruncate(mfd, FILE_RING_SIZE) == 0 ?
+	       mmap(NULL, 2 * (size_t)FILE_RING_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		    -1, 0) : MAP_FAILED;
+	if (base != MAP_FAILED &&
+	    (mmap(base, FILE_RING_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, mfd,
+		  0) == MAP_FAILED ||
+	     mmap(base + FILE_RING_SIZE, FILE_RING_SIZE, PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_FIXED, mfd, 0) == MAP_FAILED)) {
+		munmap(base, 2 * (size_t)FILE_RING_SIZE);
+		base = MAP_FAILED;
+	}
+	close(mfd);
+	return base == MAP_FAILED ? NULL : base;
+}
+
+/* One read() into the ring, if it has room for a whole chunk (or, when
+ * the walker is waiting, for anything). Returns the bytes read, 0 when
+ * the ring is full, or sets f->end. Called by one filler at a time. */
+static ssize_t
+file_fill(struct capture_file *f)
+{
+	uint64_t tail = __atomic_load_n(&f->tail, __ATOMIC_RELAXED);
+	uint64_t room = FILE_RING_SIZE - (tail - __atomic_load_n(&f->head, __ATOMIC_ACQUIRE));
+	ssize_t got;
+
+	if (room == 0)
+		return 0;
+	got = read(f->fd, f->ring + (tail & (FILE_RING_SIZE - 1)), RTE_MIN(room, FILE_BUF_SIZE));
+	if (got > 0)
+		__atomic_store_n(&f->tail, tail + (uint64_t)got, __ATOMIC_RELEASE);
+	else if (got == 0)
+		__atomic_store_n(&f->end, 1, __ATOMIC_RELEASE);
+	else if (errno != EINTR)
+		__atomic_store_n(&f->end, -errno, __ATOMIC_RELEASE);
+	return got;
+}
+
+/* The read-ahead thread: keeps the ring full until the end of the file. */
+static void *
+file_reader(void *arg)
+{
+	struct capture_file *f = arg;
+	const struct timespec nap = { .tv_nsec = 50 * 1000 };
+	uint64_t room;
+
+	while (!__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE) &&
+	       __atomic_load_n(&f->end, __ATOMIC_RELAXED) == 0) {
+		room = FILE_RING_SIZE - (__atomic_load_n(&f->tail, __ATOMIC_RELAXED) -
+					 __atomic_load_n(&f->head, __ATOMIC_ACQUIRE));
+		/* the walker takes ~1 MiB per ms on mix: a short nap while
+		 * the ring is full costs it nothing */
+		if (room < FILE_BUF_SIZE)
+			nanosleep(&nap, NULL);
+		else
+			file_fill(f);
+	}
+	return NULL;
+}
+
+/* Stop the read-ahead thread and release the ring and the descriptor. */
+static void
+file_own_close(struct capture_file *f)
+{
+	if (f->ahead) {
+		__atomic_store_n(&f->stop, true, __ATOMIC_RELEASE);
+		pthread_join(f->thread, NULL);
+		f->ahead = false;
+	}
+	if (f->ring != NULL) {
+		munmap(f->ring, 2 * (size_t)FILE_RING_SIZE);
+		f->ring = NULL;
+	}
+	if (f->fd >= 0) {
+		close(f->fd);
+		f->fd = -1;
+	}
+}
+
 /* Hand the file to libpcap, positioned at pos (0: from its start). */
 static int
 file_to_libpcap(struct capture_file *f, uint64_t pos)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
 
+	file_own_close(f);
 	f->fp = fopen(f->path, "rb");
 	if (f->fp == NULL) {
 		snprintf(f->error, sizeof(f->error), "%s: %s", f->path, strerror(errno));
@@ -119,26 +224,19 @@ file_to_libpcap(struct capture_file *f, uint64_t pos)
 		snprintf(f->error, sizeof(f->error), "%s: seek: %s", f->path, strerror(errno));
 		return -EIO;
 	}
-	if (f->fd >= 0) {
-		close(f->fd);
-		f->fd = -1;
-	}
-	free(f->buf);
-	f->buf = NULL;
 	return 0;
 }
 
 struct capture_file *
-capture_file_open(const char *path, char *err, size_t errlen)
+capture_file_open(const char *path, bool read_ahead, char *err, size_t errlen)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
 	struct capture_file *f;
 	uint8_t hdr[FILE_HDR];
 	uint32_t magic;
 	bool plain = false;
-	ssize_t got;
 	pcap_t *pc;
-	int dlt = -1, major = 0, minor = 0;
+	int dlt, major, minor;
 
 	f = calloc(1, sizeof(*f));
 	if (f == NULL) {
@@ -163,26 +261,23 @@ capture_file_open(const char *path, char *err, size_t errlen)
 	pcap_close(pc);
 
 	f->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (f->fd >= 0) {
-		got = read(f->fd, hdr, sizeof(hdr));
-		if (got == (ssize_t)sizeof(hdr)) {
-			magic = file_rd32(hdr, false);
-			if (f->swapped)
-				magic = rte_bswap32(magic);
-			f->nsec = magic == PCAP_MAGIC_NS;
-			plain = (magic == PCAP_MAGIC_US || magic == PCAP_MAGIC_NS) &&
-				major == 2 && minor == 4 &&
-				f->snap + FILE_REC_HDR <= FILE_BUF_SIZE / 2 &&
-				(!f->swapped || file_swap_safe(dlt));
-		}
+	if (f->fd >= 0 && read(f->fd, hdr, sizeof(hdr)) == (ssize_t)sizeof(hdr)) {
+		magic = file_rd32(hdr, f->swapped);
+		f->nsec = magic == PCAP_MAGIC_NS;
+		plain = (magic == PCAP_MAGIC_US || magic == PCAP_MAGIC_NS) &&
+			major == 2 && minor == 4 &&
+			f->snap + FILE_REC_HDR <= FILE_RING_SIZE / 2 &&
+			(!f->swapped || file_swap_safe(dlt));
 	}
-	if (plain) {
-		f->buf = malloc(FILE_BUF_SIZE);
-		plain = f->buf != NULL;
-	}
-	if (plain) {
+	if (plain)
+		f->ring = file_ring_map();
+	if (f->ring != NULL) {
 		posix_fadvise(f->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-		f->buf_pos = FILE_HDR;
+		/* without the thread (none could start, or not asked for),
+		 * the walker fills the ring itself */
+		f->ahead = read_ahead &&
+			   rte_ctrl_thread_create(&f->thread, "sp-read-ahead", NULL, file_reader,
+						  f) == 0;
 		return f;
 	}
 	if (file_to_libpcap(f, 0) != 0) {
@@ -191,32 +286,6 @@ capture_file_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	return f;
-}
-
-/* Move the unread tail to the front and fill the buffer. */
-static int
-file_refill(struct capture_file *f)
-{
-	size_t rest = f->len - f->off;
-	ssize_t got;
-
-	memmove(f->buf, f->buf + f->off, rest);
-	f->buf_pos += f->off;
-	f->len = rest;
-	f->off = 0;
-	while (f->len < FILE_BUF_SIZE && !f->eof) {
-		got = read(f->fd, f->buf + f->len, FILE_BUF_SIZE - f->len);
-		if (got > 0) {
-			f->len += (size_t)got;
-		} else if (got == 0) {
-			f->eof = true;
-		} else if (errno != EINTR) {
-			snprintf(f->error, sizeof(f->error), "%s: read error: error reading dump "
-				 "file: %s", f->path, strerror(errno));
-			return -EIO;
-		}
-	}
-	return 0;
 }
 
 static int
@@ -239,10 +308,59 @@ file_peek_libpcap(struct capture_file *f)
 	return -EIO;
 }
 
+/* The ring does not hold the whole next record: wait for the filler, fill
+ * it here, or see the end. Returns 1 when it now does, -EAGAIN (ahead:
+ * not read yet), 0 (clean end), or whatever libpcap says of the rest. */
+static int
+file_short(struct capture_file *f, uint64_t *avail)
+{
+	uint64_t need;
+	uint32_t caplen;
+	int end;
+
+	for (;;) {
+		*avail = __atomic_load_n(&f->tail, __ATOMIC_ACQUIRE) - f->head;
+		if (*avail >= FILE_REC_HDR) {
+			caplen = file_rd32(f->ring + (f->head & (FILE_RING_SIZE - 1)) + 8,
+					   f->swapped);
+			/* oversized: libpcap decides (it is no use waiting for
+			 * a record the ring might not hold) */
+			if (caplen > f->snap)
+				break;
+			need = FILE_REC_HDR + caplen;
+		} else {
+			need = FILE_REC_HDR;
+		}
+		if (*avail >= need)
+			return 1;
+		end = __atomic_load_n(&f->end, __ATOMIC_ACQUIRE);
+		if (end < 0) {
+			snprintf(f->error, sizeof(f->error), "%s: read error: error reading "
+				 "dump file: %s", f->path, strerror(-end));
+			return -EIO;
+		}
+		if (end > 0) {
+			/* the tail is final once the end is set */
+			if (__atomic_load_n(&f->tail, __ATOMIC_ACQUIRE) - f->head > *avail)
+				continue;
+			if (*avail == 0)
+				return 0;
+			break;	/* a cut record: libpcap's message */
+		}
+		if (f->ahead)
+			return -EAGAIN;
+		file_fill(f);
+	}
+	if (file_to_libpcap(f, FILE_HDR + f->head) != 0)
+		return -EIO;
+	return file_peek_libpcap(f);
+}
+
 int
 capture_file_peek(struct capture_file *f, struct pcap_pkthdr *h, const uint8_t **data)
 {
 	const uint8_t *p;
+	uint64_t avail;
 	uint32_t caplen;
 	int ret;
 
@@ -254,26 +372,16 @@ capture_file_peek(struct capture_file *f, struct pcap_pkthdr *h, const uint8_t *
 		ret = file_peek_libpcap(f);
 		goto done;
 	}
-	if (f->len - f->off < FILE_REC_HDR ||
-	    f->len - f->off < FILE_REC_HDR + file_rd32(f->buf + f->off + 8, f->swapped)) {
-		if (f->eof && f->len == f->off)
-			return 0;
-		ret = file_refill(f);
-		if (ret != 0)
+	p = f->ring + (f->head & (FILE_RING_SIZE - 1));
+	avail = __atomic_load_n(&f->tail, __ATOMIC_ACQUIRE) - f->head;
+	if (unlikely(avail < FILE_REC_HDR ||
+		     avail < FILE_REC_HDR + (uint64_t)file_rd32(p + 8, f->swapped) ||
+		     file_rd32(p + 8, f->swapped) > f->snap)) {
+		ret = file_short(f, &avail);
+		if (ret != 1 || f->pc != NULL)
 			goto done;
-		if (f->len == 0)
-			return 0;
 	}
-	p = f->buf + f->off;
-	caplen = f->len - f->off >= FILE_REC_HDR ? file_rd32(p + 8, f->swapped) : UINT32_MAX;
-	if (unlikely(caplen > f->snap || f->len - f->off < FILE_REC_HDR + caplen)) {
-		/* not plain (oversized, or cut by the end of the file):
-		 * libpcap decides, from this record on */
-		ret = file_to_libpcap(f, f->buf_pos + f->off);
-		if (ret == 0)
-			ret = file_peek_libpcap(f);
-		goto done;
-	}
+	caplen = file_rd32(p + 8, f->swapped);
 	f->h.ts.tv_sec = (int32_t)file_rd32(p, f->swapped);
 	f->h.ts.tv_usec = (int32_t)file_rd32(p + 4, f->swapped);
 	if (f->nsec)
@@ -290,7 +398,7 @@ out:
 done:
 	if (ret == 1)
 		goto out;
-	f->failed = ret < 0;
+	f->failed = ret < 0 && ret != -EAGAIN;
 	return ret;
 }
 
@@ -301,7 +409,7 @@ capture_file_consume(struct capture_file *f)
 		return;
 	f->have = false;
 	if (f->pc == NULL)
-		f->off += f->rec_size;
+		__atomic_store_n(&f->head, f->head + f->rec_size, __ATOMIC_RELEASE);
 }
 
 uint64_t
@@ -313,7 +421,7 @@ capture_file_offset(const struct capture_file *f)
 		pos = ftello(f->fp);
 		return pos > 0 ? (uint64_t)pos : 0;
 	}
-	return f->buf_pos + f->off;
+	return FILE_HDR + f->head;
 }
 
 const char *
@@ -327,13 +435,11 @@ capture_file_close(struct capture_file *f)
 {
 	if (f == NULL)
 		return;
+	file_own_close(f);
 	if (f->pc != NULL)
 		pcap_close(f->pc);	/* closes fp */
 	else if (f->fp != NULL)
 		fclose(f->fp);
 	free(f->fp_buf);
-	if (f->fd >= 0)
-		close(f->fd);
-	free(f->buf);
 	free(f);
 }

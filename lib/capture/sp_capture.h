@@ -9,8 +9,9 @@
  * each record (time, wire length, link type).
  *
  * By default streamprobe reads the files itself: classic pcap files are
- * walked in 1 MiB read() calls and each frame is copied into an mbuf (a
- * chain beyond one mbuf's buffer), as the pcap PMD does; anything else
+ * read in 1 MiB read() calls (optionally by a thread ahead of the lcore),
+ * and each frame is copied into an mbuf (a chain beyond one mbuf's
+ * buffer), as the pcap PMD does; anything else
  * (pcapng, old or damaged files) is read through libpcap's own API, so its
  * rules and error messages hold.
  *
@@ -63,6 +64,13 @@ struct sp_capture_params {
 	unsigned int n_files;
 	struct rte_mempool *pool;	/**< mbufs for the packets */
 	bool pmd;			/**< read through the pcap PMD (net_pcap) */
+	/**
+	 * Own reader: a control thread does the file's read() calls ahead of
+	 * the lcore that calls sp_capture_rx(). Worth it when a CPU other
+	 * than that lcore's has time (one worker reading: the main lcore's
+	 * CPU); on a busy one it only competes.
+	 */
+	bool read_ahead;
 	/**
 	 * Replay from memory instead of the pcap PMD (benchmarks): the files
 	 * are loaded once, then fed replay_loops times, or until replay_ms of

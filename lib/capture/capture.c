@@ -375,14 +375,18 @@ capture_file_rx(struct sp_capture *c, struct rte_mbuf **pkts, struct sp_rx_info 
 	struct pcap_pkthdr h;
 	const uint8_t *data;
 	uint16_t i;
-	int r = 1;
+	int r;
 
+	/* nothing read yet (read-ahead behind), end or error: no mbuf taken */
+	r = capture_file_peek(c->file, &h, &data);
+	if (r != 1)
+		return r == -EAGAIN ? 0 :
+		       capture_next_file(c, r < 0 ? capture_file_error(c->file) : NULL);
 	if (rte_pktmbuf_alloc_bulk(c->pool, pkts, n) != 0)
 		return 0;	/* pool empty: the workers still hold them */
 	for (i = 0; i < n; i++) {
-		r = capture_file_peek(c->file, &h, &data);
-		if (r != 1)
-			break;
+		if (i > 0 && capture_file_peek(c->file, &h, &data) != 1)
+			break;	/* the end, an error or a wait: seen on the next call */
 		if (capture_copy_frame(c->pool, pkts[i], data,
 				       RTE_MIN(h.caplen, CAPTURE_FRAME_MAX)) != 0)
 			break;	/* this record comes again on the next call */
@@ -393,8 +397,6 @@ capture_file_rx(struct sp_capture *c, struct rte_mbuf **pkts, struct sp_rx_info 
 	}
 	if (i < n)
 		rte_pktmbuf_free_bulk(&pkts[i], n - i);
-	if (i == 0 && r != 1 && r != -EAGAIN)
-		return capture_next_file(c, r < 0 ? capture_file_error(c->file) : NULL);
 	c->st.received += i;
 	return i;
 }

@@ -8,7 +8,7 @@
  * (1.9 GB) costs ~480 k read() calls; it also drops each record's wire
  * length, which NFStream counts, so a second libpcap reader of the same
  * file (the "shadow") had to follow it. Reading and walking the file
- * here, in 1 MiB read() calls, and copying each frame into an mbuf as the
+ * here, in 256 KiB read() calls, and copying each frame into an mbuf as the
  * PMD does, took mix from 1.75 s to 1.0 s with DPI off (BENCHMARKS.md).
  * read() rather than mmap(): mmap walked mix ~10 % faster in a test
  * program, but a file truncated while mapped raises SIGBUS, and read()
@@ -56,8 +56,11 @@
 
 #include "capture_private.h"
 
-#define FILE_BUF_SIZE (1u << 20)	/* a read(); libpcap's stdio buffer */
-#define FILE_RING_SIZE (8u << 20)	/* a power of 2; fits the L3 cache */
+#define FILE_BUF_SIZE (256u << 10)	/* a read(); libpcap's stdio buffer */
+/* A power of 2. 8 MiB is ~7 ms of mix with DPI on: the read-ahead thread
+ * shares the main lcore's CPU, and a 2 MiB ring still ran dry when it was
+ * not scheduled for a while (~10^6 empty polls per run; none at 8 MiB). */
+#define FILE_RING_SIZE (8u << 20)
 #define FILE_REC_HDR 16u
 #define FILE_HDR 24u
 

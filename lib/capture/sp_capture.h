@@ -9,7 +9,7 @@
  * each record (time, wire length, link type).
  *
  * By default streamprobe reads the files itself: classic pcap files are
- * read in 1 MiB read() calls (optionally by a thread ahead of the lcore),
+ * read in 256 KiB read() calls (optionally by a thread ahead of the lcore),
  * and each frame is copied into an mbuf (a chain beyond one mbuf's
  * buffer), as the pcap PMD does; anything else
  * (pcapng, old or damaged files) is read through libpcap's own API, so its

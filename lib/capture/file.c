@@ -32,14 +32,18 @@
  * first record that is not plain hands the file over to libpcap from
  * that record's offset.
  *
- * Record times follow libpcap opened at microsecond precision, as NFStream
- * opens it: tv_sec and tv_usec are signed 32-bit values, and a nanosecond
- * file's fraction is divided by 1000 with C's truncating division.
+ * Record times follow libpcap 1.10 opened at microsecond precision, as
+ * NFStream opens it: tv_sec and tv_usec are signed 32-bit values in a file
+ * of the machine's byte order but unsigned ones in a swapped file (its
+ * byte swap yields unsigned values), and a nanosecond file's fraction is
+ * divided by 1000 with C's truncating division. The tests hold every
+ * record against libpcap's.
  */
 #define _GNU_SOURCE	/* memfd_create() */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -350,8 +354,15 @@ file_short(struct capture_file *f, uint64_t *avail)
 				return 0;
 			break;	/* a cut record: libpcap's message */
 		}
-		if (f->ahead)
+		if (f->ahead) {
+			/* Nothing to do until the thread has read more: give
+			 * up the CPU rather than spin, in case the thread needs
+			 * it (one CPU, or valgrind, which runs one thread at a
+			 * time: a spinning walker starved the reader there);
+			 * on a CPU of its own this returns at once. */
+			sched_yield();
 			return -EAGAIN;
+		}
 		file_fill(f);
 	}
 	if (file_to_libpcap(f, FILE_HDR + f->head) != 0)
@@ -385,8 +396,13 @@ capture_file_peek(struct capture_file *f, struct pcap_pkthdr *h, const uint8_t *
 			goto done;
 	}
 	caplen = file_rd32(p + 8, f->swapped);
-	f->h.ts.tv_sec = (int32_t)file_rd32(p, f->swapped);
-	f->h.ts.tv_usec = (int32_t)file_rd32(p + 4, f->swapped);
+	if (likely(!f->swapped)) {
+		f->h.ts.tv_sec = (int32_t)file_rd32(p, false);
+		f->h.ts.tv_usec = (int32_t)file_rd32(p + 4, false);
+	} else {
+		f->h.ts.tv_sec = file_rd32(p, true);
+		f->h.ts.tv_usec = file_rd32(p + 4, true);
+	}
 	if (f->nsec)
 		f->h.ts.tv_usec /= 1000;
 	f->h.caplen = caplen;

@@ -2,7 +2,8 @@
 """Offline results do not depend on the number of workers or on the input path.
 
 The same captures are run with --workers 1, 2, 3 and 4, with --dispatch (one
-worker fed by the main lcore) and replayed from memory (--replay-loops 1);
+worker fed by the main lcore), through the pcap PMD (--pcap-pmd) rather than
+the own reader, and replayed from memory (--replay-loops 1);
 every flow and every value but `id` must be identical. The nine nDPI columns are compared
 too on these generated captures; on real traffic nDPI's per-worker caches
 may label a few flows differently (README), which the corpus run with
@@ -77,6 +78,7 @@ class WorkerCountIndependence(unittest.TestCase):
                     gzip.open(os.path.join(exp, name + ".gz"), "wb") as g:
                 g.write(f.read())
         runs = [(2, (), ""), (3, (), ""), (4, (), ""), (1, ("--dispatch",), "d"),
+                (1, ("--pcap-pmd",), "p"), (2, ("--pcap-pmd",), "p"),
                 (1, ("--replay-loops", "1"), "r"), (2, ("--replay-loops", "1"), "r")]
         for workers, extra, tag in runs:
             out = self.run_all(workers, extra, tag)

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Capture: pcap files written here with libpcap (truncated records, jumbo
- * frames, nanosecond timestamps, several files) are read back through the
- * real net_pcap PMD, and every packet must come out with its original wire
- * length, its timestamp and its file's link type, in file order.
+ * frames, nanosecond timestamps, several files) are read back through each
+ * input (the own reader, with and without its read-ahead thread, and the
+ * real net_pcap PMD), and every packet must come out with its original
+ * wire length, its timestamp and its file's link type, in file order.
+ * Files written byte by byte (swapped, old versions, oversized and cut
+ * records, pcapng, random times) must give through the own reader exactly
+ * what libpcap gives, errors included.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,6 +29,17 @@
 
 static struct rte_mempool *pool;
 static char dir[64];
+
+/* The input the shared tests read through. */
+enum input { OWN, OWN_AHEAD, PMD };
+static enum input input;
+
+static void
+set_input(struct sp_capture_params *p)
+{
+	p->pmd = input == PMD;
+	p->read_ahead = input == OWN_AHEAD;
+}
 
 struct rec {
 	uint32_t caplen;
@@ -116,6 +131,7 @@ test_wire_length_restored(void)
 	snprintf(path, sizeof(path), "%s/trunc.pcap", dir);
 	write_pcap(path, 1, PCAP_TSTAMP_PRECISION_MICRO, r, RTE_DIM(r));
 	p.pool = pool;
+	set_input(&p);
 	c = sp_capture_open(&p, err, sizeof(err));
 	CU_ASSERT_FATAL(c != NULL);
 	n = read_all(c, info, 8, caplen);
@@ -153,6 +169,7 @@ test_files_in_order_and_nanoseconds(void)
 	write_pcap(pa, 1, PCAP_TSTAMP_PRECISION_NANO, a, RTE_DIM(a));
 	write_pcap(pb, 228, PCAP_TSTAMP_PRECISION_MICRO, b, RTE_DIM(b));
 	p.pool = pool;
+	set_input(&p);
 	c = sp_capture_open(&p, err, sizeof(err));
 	CU_ASSERT_FATAL(c != NULL);
 	CU_ASSERT_EQUAL(sp_capture_file_dlt(c, 0), 1);
@@ -196,6 +213,7 @@ test_negative_usec(void)
 	pcap_dump_close(d);
 	pcap_close(pd);
 	p.pool = pool;
+	set_input(&p);
 	c = sp_capture_open(&p, err, sizeof(err));
 	CU_ASSERT_FATAL(c != NULL);
 	CU_ASSERT_EQUAL_FATAL(read_all(c, info, 2, caplen), 1);
@@ -218,6 +236,7 @@ test_bad_files(void)
 	FILE *f;
 
 	p.pool = pool;
+	set_input(&p);
 	snprintf(good, sizeof(good), "%s/good.pcap", dir);
 	write_pcap(good, 1, PCAP_TSTAMP_PRECISION_MICRO, r, 1);
 	snprintf(bad, sizeof(bad), "%s/bad.pcap", dir);
@@ -364,6 +383,257 @@ test_replay_time_and_errors(void)
 	CU_ASSERT_EQUAL(rte_errno, EINVAL);
 }
 
+/* ---- the own reader against libpcap, on files written byte by byte ---- */
+
+struct raw_file {
+	FILE *f;
+	bool swap;
+};
+
+static void
+raw_u32(struct raw_file *w, uint32_t v)
+{
+	if (w->swap)
+		v = __builtin_bswap32(v);
+	CU_ASSERT_FATAL(fwrite(&v, 4, 1, w->f) == 1);
+}
+
+static void
+raw_header(struct raw_file *w, uint32_t magic, uint16_t major, uint16_t minor,
+	   uint32_t snaplen, uint32_t linktype)
+{
+	uint16_t v[2] = { major, minor };
+
+	raw_u32(w, magic);
+	if (w->swap) {
+		v[0] = __builtin_bswap16(v[0]);
+		v[1] = __builtin_bswap16(v[1]);
+	}
+	CU_ASSERT_FATAL(fwrite(v, 2, 2, w->f) == 2);
+	raw_u32(w, 0);
+	raw_u32(w, 0);
+	raw_u32(w, snaplen);
+	raw_u32(w, linktype);
+}
+
+/* A record whose bytes are (its index + offset) & 0xff. */
+static void
+raw_record(struct raw_file *w, uint32_t sec, uint32_t frac, uint32_t caplen, uint32_t len,
+	   uint32_t index)
+{
+	static uint8_t data[300000];
+	uint32_t i;
+
+	raw_u32(w, sec);
+	raw_u32(w, frac);
+	raw_u32(w, caplen);
+	raw_u32(w, len);
+	for (i = 0; i < caplen && i < sizeof(data); i++)
+		data[i] = (uint8_t)(index + i);
+	CU_ASSERT_FATAL(fwrite(data, 1, RTE_MIN(caplen, (uint32_t)sizeof(data)), w->f) ==
+			RTE_MIN(caplen, (uint32_t)sizeof(data)));
+}
+
+static uint64_t rng = 88172645463325252ull;
+
+static uint32_t
+rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)rng;
+}
+
+/* Every record of path, read through the capture (own reader, read-ahead
+ * as asked) and through libpcap: the same count, lengths, times, bytes and
+ * the same error. */
+static void
+compare_with_libpcap(const char *path, bool ahead)
+{
+	const char *files[1] = { path };
+	struct sp_capture_params p = { .files = files, .n_files = 1, .read_ahead = ahead };
+	char err[256], errbuf[PCAP_ERRBUF_SIZE];
+	struct rte_mbuf *pkts[16];
+	struct sp_rx_info info[16];
+	struct sp_capture_stats st;
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	struct sp_capture *c;
+	uint8_t tmp[2];
+	unsigned int i, got = 0, bad = 0, spins = 0;
+	int n, r = 1;
+	pcap_t *pc;
+
+	p.pool = pool;
+	c = sp_capture_open(&p, err, sizeof(err));
+	CU_ASSERT_FATAL(c != NULL);
+	pc = pcap_open_offline(path, errbuf);
+	CU_ASSERT_FATAL(pc != NULL);
+	while ((n = sp_capture_rx(c, pkts, info, RTE_DIM(pkts))) != -ENODATA) {
+		if (n == 0) {
+			CU_ASSERT_FATAL(++spins < 100000000);
+			continue;
+		}
+		for (i = 0; i < (unsigned int)n; i++, got++) {
+			uint32_t len = rte_pktmbuf_pkt_len(pkts[i]);
+			const uint8_t *b;
+
+			r = pcap_next_ex(pc, &h, &data);
+			if (r != 1) {
+				bad++;
+				continue;
+			}
+			if (len != h->caplen || info[i].wire_len != h->len ||
+			    info[i].ts_ms != (uint64_t)h->ts.tv_sec * 1000 +
+					     (uint64_t)(int64_t)(h->ts.tv_usec / 1000) ||
+			    info[i].dlt != pcap_datalink(pc)) {
+				bad++;
+				continue;
+			}
+			if (len > 0) {
+				b = rte_pktmbuf_read(pkts[i], 0, 1, tmp);
+				bad += *b != data[0];
+				b = rte_pktmbuf_read(pkts[i], len - 1, 1, tmp);
+				bad += *b != data[len - 1];
+			}
+		}
+		rte_pktmbuf_free_bulk(pkts, n);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	r = pcap_next_ex(pc, &h, &data);
+	CU_ASSERT_EQUAL(r == 1, false);		/* libpcap has no record left either */
+	sp_capture_get_stats(c, &st);
+	CU_ASSERT_EQUAL(st.received, got);
+	CU_ASSERT_EQUAL(st.read_error != 0, r == PCAP_ERROR);
+	if (r == PCAP_ERROR)
+		CU_ASSERT_PTR_NOT_NULL(strstr(st.error, pcap_geterr(pc)));
+	CU_ASSERT_EQUAL(sp_capture_progress(c), 1.0);
+	pcap_close(pc);
+	sp_capture_close(c);
+}
+
+static void
+compare_both(const char *path)
+{
+	compare_with_libpcap(path, false);
+	compare_with_libpcap(path, true);
+}
+
+static FILE *
+raw_open(struct raw_file *w, char *path, size_t len, const char *name, bool swap)
+{
+	snprintf(path, len, "%s/%s", dir, name);
+	w->f = fopen(path, "wb");
+	w->swap = swap;
+	CU_ASSERT_FATAL(w->f != NULL);
+	return w->f;
+}
+
+/* Many records, sizes from 0 to 64 kB, over 20 MB: the 8 MiB read ring
+ * wraps, records straddle its end; times include tv_sec and tv_usec at and
+ * beyond 2^31 (libpcap reads them as signed, but as unsigned in a swapped
+ * file). Both byte orders, micro- and nanosecond files. */
+static void
+test_reader_walk(void)
+{
+	static const struct { const char *name; bool swap; uint32_t magic; } v[] = {
+		{ "walk-le-us.pcap", false, 0xa1b2c3d4 },
+		{ "walk-le-ns.pcap", false, 0xa1b23c4d },
+		{ "walk-be-us.pcap", true, 0xa1b2c3d4 },
+		{ "walk-be-ns.pcap", true, 0xa1b23c4d },
+	};
+	struct raw_file w;
+	char path[128];
+	unsigned int k, i;
+
+	for (k = 0; k < RTE_DIM(v); k++) {
+		raw_open(&w, path, sizeof(path), v[k].name, v[k].swap);
+		raw_header(&w, v[k].magic, 2, 4, 262144, 1);
+		for (i = 0; i < 4000; i++) {
+			uint32_t cl = i % 7 == 0 ? 30000 + rnd() % 35000 : rnd() % 1600;
+			uint32_t sec = i % 500 == 0 ? 0x80000000u + rnd() % 100 : 1000000 + i;
+			uint32_t frac = i % 333 == 0 ? 0xfff00000u + rnd() % 1000 : rnd() % 999999;
+
+			raw_record(&w, sec, frac, cl, cl + rnd() % 3 * 100, i);
+		}
+		fclose(w.f);
+		compare_both(path);
+	}
+}
+
+/* What the walk leaves to libpcap: a version 2.3 file (caplen and len may
+ * be swapped), a record over the snapshot length (cut to it), a record
+ * over any sane length (an error), a file that ends in a record header or
+ * in a record's data, and pcapng. */
+static void
+test_reader_libpcap_cases(void)
+{
+	static const uint8_t pcapng[] = {
+		/* section header block */
+		0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 28, 0, 0, 0,
+		/* interface description block, Ethernet, snaplen 65535 */
+		1, 0, 0, 0, 20, 0, 0, 0, 1, 0, 0, 0, 0xff, 0xff, 0, 0, 20, 0, 0, 0,
+		/* enhanced packet block: 4 bytes captured of 60, ts 10^6 us */
+		6, 0, 0, 0, 36, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0x42, 0x0f, 0,
+		4, 0, 0, 0, 60, 0, 0, 0, 1, 2, 3, 4, 36, 0, 0, 0,
+	};
+	struct raw_file w;
+	char path[128];
+	unsigned int i;
+
+	raw_open(&w, path, sizeof(path), "v23.pcap", false);
+	raw_header(&w, 0xa1b2c3d4, 2, 3, 65535, 1);
+	raw_record(&w, 1, 0, 60, 60, 0);
+	raw_record(&w, 2, 0, 1514, 100, 1);	/* caplen > len: swapped back */
+	fclose(w.f);
+	compare_both(path);
+
+	raw_open(&w, path, sizeof(path), "oversnap.pcap", false);
+	raw_header(&w, 0xa1b2c3d4, 2, 4, 1000, 1);
+	for (i = 0; i < 50; i++)
+		raw_record(&w, 5, i, i == 20 ? 1500 : 60 + i, 1500, i);
+	fclose(w.f);
+	compare_both(path);
+
+	raw_open(&w, path, sizeof(path), "insane.pcap", false);
+	raw_header(&w, 0xa1b2c3d4, 2, 4, 65535, 1);
+	raw_record(&w, 5, 0, 60, 60, 0);
+	raw_u32(&w, 6);
+	raw_u32(&w, 0);
+	raw_u32(&w, 300000);	/* beyond 262144: libpcap calls it an error */
+	raw_u32(&w, 300000);
+	fclose(w.f);
+	compare_both(path);
+
+	raw_open(&w, path, sizeof(path), "cut-header.pcap", false);
+	raw_header(&w, 0xa1b2c3d4, 2, 4, 65535, 1);
+	raw_record(&w, 5, 0, 60, 60, 0);
+	raw_u32(&w, 6);
+	raw_u32(&w, 0);
+	fclose(w.f);
+	compare_both(path);
+
+	raw_open(&w, path, sizeof(path), "cut-data.pcap", false);
+	raw_header(&w, 0xa1b2c3d4, 2, 4, 65535, 1);
+	raw_record(&w, 5, 0, 60, 60, 0);
+	raw_record(&w, 5, 1, 100, 100, 1);
+	fclose(w.f);
+	cut_tail(path, 30);
+	compare_both(path);
+
+	raw_open(&w, path, sizeof(path), "empty.pcap", false);
+	raw_header(&w, 0xa1b2c3d4, 2, 4, 65535, 1);
+	fclose(w.f);
+	compare_both(path);
+
+	raw_open(&w, path, sizeof(path), "ng.pcapng", false);
+	CU_ASSERT_FATAL(fwrite(pcapng, 1, sizeof(pcapng), w.f) == sizeof(pcapng));
+	fclose(w.f);
+	compare_both(path);
+}
+
 static int
 suite_init(void)
 {
@@ -388,18 +658,41 @@ suite_clean(void)
 	return sp_test_eal_cleanup();
 }
 
+/* The shared tests once per input. */
+#define FOR_INPUT(fn, in) \
+	static void fn##_##in(void) { input = in; fn(); }
+#define FOR_INPUTS(fn) FOR_INPUT(fn, OWN) FOR_INPUT(fn, OWN_AHEAD) FOR_INPUT(fn, PMD)
+FOR_INPUTS(test_wire_length_restored)
+FOR_INPUTS(test_files_in_order_and_nanoseconds)
+FOR_INPUTS(test_negative_usec)
+FOR_INPUTS(test_bad_files)
+
 int
 sp_test_register(void)
 {
+	static const struct { const char *name; CU_TestFunc fn; } tests[] = {
+#define INPUT_TESTS(label, fn) \
+		{ label ", own reader", fn##_OWN }, \
+		{ label ", own reader with read-ahead", fn##_OWN_AHEAD }, \
+		{ label ", pcap PMD", fn##_PMD }
+		INPUT_TESTS("wire length restored", test_wire_length_restored),
+		INPUT_TESTS("files in order, ns timestamps", test_files_in_order_and_nanoseconds),
+		INPUT_TESTS("negative tv_usec as NFStream", test_negative_usec),
+		INPUT_TESTS("missing, bad and cut files", test_bad_files),
+		{ "own reader = libpcap: ring wraps, swapped, ns, signed times",
+		  test_reader_walk },
+		{ "own reader = libpcap: v2.3, snaplen, insane, cut, empty, pcapng",
+		  test_reader_libpcap_cases },
+		{ "replay: passes, copies, chains", test_replay_passes },
+		{ "replay: duration and errors", test_replay_time_and_errors },
+	};
 	CU_pSuite s = CU_add_suite("capture", suite_init, suite_clean);
+	unsigned int i;
 
-	if (s == NULL ||
-	    CU_add_test(s, "wire length restored", test_wire_length_restored) == NULL ||
-	    CU_add_test(s, "files in order, ns timestamps", test_files_in_order_and_nanoseconds) == NULL ||
-	    CU_add_test(s, "negative tv_usec as NFStream", test_negative_usec) == NULL ||
-	    CU_add_test(s, "missing, bad and cut files", test_bad_files) == NULL ||
-	    CU_add_test(s, "replay: passes, copies, chains", test_replay_passes) == NULL ||
-	    CU_add_test(s, "replay: duration and errors", test_replay_time_and_errors) == NULL)
+	if (s == NULL)
 		return -1;
+	for (i = 0; i < RTE_DIM(tests); i++)
+		if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL)
+			return -1;
 	return 0;
 }

@@ -57,6 +57,7 @@ struct app_worker {
 	uint16_t queue;			/* live: the RX queue it polls */
 	struct rte_timer timer;		/* live: idle expiry without packets */
 	volatile bool done;		/* set by the worker after its flush */
+	double input_end_s;		/* app_now_s() when its input ended */
 };
 
 struct app {
@@ -72,6 +73,7 @@ struct app {
 	const char *exp_name[APP_MAX_EXPORTERS];
 	volatile bool stop_rx;		/* signal or max_nflows: stop reading */
 	volatile bool rx_done;		/* dispatcher: no more packets will come */
+	double start_s, launch_s, joined_s;	/* app_now_s() at those points */
 	uint64_t next_id;
 	uint64_t records_skipped;	/* beyond --max-nflows */
 	int export_error[APP_MAX_EXPORTERS];
@@ -97,6 +99,17 @@ static volatile sig_atomic_t app_signals;
  * it with async-signal-safe calls. */
 static char app_tel_sock[PATH_MAX + 32];
 static char app_rundir[PATH_MAX];
+
+/* Monotonic seconds, for the phases the exit report times (usable before
+ * the EAL, unlike the TSC helpers). */
+static double
+app_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static void
 app_on_signal(int sig)
@@ -130,6 +143,7 @@ app_worker_direct(void *arg)
 		if (n > 0)
 			sp_worker_process_burst(aw->w, pkts, info, (uint16_t)n);
 	}
+	aw->input_end_s = app_now_s();
 	sp_worker_flush(aw->w);
 	__atomic_store_n(&aw->done, true, __ATOMIC_RELEASE);
 	return 0;
@@ -192,6 +206,7 @@ app_worker_live(void *arg)
 		rte_timer_manage();
 	}
 	rte_timer_stop_sync(&aw->timer);
+	aw->input_end_s = app_now_s();
 	sp_worker_flush(aw->w);
 	__atomic_store_n(&aw->done, true, __ATOMIC_RELEASE);
 	return 0;
@@ -228,6 +243,7 @@ app_worker_dispatched(void *arg)
 	}
 	if (app.live)
 		rte_timer_stop_sync(&aw->timer);
+	aw->input_end_s = app_now_s();
 	sp_worker_flush(aw->w);
 	__atomic_store_n(&aw->done, true, __ATOMIC_RELEASE);
 	return 0;
@@ -522,6 +538,25 @@ app_manage(void)
 	}
 }
 
+/* Where the wall clock went: start-up (EAL, tables, nDPI, exporters),
+ * the input (first packet polled to the last worker's end of input) and
+ * the final flush and drain; the input's rate is the workers' together. */
+static void
+app_report_time(uint64_t received)
+{
+	double end = 0, input;
+	unsigned int i;
+
+	for (i = 0; i < app.n_workers; i++)
+		end = RTE_MAX(end, app.wk[i].input_end_s);
+	if (end == 0 || app.launch_s == 0)
+		return;
+	input = end - app.launch_s;
+	fprintf(stderr, "time: start-up %.3f s, input %.3f s (%.3f M packets/s), flush %.3f s\n",
+		app.launch_s - app.start_s, input,
+		input > 0 ? (double)received / input / 1e6 : 0.0, app.joined_s - end);
+}
+
 static int
 app_report(void)
 {
@@ -606,6 +641,7 @@ app_report(void)
 			cs.replay_load_s, cs.received, s, (double)cs.received / s / 1e6,
 			(double)cs.replay_wire_bytes * 8 / s / 1e9, cs.replay_passes);
 	}
+	app_report_time(received);
 	if (cs.unmatched != 0)
 		fprintf(stderr, "warning: %" PRIu64 " packets could not be matched to their pcap "
 			"record; their wire length is their captured length\n", cs.unmatched);
@@ -657,6 +693,8 @@ app_cpu_list(char *buf, size_t len, int skip, int *last)
  * a CPU of its own (the last allowed one) and the management lcore on the
  * others (several workers and the management lcore float over all allowed
  * CPUs), a private runtime prefix so that runs never collide. */
+static unsigned int app_mbuf_count(void);
+
 static int
 app_default_eal_args(char **eal, char *bufs, size_t buflen, const char *prog)
 {
@@ -664,8 +702,14 @@ app_default_eal_args(char **eal, char *bufs, size_t buflen, const char *prog)
 	size_t mem_mb;
 	int n = 0, last;
 
-	mem_mb = 512 + (size_t)app.cfg.n_workers *
-		 ((size_t)app.cfg.max_flows * (2048 + 13 * app.cfg.splt_n) / (1u << 20) + 64);
+	/* Without hugepages the flow tables and DPI states are anonymous
+	 * memory (sp_mem.h): the EAL heap holds the mbufs and each worker's
+	 * records and rings, plus 64 MB for the rest. Sizing it to need
+	 * rather than to the tables saves ~30 ms of start-up (the EAL sets up
+	 * a descriptor per 4 KiB page of it). */
+	mem_mb = 64 + ((size_t)app_mbuf_count() * (RTE_MBUF_DEFAULT_BUF_SIZE + sizeof(struct rte_mbuf) +
+					   SP_MBUF_PRIV_SIZE + RTE_CACHE_LINE_SIZE) +
+		       (size_t)app.cfg.n_workers * sp_worker_heap_size(&app.cfg)) / (1u << 20);
 	app_cpu_list(cpus, sizeof(cpus), -1, &last);
 	app_cpu_list(others, sizeof(others), last, &last);
 	eal[n++] = (char *)(uintptr_t)prog;
@@ -734,6 +778,30 @@ app_dispatched(void)
 	return !app.live || app.live_queues == 1;
 }
 
+/*
+ * Mbufs of the pool. Offline, as app_setup_files() creates it (also used
+ * before the EAL is up, to size its memory): room for a burst (of up to
+ * 256 kB frames, as chains), and with dispatch for every worker ring full.
+ * The pcap PMD loses a packet it cannot get an mbuf for, so it gets room
+ * for a whole burst of jumbo chains; the own reader retries a record it
+ * lacks mbufs for, and with one worker reading, every mbuf is back before
+ * the next burst: a small pool is enough, and populating the large one
+ * was most of the start-up (38 MB written for 16 k mbufs). Live ports
+ * size their pool from their profile once the EAL is up (8 k-16 k per
+ * queue): 64 k per worker is room for any.
+ */
+static unsigned int
+app_mbuf_count(void)
+{
+	bool dispatched = app.cfg.dispatch || app.cfg.n_workers > 1;
+
+	if (app.cfg.n_pcaps == 0)
+		return 65536 * app.cfg.n_workers;
+	if (!dispatched)
+		return app.cfg.pcap_pmd ? APP_MBUFS : APP_MBUFS_OWN_READER;
+	return APP_MBUFS + app.cfg.n_workers * APP_RX_RING;
+}
+
 /* Offline: the pool and the capture of the files. */
 static int
 app_setup_files(int socket)
@@ -742,16 +810,7 @@ app_setup_files(int socket)
 	unsigned int n_mbufs;
 	char err[512];
 
-	/* Mbufs in flight: a burst (of up to 256 kB frames, as chains), and
-	 * with dispatch every worker ring full. The pcap PMD loses a packet it
-	 * cannot get an mbuf for, so it gets room for a whole burst of jumbo
-	 * chains; the own reader retries a record it lacks mbufs for, and with
-	 * one worker reading, every mbuf is back before the next burst: a
-	 * small pool is enough, and populating it is most of the start-up
-	 * time (38 MB written for 16 k mbufs). */
-	n_mbufs = app.cfg.pcap_pmd || app_dispatched() ? APP_MBUFS : APP_MBUFS_OWN_READER;
-	if (app_dispatched())
-		n_mbufs += app.n_workers * APP_RX_RING;
+	n_mbufs = app_mbuf_count();
 	app.mbufs = rte_pktmbuf_pool_create("sp_mbufs", n_mbufs, APP_MBUF_CACHE,
 					    app_dispatched() ? SP_MBUF_PRIV_SIZE : 0,
 					    RTE_MBUF_DEFAULT_BUF_SIZE, socket);
@@ -1010,6 +1069,7 @@ main(int argc, char **argv)
 	int app_argc = argc, eal_argc, i, ret, rc;
 	unsigned int w, e;
 
+	app.start_s = app_now_s();
 	sp_config_defaults(&app.cfg);
 	/* "streamprobe [EAL options] -- [options]": the DPDK convention. */
 	for (i = 1; i < argc; i++)
@@ -1074,6 +1134,7 @@ main(int argc, char **argv)
 	rc = app_setup();
 	if (rc != 0)
 		goto out;
+	app.launch_s = app_now_s();
 	for (w = 0; w < app.n_workers; w++) {
 		ret = rte_eal_remote_launch(app.dispatch != NULL ? app_worker_dispatched :
 					    app.live ? app_worker_live :
@@ -1090,6 +1151,7 @@ main(int argc, char **argv)
 	}
 	app_manage();
 	rte_eal_mp_wait_lcore();
+	app.joined_s = app_now_s();
 
 	rc = app_report();
 	for (e = 0; e < app.n_exporters; e++) {

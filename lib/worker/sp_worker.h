@@ -87,6 +87,14 @@ struct sp_worker;
 /** @return the worker, or NULL with rte_errno set. */
 struct sp_worker *sp_worker_create(const struct sp_worker_params *p);
 
+/**
+ * DPDK heap memory one worker takes besides its flow tables and hook slots
+ * (its records pool, rings and scratch areas): with hugepages the tables
+ * come from the heap too, without them from anonymous memory (sp_mem.h),
+ * so this is what the EAL must be given per worker then.
+ */
+size_t sp_worker_heap_size(const struct sp_config *cfg);
+
 /** NULL is a no-op. Flows still in the table are discarded. */
 void sp_worker_free(struct sp_worker *w);
 

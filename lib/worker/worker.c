@@ -191,6 +191,16 @@ fail:
 	return NULL;
 }
 
+size_t
+sp_worker_heap_size(const struct sp_config *cfg)
+{
+	/* records with their mempool headers, the rings, two scratch areas,
+	 * the hooks' contexts; 4 MiB for the rest and the heap's overhead */
+	return (size_t)WORKER_RECORDS * (sp_record_size(cfg->splt_n) + 2 * RTE_CACHE_LINE_SIZE) +
+	       (size_t)(WORKER_RING_SIZE + 4096) * sizeof(void *) * 2 + 2 * SP_RX_SCRATCH_SIZE +
+	       (4u << 20);
+}
+
 void
 sp_worker_free(struct sp_worker *w)
 {

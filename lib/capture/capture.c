@@ -25,17 +25,12 @@
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
 #include <rte_mbuf_dyn.h>
-#include <rte_memcpy.h>
 
 #include "sp_common.h"
 #include "capture_private.h"
 
 #define CAPTURE_RX_DESC 1024
 #define CAPTURE_SHADOW_BUF (1u << 20)
-/* Frames are copied up to this many bytes (Ethernet's largest snapshot
- * length in libpcap): only link types the parser ignores anyway (D-Bus,
- * USB) have larger records, and a 128 MiB record would not fit the pool. */
-#define CAPTURE_FRAME_MAX 262144u
 
 struct sp_capture {
 	const char *const *files;
@@ -339,66 +334,20 @@ capture_pmd_idle(struct sp_capture *c)
 	return capture_next_file(c, NULL);
 }
 
-/* Copy len bytes of a frame into m, chaining more mbufs from the pool
- * beyond its buffer. Returns 0, or -ENOBUFS (m may then hold a partial
- * chain, which rte_pktmbuf_free() releases whole). */
+/* The own reader (file.c): records copied into mbufs, as the pcap PMD does. */
 static int
-capture_copy_frame(struct rte_mempool *pool, struct rte_mbuf *m, const uint8_t *data,
-		   uint32_t len)
+capture_own_rx(struct sp_capture *c, struct rte_mbuf **pkts, struct sp_rx_info *info,
+	       uint16_t n)
 {
-	struct rte_mbuf *last = m, *seg;
-	uint32_t n;
+	int r = capture_file_rx(c->file, c->pool, c->dlt[c->cur], pkts, info, n);
 
-	n = RTE_MIN(len, (uint32_t)rte_pktmbuf_tailroom(m));
-	rte_memcpy(rte_pktmbuf_mtod(m, void *), data, n);
-	m->data_len = (uint16_t)n;
-	m->pkt_len = len;
-	while (unlikely(n < len)) {
-		seg = rte_pktmbuf_alloc(pool);
-		if (seg == NULL)
-			return -ENOBUFS;
-		last->next = seg;
-		last = seg;
-		m->nb_segs++;
-		seg->data_len = (uint16_t)RTE_MIN(len - n, (uint32_t)rte_pktmbuf_tailroom(seg));
-		rte_memcpy(rte_pktmbuf_mtod(seg, void *), data + n, seg->data_len);
-		n += seg->data_len;
+	if (likely(r > 0)) {
+		c->st.received += (uint64_t)r;
+		return r;
 	}
-	return 0;
-}
-
-/* The own reader: records copied into mbufs, as the pcap PMD does. */
-static int
-capture_file_rx(struct sp_capture *c, struct rte_mbuf **pkts, struct sp_rx_info *info,
-		uint16_t n)
-{
-	struct pcap_pkthdr h;
-	const uint8_t *data;
-	uint16_t i;
-	int r;
-
-	/* nothing read yet (read-ahead behind), end or error: no mbuf taken */
-	r = capture_file_peek(c->file, &h, &data);
-	if (r != 1)
-		return r == -EAGAIN ? 0 :
-		       capture_next_file(c, r < 0 ? capture_file_error(c->file) : NULL);
-	if (rte_pktmbuf_alloc_bulk(c->pool, pkts, n) != 0)
-		return 0;	/* pool empty: the workers still hold them */
-	for (i = 0; i < n; i++) {
-		if (i > 0 && capture_file_peek(c->file, &h, &data) != 1)
-			break;	/* the end, an error or a wait: seen on the next call */
-		if (capture_copy_frame(c->pool, pkts[i], data,
-				       RTE_MIN(h.caplen, CAPTURE_FRAME_MAX)) != 0)
-			break;	/* this record comes again on the next call */
-		info[i].ts_ms = capture_ts_ms(&h);
-		info[i].wire_len = h.len;
-		info[i].dlt = c->dlt[c->cur];
-		capture_file_consume(c->file);
-	}
-	if (i < n)
-		rte_pktmbuf_free_bulk(&pkts[i], n - i);
-	c->st.received += i;
-	return i;
+	if (r == 0)
+		return 0;	/* nothing read yet, or the pool is empty */
+	return capture_next_file(c, r == -EIO ? capture_file_error(c->file) : NULL);
 }
 
 int
@@ -416,7 +365,7 @@ sp_capture_rx(struct sp_capture *c, struct rte_mbuf **pkts, struct sp_rx_info *i
 	if (c->cur >= c->n_files)
 		return -ENODATA;
 	if (!c->pmd)
-		return capture_file_rx(c, pkts, info, n);
+		return capture_own_rx(c, pkts, info, n);
 	nb = rte_eth_rx_burst(c->port_id, 0, pkts, n);
 	if (nb == 0)
 		return capture_pmd_idle(c);

@@ -21,18 +21,20 @@ capture_ts_ms(const struct pcap_pkthdr *h)
 }
 
 /*
- * streamprobe's own reader of one capture file (file.c). peek() gives the
- * record under the cursor (1; data valid until consume()), the same one
- * until consume(); -EAGAIN when read_ahead has not read it yet; 0 at the
- * end of the file; or -EIO with the message in capture_file_error().
- * read_ahead: a control thread does the reading (see file.c).
+ * streamprobe's own reader of one capture file (file.c). rx() fills up to
+ * n mbufs from the pool with the next records, each copied in (chained
+ * beyond one mbuf's buffer), with their facts in info (dlt: the file's
+ * link type). It returns the number filled; 0 when nothing is read yet or
+ * the pool is empty (try again); -ENODATA at the end of the file; -EIO on
+ * a read error, with the message in capture_file_error(). read_ahead: a
+ * control thread does the reading (see file.c).
  */
 struct capture_file;
 
 struct capture_file *capture_file_open(const char *path, bool read_ahead, char *err,
 				       size_t errlen);
-int capture_file_peek(struct capture_file *f, struct pcap_pkthdr *h, const uint8_t **data);
-void capture_file_consume(struct capture_file *f);
+int capture_file_rx(struct capture_file *f, struct rte_mempool *pool, int dlt,
+		    struct rte_mbuf **pkts, struct sp_rx_info *info, uint16_t n);
 uint64_t capture_file_offset(const struct capture_file *f);
 const char *capture_file_error(const struct capture_file *f);
 void capture_file_close(struct capture_file *f);

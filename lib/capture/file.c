@@ -57,6 +57,8 @@
 #include <rte_byteorder.h>
 #include <rte_common.h>
 #include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_memcpy.h>
 
 #include "capture_private.h"
 
@@ -65,6 +67,10 @@
  * shares the main lcore's CPU, and a 2 MiB ring still ran dry when it was
  * not scheduled for a while (~10^6 empty polls per run; none at 8 MiB). */
 #define FILE_RING_SIZE (8u << 20)
+/* Frames are copied up to this many bytes (Ethernet's largest snapshot
+ * length in libpcap): only link types the parser ignores anyway (D-Bus,
+ * USB) have larger records, and a 128 MiB record would not fit the pool. */
+#define FILE_FRAME_MAX 262144u
 #define FILE_REC_HDR 16u
 #define FILE_HDR 24u
 
@@ -370,8 +376,11 @@ file_short(struct capture_file *f, uint64_t *avail)
 	return file_peek_libpcap(f);
 }
 
-int
-capture_file_peek(struct capture_file *f, struct pcap_pkthdr *h, const uint8_t **data)
+/* The record under the cursor (1), the same one until file_consume();
+ * -EAGAIN when it is not read yet; 0 at the end of the file; or -EIO with
+ * the message in f->error. Inline: the walk's per-record step. */
+static __rte_always_inline int
+file_peek(struct capture_file *f, struct pcap_pkthdr *h, const uint8_t **data)
 {
 	const uint8_t *p;
 	uint64_t avail;
@@ -421,14 +430,72 @@ done:
 	return ret;
 }
 
-void
-capture_file_consume(struct capture_file *f)
+static __rte_always_inline void
+file_consume(struct capture_file *f)
 {
 	if (!f->have)
 		return;
 	f->have = false;
 	if (f->pc == NULL)
 		__atomic_store_n(&f->head, f->head + f->rec_size, __ATOMIC_RELEASE);
+}
+
+/* Copy len bytes of a frame into m, chaining more mbufs from the pool
+ * beyond its buffer. Returns 0, or -ENOBUFS (m may then hold a partial
+ * chain, which rte_pktmbuf_free() releases whole). */
+static inline int
+file_copy_frame(struct rte_mempool *pool, struct rte_mbuf *m, const uint8_t *data,
+		uint32_t len)
+{
+	struct rte_mbuf *last = m, *seg;
+	uint32_t n;
+
+	n = RTE_MIN(len, (uint32_t)rte_pktmbuf_tailroom(m));
+	rte_memcpy(rte_pktmbuf_mtod(m, void *), data, n);
+	m->data_len = (uint16_t)n;
+	m->pkt_len = len;
+	while (unlikely(n < len)) {
+		seg = rte_pktmbuf_alloc(pool);
+		if (seg == NULL)
+			return -ENOBUFS;
+		last->next = seg;
+		last = seg;
+		m->nb_segs++;
+		seg->data_len = (uint16_t)RTE_MIN(len - n, (uint32_t)rte_pktmbuf_tailroom(seg));
+		rte_memcpy(rte_pktmbuf_mtod(seg, void *), data + n, seg->data_len);
+		n += seg->data_len;
+	}
+	return 0;
+}
+
+int
+capture_file_rx(struct capture_file *f, struct rte_mempool *pool, int dlt,
+		struct rte_mbuf **pkts, struct sp_rx_info *info, uint16_t n)
+{
+	struct pcap_pkthdr h;
+	const uint8_t *data;
+	uint16_t i;
+	int r;
+
+	/* nothing read yet (read-ahead behind), end or error: no mbuf taken */
+	r = file_peek(f, &h, &data);
+	if (r != 1)
+		return r == -EAGAIN ? 0 : r == 0 ? -ENODATA : r;
+	if (rte_pktmbuf_alloc_bulk(pool, pkts, n) != 0)
+		return 0;	/* pool empty: the workers still hold them */
+	for (i = 0; i < n; i++) {
+		if (i > 0 && file_peek(f, &h, &data) != 1)
+			break;	/* the end, an error or a wait: seen on the next call */
+		if (file_copy_frame(pool, pkts[i], data, RTE_MIN(h.caplen, FILE_FRAME_MAX)) != 0)
+			break;	/* this record comes again on the next call */
+		info[i].ts_ms = capture_ts_ms(&h);
+		info[i].wire_len = h.len;
+		info[i].dlt = dlt;
+		file_consume(f);
+	}
+	if (i < n)
+		rte_pktmbuf_free_bulk(&pkts[i], n - i);
+	return i;
 }
 
 uint64_t

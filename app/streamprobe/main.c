@@ -825,7 +825,7 @@ app_setup_files(int socket)
 	cp.pmd = app.cfg.pcap_pmd;
 	/* one worker reads: the main lcore's CPU has time for the read()
 	 * calls; with dispatch the main lcore reads and keeps it busy */
-	cp.read_ahead = !app_dispatched();
+	cp.read_ahead = !app_dispatched() && !app.cfg.no_read_ahead;
 	cp.replay = sp_config_replay(&app.cfg);
 	cp.replay_loops = app.cfg.replay_loops;
 	cp.replay_ms = app.cfg.replay_ms;

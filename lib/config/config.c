@@ -53,6 +53,7 @@ enum {
 	OPT_NDPI_EXTRA,
 	OPT_DISPATCH,
 	OPT_PCAP_PMD,
+	OPT_NO_READ_AHEAD,
 	OPT_REPLAY_LOOPS,
 	OPT_REPLAY_TIME,
 	OPT_HELP,
@@ -98,6 +99,7 @@ static const struct option sp_options[] = {
 	{ "ndpi-extra", no_argument, NULL, OPT_NDPI_EXTRA },
 	{ "dispatch", no_argument, NULL, OPT_DISPATCH },
 	{ "pcap-pmd", no_argument, NULL, OPT_PCAP_PMD },
+	{ "no-read-ahead", no_argument, NULL, OPT_NO_READ_AHEAD },
 	{ "replay-loops", required_argument, NULL, OPT_REPLAY_LOOPS },
 	{ "replay-time", required_argument, NULL, OPT_REPLAY_TIME },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -132,6 +134,8 @@ sp_config_usage(const char *prog)
 	       "  --pcap-pmd                read the --pcap files through DPDK's pcap PMD\n"
 	       "                            (net_pcap) rather than streamprobe's own reader:\n"
 	       "                            same packets, about twice the reading cost\n"
+	       "  --no-read-ahead           the worker reads the files itself, without the\n"
+	       "                            read-ahead thread (one CPU; repeatable callgrind runs)\n"
 	       "  --csv FILE                write flows as NFStream to_csv() CSV (\"-\" = stdout)\n"
 	       "  --iface NAME              live capture from a Linux interface (AF_PACKET vdev)\n"
 	       "  --port ID                 live capture from an ethdev port set up by EAL options\n"
@@ -419,6 +423,9 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 			break;
 		case OPT_PCAP_PMD:
 			cfg->pcap_pmd = true;
+			break;
+		case OPT_NO_READ_AHEAD:
+			cfg->no_read_ahead = true;
 			break;
 		case OPT_REPLAY_LOOPS:
 			if (sp_config_uint(optarg, 1, UINT32_MAX, &v) != 0)

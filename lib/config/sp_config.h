@@ -46,6 +46,7 @@ struct sp_config {
 	unsigned int n_workers;		/**< worker lcores (--workers) */
 	bool dispatch;			/**< --dispatch: main lcore reads, workers get rings */
 	bool pcap_pmd;			/**< --pcap-pmd: files through net_pcap */
+	bool no_read_ahead;		/**< --no-read-ahead: no reading thread */
 	bool telemetry;			/**< serve rte_telemetry (--telemetry) */
 	const char *iface;		/**< live: an AF_PACKET interface (--iface) */
 	int port_id;			/**< live: an ethdev port (--port), -1 if none */

@@ -48,6 +48,7 @@ test_defaults(void)
 	CU_ASSERT_FALSE(c.ndpi_extra);
 	CU_ASSERT_FALSE(c.dispatch);
 	CU_ASSERT_FALSE(c.pcap_pmd);
+	CU_ASSERT_FALSE(c.no_read_ahead);
 	CU_ASSERT_EQUAL(c.replay_loops, 0);
 	CU_ASSERT_EQUAL(c.replay_ms, 0);
 }
@@ -177,7 +178,7 @@ test_inputs_and_ipfix(void)
 		"--ndpi-risks", NULL };
 	static const char *const livereplay[] = { "--iface", "eth0", "--replay-time", "5",
 		NULL };
-	static const char *const pmd[] = { "--pcap", "x", "--pcap-pmd", NULL };
+	static const char *const pmd[] = { "--pcap", "x", "--pcap-pmd", "--no-read-ahead", NULL };
 	static const char *const livepmd[] = { "--iface", "eth0", "--pcap-pmd", NULL };
 	static const char *const replaypmd[] = { "--pcap", "x", "--pcap-pmd", "--replay-loops",
 		"2", NULL };
@@ -190,6 +191,7 @@ test_inputs_and_ipfix(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--replay-time"));
 	CU_ASSERT_EQUAL_FATAL(parse(&c, err, pmd), 0);
 	CU_ASSERT_TRUE(c.pcap_pmd);
+	CU_ASSERT_TRUE(c.no_read_ahead);
 	CU_ASSERT_EQUAL(parse(&c, err, livepmd), -EINVAL);	/* files only */
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--pcap-pmd"));
 	CU_ASSERT_EQUAL(parse(&c, err, replaypmd), -EINVAL);	/* the replay has no PMD */

@@ -30,6 +30,13 @@
 #define WORKER_SCAN_BUDGET 1000
 #define WORKER_RING_SIZE 4096
 #define WORKER_RECORDS 8191
+/* Records in flight take at most this much memory: a record with the SPLT
+ * lists of --splt-analysis 65535 is 852 KB, and 8191 of them were 7 GB
+ * written at start. Larger records get a smaller pool (offline the worker
+ * waits for the management lcore to free one; live, a full pool is a
+ * counted drop). */
+#define WORKER_RECORDS_BYTES (256u << 20)
+#define WORKER_RECORDS_MIN 255
 
 struct worker_hook {
 	const struct sp_flow_ops *ops;
@@ -102,6 +109,17 @@ sp_worker_stop_export(struct sp_worker *w)
 	w->stop_export = true;
 }
 
+/* The records pool's size (2^k - 1, as rte_mempool likes it). */
+static unsigned int
+worker_records(size_t rec_size)
+{
+	unsigned int n = WORKER_RECORDS;
+
+	while (n > WORKER_RECORDS_MIN && (size_t)n * rec_size > WORKER_RECORDS_BYTES)
+		n >>= 1;
+	return n;
+}
+
 struct sp_worker *
 sp_worker_create(const struct sp_worker_params *p)
 {
@@ -148,7 +166,8 @@ sp_worker_create(const struct sp_worker_params *p)
 				  RING_F_SP_ENQ | RING_F_SC_DEQ);
 	rec_size = sp_record_size(p->cfg->splt_n);
 	snprintf(name, sizeof(name), "sp_records_%u", p->id);
-	w->rec_pool = rte_mempool_create(name, WORKER_RECORDS, rec_size, 256, 0, NULL, NULL,
+	w->rec_pool = rte_mempool_create(name, worker_records(rec_size), rec_size,
+					 worker_records(rec_size) > 4 * 256 ? 256 : 0, 0, NULL, NULL,
 					 NULL, NULL, p->socket_id, 0);
 	w->scratch_rec = rte_zmalloc_socket("sp_scratch_rec", rec_size, RTE_CACHE_LINE_SIZE,
 					    p->socket_id);
@@ -196,7 +215,9 @@ sp_worker_heap_size(const struct sp_config *cfg)
 {
 	/* records with their mempool headers, the rings, two scratch areas,
 	 * the hooks' contexts; 4 MiB for the rest and the heap's overhead */
-	return (size_t)WORKER_RECORDS * (sp_record_size(cfg->splt_n) + 2 * RTE_CACHE_LINE_SIZE) +
+	size_t rec_size = sp_record_size(cfg->splt_n);
+
+	return (size_t)worker_records(rec_size) * (rec_size + 2 * RTE_CACHE_LINE_SIZE) +
 	       (size_t)(WORKER_RING_SIZE + 4096) * sizeof(void *) * 2 + 2 * SP_RX_SCRATCH_SIZE +
 	       (4u << 20);
 }

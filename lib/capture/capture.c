@@ -30,7 +30,10 @@
 #include "capture_private.h"
 
 #define CAPTURE_RX_DESC 1024
-#define CAPTURE_SHADOW_BUF (1u << 20)
+/* libpcap's stdio buffer (capture_pcap_open()): with the default one
+ * (st_blksize, 4 KiB) reading mix.pcap took ~480 k read() calls, as much
+ * system time as the PMD's own reading. */
+#define CAPTURE_STDIO_BUF (1u << 20)
 
 struct sp_capture {
 	const char *const *files;
@@ -88,26 +91,27 @@ capture_detach(struct sp_capture *c)
 	c->shadow_buf = NULL;
 }
 
-/* The shadow reads the file through a large stdio buffer: with the default
- * one (st_blksize, 4 KiB) reading mix.pcap took ~480 k read() calls, as
- * much system time as the PMD's own reading. */
-static pcap_t *
-capture_shadow_open(struct sp_capture *c, const char *file, char *errbuf)
+pcap_t *
+capture_pcap_open(const char *path, char **buf, char *errbuf)
 {
 	FILE *f;
 	pcap_t *p;
 
-	f = fopen(file, "rb");
+	*buf = NULL;
+	f = fopen(path, "rb");
 	if (f == NULL) {
 		snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s", strerror(errno));
 		return NULL;
 	}
-	c->shadow_buf = malloc(CAPTURE_SHADOW_BUF);
-	if (c->shadow_buf != NULL)
-		setvbuf(f, c->shadow_buf, _IOFBF, CAPTURE_SHADOW_BUF);
+	*buf = malloc(CAPTURE_STDIO_BUF);
+	if (*buf != NULL)
+		setvbuf(f, *buf, _IOFBF, CAPTURE_STDIO_BUF);
 	p = pcap_fopen_offline(f, errbuf);
-	if (p == NULL)
+	if (p == NULL) {
 		fclose(f);
+		free(*buf);
+		*buf = NULL;
+	}
 	return p;
 }
 
@@ -155,7 +159,7 @@ capture_attach(struct sp_capture *c, char *err, size_t errlen)
 	c->ts_flag = flag >= 0 ? RTE_BIT64(flag) : 0;
 	c->nombuf_seen = 0;
 
-	c->shadow = capture_shadow_open(c, file, errbuf);
+	c->shadow = capture_pcap_open(file, &c->shadow_buf, errbuf);
 	if (c->shadow == NULL) {
 		snprintf(err, errlen, "%s: %s", file, errbuf);
 		ret = -EIO;

@@ -31,6 +31,11 @@ capture_ts_ms(const struct pcap_pkthdr *h)
  */
 struct capture_file;
 
+/* A libpcap reader of path on a stdio stream with a large buffer (*buf,
+ * to free after pcap_close()); NULL with the reason in errbuf. The shadow
+ * reader and the own reader's libpcap path both read this way. */
+pcap_t *capture_pcap_open(const char *path, char **buf, char *errbuf);
+
 struct capture_file *capture_file_open(const char *path, bool read_ahead, char *err,
 				       size_t errlen);
 int capture_file_rx(struct capture_file *f, struct rte_mempool *pool, int dlt,

@@ -62,7 +62,7 @@
 
 #include "capture_private.h"
 
-#define FILE_BUF_SIZE (256u << 10)	/* a read(); libpcap's stdio buffer */
+#define FILE_BUF_SIZE (256u << 10)	/* a read() into the ring */
 /* A power of 2. 8 MiB is ~7 ms of mix with DPI on: the read-ahead thread
  * shares the main lcore's CPU, and a 2 MiB ring still ran dry when it was
  * not scheduled for a while (~10^6 empty polls per run; none at 8 MiB). */
@@ -94,8 +94,7 @@ struct capture_file {
 	uint32_t snap;
 	/* libpcap, once it has the file */
 	pcap_t *pc;
-	FILE *fp;
-	char *fp_buf;
+	char *pc_buf;		/* its stdio buffer */
 	/* the record under the cursor */
 	bool have;
 	size_t rec_size;	/* own walk: header + caplen */
@@ -147,18 +146,26 @@ file_ring_map(void)
 	return base == MAP_FAILED ? NULL : base;
 }
 
-/* One read() into the ring, if it has room for a whole chunk (or, when
- * the walker is waiting, for anything). Returns the bytes read, 0 when
- * the ring is full, or sets f->end. Called by one filler at a time. */
-static ssize_t
+/* Bytes of the ring the filler may write: what the walker has consumed. */
+static inline uint64_t
+file_room(struct capture_file *f)
+{
+	return FILE_RING_SIZE - (__atomic_load_n(&f->tail, __ATOMIC_RELAXED) -
+				 __atomic_load_n(&f->head, __ATOMIC_ACQUIRE));
+}
+
+/* One read() into the ring, of up to FILE_BUF_SIZE bytes of its room.
+ * At the end of the file or on an error (not EINTR) it sets f->end, the
+ * filler's last word. Called by one filler at a time. */
+static void
 file_fill(struct capture_file *f)
 {
 	uint64_t tail = __atomic_load_n(&f->tail, __ATOMIC_RELAXED);
-	uint64_t room = FILE_RING_SIZE - (tail - __atomic_load_n(&f->head, __ATOMIC_ACQUIRE));
+	uint64_t room = file_room(f);
 	ssize_t got;
 
 	if (room == 0)
-		return 0;
+		return;
 	got = read(f->fd, f->ring + (tail & (FILE_RING_SIZE - 1)), RTE_MIN(room, FILE_BUF_SIZE));
 	if (got > 0)
 		__atomic_store_n(&f->tail, tail + (uint64_t)got, __ATOMIC_RELEASE);
@@ -166,7 +173,6 @@ file_fill(struct capture_file *f)
 		__atomic_store_n(&f->end, 1, __ATOMIC_RELEASE);
 	else if (errno != EINTR)
 		__atomic_store_n(&f->end, -errno, __ATOMIC_RELEASE);
-	return got;
 }
 
 /* The read-ahead thread: keeps the ring full until the end of the file. */
@@ -175,15 +181,12 @@ file_reader(void *arg)
 {
 	struct capture_file *f = arg;
 	const struct timespec nap = { .tv_nsec = 50 * 1000 };
-	uint64_t room;
 
 	while (!__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE) &&
 	       __atomic_load_n(&f->end, __ATOMIC_RELAXED) == 0) {
-		room = FILE_RING_SIZE - (__atomic_load_n(&f->tail, __ATOMIC_RELAXED) -
-					 __atomic_load_n(&f->head, __ATOMIC_ACQUIRE));
 		/* the walker takes ~1 MiB per ms on mix: a short nap while
 		 * the ring is full costs it nothing */
-		if (room < FILE_BUF_SIZE)
+		if (file_room(f) < FILE_BUF_SIZE)
 			nanosleep(&nap, NULL);
 		else
 			file_fill(f);
@@ -217,23 +220,12 @@ file_to_libpcap(struct capture_file *f, uint64_t pos)
 	char errbuf[PCAP_ERRBUF_SIZE];
 
 	file_own_close(f);
-	f->fp = fopen(f->path, "rb");
-	if (f->fp == NULL) {
-		snprintf(f->error, sizeof(f->error), "%s: %s", f->path, strerror(errno));
-		return -EIO;
-	}
-	/* as the shadow reader: a large stdio buffer, not st_blksize */
-	f->fp_buf = malloc(FILE_BUF_SIZE);
-	if (f->fp_buf != NULL)
-		setvbuf(f->fp, f->fp_buf, _IOFBF, FILE_BUF_SIZE);
-	f->pc = pcap_fopen_offline(f->fp, errbuf);
+	f->pc = capture_pcap_open(f->path, &f->pc_buf, errbuf);
 	if (f->pc == NULL) {
-		fclose(f->fp);
-		f->fp = NULL;
 		snprintf(f->error, sizeof(f->error), "%s: %s", f->path, errbuf);
 		return -EIO;
 	}
-	if (pos != 0 && fseeko(f->fp, (off_t)pos, SEEK_SET) != 0) {
+	if (pos != 0 && fseeko(pcap_file(f->pc), (off_t)pos, SEEK_SET) != 0) {
 		snprintf(f->error, sizeof(f->error), "%s: seek: %s", f->path, strerror(errno));
 		return -EIO;
 	}
@@ -325,15 +317,15 @@ file_peek_libpcap(struct capture_file *f)
  * it here, or see the end. Returns 1 when it now does, -EAGAIN (ahead:
  * not read yet), 0 (clean end), or whatever libpcap says of the rest. */
 static int
-file_short(struct capture_file *f, uint64_t *avail)
+file_short(struct capture_file *f)
 {
-	uint64_t need;
+	uint64_t avail, need;
 	uint32_t caplen;
 	int end;
 
 	for (;;) {
-		*avail = __atomic_load_n(&f->tail, __ATOMIC_ACQUIRE) - f->head;
-		if (*avail >= FILE_REC_HDR) {
+		avail = __atomic_load_n(&f->tail, __ATOMIC_ACQUIRE) - f->head;
+		if (avail >= FILE_REC_HDR) {
 			caplen = file_rd32(f->ring + (f->head & (FILE_RING_SIZE - 1)) + 8,
 					   f->swapped);
 			/* oversized: libpcap decides (it is no use waiting for
@@ -344,7 +336,7 @@ file_short(struct capture_file *f, uint64_t *avail)
 		} else {
 			need = FILE_REC_HDR;
 		}
-		if (*avail >= need)
+		if (avail >= need)
 			return 1;
 		end = __atomic_load_n(&f->end, __ATOMIC_ACQUIRE);
 		if (end < 0) {
@@ -354,9 +346,9 @@ file_short(struct capture_file *f, uint64_t *avail)
 		}
 		if (end > 0) {
 			/* the tail is final once the end is set */
-			if (__atomic_load_n(&f->tail, __ATOMIC_ACQUIRE) - f->head > *avail)
+			if (__atomic_load_n(&f->tail, __ATOMIC_ACQUIRE) - f->head > avail)
 				continue;
-			if (*avail == 0)
+			if (avail == 0)
 				return 0;
 			break;	/* a cut record: libpcap's message */
 		}
@@ -400,7 +392,7 @@ file_peek(struct capture_file *f, struct pcap_pkthdr *h, const uint8_t **data)
 	if (unlikely(avail < FILE_REC_HDR ||
 		     avail < FILE_REC_HDR + (uint64_t)file_rd32(p + 8, f->swapped) ||
 		     file_rd32(p + 8, f->swapped) > f->snap)) {
-		ret = file_short(f, &avail);
+		ret = file_short(f);
 		if (ret != 1 || f->pc != NULL)
 			goto done;
 	}
@@ -503,8 +495,8 @@ capture_file_offset(const struct capture_file *f)
 {
 	off_t pos;
 
-	if (f->fp != NULL) {
-		pos = ftello(f->fp);
+	if (f->pc != NULL) {
+		pos = ftello(pcap_file(f->pc));
 		return pos > 0 ? (uint64_t)pos : 0;
 	}
 	return FILE_HDR + f->head;
@@ -523,9 +515,7 @@ capture_file_close(struct capture_file *f)
 		return;
 	file_own_close(f);
 	if (f->pc != NULL)
-		pcap_close(f->pc);	/* closes fp */
-	else if (f->fp != NULL)
-		fclose(f->fp);
-	free(f->fp_buf);
+		pcap_close(f->pc);
+	free(f->pc_buf);
 	free(f);
 }

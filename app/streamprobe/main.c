@@ -57,7 +57,7 @@ struct app_worker {
 	uint16_t queue;			/* live: the RX queue it polls */
 	struct rte_timer timer;		/* live: idle expiry without packets */
 	volatile bool done;		/* set by the worker after its flush */
-	double input_end_s;		/* app_now_s() when its input ended */
+	double input_end_s;		/* sp_now_s() when its input ended */
 };
 
 struct app {
@@ -73,7 +73,7 @@ struct app {
 	const char *exp_name[APP_MAX_EXPORTERS];
 	volatile bool stop_rx;		/* signal or max_nflows: stop reading */
 	volatile bool rx_done;		/* dispatcher: no more packets will come */
-	double start_s, launch_s, joined_s;	/* app_now_s() at those points */
+	double start_s, launch_s, joined_s;	/* sp_now_s() at those points */
 	uint64_t next_id;
 	uint64_t records_skipped;	/* beyond --max-nflows */
 	int export_error[APP_MAX_EXPORTERS];
@@ -99,17 +99,6 @@ static volatile sig_atomic_t app_signals;
  * it with async-signal-safe calls. */
 static char app_tel_sock[PATH_MAX + 32];
 static char app_rundir[PATH_MAX];
-
-/* Monotonic seconds, for the phases the exit report times (usable before
- * the EAL, unlike the TSC helpers). */
-static double
-app_now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void
 app_on_signal(int sig)
@@ -143,7 +132,7 @@ app_worker_direct(void *arg)
 		if (n > 0)
 			sp_worker_process_burst(aw->w, pkts, info, (uint16_t)n);
 	}
-	aw->input_end_s = app_now_s();
+	aw->input_end_s = sp_now_s();
 	sp_worker_flush(aw->w);
 	__atomic_store_n(&aw->done, true, __ATOMIC_RELEASE);
 	return 0;
@@ -206,7 +195,7 @@ app_worker_live(void *arg)
 		rte_timer_manage();
 	}
 	rte_timer_stop_sync(&aw->timer);
-	aw->input_end_s = app_now_s();
+	aw->input_end_s = sp_now_s();
 	sp_worker_flush(aw->w);
 	__atomic_store_n(&aw->done, true, __ATOMIC_RELEASE);
 	return 0;
@@ -243,7 +232,7 @@ app_worker_dispatched(void *arg)
 	}
 	if (app.live)
 		rte_timer_stop_sync(&aw->timer);
-	aw->input_end_s = app_now_s();
+	aw->input_end_s = sp_now_s();
 	sp_worker_flush(aw->w);
 	__atomic_store_n(&aw->done, true, __ATOMIC_RELEASE);
 	return 0;
@@ -773,7 +762,7 @@ app_dispatched(void)
 {
 	if (app.cfg.dispatch)
 		return true;
-	if (app.n_workers == 1)
+	if (app.cfg.n_workers == 1)
 		return false;
 	return !app.live || app.live_queues == 1;
 }
@@ -793,11 +782,9 @@ app_dispatched(void)
 static unsigned int
 app_mbuf_count(void)
 {
-	bool dispatched = app.cfg.dispatch || app.cfg.n_workers > 1;
-
 	if (app.cfg.n_pcaps == 0)
 		return 65536 * app.cfg.n_workers;
-	if (!dispatched)
+	if (!app_dispatched())
 		return app.cfg.pcap_pmd ? APP_MBUFS : APP_MBUFS_OWN_READER;
 	return APP_MBUFS + app.cfg.n_workers * APP_RX_RING;
 }
@@ -1069,7 +1056,7 @@ main(int argc, char **argv)
 	int app_argc = argc, eal_argc, i, ret, rc;
 	unsigned int w, e;
 
-	app.start_s = app_now_s();
+	app.start_s = sp_now_s();
 	sp_config_defaults(&app.cfg);
 	/* "streamprobe [EAL options] -- [options]": the DPDK convention. */
 	for (i = 1; i < argc; i++)
@@ -1134,7 +1121,7 @@ main(int argc, char **argv)
 	rc = app_setup();
 	if (rc != 0)
 		goto out;
-	app.launch_s = app_now_s();
+	app.launch_s = sp_now_s();
 	for (w = 0; w < app.n_workers; w++) {
 		ret = rte_eal_remote_launch(app.dispatch != NULL ? app_worker_dispatched :
 					    app.live ? app_worker_live :
@@ -1151,7 +1138,7 @@ main(int argc, char **argv)
 	}
 	app_manage();
 	rte_eal_mp_wait_lcore();
-	app.joined_s = app_now_s();
+	app.joined_s = sp_now_s();
 
 	rc = app_report();
 	for (e = 0; e < app.n_exporters; e++) {

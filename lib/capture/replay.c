@@ -27,7 +27,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include <pcap/pcap.h>
 
@@ -37,6 +36,7 @@
 #include <rte_mbuf.h>
 #include <rte_memcpy.h>
 
+#include "sp_common.h"
 #include "capture_private.h"
 
 /* Frames start at cache-line boundaries, as NIC-written ones do. */
@@ -80,15 +80,6 @@ struct capture_replay {
 	uint64_t bytes;
 	uint64_t fed_wire;
 };
-
-static double
-replay_now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Append one file's records. Returns 0 or -errno with err set. */
 static int
@@ -153,7 +144,7 @@ capture_replay_load(const struct sp_capture_params *p, const int *dlt, char *err
 	struct capture_replay *r;
 	size_t total = 0;
 	struct stat sb;
-	double t0 = replay_now_s();
+	double t0 = sp_now_s();
 	unsigned int i;
 	int ret;
 
@@ -201,7 +192,7 @@ capture_replay_load(const struct sp_capture_params *p, const int *dlt, char *err
 	r->loops = p->replay_loops;
 	r->run_ms = p->replay_ms;
 	r->period_ms = r->n > 0 ? max_ts - min_ts + p->replay_gap_ms + 1 : 0;
-	r->load_s = replay_now_s() - t0;
+	r->load_s = sp_now_s() - t0;
 	return r;
 
 nomem:

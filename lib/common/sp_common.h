@@ -9,6 +9,7 @@
  */
 
 #include <stdint.h>
+#include <time.h>
 #include <rte_common.h>
 #include <rte_branch_prediction.h>
 #include <rte_log.h>
@@ -37,6 +38,19 @@ extern int sp_logtype_export;
 #define SP_LOG(type, level, ...) \
 	rte_log(RTE_LOG_ ## level, sp_logtype_ ## type, \
 		RTE_FMT("streamprobe: " RTE_FMT_HEAD(__VA_ARGS__,) "\n", RTE_FMT_TAIL(__VA_ARGS__,)))
+
+/**
+ * Monotonic time in seconds, for timing phases (start-up, loading, the
+ * input). Usable before the EAL is up, unlike the TSC helpers.
+ */
+static inline double
+sp_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /**
  * Remove an EAL runtime directory and the files in it. The EAL leaves it

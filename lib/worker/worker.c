@@ -126,7 +126,7 @@ sp_worker_create(const struct sp_worker_params *p)
 	struct sp_flow_table_params tp;
 	struct sp_worker *w;
 	char name[RTE_MEMZONE_NAMESIZE];
-	unsigned int i;
+	unsigned int i, n_rec;
 	size_t rec_size;
 
 	if (p == NULL || p->cfg == NULL || p->n_hooks > SP_WORKER_MAX_HOOKS) {
@@ -165,10 +165,12 @@ sp_worker_create(const struct sp_worker_params *p)
 	w->ring = rte_ring_create(name, WORKER_RING_SIZE, p->socket_id,
 				  RING_F_SP_ENQ | RING_F_SC_DEQ);
 	rec_size = sp_record_size(p->cfg->splt_n);
+	n_rec = worker_records(rec_size);
 	snprintf(name, sizeof(name), "sp_records_%u", p->id);
-	w->rec_pool = rte_mempool_create(name, worker_records(rec_size), rec_size,
-					 worker_records(rec_size) > 4 * 256 ? 256 : 0, 0, NULL, NULL,
-					 NULL, NULL, p->socket_id, 0);
+	/* a per-lcore cache only where the pool is large enough for one (a
+	 * cache may hold 1.5x its size: 384 of 255 records would be all) */
+	w->rec_pool = rte_mempool_create(name, n_rec, rec_size, n_rec > 4 * 256 ? 256 : 0, 0,
+					 NULL, NULL, NULL, NULL, p->socket_id, 0);
 	w->scratch_rec = rte_zmalloc_socket("sp_scratch_rec", rec_size, RTE_CACHE_LINE_SIZE,
 					    p->socket_id);
 	w->scratch = rte_malloc_socket("sp_scratch", SP_RX_SCRATCH_SIZE, RTE_CACHE_LINE_SIZE,

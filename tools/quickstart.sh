@@ -1,20 +1,43 @@
 #!/bin/sh
 # Install what is missing, build, and turn a capture into NFStream flows.
 #   tools/quickstart.sh              a capture generated here (tools/sp-genpcap.py)
-#   tools/quickstart.sh FILE.pcap    your own capture
+#   tools/quickstart.sh FILE.pcap    your own capture (a path from where you are)
+# The binary is build/app/streamprobe in the repository (`meson install -C build`
+# installs it, with its man page and NIC profiles).
 set -eu
-cd "$(dirname "$0")/.."
-tools/install-deps.sh
-[ -f build/build.ninja ] || meson setup build >/dev/null
-ninja -C build >/dev/null
-mkdir -p build/demo
+say() { printf 'quickstart: %s\n' "$*" >&2; }
 if [ $# -ge 1 ]; then
-	PCAP=$1
-else
-	python3 tools/sp-genpcap.py build/demo --only mixed >/dev/null
-	PCAP=build/demo/mixed.pcap
+	# resolve FILE from where the script was called, before changing directory
+	case "$1" in
+	/*) PCAP=$1 ;;
+	*) PCAP=$(pwd)/$1 ;;
+	esac
+	if [ ! -r "$PCAP" ]; then
+		say "cannot read $1"
+		exit 2
+	fi
 fi
-build/app/streamprobe --pcap "$PCAP" --csv build/demo/flows.csv \
-	--statistical-analysis --splt-analysis 10
-echo "flows written to build/demo/flows.csv ($(($(wc -l < build/demo/flows.csv) - 1)) flows); first lines:"
-head -3 build/demo/flows.csv | cut -c1-300
+cd "$(dirname "$0")/.."
+REPO=$(pwd)
+BUILD=${BUILD:-build}	# as tools/run-tests.sh
+say "checking the Debian packages streamprobe needs (tools/install-deps.sh; apt-get may take minutes the first time)"
+tools/install-deps.sh
+if [ ! -f "$BUILD/build.ninja" ]; then
+	say "configuring the build in $BUILD (meson)"
+	meson setup "$BUILD" >/dev/null
+fi
+say "building (ninja -C $BUILD; the first build takes a few minutes)"
+ninja -C "$BUILD" >/dev/null
+BUILD=$(cd "$BUILD" && pwd)
+mkdir -p "$BUILD/demo"
+if [ -z "${PCAP:-}" ]; then
+	say "generating a demo capture (tools/sp-genpcap.py)"
+	python3 tools/sp-genpcap.py "$BUILD/demo" --only mixed >/dev/null
+	PCAP=$BUILD/demo/mixed.pcap
+fi
+OUT=$BUILD/demo/flows.csv
+say "running: $BUILD/app/streamprobe --pcap $PCAP --csv $OUT --statistical-analysis --splt-analysis 10"
+"$BUILD/app/streamprobe" --pcap "$PCAP" --csv "$OUT" --statistical-analysis --splt-analysis 10
+echo "flows written to $OUT ($(($(wc -l < "$OUT") - 1)) flows); first lines:"
+head -3 "$OUT" | cut -c1-300
+echo "the binary: $BUILD/app/streamprobe (see README.md, or --help)"

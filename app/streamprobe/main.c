@@ -24,6 +24,7 @@
 #include <rte_errno.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_pause.h>
 #include <rte_telemetry.h>
@@ -248,6 +249,26 @@ app_stop_export(void)
 		sp_worker_stop_export(app.wk[i].w);
 }
 
+/* An exporter failed to write (disk full, a closed pipe): say so now, not
+ * after the run, and write nothing more to it. With every output gone the
+ * input stops: reading on would only count flows nobody gets. */
+static void
+app_export_failed(unsigned int e, int ret)
+{
+	unsigned int i, failed = 0;
+
+	app.export_error[e] = ret;
+	fprintf(stderr, "%sstreamprobe: error: %s: %s\n",
+		!app.cfg.quiet && isatty(STDERR_FILENO) ? "\n" : "", app.exp_name[e],
+		strerror(-ret));
+	for (i = 0; i < app.n_exporters; i++)
+		failed += app.export_error[i] != 0;
+	if (failed == app.n_exporters && !app.stop_rx) {
+		fprintf(stderr, "streamprobe: no output left: stopping the input\n");
+		app_stop_export();
+	}
+}
+
 /* Management side: hand one worker's records to the exporters, in ring
  * order, giving each its id. Returns the number taken off the ring. */
 static unsigned int
@@ -268,9 +289,11 @@ app_drain(struct sp_worker *w)
 		}
 		r->id = app.next_id++;
 		for (e = 0; e < app.n_exporters; e++) {
+			if (app.export_error[e] != 0)
+				continue;
 			ret = sp_export_write(app.exp[e], r);
-			if (ret != 0 && app.export_error[e] == 0)
-				app.export_error[e] = ret;
+			if (ret != 0)
+				app_export_failed(e, ret);
 		}
 		/* NFStream stops after the flow with id max_nflows - 1. */
 		if (app.cfg.max_nflows != 0 && app.next_id == app.cfg.max_nflows)
@@ -293,14 +316,35 @@ app_drain_all(void *arg)
 		app_drain(app.wk[i].w);
 }
 
-/* Once a second: the status line on a terminal (files: percent read,
- * packets/s, flows; live: rates and drops), and NFStream's
- * performance_report JSON line every --performance-report seconds. */
+/* The status line on a terminal (files: percent read, packets/s, flows;
+ * live: rates and drops). `final` completes it at the end of the run, so
+ * that it ends at what was read (100 % of a whole file) before the report
+ * starts on the next line. */
+static void
+app_status_line(double rate, uint64_t active, uint64_t drops, bool final)
+{
+	if (app.cfg.quiet || !isatty(STDERR_FILENO))
+		return;
+	if (app.cap != NULL)
+		fprintf(stderr, "\r%5.1f%%  %.0f pkt/s  flows active %" PRIu64 "  exported %" PRIu64
+			"   ", 100.0 * sp_capture_progress(app.cap), rate, active, app.next_id);
+	else
+		fprintf(stderr, "\r%.0f pkt/s  flows active %" PRIu64 "  exported %" PRIu64
+			"  dropped %" PRIu64 "   ", rate, active, app.next_id, drops);
+	if (final)
+		fprintf(stderr, "\n");
+}
+
+/* Once a second: the status line, and NFStream's performance_report JSON
+ * line every --performance-report seconds. Both come from one snapshot
+ * of the workers' counters, so that the line's total is the sum of its
+ * balance (two reads a moment apart gave "packets_processed": 0 beside a
+ * balance of 32). */
 static void
 app_status(uint64_t *last_tsc)
 {
 	static uint64_t last_pkts, last_report_tsc;
-	struct sp_worker_stats ws;
+	struct sp_worker_stats ws[SP_MAX_WORKERS];
 	uint64_t now = rte_get_tsc_cycles(), hz = rte_get_tsc_hz();
 	uint64_t pkts = 0, active = 0, ignored = 0, drops = 0;
 	unsigned int i, r;
@@ -309,24 +353,15 @@ app_status(uint64_t *last_tsc)
 	if (now - *last_tsc < hz)
 		return;
 	for (i = 0; i < app.n_workers; i++) {
-		sp_worker_get_stats(app.wk[i].w, &ws);
-		pkts += ws.packets;
-		active += ws.flows_active;
-		drops += ws.dropped_table_full + ws.records_dropped;
+		sp_worker_get_stats(app.wk[i].w, &ws[i]);
+		pkts += ws[i].packets;
+		active += ws[i].flows_active;
+		drops += ws[i].dropped_table_full + ws[i].records_dropped;
 		for (r = 1; r < SP_PARSE_RESULTS; r++)
-			ignored += ws.ignored[r];
+			ignored += ws[i].ignored[r];
 	}
-	if (!app.cfg.quiet && isatty(STDERR_FILENO)) {
-		double rate = (double)(pkts - last_pkts) * (double)hz / (double)(now - *last_tsc);
-
-		if (app.cap != NULL)
-			fprintf(stderr, "\r%5.1f%%  %.0f pkt/s  flows active %" PRIu64
-				"  exported %" PRIu64 "   ", 100.0 * sp_capture_progress(app.cap),
-				rate, active, app.next_id);
-		else
-			fprintf(stderr, "\r%.0f pkt/s  flows active %" PRIu64 "  exported %" PRIu64
-				"  dropped %" PRIu64 "   ", rate, active, app.next_id, drops);
-	}
+	app_status_line((double)(pkts - last_pkts) * (double)hz / (double)(now - *last_tsc),
+			active, drops, false);
 	last_pkts = pkts;
 	*last_tsc = now;
 	if (app.cfg.performance_report == 0 ||
@@ -344,10 +379,8 @@ app_status(uint64_t *last_tsc)
 		", \"packets_ignored\": %" PRIu64 ", \"packets_dropped_filtered_by_kernel\": %"
 		PRIu64 ", \"meters_packets_processing_balance\": [", app.next_id, pkts, ignored,
 		drops);
-	for (i = 0; i < app.n_workers; i++) {
-		sp_worker_get_stats(app.wk[i].w, &ws);
-		fprintf(out, "%s%" PRIu64, i ? ", " : "", ws.packets);
-	}
+	for (i = 0; i < app.n_workers; i++)
+		fprintf(out, "%s%" PRIu64, i ? ", " : "", ws[i].packets);
 	fprintf(out, "]}\n");
 	fflush(out);
 }
@@ -593,8 +626,9 @@ app_report(void)
 	}
 	for (r = 1; r < SP_PARSE_RESULTS; r++)
 		ignored += tot.ignored[r];
-	if (!app.cfg.quiet && isatty(STDERR_FILENO))
-		fputc('\n', stderr);
+	/* the line completed with the run's mean rate */
+	app_status_line(app.joined_s > app.launch_s ? (double)tot.packets /
+			(app.joined_s - app.launch_s) : 0, tot.flows_active, dropped, true);
 	fprintf(stderr, "accounting: received=%" PRIu64 " in_flows=%" PRIu64 " ignored=%" PRIu64
 		" filtered=%" PRIu64 " dropped=%" PRIu64 "\n",
 		received, tot.in_flows, ignored, tot.filtered, dropped);
@@ -632,14 +666,14 @@ app_report(void)
 	}
 	app_report_time(received);
 	if (cs.unmatched != 0)
-		fprintf(stderr, "warning: %" PRIu64 " packets could not be matched to their pcap "
+		fprintf(stderr, "streamprobe: warning: %" PRIu64 " packets could not be matched to their pcap "
 			"record; their wire length is their captured length\n", cs.unmatched);
 	if (received != tot.in_flows + ignored + tot.filtered + dropped) {
-		fprintf(stderr, "error: packet accounting does not add up\n");
+		fprintf(stderr, "streamprobe: error: packet accounting does not add up\n");
 		rc = 1;
 	}
 	if (cs.read_error != 0) {
-		fprintf(stderr, "error: %s\n", cs.error);
+		fprintf(stderr, "streamprobe: error: %s\n", cs.error);
 		rc = 1;
 	}
 	return rc;
@@ -683,6 +717,7 @@ app_cpu_list(char *buf, size_t len, int skip, int *last)
  * others (several workers and the management lcore float over all allowed
  * CPUs), a private runtime prefix so that runs never collide. */
 static unsigned int app_mbuf_count(void);
+static bool app_dispatched(void);
 
 static int
 app_default_eal_args(char **eal, char *bufs, size_t buflen, const char *prog)
@@ -696,9 +731,12 @@ app_default_eal_args(char **eal, char *bufs, size_t buflen, const char *prog)
 	 * records and rings, plus 64 MB for the rest. Sizing it to need
 	 * rather than to the tables saves ~30 ms of start-up (the EAL sets up
 	 * a descriptor per 4 KiB page of it). */
-	mem_mb = 64 + ((size_t)app_mbuf_count() * (RTE_MBUF_DEFAULT_BUF_SIZE + sizeof(struct rte_mbuf) +
-					   SP_MBUF_PRIV_SIZE + RTE_CACHE_LINE_SIZE) +
-		       (size_t)app.cfg.n_workers * sp_worker_heap_size(&app.cfg)) / (1u << 20);
+	mem_mb = 64 + (sp_mempool_heap_size(app_mbuf_count(), sizeof(struct rte_mbuf) +
+					    SP_MBUF_PRIV_SIZE + RTE_MBUF_DEFAULT_BUF_SIZE,
+					    APP_MBUF_CACHE, 4096) +
+		       (size_t)app.cfg.n_workers *
+		       sp_worker_heap_size(&app.cfg, app_dispatched() ? APP_RX_RING : 0)) /
+		 (1u << 20);
 	app_cpu_list(cpus, sizeof(cpus), -1, &last);
 	app_cpu_list(others, sizeof(others), last, &last);
 	eal[n++] = (char *)(uintptr_t)prog;
@@ -802,7 +840,11 @@ app_setup_files(int socket)
 					    app_dispatched() ? SP_MBUF_PRIV_SIZE : 0,
 					    RTE_MBUF_DEFAULT_BUF_SIZE, socket);
 	if (app.mbufs == NULL) {
-		fprintf(stderr, "streamprobe: mbuf pool: %s\n", rte_strerror(rte_errno));
+		fprintf(stderr, "streamprobe: mbuf pool: %s (%u mbufs need %.1f MB of DPDK memory; "
+			"give the EAL more with -m)\n", rte_strerror(rte_errno), n_mbufs,
+			(double)sp_mempool_heap_size(n_mbufs, sizeof(struct rte_mbuf) +
+						     SP_MBUF_PRIV_SIZE + RTE_MBUF_DEFAULT_BUF_SIZE,
+						     APP_MBUF_CACHE, 4096) / (1 << 20));
 		return 1;
 	}
 	memset(&cp, 0, sizeof(cp));
@@ -833,7 +875,7 @@ app_setup_live(int socket)
 	struct sp_port_profile prof;
 	struct rte_eth_dev_info info;
 	struct timespec ts;
-	char err[512], args[160];
+	char err[512], args[160], dir[PATH_MAX];
 	uint16_t pid;
 	int ret;
 
@@ -863,10 +905,16 @@ app_setup_live(int socket)
 			return 1;
 		}
 	}
+	sp_port_profile_dir(dir, sizeof(dir));
+	if (access(dir, R_OK | X_OK) != 0) {
+		fprintf(stderr, "streamprobe: NIC profiles: %s: %s (they are installed with the "
+			"binary; STREAMPROBE_DRIVERS_CONFIG names another directory)\n", dir,
+			strerror(errno));
+		return 1;
+	}
 	ret = rte_eth_dev_info_get((uint16_t)app.port_id, &info);
 	if (ret == 0)
-		ret = sp_port_profile_for_driver(SP_DRIVERS_CONFIG_DIR, info.driver_name, &prof,
-						 err, sizeof(err));
+		ret = sp_port_profile_for_driver(dir, info.driver_name, &prof, err, sizeof(err));
 	if (ret == 0 && app.cfg.port_config != NULL)
 		ret = sp_port_profile_load(app.cfg.port_config, &prof, err, sizeof(err));
 	if (ret != 0) {
@@ -902,6 +950,35 @@ app_setup_live(int socket)
 	app.base_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	app.tsc_per_ms = rte_get_tsc_hz() / 1000;
 	return 0;
+}
+
+/* A worker could not be created: say what it needed and what changes it. */
+static void
+app_worker_create_error(unsigned int i, int socket, unsigned int rx_ring_size)
+{
+	struct rte_malloc_socket_stats st;
+	double need = (double)sp_worker_heap_size(&app.cfg, rx_ring_size) / (1 << 20);
+
+	if (rte_errno != ENOMEM) {
+		fprintf(stderr, "streamprobe: worker %u: %s\n", i, rte_strerror(rte_errno));
+		return;
+	}
+	memset(&st, 0, sizeof(st));
+	rte_malloc_get_socket_stats(socket, &st);
+	if (rte_eal_has_hugepages())
+		fprintf(stderr, "streamprobe: worker %u: out of DPDK memory on socket %d "
+			"(%.1f MB free): each worker needs %.1f MB for its records plus its flow "
+			"table and nDPI states, which --max-flows sizes (now %u flows); give the "
+			"EAL more hugepage memory (-m, --socket-mem) or lower --max-flows\n", i,
+			socket, (double)st.heap_freesz_bytes / (1 << 20), need, app.cfg.max_flows);
+	else if (app.user_eal)
+		fprintf(stderr, "streamprobe: worker %u: out of DPDK memory (%.1f MB free): each "
+			"worker needs %.1f MB (its records; --splt-analysis sets their size) "
+			"besides the mbufs; give the EAL more with -m\n", i,
+			(double)st.heap_freesz_bytes / (1 << 20), need);
+	else
+		fprintf(stderr, "streamprobe: worker %u: out of memory: each worker needs %.1f MB "
+			"of DPDK memory besides its flow table (--max-flows)\n", i, need);
 }
 
 /* Setup after the EAL: pool, input, filter, exporters, workers, dispatch.
@@ -969,6 +1046,8 @@ app_setup(void)
 		app.exp[app.n_exporters] = sp_export_ipfix_open(app.cfg.ipfix[i], &cols, &ip);
 		if (app.exp[app.n_exporters] == NULL) {
 			fprintf(stderr, "streamprobe: --ipfix %s: %s\n", app.cfg.ipfix[i],
+				rte_errno == EADDRNOTAVAIL ?
+				"the host name does not resolve to an address" :
 				strerror(rte_errno));
 			return rte_errno == EINVAL || rte_errno == EADDRNOTAVAIL ? 2 : 1;
 		}
@@ -1004,8 +1083,7 @@ app_setup(void)
 		wp.socket_id = (int)rte_lcore_to_socket_id(app.wk[i].lcore);
 		app.wk[i].w = sp_worker_create(&wp);
 		if (app.wk[i].w == NULL) {
-			fprintf(stderr, "streamprobe: worker %u: %s (try a smaller --max-flows)\n",
-				i, rte_strerror(rte_errno));
+			app_worker_create_error(i, wp.socket_id, wp.rx_ring_size);
 			return 1;
 		}
 		dp.rings[i] = sp_worker_rx_ring(app.wk[i].w);
@@ -1139,6 +1217,12 @@ main(int argc, char **argv)
 	app_manage();
 	rte_eal_mp_wait_lcore();
 	app.joined_s = sp_now_s();
+	app.stop_rx = true;	/* the input has ended */
+	/* Everything written out before the report, so that a write error
+	 * (a full disk) is said when it happens, not after the report. */
+	for (e = 0; e < app.n_exporters; e++)
+		if (app.export_error[e] == 0 && (ret = sp_export_flush(app.exp[e])) != 0)
+			app_export_failed(e, ret);
 
 	rc = app_report();
 	for (e = 0; e < app.n_exporters; e++) {
@@ -1155,10 +1239,11 @@ main(int argc, char **argv)
 			ret = sp_export_close(app.exp[e]);
 		}
 		app.exp[e] = NULL;
-		if (ret == 0)
-			ret = app.export_error[e];
-		if (ret != 0) {
-			fprintf(stderr, "error: %s: %s\n", app.exp_name[e], strerror(-ret));
+		if (app.export_error[e] != 0)
+			rc = 1;		/* said when it happened */
+		else if (ret != 0) {
+			fprintf(stderr, "streamprobe: error: %s: %s\n", app.exp_name[e],
+				strerror(-ret));
 			rc = 1;
 		}
 	}

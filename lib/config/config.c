@@ -6,11 +6,14 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "sp_config.h"
 
@@ -58,6 +61,7 @@ enum {
 	OPT_REPLAY_TIME,
 	OPT_HELP,
 	OPT_VERSION,
+	OPT_END,	/* keep last */
 };
 
 static const struct option sp_options[] = {
@@ -189,9 +193,35 @@ sp_config_usage(const char *prog)
 	       "  --replay-time S           the same, passes repeated for S seconds\n"
 	       "  --telemetry               serve /streamprobe/stats and /streamprobe/workers over\n"
 	       "                            rte_telemetry (dpdk-telemetry.py -f streamprobe<pid>)\n"
-	       "  --help, --version\n",
+	       "  -h, --help                this text\n"
+	       "  -V, --version             the version\n"
+	       "\n"
+	       "Exit codes:\n"
+	       "  0    every packet read and every flow written\n"
+	       "  1    a run-time error: an unreadable or corrupt input (flows up to it are\n"
+	       "       still written), a failed output (disk full, collector unreachable,\n"
+	       "       records lost), a setup failure (EAL, memory, port)\n"
+	       "  2    a usage error: a bad option, value or combination, a bad filter,\n"
+	       "       profile or nDPI rules file\n"
+	       "  130  a second SIGINT/SIGTERM: left at once (files written so far are whole)\n",
 	       prog, SP_DEFAULT_IDLE_TIMEOUT_S, SP_DEFAULT_ACTIVE_TIMEOUT_S,
 	       SP_DEFAULT_N_DISSECTIONS, SP_DEFAULT_MAX_FLOWS);
+}
+
+/* The long name of an option by its value, for messages: the text on the
+ * command line may be the value ("--ipfix-domain -1" has "-1" last). */
+static const char *
+sp_config_optname(int val)
+{
+	static char buf[48];
+	unsigned int i;
+
+	for (i = 0; sp_options[i].name != NULL; i++)
+		if (sp_options[i].val == val) {
+			snprintf(buf, sizeof(buf), "--%s", sp_options[i].name);
+			return buf;
+		}
+	return "?";
 }
 
 static int
@@ -222,6 +252,100 @@ sp_config_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+/* An IPFIX destination's syntax: udp://HOST:PORT, tcp://HOST:PORT (an
+ * IPv6 address in brackets) or file:PATH. Whether HOST resolves is known
+ * when the exporter opens. */
+static int
+sp_config_ipfix_uri(const char *uri, char *err, size_t errlen)
+{
+	const char *host, *colon, *end;
+	uint64_t port;
+
+	if (strncmp(uri, "file:", 5) == 0) {
+		if (uri[5] == '\0')
+			return sp_config_err(err, errlen, "--ipfix: '%s' has no path (file:PATH)",
+					     uri);
+		return 0;
+	}
+	if (strncmp(uri, "udp://", 6) != 0 && strncmp(uri, "tcp://", 6) != 0)
+		return sp_config_err(err, errlen, "--ipfix: '%s' is not udp://HOST:PORT, "
+				     "tcp://HOST:PORT or file:PATH", uri);
+	host = uri + 6;
+	if (*host == '[') {
+		end = strchr(host, ']');
+		if (end == NULL || end == host + 1)
+			return sp_config_err(err, errlen, "--ipfix: '%s': bad IPv6 address "
+					     "(udp://[ADDR]:PORT)", uri);
+		colon = end[1] == ':' ? end + 1 : NULL;
+		if (colon == NULL && end[1] != '\0')
+			return sp_config_err(err, errlen, "--ipfix: '%s': ':PORT' must follow "
+					     "the address", uri);
+	} else {
+		colon = strrchr(host, ':');
+		if (colon == host || *host == '\0')
+			return sp_config_err(err, errlen, "--ipfix: '%s' has no host "
+					     "(%.6sHOST:PORT)", uri, uri);
+		if (colon != NULL && memchr(host, ':', (size_t)(colon - host)) != NULL)
+			return sp_config_err(err, errlen, "--ipfix: '%s': an IPv6 address "
+					     "goes in brackets (%.6s[ADDR]:PORT)", uri, uri);
+	}
+	if (colon == NULL)
+		return sp_config_err(err, errlen, "--ipfix: '%s' has no port (%.6sHOST:PORT; "
+				     "IPFIX collectors usually listen on 4739)", uri, uri);
+	if (sp_config_uint(colon + 1, 1, 65535, &port) != 0)
+		return sp_config_err(err, errlen, "--ipfix: '%s': '%s' is not a port in 1..65535",
+				     uri, colon + 1);
+	return 0;
+}
+
+/* Whether two paths name the same file: the same inode when both exist,
+ * else the same absolute path. */
+static bool
+sp_config_same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	char ra[PATH_MAX], rb[PATH_MAX];
+
+	if (strcmp(a, "-") == 0 || strcmp(b, "-") == 0)
+		return false;
+	if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	if (realpath(a, ra) == NULL || realpath(b, rb) == NULL)
+		return strcmp(a, b) == 0;
+	return strcmp(ra, rb) == 0;
+}
+
+/* No output may overwrite an input or another output. */
+static int
+sp_config_check_outputs(const struct sp_config *cfg, char *err, size_t errlen)
+{
+	const char *out[1 + SP_CONFIG_MAX_IPFIX];
+	const char *opt[1 + SP_CONFIG_MAX_IPFIX];
+	unsigned int n = 0, i, j;
+
+	if (cfg->csv_path != NULL) {
+		opt[n] = "--csv";
+		out[n++] = cfg->csv_path;
+	}
+	for (i = 0; i < cfg->n_ipfix; i++)
+		if (strncmp(cfg->ipfix[i], "file:", 5) == 0) {
+			opt[n] = "--ipfix";
+			out[n++] = cfg->ipfix[i] + 5;
+		}
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < cfg->n_pcaps; j++)
+			if (sp_config_same_file(out[i], cfg->pcaps[j]))
+				return sp_config_err(err, errlen, "%s %s: that is an input (--pcap %s); "
+						     "it would be overwritten", opt[i], out[i],
+						     cfg->pcaps[j]);
+		for (j = 0; j < i; j++)
+			if (sp_config_same_file(out[i], out[j]))
+				return sp_config_err(err, errlen, "%s %s: %s writes that file too",
+						     opt[i], out[i], opt[j]);
+	}
+	return 0;
+}
+
 int
 sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t errlen)
 {
@@ -229,10 +353,25 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 	uint64_t v;
 	int opt, idx;
 
+	uint64_t seen[(OPT_END + 63) / 64] = { 0 };
+
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":", sp_options, &idx)) != -1) {
-		name = (optind > 1 && optind <= argc) ? argv[optind - 1] : "?";
+	while ((opt = getopt_long(argc, argv, ":hV", sp_options, &idx)) != -1) {
+		if (opt == 'h')
+			opt = OPT_HELP;
+		else if (opt == 'V')
+			opt = OPT_VERSION;
+		name = opt >= OPT_PCAP && opt < OPT_END ? sp_config_optname(opt) : "?";
+		/* An option given twice is a mistake (two --csv: which file?),
+		 * but for those that add to a list. */
+		if (opt >= OPT_PCAP && opt < OPT_END && opt != OPT_PCAP && opt != OPT_IPFIX) {
+			uint64_t bit = 1ull << ((opt - OPT_PCAP) % 64);
+
+			if (seen[(opt - OPT_PCAP) / 64] & bit)
+				return sp_config_err(err, errlen, "%s: given twice", name);
+			seen[(opt - OPT_PCAP) / 64] |= bit;
+		}
 		switch (opt) {
 		case OPT_PCAP:
 			if (cfg->n_pcaps == SP_CONFIG_MAX_PCAPS)
@@ -324,10 +463,8 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 			if (cfg->n_ipfix == SP_CONFIG_MAX_IPFIX)
 				return sp_config_err(err, errlen, "--ipfix: at most %d collectors",
 						     SP_CONFIG_MAX_IPFIX);
-			if (strncmp(optarg, "udp://", 6) != 0 && strncmp(optarg, "tcp://", 6) != 0 &&
-			    strncmp(optarg, "file:", 5) != 0)
-				return sp_config_err(err, errlen, "--ipfix: '%s' is not udp://HOST:PORT, "
-						     "tcp://HOST:PORT or file:PATH", optarg);
+			if (sp_config_ipfix_uri(optarg, err, errlen) != 0)
+				return -EINVAL;
 			cfg->ipfix[cfg->n_ipfix++] = optarg;
 			break;
 		case OPT_IPFIX_DOMAIN:
@@ -447,9 +584,12 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 			printf("streamprobe %s\n", SP_VERSION);
 			return 1;
 		case ':':
-			return sp_config_err(err, errlen, "%s: missing value", name);
+			return sp_config_err(err, errlen, "%s: missing value",
+					     optopt >= OPT_PCAP ? sp_config_optname(optopt) :
+					     argv[optind - 1]);
 		default:
-			return sp_config_err(err, errlen, "unknown option '%s' (see --help)", name);
+			return sp_config_err(err, errlen, "unknown option '%s' (see --help)",
+					     optind > 1 && optind <= argc ? argv[optind - 1] : "?");
 		}
 	}
 	if (optind < argc)
@@ -467,6 +607,14 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 		return sp_config_err(err, errlen, "--pcap-pmd: %s", cfg->n_pcaps == 0 ?
 				     "reads --pcap files only" :
 				     "the replay reads the files itself, without the PMD");
+	if (cfg->replay_loops != 0 && cfg->replay_ms != 0)
+		return sp_config_err(err, errlen, "--replay-loops and --replay-time exclude each "
+				     "other (a number of passes, or a time)");
+	if (cfg->port_config != NULL && cfg->n_pcaps > 0)
+		return sp_config_err(err, errlen, "--config: a port profile applies to --iface "
+				     "and --port, not to --pcap");
+	if (sp_config_check_outputs(cfg, err, errlen) != 0)
+		return -EINVAL;
 	if (sp_config_replay(cfg) && cfg->n_pcaps == 0)
 		return sp_config_err(err, errlen, "%s: replays --pcap files only",
 				     cfg->replay_loops != 0 ? "--replay-loops" : "--replay-time");

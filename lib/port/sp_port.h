@@ -71,6 +71,16 @@ int sp_port_start(uint16_t port_id, uint16_t n_queues, struct rte_mempool *pool,
 /** Stop and close the port. */
 void sp_port_stop(uint16_t port_id);
 
+/**
+ * The directory of the NIC profiles (drivers-config/): $STREAMPROBE_DRIVERS_CONFIG
+ * if set; else, for a binary run from its build tree, the source tree's;
+ * else the installed one beside the binary (<bindir>/../share/streamprobe/
+ * drivers-config with the default layout).
+ *
+ * @return buf, holding the path (not checked for existence).
+ */
+const char *sp_port_profile_dir(char *buf, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

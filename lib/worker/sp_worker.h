@@ -92,8 +92,24 @@ struct sp_worker *sp_worker_create(const struct sp_worker_params *p);
  * (its records pool, rings and scratch areas): with hugepages the tables
  * come from the heap too, without them from anonymous memory (sp_mem.h),
  * so this is what the EAL must be given per worker then.
+ *
+ * @param cfg
+ *   The run's settings (--splt-analysis sets the record size).
+ * @param rx_ring_size
+ *   The worker's input ring (sp_worker_params.rx_ring_size), 0 for none.
  */
-size_t sp_worker_heap_size(const struct sp_config *cfg);
+size_t sp_worker_heap_size(const struct sp_config *cfg, unsigned int rx_ring_size);
+
+/**
+ * DPDK heap memory of a mempool of n objects of elt_size bytes, with its
+ * header, per-lcore caches (cache_size != 0) and ring.
+ *
+ * @param pg_size
+ *   0 for a pool created with RTE_MEMPOOL_F_NO_IOVA_CONTIG (objects
+ *   packed), else the page size: objects then do not cross pages.
+ */
+size_t sp_mempool_heap_size(unsigned int n, size_t elt_size, unsigned int cache_size,
+			    size_t pg_size);
 
 /** NULL is a no-op. Flows still in the table are discarded. */
 void sp_worker_free(struct sp_worker *w);

@@ -120,6 +120,14 @@ worker_records(size_t rec_size)
 	return n;
 }
 
+/* A per-lcore cache only where the pool is large enough for one (a
+ * cache may hold 1.5x its size: 384 of 255 records would be all). */
+static unsigned int
+worker_records_cache(unsigned int n_rec)
+{
+	return n_rec > 4 * 256 ? 256 : 0;
+}
+
 struct sp_worker *
 sp_worker_create(const struct sp_worker_params *p)
 {
@@ -167,10 +175,13 @@ sp_worker_create(const struct sp_worker_params *p)
 	rec_size = sp_record_size(p->cfg->splt_n);
 	n_rec = worker_records(rec_size);
 	snprintf(name, sizeof(name), "sp_records_%u", p->id);
-	/* a per-lcore cache only where the pool is large enough for one (a
-	 * cache may hold 1.5x its size: 384 of 255 records would be all) */
-	w->rec_pool = rte_mempool_create(name, n_rec, rec_size, n_rec > 4 * 256 ? 256 : 0, 0,
-					 NULL, NULL, NULL, NULL, p->socket_id, 0);
+	/* Records are never given to a device: with NO_IOVA_CONTIG the
+	 * mempool packs them across page boundaries (without it, on 4 KiB
+	 * pages, 2 records of 1.5 KB took a page each: 25 % more memory, and
+	 * more than sp_worker_heap_size() counted). */
+	w->rec_pool = rte_mempool_create(name, n_rec, rec_size, worker_records_cache(n_rec), 0,
+					 NULL, NULL, NULL, NULL, p->socket_id,
+					 RTE_MEMPOOL_F_NO_IOVA_CONTIG);
 	w->scratch_rec = rte_zmalloc_socket("sp_scratch_rec", rec_size, RTE_CACHE_LINE_SIZE,
 					    p->socket_id);
 	w->scratch = rte_malloc_socket("sp_scratch", SP_RX_SCRATCH_SIZE, RTE_CACHE_LINE_SIZE,
@@ -179,12 +190,17 @@ sp_worker_create(const struct sp_worker_params *p)
 		snprintf(name, sizeof(name), "sp_rx_%u", p->id);
 		w->rx_ring = rte_ring_create(name, p->rx_ring_size, p->socket_id,
 					     RING_F_SP_ENQ | RING_F_SC_DEQ);
-		if (w->rx_ring == NULL)
+		if (w->rx_ring == NULL) {
+			rte_errno = ENOMEM;
 			goto fail;
+		}
 	}
+	/* rte_malloc() leaves rte_errno as it was: name the cause here */
 	if (w->ring == NULL || w->rec_pool == NULL || w->scratch_rec == NULL ||
-	    w->scratch == NULL)
+	    w->scratch == NULL) {
+		rte_errno = ENOMEM;
 		goto fail;
+	}
 
 	for (i = 0; i < p->n_hooks; i++) {
 		struct worker_hook *h = &w->hook[i];
@@ -213,15 +229,49 @@ fail:
 }
 
 size_t
-sp_worker_heap_size(const struct sp_config *cfg)
+sp_mempool_heap_size(unsigned int n, size_t elt_size, unsigned int cache_size, size_t pg_size)
 {
-	/* records with their mempool headers, the rings, two scratch areas,
-	 * the hooks' contexts; 4 MiB for the rest and the heap's overhead */
-	size_t rec_size = sp_record_size(cfg->splt_n);
+	struct rte_mempool_objsz sz;
+	size_t total, ring, obj;
 
-	return (size_t)worker_records(rec_size) * (rec_size + 2 * RTE_CACHE_LINE_SIZE) +
-	       (size_t)(WORKER_RING_SIZE + 4096) * sizeof(void *) * 2 + 2 * SP_RX_SCRATCH_SIZE +
-	       (4u << 20);
+	/* the objects with their mempool header and trailer; a pool that may
+	 * be given to a device keeps each object within a page, as DPDK's
+	 * rte_mempool_op_calc_mem_size_helper() lays them out (on 4 KiB
+	 * pages an mbuf of 2.4 KB takes a whole page) */
+	obj = rte_mempool_calc_obj_size((uint32_t)elt_size, 0, &sz);
+	if (pg_size == 0 || obj > pg_size)
+		total = obj * n;
+	else
+		total = (size_t)(n / (pg_size / obj)) * pg_size + (n % (pg_size / obj)) * obj +
+			pg_size;
+	/* the pool's header: with a cache, one per possible lcore
+	 * (RTE_MAX_LCORE of them, 1.5 MB: it was the part the old estimate
+	 * missed) */
+	total += sizeof(struct rte_mempool) + RTE_CACHE_LINE_SIZE;
+	if (cache_size != 0)
+		total += (size_t)RTE_MAX_LCORE * sizeof(struct rte_mempool_cache);
+	/* its ring of free objects */
+	ring = rte_ring_get_memsize(rte_align32pow2(n + 1));
+	return total + ring + 2 * RTE_CACHE_LINE_SIZE;
+}
+
+size_t
+sp_worker_heap_size(const struct sp_config *cfg, unsigned int rx_ring_size)
+{
+	size_t rec_size = sp_record_size(cfg->splt_n);
+	unsigned int n_rec = worker_records(rec_size);
+	size_t total;
+
+	total = sp_mempool_heap_size(n_rec, rec_size, worker_records_cache(n_rec), 0);
+	total += rte_ring_get_memsize(WORKER_RING_SIZE);
+	if (rx_ring_size > 0)
+		total += rte_ring_get_memsize(rx_ring_size);
+	/* the worker, its scratch record and area, the flow table's header
+	 * and the hooks' contexts (nDPI's: its state map, 1 bit a flow) */
+	total += sizeof(struct sp_worker) + rec_size + SP_RX_SCRATCH_SIZE;
+	total += cfg->max_flows / 8 + (64u << 10);
+	/* each allocation's heap element header and alignment */
+	return total + 16 * 2 * RTE_CACHE_LINE_SIZE;
 }
 
 void

@@ -61,8 +61,8 @@ test_all_options(void)
 		"--idle-timeout", "5", "--active-timeout", "30", "--accounting-mode", "3",
 		"--statistical-analysis", "--splt-analysis", "10", "--n-dissections", "0",
 		"--max-nflows", "7", "--bpf-filter", "udp and port 53", "--no-decode-tunnels",
-		"--max-flows", "4096", "--quiet", "--dispatch", "--replay-loops", "3",
-		"--replay-time", "2", NULL };
+		"--max-flows", "4096", "--quiet", "--dispatch", "--replay-loops", "3", NULL };
+	static const char *const rt[] = { "--pcap", "a.pcap", "--replay-time", "2", NULL };
 	struct sp_config c;
 	char err[256];
 
@@ -83,6 +83,7 @@ test_all_options(void)
 	CU_ASSERT_TRUE(c.quiet);
 	CU_ASSERT_TRUE(c.dispatch);
 	CU_ASSERT_EQUAL(c.replay_loops, 3);
+	CU_ASSERT_EQUAL_FATAL(parse(&c, err, rt), 0);
 	CU_ASSERT_EQUAL(c.replay_ms, 2000);
 }
 
@@ -148,6 +149,78 @@ test_ndpi_columns(void)
 	CU_ASSERT_STRING_EQUAL(err, "--ndpi-risks: needs nDPI (--n-dissections > 0)");
 	CU_ASSERT_EQUAL(parse(&c, err, off_extra), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(err, "--ndpi-extra: needs nDPI (--n-dissections > 0)");
+}
+
+/* Conflicting and repeated options, and messages that name the option
+ * rather than its value. */
+static void
+test_conflicts(void)
+{
+	static const char *const both_replay[] = { "--pcap", "x", "--replay-time", "1",
+						   "--replay-loops", "2", NULL };
+	static const char *const two_csv[] = { "--pcap", "x", "--csv", "a", "--csv", "b", NULL };
+	static const char *const config_pcap[] = { "--pcap", "x", "--config", "p.ini", NULL };
+	static const char *const domain[] = { "--pcap", "x", "--ipfix-domain", "-1", NULL };
+	static const char *const noval[] = { "--pcap", "x", "--ipfix-pen", NULL };
+	static const char *const two_pcap_ipfix[] = { "--pcap", "x", "--pcap", "y", "--ipfix",
+						      "file:a", "--ipfix", "udp://h:1", NULL };
+	static const char *const shorts[] = { "-V", NULL };
+	struct sp_config c;
+	char err[256];
+
+	CU_ASSERT_EQUAL(parse(&c, err, both_replay), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--replay-loops and --replay-time"));
+	CU_ASSERT_EQUAL(parse(&c, err, two_csv), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "--csv: given twice");
+	CU_ASSERT_EQUAL(parse(&c, err, config_pcap), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--config:"));
+	CU_ASSERT_EQUAL(parse(&c, err, domain), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "--ipfix-domain: '-1' is not a 32-bit number");
+	CU_ASSERT_EQUAL(parse(&c, err, noval), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "--ipfix-pen: missing value");
+	/* lists may repeat */
+	CU_ASSERT_EQUAL(parse(&c, err, two_pcap_ipfix), 0);
+	CU_ASSERT_EQUAL(c.n_pcaps, 2);
+	CU_ASSERT_EQUAL(c.n_ipfix, 2);
+	CU_ASSERT_EQUAL(parse(&c, err, shorts), 1);
+}
+
+/* IPFIX destinations: the syntax is checked before anything opens. */
+static void
+test_ipfix_uris(void)
+{
+	static const char *const good[] = { "udp://h:4739", "tcp://10.0.0.1:1", "udp://[::1]:4739",
+					    "file:x.ipfix" };
+	static const struct {
+		const char *uri, *says;
+	} bad[] = {
+		{ "udp://nosuchhost", "has no port" },
+		{ "udp://127.0.0.1", "has no port" },
+		{ "tcp://[::1]", "has no port" },
+		{ "udp://:4739", "has no host" },
+		{ "udp://h:0", "not a port" },
+		{ "udp://h:65536", "not a port" },
+		{ "udp://h:x", "not a port" },
+		{ "udp://::1:4739", "brackets" },
+		{ "udp://[]:1", "bad IPv6" },
+		{ "file:", "has no path" },
+		{ "http://h:1", "is not udp://" },
+	};
+	const char *a[] = { "--pcap", "x", "--ipfix", NULL, NULL };
+	struct sp_config c;
+	unsigned int i;
+	char err[256];
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		a[3] = good[i];
+		CU_ASSERT_EQUAL(parse(&c, err, a), 0);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		a[3] = bad[i].uri;
+		CU_ASSERT_EQUAL(parse(&c, err, a), -EINVAL);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, bad[i].says));
+		CU_ASSERT_EQUAL(strncmp(err, "--ipfix", 7), 0);
+	}
 }
 
 static void
@@ -223,6 +296,8 @@ sp_test_register(void)
 	    CU_add_test(s, "bad values named", test_bad_values) == NULL ||
 	    CU_add_test(s, "nDPI extra columns", test_ndpi_columns) == NULL ||
 	    CU_add_test(s, "missing input or value", test_missing_input_and_value) == NULL ||
+	    CU_add_test(s, "conflicts and option names", test_conflicts) == NULL ||
+	    CU_add_test(s, "IPFIX destinations", test_ipfix_uris) == NULL ||
 	    CU_add_test(s, "inputs and IPFIX options", test_inputs_and_ipfix) == NULL)
 		return -1;
 	return 0;

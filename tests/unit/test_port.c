@@ -101,7 +101,7 @@ test_repo_profiles_load(void)
 
 	for (i = 0; i < RTE_DIM(drivers); i++) {
 		err[0] = '\0';
-		CU_ASSERT_EQUAL(sp_port_profile_for_driver(SP_DRIVERS_CONFIG_DIR, drivers[i], &p,
+		CU_ASSERT_EQUAL(sp_port_profile_for_driver(SP_DRIVERS_CONFIG_SRC_DIR, drivers[i], &p,
 							   err, sizeof(err)), 0);
 		if (err[0] != '\0')
 			fprintf(stderr, "%s\n", err);

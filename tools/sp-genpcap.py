@@ -8,7 +8,7 @@ Usage:
     sp-genpcap.py --list                     list the scenarios
 
 Each scenario is a small capture built to exercise one rule of the NFStream semantics spec
-(shared spec nfstream-semantics.md, sections 3 to 6 and the verified cases of section 11),
+(docs/nfstream-semantics.md, sections 3 to 6 and the verified cases of section 11),
 plus one or more "runs": the streamprobe options to use and what must come out.
 
 Expected values come from two independent places, and the generator refuses to write anything

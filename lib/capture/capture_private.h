@@ -12,7 +12,7 @@
 /*
  * A record's time as NFStream computes it: tv_sec * 1000 + tv_usec / 1000,
  * with C's signed division (libpcap reads tv_usec as a signed 32-bit value,
- * so a corrupt record can make it negative; spec §3).
+ * so a corrupt record can make it negative; docs/nfstream-semantics.md §3).
  */
 static inline uint64_t
 capture_ts_ms(const struct pcap_pkthdr *h)

@@ -6,7 +6,7 @@
  * @file
  * The run's configuration: command-line options parsed once into one
  * validated struct, before any port, pool or table exists. Defaults are
- * NFStream's (spec §1) wherever NFStream has the option.
+ * NFStream's (docs/nfstream-semantics.md §1) wherever NFStream has the option.
  */
 
 #include <stdbool.h>

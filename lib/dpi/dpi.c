@@ -2,7 +2,7 @@
 /*
  * nDPI stage. The call sequence is NFStream's (lib_engine.c
  * flow_init_bidirectional_dissection, flow_update_bidirectional_dissection,
- * meter_expire_flow, flow_bidirectional_dissection_collect_info; spec §7),
+ * meter_expire_flow, flow_bidirectional_dissection_collect_info; docs/nfstream-semantics.md §7),
  * because nDPI keeps LRU caches shared by all flows of a module: the same
  * calls in the same packet and export order give the same columns.
  *

@@ -5,7 +5,7 @@
 /**
  * @file
  * The nDPI stage: application detection with NFStream's exact call
- * sequence (shared spec §7), as a per-flow hook (struct sp_flow_ops).
+ * sequence (docs/nfstream-semantics.md §7), as a per-flow hook (struct sp_flow_ops).
  *
  * Each worker owns one nDPI detection module. A flow gets an nDPI flow state
  * on its first packet; nDPI sees at most n_dissections packets of it (more

@@ -16,7 +16,8 @@
 
 #include <sp_export.h>
 
-/** Column groups: which part of the column set a column belongs to (spec §2). */
+/** Column groups: which part of the column set a column belongs to
+ * (docs/nfstream-semantics.md §2). */
 enum sp_export_col_group {
 	SP_EXPORT_COLG_CORE = 0,	/**< always present */
 	SP_EXPORT_COLG_TUNNEL,		/**< sp_columns::tunnel_id */

@@ -24,7 +24,7 @@
 extern "C" {
 #endif
 
-/** Which columns a run produces (NFStream's column set rules, spec §2). */
+/** Which columns a run produces (NFStream's column set rules, docs/nfstream-semantics.md §2). */
 struct sp_columns {
 	bool tunnel_id;		/**< decode_tunnels: the tunnel_id column exists */
 	bool statistical;	/**< the 48 ps/piat/flag columns */
@@ -57,7 +57,7 @@ struct sp_exporter {
 };
 
 /**
- * Open a CSV exporter writing NFStream's to_csv() format (spec §9): header
+ * Open a CSV exporter writing NFStream's to_csv() format (docs/nfstream-semantics.md §9): header
  * line from the column set, then one line per record.
  *
  * @param path

@@ -5,7 +5,7 @@
 /**
  * @file
  * Per-flow accounting: NFStream's counters, packet-size and inter-arrival
- * statistics, TCP flag counters and SPLT arrays (shared spec §4), and the
+ * statistics, TCP flag counters and SPLT arrays (docs/nfstream-semantics.md §4), and the
  * flow record that carries a finished flow to the exporters.
  *
  * Every update is O(1) and allocation-free. State is split so that a table
@@ -334,7 +334,7 @@ void sp_features_update_more(const struct sp_features_params *p, struct sp_flow_
  *
  * The piats are t_ms minus the scope's last_seen_ms in uint64 arithmetic, as
  * NFStream does: a time equal to the last one gives 0, and the caller must
- * have forced time to be non-decreasing (spec §3.1).
+ * have forced time to be non-decreasing (docs/nfstream-semantics.md §3.1).
  *
  * Inline, with the statistics and SPLT out of line: the counters every run
  * keeps cost about as much as a call to a function that does them (which

@@ -6,7 +6,7 @@
  * @file
  * Per-lcore flow table: packet → flow index (direction-agnostic), the
  * flows' accounting state in arrays indexed by that index, and NFStream's
- * expiration rules (shared spec §5).
+ * expiration rules (docs/nfstream-semantics.md §5).
  *
  * The index is in [0, max_flows), so every stage (features, DPI, plugins)
  * keeps its per-flow state in its own array at that index and no stage
@@ -43,7 +43,7 @@ extern "C" {
 /**
  * Canonical flow key: the two (ip, port) ends in a fixed order, plus
  * protocol, VLAN and tunnel. MACs and IP version are not part of it, as in
- * NFStream (spec §4.1). Padded with zeros to 48 bytes (six CRC steps). The
+ * NFStream (docs/nfstream-semantics.md §4.1). Padded with zeros to 48 bytes (six CRC steps). The
  * software dispatch hashes it to choose a packet's worker; the flow table
  * itself needs no key (sp_flow_hash(), sp_features_match()).
  */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Packet parser: NFStream's packet_process() and helpers (lib_engine.c at
- * 3ee4638, shared spec §3) re-expressed over a bounded buffer.
+ * 3ee4638, docs/nfstream-semantics.md §3) re-expressed over a bounded buffer.
  *
  * The goal is the same accept/ignore decision and the same fields as
  * NFStream for every frame, so the control flow follows packet_process()

@@ -6,7 +6,7 @@
  * @file
  * Packet parsing: one captured frame in, the fields a flow needs out.
  *
- * The rules are NFStream's (shared spec §3, lib_engine.c packet_process and
+ * The rules are NFStream's (docs/nfstream-semantics.md §3, lib_engine.c packet_process and
  * helpers), including its quirks, so that the same packets give the same
  * flows. The parser is a pure function over a contiguous buffer: no mbuf, no
  * EAL, no allocation, no logging. A packet it refuses is reported with the

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Worker fast path. The per-packet sequence reproduces NFStream's meter
- * (meter.py meter_workflow + consume, spec §5.1) exactly, because the
+ * (meter.py meter_workflow + consume, docs/nfstream-semantics.md §5.1) exactly, because the
  * sequence decides which packets start new flow incarnations and in which
  * order flows are exported:
  *

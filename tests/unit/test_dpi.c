@@ -2,7 +2,7 @@
 /*
  * nDPI stage: the hooks driven directly with hand-built IPv4 packets, in
  * the order the worker calls them. Expected values are what NFStream's
- * sequence gives on nDPI 4.2 (spec §7); where nDPI's own behaviour decides
+ * sequence gives on nDPI 4.2 (docs/nfstream-semantics.md §7); where nDPI's own behaviour decides
  * (guessing, confidence), the comment says why the value is what it is.
  */
 #include <errno.h>

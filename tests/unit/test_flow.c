@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Flow table: key symmetry, capacity, creation order, and NFStream's
- * expiration rules at their exact boundaries (spec §5).
+ * expiration rules at their exact boundaries (docs/nfstream-semantics.md §5).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -386,7 +386,7 @@ test_scan_head_of_line(void)
 
 	CU_ASSERT_FATAL(t != NULL);
 	/* A (oldest) is still active; B behind it is idle: the scan stops at
-	 * A and B stays (spec §5.3, verified on NFStream). */
+	 * A and B stays (docs/nfstream-semantics.md §5.3, verified on NFStream). */
 	add_flow(t, 0, 0, 299000);	/* A */
 	add_flow(t, 1, 1000, 1000);	/* B */
 	CU_ASSERT_EQUAL(sp_flow_scan_idle(t, 300000, 1000, record_cb, &s), 0);

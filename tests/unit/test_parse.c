@@ -2,7 +2,7 @@
 /*
  * Unit tests of lib/parse: frames built byte by byte with sp_test_pkt, and
  * the exact fields NFStream (lib_engine.c packet_process) derives from them,
- * quirks included (spec §3). Every frame is parsed from a heap copy of
+ * quirks included (docs/nfstream-semantics.md §3). Every frame is parsed from a heap copy of
  * exactly caplen bytes, so ASan/valgrind flag any read past caplen.
  */
 #include <stdint.h>

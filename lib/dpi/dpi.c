@@ -830,8 +830,9 @@ dpi_worker_fini(void *ctx)
 	rte_free(c);
 }
 
-/* flow_init_bidirectional_dissection */
-static void
+/* flow_init_bidirectional_dissection. Done once detection ended: the
+ * flow's later packets then skip nDPI without a call. */
+static int
 dpi_flow_init(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_t *ip,
 	      uint16_t ip_len, uint64_t t_ms)
 {
@@ -846,7 +847,7 @@ dpi_flow_init(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_t 
 	nf = dpi_state_get(c);
 	if (unlikely(nf == NULL)) {
 		c->flows_undissected++;
-		return;
+		return SP_HOOK_DONE;
 	}
 	c->flows_dissected++;
 	s->u.nf = nf;
@@ -861,11 +862,12 @@ dpi_flow_init(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_t 
 	} else if (!ndpi_extra_dissection_possible(c->mod, nf)) {
 		dpi_complete(c, s);
 	}
+	return s->state == DPI_DETECTING ? SP_HOOK_CONTINUE : SP_HOOK_DONE;
 }
 
 /* flow_update_bidirectional_dissection, with the completion test moved
  * from the next packet to this one (see the file comment). */
-static void
+static int
 dpi_flow_update(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_t *ip,
 		uint16_t ip_len, uint64_t t_ms, int dir)
 {
@@ -873,7 +875,7 @@ dpi_flow_update(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_
 	struct dpi_slot *s = slot;
 
 	if (s->state != DPI_DETECTING)
-		return;
+		return SP_HOOK_DONE;
 	if (s->pkts < UINT16_MAX)
 		s->pkts++;
 	dpi_store(s, ndpi_detection_process_packet(c->mod, s->u.nf, ip, ip_len, t_ms));
@@ -885,6 +887,7 @@ dpi_flow_update(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_
 		   !ndpi_extra_dissection_possible(c->mod, s->u.nf)) {
 		dpi_complete(c, s);
 	}
+	return s->state == DPI_DETECTING ? SP_HOOK_CONTINUE : SP_HOOK_DONE;
 }
 
 /* meter_expire_flow + flow_bidirectional_dissection_collect_info */

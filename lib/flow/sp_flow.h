@@ -321,6 +321,20 @@ unsigned int sp_flow_flush(struct sp_flow_table *t, sp_flow_expire_cb cb, void *
 /* Per-flow hooks: DPI, plugins and models attach to the worker this way.   */
 
 /**
+ * What a hook wants after a packet: flow_init and flow_update return one.
+ * A hook that is done costs nothing on the flow's later packets (the
+ * worker keeps a per-flow mask of the hooks still listening), and
+ * flow_expire still comes for it.
+ */
+enum sp_hook_verdict {
+	SP_HOOK_CONTINUE = 0,	/**< call flow_update for the flow's next packet */
+	SP_HOOK_DONE = 1,	/**< no more flow_update calls for this flow */
+	/** End the flow after this packet with expiration_id -1 (NFStream's
+	 * custom expiration, spec §5.5); the next packet starts a new flow. */
+	SP_HOOK_EXPIRE = 2,
+};
+
+/**
  * A stage that keeps per-flow state of its own. Its slot for a flow is
  * slot_size bytes at the flow index in an array the worker allocates.
  * Every hook is optional. Hooks run on the worker lcore: no allocation, no
@@ -332,12 +346,15 @@ struct sp_flow_ops {
 	/** Per-worker setup; returns the stage's context or NULL (rte_errno). */
 	void *(*worker_init)(unsigned int worker_id, int socket_id, uint32_t max_flows);
 	void (*worker_fini)(void *ctx);
-	/** First packet of a flow. ip/ip_len: the packet from its IP header. */
-	void (*flow_init)(void *ctx, void *slot, const struct sp_pkt_meta *m,
-			  const uint8_t *ip, uint16_t ip_len, uint64_t t_ms);
-	/** Every later packet, with its direction (0 src2dst, 1 dst2src). */
-	void (*flow_update)(void *ctx, void *slot, const struct sp_pkt_meta *m,
-			    const uint8_t *ip, uint16_t ip_len, uint64_t t_ms, int dir);
+	/** First packet of a flow. ip/ip_len: the packet from its IP header.
+	 * @return an enum sp_hook_verdict. */
+	int (*flow_init)(void *ctx, void *slot, const struct sp_pkt_meta *m,
+			 const uint8_t *ip, uint16_t ip_len, uint64_t t_ms);
+	/** Later packets, with their direction (0 src2dst, 1 dst2src), until
+	 * this hook or flow_init returned SP_HOOK_DONE for the flow.
+	 * @return an enum sp_hook_verdict. */
+	int (*flow_update)(void *ctx, void *slot, const struct sp_pkt_meta *m,
+			   const uint8_t *ip, uint16_t ip_len, uint64_t t_ms, int dir);
 	/** Flow ends: fill the stage's part of the record, release the slot. */
 	void (*flow_expire)(void *ctx, void *slot, struct sp_flow_record *rec);
 };

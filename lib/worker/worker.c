@@ -61,7 +61,12 @@ struct sp_worker {
 	bool lru;			/* last-seen order (live, --lru-idle-scan) */
 	uint32_t max_flows;
 	unsigned int n_hooks;
+	uint8_t update_mask;		/* the hooks that have a flow_update */
 	struct worker_hook hook[SP_WORKER_MAX_HOOKS];
+	/* Per flow: the hooks still to be called on its packets (bit i: hook
+	 * i). A hook that said done is skipped without a call or a touch of
+	 * its slot: nDPI is done after a few packets of most flows. */
+	uint8_t *active;
 	struct sp_worker_stats st;
 	struct sp_flow_record *scratch_rec;	/* for flows whose record is not kept */
 	uint8_t *scratch;		/* linearised multi-segment frames */
@@ -212,6 +217,8 @@ sp_worker_create(const struct sp_worker_params *p)
 				goto fail;
 		}
 		w->n_hooks++;
+		if (h->ops->flow_update != NULL)
+			w->update_mask |= (uint8_t)(1u << i);
 		if (h->ops->slot_size > 0) {
 			h->slots = sp_mem_alloc("sp_hook_slots",
 						h->ops->slot_size * p->cfg->max_flows,
@@ -219,6 +226,11 @@ sp_worker_create(const struct sp_worker_params *p)
 			if (h->slots == NULL)
 				goto fail;
 		}
+	}
+	if (w->update_mask != 0) {
+		w->active = sp_mem_alloc("sp_hooks_active", p->cfg->max_flows, p->socket_id);
+		if (w->active == NULL)
+			goto fail;
 	}
 	return w;
 fail:
@@ -288,6 +300,7 @@ sp_worker_free(struct sp_worker *w)
 		if (w->hook[i].ops->slot_size > 0)
 			sp_mem_free(w->hook[i].slots, w->hook[i].ops->slot_size * w->max_flows);
 	}
+	sp_mem_free(w->active, w->max_flows);
 	sp_flow_table_free(w->table);
 	rte_ring_free(w->ring);
 	rte_ring_free(w->rx_ring);
@@ -361,13 +374,51 @@ worker_expire(struct sp_flow_table *t, int32_t idx, int8_t expiration_id, void *
 	w->st.flows_exported++;
 }
 
+/* A hook asked to end the flow (NFStream's expiration_id -1): exported
+ * and removed now, after the packet that asked. */
+static void
+worker_expire_custom(struct sp_worker *w, int32_t idx)
+{
+	worker_expire(w->table, idx, -1, w);
+	sp_flow_remove(w->table, idx);
+}
+
+/* The hooks still listening to a flow get its packet; those that are done
+ * leave its mask. */
+static __rte_always_inline void
+worker_hooks_update(struct sp_worker *w, int32_t idx, const struct sp_pkt_meta *m,
+		    const uint8_t *ip, uint16_t ip_len, uint64_t t_ms, int dir)
+{
+	uint8_t mask = w->active[idx], left = mask;
+	bool expire = false;
+	unsigned int i;
+	int v;
+
+	while (left != 0) {
+		i = (unsigned int)__builtin_ctz(left);
+		left &= (uint8_t)(left - 1);
+		v = w->hook[i].ops->flow_update(w->hook[i].ctx, worker_slot(&w->hook[i], idx), m,
+						ip, ip_len, t_ms, dir);
+		if (v != SP_HOOK_CONTINUE) {
+			mask &= (uint8_t)~(1u << i);
+			expire |= v == SP_HOOK_EXPIRE;
+		}
+	}
+	w->active[idx] = mask;
+	if (unlikely(expire))
+		worker_expire_custom(w, idx);
+}
+
 static int32_t
 worker_flow_new(struct sp_worker *w, uint32_t hash, const struct sp_pkt_meta *m,
 		const uint8_t *ip, uint16_t ip_len, uint64_t t_ms)
 {
 	struct sp_flow_table *t = w->table;
+	bool expire = false;
 	unsigned int i;
+	uint8_t mask;
 	int32_t idx;
+	int v;
 
 	idx = sp_flow_add(t, hash);
 	while (idx == -ENOSPC && w->lossless) {
@@ -382,11 +433,28 @@ worker_flow_new(struct sp_worker *w, uint32_t hash, const struct sp_pkt_meta *m,
 		return idx;
 	sp_features_init(&w->fp, sp_flow_state_at(t, idx), sp_flow_stats_at(t, idx),
 			 sp_flow_splt_at(t, idx), m, t_ms);
-	for (i = 0; i < w->n_hooks; i++)
-		if (w->hook[i].ops->flow_init != NULL)
-			w->hook[i].ops->flow_init(w->hook[i].ctx, worker_slot(&w->hook[i], idx), m,
-						  ip, ip_len, t_ms);
 	w->st.flows_created++;
+	if (w->n_hooks == 0)
+		return idx;
+	/* Every hook sees the first packet, then the flow ends if one asked
+	 * (NFStream runs every plugin's on_init before it looks at
+	 * expiration_id). */
+	mask = w->update_mask;
+	for (i = 0; i < w->n_hooks; i++) {
+		const struct sp_flow_ops *ops = w->hook[i].ops;
+
+		v = SP_HOOK_CONTINUE;
+		if (ops->flow_init != NULL)
+			v = ops->flow_init(w->hook[i].ctx, worker_slot(&w->hook[i], idx), m, ip,
+					   ip_len, t_ms);
+		if (v != SP_HOOK_CONTINUE)
+			mask &= (uint8_t)~(1u << i);
+		expire |= v == SP_HOOK_EXPIRE;
+	}
+	if (w->active != NULL)
+		w->active[idx] = mask;
+	if (unlikely(expire))
+		worker_expire_custom(w, idx);
 	return idx;
 }
 
@@ -402,7 +470,6 @@ worker_packet(struct sp_worker *w, const struct sp_pkt_meta *m, const uint8_t *i
 {
 	struct sp_flow_table *t = w->table;
 	enum sp_flow_expiry e;
-	unsigned int i;
 	int32_t idx;
 	bool go_scan;
 	int dir;
@@ -429,11 +496,8 @@ worker_packet(struct sp_worker *w, const struct sp_pkt_meta *m, const uint8_t *i
 				sp_flow_touch(t, idx);
 			sp_features_update(&w->fp, st, sp_flow_stats_at(t, idx),
 					   sp_flow_splt_at(t, idx), m, t_ms, dir);
-			for (i = 0; i < w->n_hooks; i++)
-				if (w->hook[i].ops->flow_update != NULL)
-					w->hook[i].ops->flow_update(w->hook[i].ctx,
-						worker_slot(&w->hook[i], idx), m, ip, ip_len,
-						t_ms, dir);
+			if (w->active != NULL)
+				worker_hooks_update(w, idx, m, ip, ip_len, t_ms, dir);
 		}
 	} else {
 		idx = worker_flow_new(w, hash, m, ip, ip_len, t_ms);

@@ -425,8 +425,8 @@ test_generated(void)
 	n = diff_dir(gen_dir, true);
 	/* every scenario wrote at least one capture */
 	CU_ASSERT(n >= RTE_DIM(gen_scenarios));
-	printf("\n  generated: %u captures, %lu packets, %lu comparisons, %lu differ\n", n,
-	       total_packets, total_checks, total_bad);
+	printf("\n  generated: %zu expressions, %u captures, %lu packets, %lu comparisons,"
+	       " %lu differ\n", N_EXPRS, n, total_packets, total_checks, total_bad);
 }
 
 static bool

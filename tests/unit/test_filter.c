@@ -56,7 +56,7 @@ static const char *const exprs[] = {
 	/* ports and ranges */
 	"port 53", "tcp port 443", "udp port 53", "src port 443", "dst port 80",
 	"tcp src port 443 or udp dst port 53", "portrange 1-1023", "tcp portrange 8000-9000",
-	"udp dst portrange 40000-65535", "port 2152", "udp port 37008",
+	"udp dst portrange 40000-65535", "port 2152", "udp port 37008", "ip6 and tcp port 443",
 	/* TCP flags: named offsets and values, numeric, == and = */
 	"tcp[tcpflags] & tcp-syn != 0", "tcp[tcpflags] & (tcp-syn|tcp-ack) = tcp-syn",
 	"tcp[tcpflags] & tcp-fin != 0", "tcp[tcpflags] & tcp-rst != 0",
@@ -64,7 +64,6 @@ static const char *const exprs[] = {
 	"tcp[tcpflags] & (tcp-ece|tcp-cwr) != 0", "tcp[tcpflags] == tcp-ack",
 	"tcp[13] = 0x10", "tcp[13] & 2 != 0", "tcp[13] & tcp-syn != 0", "tcp[13] & 0x12 = 0x12",
 	"tcp[13] & 0x102 != 0", "tcp[tcpflags] & tcp-syn != 0 and tcp[tcpflags] & tcp-ack = 0",
-	"ip6 and tcp port 443",
 	/* tcp[] loads of 1, 2 and 4 bytes */
 	"tcp[12] > 0", "tcp[12] >> 4 > 5", "tcp[0:2] = 443", "tcp[2:2] = 443", "tcp[4:4] != 0",
 	"tcp[8:4] = 0", "tcp[14:2] > 1000",
@@ -87,7 +86,8 @@ static const char *const exprs[] = {
 	"not ip", "not tcp and not udp", "tcp or udp", "(tcp or udp) and not port 53",
 	"ip and not (net 10.0.0.0/8 or net 192.168.0.0/16)", "not (tcp[tcpflags] & tcp-ack != 0)",
 	"icmp or (udp and len < 100)",
-	/* arithmetic, variable shifts */
+	/* arithmetic, variable shifts and divisors, constants with bit 31 set;
+	 * libpcap refuses a shift by 33 and so must sp_filter_create() */
 	"(tcp[12] >> 4) * 4 > 20", "ip[2:2] - ((ip[0] & 0xf) << 2) > 40", "udp[4:2] / 2 > 50",
 	"udp[4:2] % 4 = 0", "(ip[1] << (ip[9] & 0x3f)) != 0", "(ip[8] >> (ip[9] & 0x3f)) != 0",
 	"ip[ip[0] & 0xf] != 0", "(ip[0] << 33) != 0", "udp[4:2] / (ip[1] & 1) > 0",

@@ -1136,20 +1136,23 @@ def s_truncated():
                  "the wire length and the IP header lengths; IPv6 is ignored; raw size is len "
                  "modulo 2^16")
     big = tcp4(C, D, 40002, 443, "A", 65490)      # tot_len 20+20+65490 = 65530
+    # the BPF length is the wire length, as libpcap has it: only the 142-byte frame is
+    # under 200 (by captured length only the untruncated 562-byte one would pass)
+    G200 = "greater 200"
     s.file("truncated.pcap", [
         # wire 14+20+8+500 = 542, caplen 100: ip 528, transport 508, payload 500
-        Rec(ms(0), eth_ip(A, B, udp4(A, B, 40000, 7000, 500)), caplen=100),
+        Rec(ms(0), eth_ip(A, B, udp4(A, B, 40000, 7000, 500)), caplen=100, bpf={G200}),
         Rec(ms(10), eth_ip(B, A, udp4(B, A, 7000, 40000, 100))),          # 142/128/108/100
         # wire 14+40+8+500 = 562, caplen 100: ignored; then the untruncated copy: 562/508/508/500
         Rec(ms(20), eth_ip(A6, B6, udp6(A6, B6, 40000, 7000, 500)), caplen=100,
-            expect="ipv6_trunc"),
-        Rec(ms(30), eth_ip(A6, B6, udp6(A6, B6, 40000, 7000, 500))),
+            expect="ipv6_trunc", bpf={G200}),
+        Rec(ms(30), eth_ip(A6, B6, udp6(A6, B6, 40000, 7000, 500)), bpf={G200}),
         # wire 14+20+20+1000 = 1054, caplen 64: 1054/1040/1020/1000
-        Rec(ms(40), eth_ip(A, B, tcp4(A, B, 40001, 80, "PA", 1000)), caplen=64),
+        Rec(ms(40), eth_ip(A, B, tcp4(A, B, 40001, 80, "PA", 1000)), caplen=64, bpf={G200}),
         # wire 14+65530 = 65544 -> raw 65544 & 0xFFFF = 8; ip 65530, transport 65510,
         # payload 65490
-        Rec(ms(50), eth_ip(C, D, big), caplen=100),
-        Rec(ms(60), eth_ip(C, D, big), caplen=100),
+        Rec(ms(50), eth_ip(C, D, big), caplen=100, bpf={G200}),
+        Rec(ms(60), eth_ip(C, D, big), caplen=100, bpf={G200}),
     ])
     acct = dict(received=7, in_flows=6, ignored=1, filtered=0, reasons={"ipv6_trunc": 1})
     per_mode = {  # mode: (AB, AB s2d, AB d2s, v6, tcp, CD)
@@ -1169,6 +1172,12 @@ def s_truncated():
                   dict(id=3, src_ip=C, bidirectional_packets=2, bidirectional_bytes=cd,
                        bidirectional_max_ps=cd // 2, bidirectional_min_ps=cd // 2),
               ])
+    s.run("greater", bpf=G200, n_dissections=0, hand=[
+        dict(id=0, src_ip=A, bidirectional_packets=1, bidirectional_bytes=542),
+        dict(id=1, src_ip=A6, ip_version=6, bidirectional_packets=1),
+        dict(id=2, src_ip=A, protocol=6, src_port=40001, bidirectional_bytes=1054),
+        dict(id=3, src_ip=C, bidirectional_packets=2, bidirectional_bytes=16),
+    ], acct=dict(received=7, in_flows=5, ignored=1, filtered=1, reasons={"ipv6_trunc": 1}))
     return s
 
 
@@ -1803,16 +1812,18 @@ def s_bpf():
                  "seen and do not advance the clock")
     C6 = "2001:db8::1"
     P53, UDP_ = "port 53", "udp"
+    # a one-byte load at a variable offset (ldb [x + 13]) and a jset #2
+    SYN = "tcp[tcpflags] & tcp-syn != 0"
     s.file("bpf.pcap", [
         Rec(ms(0), eth_ip(A, B, udp4(A, B, 40000, 53, 20)), bpf={P53, UDP_}),
         Rec(ms(10), eth_ip(B, A, udp4(B, A, 53, 40000, 40)), bpf={P53, UDP_}),
-        Rec(ms(20), eth_ip(A, B, tcp4(A, B, 40001, 53, "S")), bpf={P53}),
-        Rec(ms(30), eth_ip(B, A, tcp4(B, A, 53, 40001, "SA")), bpf={P53}),
+        Rec(ms(20), eth_ip(A, B, tcp4(A, B, 40001, 53, "S")), bpf={P53, SYN}),
+        Rec(ms(30), eth_ip(B, A, tcp4(B, A, 53, 40001, "SA")), bpf={P53, SYN}),
         Rec(ms(40), eth_ip(A, C, udp4(A, C, 40002, 123, 48)), bpf={UDP_}),
-        Rec(ms(5000), eth_ip(A, D, tcp4(A, D, 40003, 80, "S"))),
+        Rec(ms(5000), eth_ip(A, D, tcp4(A, D, 40003, 80, "S")), bpf={SYN}),
         Rec(ms(3000), eth_ip(C6, B6, udp6(C6, B6, 40004, 53, 20)), bpf={P53, UDP_}),
         Rec(ms(3010), eth_ip(A, E, ipv4(A, E, 1, icmp_echo(8, 1, 1, pay(8))))),
-        Rec(ms(3020), eth_ip(D, A, tcp4(D, A, 80, 40003, "SA"))),
+        Rec(ms(3020), eth_ip(D, A, tcp4(D, A, 80, 40003, "SA")), bpf={SYN}),
     ])
     s.run("port53", bpf=P53, n_dissections=0, stats=True, hand=[
         dict(id=0, protocol=17, dst_port=53, bidirectional_packets=2),
@@ -1823,6 +1834,11 @@ def s_bpf():
         dict(id=0, protocol=17, dst_port=53, bidirectional_packets=2),
         dict(id=1, dst_port=123),
         dict(id=2, ip_version=6, bidirectional_first_seen_ms=T0_MS + 3000),
+    ], acct=dict(received=9, in_flows=4, ignored=0, filtered=5, reasons={}))
+    s.run("tcpflags", bpf=SYN, n_dissections=0, stats=True, hand=[
+        dict(id=0, protocol=6, dst_port=53, bidirectional_packets=2, bidirectional_syn_packets=2),
+        dict(id=1, protocol=6, dst_port=80, bidirectional_packets=2, bidirectional_syn_packets=2,
+             bidirectional_first_seen_ms=T0_MS + 5000, bidirectional_last_seen_ms=T0_MS + 5000),
     ], acct=dict(received=9, in_flows=4, ignored=0, filtered=5, reasons={}))
     # without a filter the 5000 ms packet clamps everything after it
     s.run("none", n_dissections=0, hand=[

@@ -11,10 +11,10 @@
  * The classic BPF program depends on the link type, so one filter holds a
  * compiled program per link type it was prepared for.
  *
- * Note: the program sees the mbuf, whose length is the captured length; a
- * `len`/`greater`/`less` test therefore compares the captured length, where
- * libpcap on a file compares the wire length. They differ only for frames
- * truncated by the capture's snaplen.
+ * The program reads the mbuf, which holds the captured bytes; `len`,
+ * `greater` and `less` compare the wire length given to sp_filter_match(),
+ * as libpcap does on a file (filter.c: the program is repaired on load for
+ * this and for two DPDK 22.11 defects).
  */
 
 #include <stdbool.h>
@@ -23,6 +23,7 @@
 
 #include <rte_bpf.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -34,6 +35,7 @@ struct sp_filter_prog {
 	int dlt;
 	struct rte_bpf *bpf;
 	uint64_t (*jit)(void *ctx);	/**< NULL when the JIT is not available */
+	int wire_len_ofs;		/**< mbuf dynfield the program reads `len` from, or -1 */
 };
 
 /** Compiled programs of one expression; read-only once prepared. */
@@ -64,10 +66,18 @@ sp_filter_prog(const struct sp_filter *f, int dlt)
 	return NULL;
 }
 
-/** True when the packet passes the program. */
+/**
+ * True when the packet passes the program.
+ *
+ * @param wire_len
+ *   The frame's length on the wire (the pcap record's len), which `len`,
+ *   `greater` and `less` compare; the mbuf holds the captured bytes.
+ */
 static inline bool
-sp_filter_match(const struct sp_filter_prog *p, struct rte_mbuf *m)
+sp_filter_match(const struct sp_filter_prog *p, struct rte_mbuf *m, uint32_t wire_len)
 {
+	if (p->wire_len_ofs >= 0)
+		*RTE_MBUF_DYNFIELD(m, p->wire_len_ofs, uint32_t *) = wire_len;
 	if (p->jit != NULL)
 		return p->jit(m) != 0;
 	return rte_bpf_exec(p->bpf, m) != 0;

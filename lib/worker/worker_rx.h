@@ -36,7 +36,7 @@ sp_rx_prepare(const struct sp_filter *filter, bool decode_tunnels, struct rte_mb
 
 	if (filter != NULL) {
 		prog = sp_filter_prog(filter, info->dlt);
-		if (prog != NULL && !sp_filter_match(prog, m))
+		if (prog != NULL && !sp_filter_match(prog, m, info->wire_len))
 			return SP_RX_FILTERED;
 	}
 	if (likely(m->nb_segs == 1)) {

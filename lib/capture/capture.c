@@ -53,6 +53,7 @@ struct sp_capture {
 	bool attached;
 	char vdev_name[32];
 	pcap_t *shadow;			/* the input's libpcap reader */
+	bool shadow_failed;		/* it met a read error: the file ends */
 	int ts_off;			/* PMD timestamp dynfield, -1 if absent */
 	uint64_t ts_flag;
 	uint64_t nombuf_seen;
@@ -382,30 +383,39 @@ fail:
 
 /* Pair an mbuf with its pcap record: the next shadow record with the same
  * captured length and timestamp. Records skipped on the way are ones the
- * PMD read but dropped (mbuf allocation failure). */
-static void
+ * PMD read but dropped (mbuf allocation failure). Returns -EIO when the
+ * shadow met a read error: net_pcap calls pcap_next_ex() again after one
+ * and reads on (past a pcapng interface of another link type, say), the
+ * own reader and libpcap's callers stop there; so does this path. */
+static int
 capture_match(struct sp_capture *c, struct rte_mbuf *m, struct sp_rx_info *info)
 {
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
 	uint64_t pmd_ts = 0, ts;
+	int r;
 	bool has_ts = c->ts_off >= 0 && (m->ol_flags & c->ts_flag) != 0;
 
 	if (has_ts)
 		pmd_ts = *RTE_MBUF_DYNFIELD(m, c->ts_off, rte_mbuf_timestamp_t *);
 	info->dlt = c->dlt[c->cur];
-	while (pcap_next_ex(c->shadow, &hdr, &data) == 1) {
+	while ((r = pcap_next_ex(c->shadow, &hdr, &data)) == 1) {
 		ts = (uint64_t)hdr->ts.tv_sec * 1000000 + (uint64_t)hdr->ts.tv_usec;
 		if (hdr->caplen == m->pkt_len && (!has_ts || ts == pmd_ts)) {
 			info->ts_ms = capture_ts_ms(hdr);
 			info->wire_len = hdr->len;
-			return;
+			return 0;
 		}
 		c->st.lost++;
+	}
+	if (r == PCAP_ERROR) {
+		c->shadow_failed = true;
+		return -EIO;
 	}
 	c->st.unmatched++;
 	info->ts_ms = pmd_ts / 1000;
 	info->wire_len = m->pkt_len;
+	return 0;
 }
 
 /* The current file is done (read to its end, or to a read error that
@@ -445,6 +455,21 @@ capture_linktype_clash(const char *msg)
 	fprintf(stderr, "streamprobe: %s\n", msg);
 }
 
+/* The shadow met a read error: the file ends there (capture_match()). */
+static int
+capture_shadow_stop(struct sp_capture *c)
+{
+	char err[320];
+
+	c->shadow_failed = false;
+	if (capture_input_linktype_clash(c->in[c->cur], err, sizeof(err)))
+		capture_linktype_clash(err);
+	else
+		snprintf(err, sizeof(err), "%s: read error: %s", c->files[c->cur],
+			 pcap_geterr(c->shadow));
+	return capture_next_file(c, err);
+}
+
 /* The PMD gave nothing: either it is out of mbufs (retry later) or its
  * file is exhausted (EOF or read error); then account for any records it
  * never delivered and move on to the next file. */
@@ -454,7 +479,6 @@ capture_pmd_idle(struct sp_capture *c)
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
 	struct rte_eth_stats es;
-	char err[320];
 	int r;
 
 	if (rte_eth_stats_get(c->port_id, &es) == 0 && es.rx_nombuf != c->nombuf_seen) {
@@ -463,14 +487,8 @@ capture_pmd_idle(struct sp_capture *c)
 	}
 	while ((r = pcap_next_ex(c->shadow, &hdr, &data)) == 1)
 		c->st.lost++;
-	if (r == PCAP_ERROR) {
-		if (capture_input_linktype_clash(c->in[c->cur], err, sizeof(err)))
-			capture_linktype_clash(err);
-		else
-			snprintf(err, sizeof(err), "%s: read error: %s", c->files[c->cur],
-				 pcap_geterr(c->shadow));
-		return capture_next_file(c, err);
-	}
+	if (r == PCAP_ERROR)
+		return capture_shadow_stop(c);
 	return capture_next_file(c, NULL);
 }
 
@@ -508,11 +526,21 @@ sp_capture_rx(struct sp_capture *c, struct rte_mbuf **pkts, struct sp_rx_info *i
 		return -ENODATA;
 	if (!c->pmd)
 		return capture_own_rx(c, pkts, info, n);
+	if (c->shadow_failed)
+		return capture_shadow_stop(c);
 	nb = rte_eth_rx_burst(c->port_id, 0, pkts, n);
 	if (nb == 0)
 		return capture_pmd_idle(c);
-	for (i = 0; i < nb; i++)
-		capture_match(c, pkts[i], &info[i]);
+	for (i = 0; i < nb; i++) {
+		if (capture_match(c, pkts[i], &info[i]) != 0) {
+			/* what the PMD read past the error is not the file's */
+			rte_pktmbuf_free_bulk(&pkts[i], nb - i);
+			nb = i;
+			break;
+		}
+	}
+	if (nb == 0 && c->shadow_failed)
+		return capture_shadow_stop(c);
 	c->st.received += nb;
 	return nb;
 }

@@ -369,10 +369,11 @@ input_decode(struct capture_input *in, uint8_t *buf, size_t n)
 
 	if (unlikely(!in->decoding)) {
 		/* a suspended regular file: its turn (see above) */
-		if (input_dec_init(in) != 0)
+		if (in->zbuf == NULL)
+			in->zbuf = malloc(INPUT_ZBUF);
+		if (in->zbuf == NULL || input_dec_init(in) != 0)
 			return input_fail(in, "out of memory for the decoder");
 		in->decoding = true;
-		in->resume = in->peek_len;
 	}
 	while (in->resume > 0) {
 		got = input_dec_step(in, skip, RTE_MIN(in->resume, sizeof(skip)));
@@ -648,7 +649,10 @@ capture_input_open(const char *path, char *err, size_t errlen)
 	    lseek(in->fd, 0, SEEK_SET) == 0) {
 		/* suspended until its turn (see above) */
 		input_dec_end(in);
+		free(in->zbuf);
+		in->zbuf = NULL;
 		in->decoding = false;
+		in->resume = in->peek_len;	/* decoded again, dropped */
 		in->zoff = in->zlen = 0;
 		in->zeof = false;
 		in->mid = false;

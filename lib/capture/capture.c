@@ -54,6 +54,9 @@ struct sp_capture {
 	char vdev_name[32];
 	pcap_t *shadow;			/* the input's libpcap reader */
 	bool shadow_failed;		/* it met a read error: the file ends */
+	bool pending;			/* pending_hdr: read ahead by the shadow */
+	struct pcap_pkthdr pending_hdr;
+	uint64_t errors_ahead;		/* records the PMD will fail on before it */
 	int ts_off;			/* PMD timestamp dynfield, -1 if absent */
 	uint64_t ts_flag;
 	uint64_t nombuf_seen;
@@ -100,7 +103,11 @@ capture_detach(struct sp_capture *c)
 		c->attached = false;
 	}
 	c->shadow = NULL;	/* the input's, closed with it */
+	c->pending = false;
+	c->errors_ahead = 0;
 	if (c->in != NULL && c->cur < c->n_files && c->in[c->cur] != NULL) {
+		capture_input_done(c->in[c->cur]);
+		c->st.skipped += c->in[c->cur]->skipped;
 		c->bytes_done += __atomic_load_n(&c->in[c->cur]->raw, __ATOMIC_RELAXED);
 		capture_input_close(c->in[c->cur]);
 		c->in[c->cur] = NULL;
@@ -383,10 +390,12 @@ fail:
 
 /* Pair an mbuf with its pcap record: the next shadow record with the same
  * captured length and timestamp. Records skipped on the way are ones the
- * PMD read but dropped (mbuf allocation failure). Returns -EIO when the
- * shadow met a read error: net_pcap calls pcap_next_ex() again after one
- * and reads on (past a pcapng interface of another link type, say), the
- * own reader and libpcap's callers stop there; so does this path. */
+ * PMD read but dropped (mbuf allocation failure). net_pcap calls
+ * pcap_next_ex() again after any error and reads on; the shadow passes
+ * over what NFStream passes over (a pcapng interface libpcap rejects, and
+ * its packets, which net_pcap skips the same way: capture_input_next()).
+ * Returns -EIO at any other read error: the own reader stops the file
+ * there, and so does this path. */
 static int
 capture_match(struct sp_capture *c, struct rte_mbuf *m, struct sp_rx_info *info)
 {
@@ -399,7 +408,14 @@ capture_match(struct sp_capture *c, struct rte_mbuf *m, struct sp_rx_info *info)
 	if (has_ts)
 		pmd_ts = *RTE_MBUF_DYNFIELD(m, c->ts_off, rte_mbuf_timestamp_t *);
 	info->dlt = c->dlt[c->cur];
-	while ((r = pcap_next_ex(c->shadow, &hdr, &data)) == 1) {
+	for (;;) {
+		if (c->pending) {
+			/* read ahead by capture_pmd_idle() */
+			hdr = &c->pending_hdr;
+			c->pending = false;
+		} else if ((r = capture_input_next(c->in[c->cur], c->shadow, &hdr, &data)) != 1) {
+			break;
+		}
 		ts = (uint64_t)hdr->ts.tv_sec * 1000000 + (uint64_t)hdr->ts.tv_usec;
 		if (hdr->caplen == m->pkt_len && (!has_ts || ts == pmd_ts)) {
 			info->ts_ms = capture_ts_ms(hdr);
@@ -446,15 +462,6 @@ capture_next_file(struct sp_capture *c, const char *file_error)
 	return -ENODATA;
 }
 
-/* A pcapng interface of another link type stopped libpcap (input.c): say
- * so when it happens, before the report (which ends with the read error
- * too): once per file, at its end, not per packet. */
-static void
-capture_linktype_clash(const char *msg)
-{
-	fprintf(stderr, "streamprobe: %s\n", msg);
-}
-
 /* The shadow met a read error: the file ends there (capture_match()). */
 static int
 capture_shadow_stop(struct sp_capture *c)
@@ -462,31 +469,51 @@ capture_shadow_stop(struct sp_capture *c)
 	char err[320];
 
 	c->shadow_failed = false;
-	if (capture_input_linktype_clash(c->in[c->cur], err, sizeof(err)))
-		capture_linktype_clash(err);
-	else
-		snprintf(err, sizeof(err), "%s: read error: %s", c->files[c->cur],
-			 pcap_geterr(c->shadow));
+	snprintf(err, sizeof(err), "%s: read error: %s", c->files[c->cur],
+		 pcap_geterr(c->shadow));
 	return capture_next_file(c, err);
 }
 
-/* The PMD gave nothing: either it is out of mbufs (retry later) or its
- * file is exhausted (EOF or read error); then account for any records it
- * never delivered and move on to the next file. */
+/* The PMD gave nothing: it is out of mbufs (retry later), it stopped at a
+ * record libpcap fails on and passes over (a rejected pcapng interface's:
+ * it reads on at the next call), or its file is exhausted (EOF or read
+ * error); then account for any records it never delivered and move on to
+ * the next file. The shadow tells the second case from the third by
+ * reading ahead: the next record it reads, past errors, comes later from
+ * the PMD too (kept for capture_match()); one empty burst per error. */
 static int
 capture_pmd_idle(struct sp_capture *c)
 {
+	struct capture_input *in = c->in[c->cur];
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
 	struct rte_eth_stats es;
+	uint64_t passed;
 	int r;
 
 	if (rte_eth_stats_get(c->port_id, &es) == 0 && es.rx_nombuf != c->nombuf_seen) {
 		c->nombuf_seen = es.rx_nombuf;
 		return 0;
 	}
-	while ((r = pcap_next_ex(c->shadow, &hdr, &data)) == 1)
+	if (c->pending) {
+		if (c->errors_ahead > 0) {
+			c->errors_ahead--;	/* the PMD met one of them */
+			return 0;
+		}
+		c->st.lost++;	/* a record remains that the PMD does not give */
+		c->pending = false;
+	}
+	passed = in->passed;
+	while ((r = capture_input_next(in, c->shadow, &hdr, &data)) == 1) {
+		if (in->passed != passed) {
+			/* this burst met the first of them */
+			c->pending_hdr = *hdr;
+			c->pending = true;
+			c->errors_ahead = in->passed - passed - 1;
+			return 0;
+		}
 		c->st.lost++;
+	}
 	if (r == PCAP_ERROR)
 		return capture_shadow_stop(c);
 	return capture_next_file(c, NULL);
@@ -505,8 +532,6 @@ capture_own_rx(struct sp_capture *c, struct rte_mbuf **pkts, struct sp_rx_info *
 	}
 	if (r == 0)
 		return 0;	/* nothing read yet, or the pool is empty */
-	if (r == -EIO && capture_input_linktype_clash(c->in[c->cur], NULL, 0))
-		capture_linktype_clash(capture_file_error(c->file));
 	return capture_next_file(c, r == -EIO ? capture_file_error(c->file) : NULL);
 }
 

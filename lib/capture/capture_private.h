@@ -81,6 +81,9 @@ struct capture_input {
 	pcap_t *pc;
 	char *pc_buf;
 	struct capture_ng_scan ng;
+	unsigned int rejected;	/* pcapng interfaces libpcap rejected */
+	uint64_t skipped;	/* their packets, passed over */
+	uint64_t passed;	/* libpcap errors passed over: both */
 	char error[160];	/* a decompression error */
 };
 
@@ -96,9 +99,15 @@ pcap_t *capture_input_pcap(struct capture_input *in, char *errbuf);
  * it read ahead). 0 or -ENOMEM. */
 int capture_input_unread(struct capture_input *in, const void *a, size_t alen, const void *b,
 			 size_t blen);
-/* True, with the message in msg, once libpcap was handed a pcapng
- * interface whose link type is not the first one's. */
-bool capture_input_linktype_clash(const struct capture_input *in, char *msg, size_t len);
+/* pcap_next_ex() on the input's libpcap reader pc, passing over what
+ * NFStream passes over in a pcapng: the description of an interface libpcap
+ * rejects (another link type; warned of once, naming it) and that
+ * interface's packets (counted in in->skipped). */
+int capture_input_next(struct capture_input *in, pcap_t *pc, struct pcap_pkthdr **h,
+		       const u_char **data);
+/* The input is read: say how many packets capture_input_next() skipped,
+ * if it rejected an interface. */
+void capture_input_done(struct capture_input *in);
 /* "file", "pipe", "gzip", "xz" or "zstd". */
 const char *capture_input_kind(const struct capture_input *in);
 void capture_input_close(struct capture_input *in);

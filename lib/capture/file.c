@@ -296,7 +296,7 @@ file_peek_libpcap(struct capture_file *f)
 	const u_char *data;
 	int r;
 
-	r = pcap_next_ex(f->pc, &h, &data);
+	r = capture_input_next(f->in, f->pc, &h, &data);
 	if (r == 1) {
 		f->h = *h;
 		f->data = data;
@@ -305,9 +305,8 @@ file_peek_libpcap(struct capture_file *f)
 	}
 	if (r == PCAP_ERROR_BREAK)
 		return 0;
-	if (!capture_input_linktype_clash(f->in, f->error, sizeof(f->error)))
-		snprintf(f->error, sizeof(f->error), "%s: read error: %s", f->in->name,
-			 f->in->error[0] != '\0' ? f->in->error : pcap_geterr(f->pc));
+	snprintf(f->error, sizeof(f->error), "%s: read error: %s", f->in->name,
+		 f->in->error[0] != '\0' ? f->in->error : pcap_geterr(f->pc));
 	return -EIO;
 }
 

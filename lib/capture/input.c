@@ -32,16 +32,23 @@
  * dropping the bytes the peek already holds. A pipe cannot be read again,
  * so its decoder stays.
  *
- * Interfaces of a pcapng: libpcap (1.10) reads only files whose interfaces
- * all have the first one's link type, and fails at the first block that
- * describes one that does not ("an interface has a type N different from
- * the type of the first interface"), without saying which. The bytes
- * handed to libpcap are followed block by block (the block headers only)
- * so that the message can name the interface.
+ * Interfaces of a pcapng: libpcap (1.10) takes one link type per file. At
+ * the block describing an interface of another link type (or snapshot
+ * length) pcap_next_ex() fails ("an interface has a type N different from
+ * the type of the first interface") without saying which interface, and
+ * then fails at every packet of that interface ("a packet arrived on
+ * interface N, but there's no Interface Description Block for that
+ * interface"), while the other interfaces' packets keep coming. NFStream
+ * calls pcap_next_ex() again after an error (its meter loop passes over
+ * -1), so it reads the first interface's packets and never sees the
+ * others'. capture_input_next() does the same, and counts the packets it
+ * passes over. The bytes handed to libpcap are followed block by block
+ * (the block headers only) so that the warning can name the interface.
  */
 #define _GNU_SOURCE	/* fopencookie() */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,25 +209,74 @@ input_lt_name(int lt)
 	return lt == 101 ? "RAW" : pcap_datalink_val_to_name(lt);
 }
 
-bool
-capture_input_linktype_clash(const struct capture_input *in, char *msg, size_t len)
+/* The first interface libpcap rejected, as a phrase: "pcapng interface 1
+ * has link type 101 (RAW), interface 0 has 1 (EN10MB)"; or libpcap's own
+ * words when it was not for its link type (its snapshot length). */
+static void
+input_rejected(const struct capture_input *in, char *msg, size_t len, const char *pcap_msg)
 {
 	const struct capture_ng_scan *s = &in->ng;
 	const char *a, *b;
 	char sect[32] = "";
 
-	if (s->bad_if < 0)
-		return false;
+	if (s->bad_if < 0) {
+		snprintf(msg, len, "%s", pcap_msg);
+		return;
+	}
 	a = input_lt_name(s->bad_lt);
 	b = input_lt_name(s->first_lt);
 	if (s->bad_section > 1)
 		snprintf(sect, sizeof(sect), " of section %u", s->bad_section);
-	snprintf(msg, len, "%s: pcapng interface %d%s has link type %d (%s), interface 0 has "
-		 "%d (%s); libpcap, which NFStream reads files with, reads one link type per "
-		 "file and stops there: the rest of the file is not read", in->name, s->bad_if,
-		 sect, s->bad_lt, a != NULL ? a : "unknown", s->first_lt,
+	snprintf(msg, len, "pcapng interface %d%s has link type %d (%s), interface 0 has %d (%s)",
+		 s->bad_if, sect, s->bad_lt, a != NULL ? a : "unknown", s->first_lt,
 		 b != NULL ? b : "unknown");
-	return true;
+}
+
+int
+capture_input_next(struct capture_input *in, pcap_t *pc, struct pcap_pkthdr **h,
+		   const u_char **data)
+{
+	const char *e;
+	char msg[256];
+	int r;
+
+	for (;;) {
+		r = pcap_next_ex(pc, h, data);
+		if (likely(r != PCAP_ERROR) || !in->pcapng)
+			return r;
+		e = pcap_geterr(pc);
+		if (strncmp(e, "an interface has a ", 19) == 0) {
+			in->passed++;
+			/* once per rejected interface, not per packet */
+			if (in->rejected++ == 0) {
+				input_rejected(in, msg, sizeof(msg), e);
+				fprintf(stderr, "streamprobe: warning: %s: %s; libpcap, which NFStream "
+					"reads files with, takes one link type per file: the packets "
+					"of that interface are skipped\n", in->name, msg);
+			}
+			continue;
+		}
+		if (in->rejected > 0 && strncmp(e, "a packet arrived on interface ", 30) == 0) {
+			in->passed++;
+			in->skipped++;
+			continue;
+		}
+		return r;
+	}
+}
+
+void
+capture_input_done(struct capture_input *in)
+{
+	char msg[256];
+
+	if (in->rejected == 0)
+		return;
+	input_rejected(in, msg, sizeof(msg), "an interface with another snapshot length");
+	fprintf(stderr, "streamprobe: warning: %s: %" PRIu64 " packets skipped, of %u pcapng "
+		"interface%s libpcap rejected (the first: %s)\n", in->name, in->skipped,
+		in->rejected, in->rejected > 1 ? "s" : "", msg);
+	in->rejected = 0;	/* said once */
 }
 
 static int

@@ -79,6 +79,7 @@ struct capture_replay {
 	char error[320];
 	uint64_t bytes;
 	uint64_t fed_wire;
+	uint64_t skipped;	/* of rejected pcapng interfaces */
 };
 
 /* Make the arena hold at least need bytes: a compressed file or a pipe
@@ -119,7 +120,7 @@ replay_load_file(struct capture_replay *r, struct capture_input *in, uint64_t *c
 		snprintf(err, errlen, "%s: %s", file, errbuf);
 		return -EIO;
 	}
-	while ((ret = pcap_next_ex(pc, &hdr, &data)) == 1) {
+	while ((ret = capture_input_next(in, pc, &hdr, &data)) == 1) {
 		off = RTE_ALIGN_CEIL(r->used, REPLAY_ALIGN);
 		if (off + hdr->caplen > r->arena_size && replay_grow(r, off + hdr->caplen) != 0) {
 			snprintf(err, errlen, "%s: replay memory exhausted", file);
@@ -149,12 +150,11 @@ replay_load_file(struct capture_replay *r, struct capture_input *in, uint64_t *c
 		/* Like a file read through the PMD: the records before the
 		 * damage count, the error is reported at the end. */
 		r->read_error = -EIO;
-		if (capture_input_linktype_clash(in, r->error, sizeof(r->error)))
-			fprintf(stderr, "streamprobe: %s\n", r->error);
-		else
-			snprintf(r->error, sizeof(r->error), "%s: read error: %s", file,
-				 in->error[0] != '\0' ? in->error : pcap_geterr(pc));
+		snprintf(r->error, sizeof(r->error), "%s: read error: %s", file,
+			 in->error[0] != '\0' ? in->error : pcap_geterr(pc));
 	}
+	capture_input_done(in);
+	r->skipped += in->skipped;
 	return 0;
 }
 
@@ -352,6 +352,7 @@ capture_replay_stats(const struct capture_replay *r, struct sp_capture_stats *s)
 	s->read_error = r->read_error;
 	memcpy(s->error, r->error, sizeof(s->error));
 	s->files_done = r->done ? r->n_files : 0;
+	s->skipped = r->skipped;
 }
 
 double

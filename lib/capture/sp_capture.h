@@ -97,6 +97,12 @@ struct sp_capture_stats {
 	uint64_t unmatched;	/**< PMD: mbufs no record matched (wire length = caplen) */
 	unsigned int files_done;
 	int read_error;		/**< 0, or -EIO once a file failed mid-way */
+	/**
+	 * pcapng records of interfaces libpcap rejected (a link type other than
+	 * the file's first interface's), passed over as NFStream passes over
+	 * them: never received
+	 */
+	uint64_t skipped;
 	/* replay only */
 	uint64_t replay_loaded;		/**< records held in memory */
 	uint64_t replay_bytes;		/**< their captured bytes */

@@ -246,8 +246,9 @@ capture_expand(struct sp_capture *c, const struct sp_capture_params *p, char *er
 		} else if (stat(f, &sb) == 0 && S_ISDIR(sb.st_mode)) {
 			n = scandir(f, &list, capture_dirent_visible, capture_dirent_cmp);
 			if (n < 0) {
-				snprintf(err, errlen, "%s: %s", f, strerror(errno));
-				return -errno;
+				ret = -errno;
+				snprintf(err, errlen, "%s: %s", f, strerror(-ret));
+				return ret;
 			}
 			before = c->n_files;
 			for (j = 0; j < n; j++) {

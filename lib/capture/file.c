@@ -14,6 +14,11 @@
  * mmap(): mmap walked mix ~10 % faster in a test program, but a file
  * truncated while mapped raises SIGBUS, which must not crash the probe.
  *
+ * The file comes through its input (input.c), opened once at start-up
+ * with its header already read: read() for a plain file, decompressed
+ * bytes for a compressed one, a pipe's bytes as they come; nothing is ever
+ * read twice or sought, so pipes and standard input work alike.
+ *
  * The file is read into a ring mapped twice in a row (the same pages at
  * ring and ring + size), so a record that wraps around the end is still
  * contiguous and is never copied to be walked. With read_ahead, a control

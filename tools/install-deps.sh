@@ -11,6 +11,7 @@ set -eu
 # tests/integration/test_ipfix.py (ipfixDump, nfcapd/nfdump, tshark, python3-ipfix).
 PKGS="build-essential pkg-config meson ninja-build python3
 libdpdk-dev dpdk-dev libndpi-dev libndpi-bin libhyperscan-dev libcunit1-dev libpcap-dev
+zlib1g-dev liblzma-dev libzstd-dev gzip xz-utils zstd
 tcpdump tcpreplay iproute2 procps
 libfixbuf-dev libfixbuf-tools nfdump tshark python3-ipfix valgrind"
 BENCH_PKGS="softflowd wireshark-common"

@@ -323,11 +323,18 @@ app_drain_all(void *arg)
 static void
 app_status_line(double rate, uint64_t active, uint64_t drops, bool final)
 {
+	double done = app.cap != NULL ? sp_capture_progress(app.cap) : 0.0;
+
 	if (app.cfg.quiet || !isatty(STDERR_FILENO))
 		return;
-	if (app.cap != NULL)
+	/* a pipe has no size: the bytes read instead of a share */
+	if (app.cap != NULL && done < 0)
+		fprintf(stderr, "\r%.1f MB read  %.0f pkt/s  flows active %" PRIu64 "  exported %"
+			PRIu64 "   ", (double)sp_capture_bytes_read(app.cap) / 1e6, rate, active,
+			app.next_id);
+	else if (app.cap != NULL)
 		fprintf(stderr, "\r%5.1f%%  %.0f pkt/s  flows active %" PRIu64 "  exported %" PRIu64
-			"   ", 100.0 * sp_capture_progress(app.cap), rate, active, app.next_id);
+			"   ", 100.0 * done, rate, active, app.next_id);
 	else
 		fprintf(stderr, "\r%.0f pkt/s  flows active %" PRIu64 "  exported %" PRIu64
 			"  dropped %" PRIu64 "   ", rate, active, app.next_id, drops);
@@ -1014,7 +1021,7 @@ app_setup(void)
 	if (ret != 0)
 		return ret;
 	if (app.cfg.bpf_filter != NULL) {
-		unsigned int n_dlts = app.live ? 1 : app.cfg.n_pcaps;
+		unsigned int n_dlts = app.live ? 1 : sp_capture_n_files(app.cap);
 
 		dlts = calloc(n_dlts, sizeof(*dlts));
 		if (dlts == NULL)

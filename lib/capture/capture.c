@@ -8,13 +8,21 @@
  *   what the PMD drops (wire length, link type) and detects records it
  *   failed to deliver;
  * - the replay from memory (replay.c).
+ *
+ * Every input is opened once, at sp_capture_open(), and kept open until its
+ * turn (input.c): its header is checked and its link type known up front
+ * (the BPF filter is compiled per link type before the first packet), and
+ * a pipe or standard input loses nothing to the check. A directory stands
+ * for its regular files, in name order.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <pcap/pcap.h>
@@ -30,13 +38,13 @@
 #include "capture_private.h"
 
 #define CAPTURE_RX_DESC 1024
-/* libpcap's stdio buffer (capture_pcap_open()): with the default one
- * (st_blksize, 4 KiB) reading mix.pcap took ~480 k read() calls, as much
- * system time as the PMD's own reading. */
-#define CAPTURE_STDIO_BUF (1u << 20)
+/* Descriptors left to the rest of the process (EAL, exporters) when every
+ * input is held open at once. */
+#define CAPTURE_FD_SPARE 256
 
 struct sp_capture {
-	const char *const *files;
+	char **files;			/* the inputs' names, directories expanded */
+	struct capture_input **in;	/* per input, open until done */
 	unsigned int n_files;
 	struct rte_mempool *pool;
 	int *dlt;			/* per file */
@@ -44,13 +52,17 @@ struct sp_capture {
 	uint16_t port_id;
 	bool attached;
 	char vdev_name[32];
-	pcap_t *shadow;
-	char *shadow_buf;		/* its stdio buffer */
+	pcap_t *shadow;			/* the input's libpcap reader */
+	bool shadow_failed;		/* it met a read error: the file ends */
+	bool pending;			/* pending_hdr: read ahead by the shadow */
+	struct pcap_pkthdr pending_hdr;
+	uint64_t errors_ahead;		/* records the PMD will fail on before it */
 	int ts_off;			/* PMD timestamp dynfield, -1 if absent */
 	uint64_t ts_flag;
 	uint64_t nombuf_seen;
-	uint64_t bytes_total;		/* sizes of all files */
-	uint64_t bytes_done;		/* sizes of the files finished */
+	uint64_t bytes_total;		/* sizes of all inputs */
+	uint64_t bytes_done;		/* bytes read of the inputs finished */
+	bool size_unknown;		/* an input is a pipe: no total */
 	struct sp_capture_stats st;
 	struct capture_replay *replay;	/* replay mode, else NULL */
 	bool pmd;			/* through net_pcap, else the own reader */
@@ -64,6 +76,12 @@ sp_capture_file_dlt(const struct sp_capture *c, unsigned int file)
 	return file < c->n_files ? c->dlt[file] : -1;
 }
 
+unsigned int
+sp_capture_n_files(const struct sp_capture *c)
+{
+	return c->n_files;
+}
+
 void
 sp_capture_get_stats(const struct sp_capture *c, struct sp_capture_stats *s)
 {
@@ -72,6 +90,7 @@ sp_capture_get_stats(const struct sp_capture *c, struct sp_capture_stats *s)
 		capture_replay_stats(c->replay, s);
 }
 
+/* The current input is done with: close its reader and the input. */
 static void
 capture_detach(struct sp_capture *c)
 {
@@ -83,36 +102,16 @@ capture_detach(struct sp_capture *c)
 		rte_eal_hotplug_remove("vdev", c->vdev_name);
 		c->attached = false;
 	}
-	if (c->shadow != NULL) {
-		pcap_close(c->shadow);
-		c->shadow = NULL;
+	c->shadow = NULL;	/* the input's, closed with it */
+	c->pending = false;
+	c->errors_ahead = 0;
+	if (c->in != NULL && c->cur < c->n_files && c->in[c->cur] != NULL) {
+		capture_input_done(c->in[c->cur]);
+		c->st.skipped += c->in[c->cur]->skipped;
+		c->bytes_done += __atomic_load_n(&c->in[c->cur]->raw, __ATOMIC_RELAXED);
+		capture_input_close(c->in[c->cur]);
+		c->in[c->cur] = NULL;
 	}
-	free(c->shadow_buf);
-	c->shadow_buf = NULL;
-}
-
-pcap_t *
-capture_pcap_open(const char *path, char **buf, char *errbuf)
-{
-	FILE *f;
-	pcap_t *p;
-
-	*buf = NULL;
-	f = fopen(path, "rb");
-	if (f == NULL) {
-		snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s", strerror(errno));
-		return NULL;
-	}
-	*buf = malloc(CAPTURE_STDIO_BUF);
-	if (*buf != NULL)
-		setvbuf(f, *buf, _IOFBF, CAPTURE_STDIO_BUF);
-	p = pcap_fopen_offline(f, errbuf);
-	if (p == NULL) {
-		fclose(f);
-		free(*buf);
-		*buf = NULL;
-	}
-	return p;
 }
 
 static int
@@ -125,7 +124,7 @@ capture_attach(struct sp_capture *c, char *err, size_t errlen)
 	int ret, sock, flag;
 
 	if (!c->pmd) {
-		c->file = capture_file_open(file, c->read_ahead, err, errlen);
+		c->file = capture_file_open(c->in[c->cur], c->read_ahead, err, errlen);
 		return c->file != NULL ? 0 : -EIO;
 	}
 	snprintf(c->vdev_name, sizeof(c->vdev_name), "net_pcap_sp%u", c->cur);
@@ -159,7 +158,9 @@ capture_attach(struct sp_capture *c, char *err, size_t errlen)
 	c->ts_flag = flag >= 0 ? RTE_BIT64(flag) : 0;
 	c->nombuf_seen = 0;
 
-	c->shadow = capture_pcap_open(file, &c->shadow_buf, errbuf);
+	/* the PMD opens the file by name; the shadow reads the input opened
+	 * at start-up (the PMD path takes regular files only: see open) */
+	c->shadow = capture_input_pcap(c->in[c->cur], errbuf);
 	if (c->shadow == NULL) {
 		snprintf(err, errlen, "%s: %s", file, errbuf);
 		ret = -EIO;
@@ -177,108 +178,261 @@ fail_remove:
 	return -ENODEV;
 }
 
+/* Directory entries in strcmp() order: byte order, the same whatever the
+ * locale (strcoll() would make a run depend on LC_COLLATE). */
+static int
+capture_dirent_cmp(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* Names starting with '.' are left out: hidden files (editor swap files,
+ * .DS_Store, partial downloads) are not captures someone meant. */
+static int
+capture_dirent_visible(const struct dirent *d)
+{
+	return d->d_name[0] != '.';
+}
+
+static int
+capture_add_name(struct sp_capture *c, unsigned int *cap, const char *a, const char *b)
+{
+	char **files;
+	size_t len = strlen(a) + (b != NULL ? strlen(b) + 1 : 0) + 1;
+
+	if (c->n_files == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		files = realloc(c->files, sizeof(*files) * *cap);
+		if (files == NULL)
+			return -ENOMEM;
+		c->files = files;
+	}
+	c->files[c->n_files] = malloc(len);
+	if (c->files[c->n_files] == NULL)
+		return -ENOMEM;
+	if (b != NULL)
+		snprintf(c->files[c->n_files], len, "%s/%s", a, b);
+	else
+		snprintf(c->files[c->n_files], len, "%s", a);
+	c->n_files++;
+	return 0;
+}
+
+/* The inputs: each --pcap in order; a directory stands for its regular
+ * files (symbolic links to them included; subdirectories, FIFOs and
+ * hidden files left out) in name order, as if each were given with --pcap.
+ * Returns 0, or -errno with err set. */
+static int
+capture_expand(struct sp_capture *c, const struct sp_capture_params *p, char *err,
+	       size_t errlen)
+{
+	struct dirent **list;
+	unsigned int i, cap = 0, before;
+	char path[PATH_MAX];
+	struct stat sb;
+	bool stdin_seen = false;
+	int n, j, ret = 0;
+
+	for (i = 0; i < p->n_files && ret == 0; i++) {
+		const char *f = p->files[i];
+
+		if (strcmp(f, "-") == 0) {
+			if (stdin_seen) {
+				snprintf(err, errlen, "--pcap -: standard input can be read once "
+					 "only");
+				return -EINVAL;
+			}
+			stdin_seen = true;
+		} else if (stat(f, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			n = scandir(f, &list, capture_dirent_visible, capture_dirent_cmp);
+			if (n < 0) {
+				ret = -errno;
+				snprintf(err, errlen, "%s: %s", f, strerror(-ret));
+				return ret;
+			}
+			before = c->n_files;
+			for (j = 0; j < n; j++) {
+				snprintf(path, sizeof(path), "%s/%s", f, list[j]->d_name);
+				if (ret == 0 && stat(path, &sb) == 0 && S_ISREG(sb.st_mode))
+					ret = capture_add_name(c, &cap, f, list[j]->d_name);
+				free(list[j]);
+			}
+			free(list);
+			if (ret == 0 && c->n_files == before) {
+				snprintf(err, errlen, "%s: a directory without capture files (it "
+					 "reads the regular files not starting with '.')", f);
+				return -ENOENT;
+			}
+			continue;
+		}
+		ret = capture_add_name(c, &cap, f, NULL);
+	}
+	if (ret != 0)
+		snprintf(err, errlen, "out of memory for the input list");
+	return ret;
+}
+
+/* Every input is held open from start-up to its turn: make room for a
+ * large directory's worth of descriptors where the hard limit allows. */
+static void
+capture_fd_room(unsigned int n)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 ||
+	    rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= (rlim_t)n + CAPTURE_FD_SPARE)
+		return;
+	rl.rlim_cur = RTE_MIN(rl.rlim_max, (rlim_t)n + CAPTURE_FD_SPARE);
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+/* Open every input, in order. Returns 0, or -errno with err set. */
+static int
+capture_open_inputs(struct sp_capture *c, const struct sp_capture_params *p, char *err,
+		    size_t errlen)
+{
+	struct capture_input *in;
+	unsigned int i;
+
+	capture_fd_room(c->n_files);
+	for (i = 0; i < c->n_files; i++) {
+		const char *f = c->files[i];
+
+		if (p->pmd && !p->replay && strchr(f, ',') != NULL) {
+			snprintf(err, errlen, "%s: file names with ',' cannot be passed to the "
+				 "pcap PMD; rename or link the file", f);
+			return -EINVAL;
+		}
+		in = capture_input_open(f, err, errlen);
+		if (in == NULL)
+			return -EINVAL;
+		c->in[i] = in;
+		c->dlt[i] = in->dlt;
+		if (p->pmd && !p->replay && (!in->regular || in->codec != CAPTURE_PLAIN)) {
+			/* net_pcap opens files by name and reads them as they
+			 * are; the shadow reader must see the same bytes */
+			snprintf(err, errlen, "--pcap-pmd: %s: the pcap PMD reads uncompressed "
+				 "regular files by name only, not %s input; leave out "
+				 "--pcap-pmd to read it with streamprobe's own reader", in->name,
+				 !in->regular ? (strcmp(f, "-") == 0 ? "standard" : "a pipe's") :
+				 capture_input_kind(in));
+			return -EINVAL;
+		}
+		if (in->regular)
+			c->bytes_total += in->size;
+		else
+			c->size_unknown = true;
+	}
+	return 0;
+}
+
 struct sp_capture *
 sp_capture_open(const struct sp_capture_params *p, char *err, size_t errlen)
 {
-	char errbuf[PCAP_ERRBUF_SIZE];
 	struct sp_capture *c;
-	struct stat sb;
 	unsigned int i;
-	pcap_t *pc;
+	int ret;
 
 	if (p == NULL || p->n_files == 0 || p->pool == NULL) {
 		snprintf(err, errlen, "no input file");
 		rte_errno = EINVAL;
 		return NULL;
 	}
-	/* Check every file up front: a bad third file must not surface
-	 * after two files' worth of flows were already written. */
-	for (i = 0; i < p->n_files; i++) {
-		if (p->pmd && !p->replay && strchr(p->files[i], ',') != NULL) {
-			snprintf(err, errlen, "%s: file names with ',' cannot be passed to the "
-				 "pcap PMD; rename or link the file", p->files[i]);
-			rte_errno = EINVAL;
-			return NULL;
-		}
-		if (access(p->files[i], R_OK) != 0) {
-			snprintf(err, errlen, "%s: %s", p->files[i], strerror(errno));
-			rte_errno = errno;
-			return NULL;
-		}
-	}
 	c = rte_zmalloc("sp_capture", sizeof(*c), 0);
-	if (c == NULL)
-		goto nomem;
-	c->dlt = rte_zmalloc("sp_capture_dlt", sizeof(int) * p->n_files, 0);
-	if (c->dlt == NULL)
-		goto nomem;
-	for (i = 0; i < p->n_files; i++) {
-		pc = pcap_open_offline(p->files[i], errbuf);
-		if (pc == NULL) {
-			snprintf(err, errlen, "%s: not a readable pcap/pcapng file (%s)",
-				 p->files[i], errbuf);
-			rte_errno = EINVAL;
-			goto fail;
-		}
-		c->dlt[i] = pcap_datalink(pc);
-		pcap_close(pc);
-		if (stat(p->files[i], &sb) == 0)
-			c->bytes_total += (uint64_t)sb.st_size;
+	if (c == NULL) {
+		snprintf(err, errlen, "out of memory for the capture");
+		rte_errno = ENOMEM;
+		return NULL;
 	}
-	c->files = p->files;
-	c->n_files = p->n_files;
-	c->pool = p->pool;
 	c->ts_off = -1;
+	c->pool = p->pool;
 	c->pmd = p->pmd;
 	c->read_ahead = p->read_ahead;
+	ret = capture_expand(c, p, err, errlen);
+	if (ret != 0)
+		goto fail;
+	c->dlt = rte_zmalloc("sp_capture_dlt", sizeof(int) * c->n_files, 0);
+	c->in = calloc(c->n_files, sizeof(*c->in));
+	if (c->dlt == NULL || c->in == NULL) {
+		snprintf(err, errlen, "out of memory for the capture");
+		ret = -ENOMEM;
+		goto fail;
+	}
+	/* Check every input up front: a bad third file must not surface
+	 * after two files' worth of flows were already written. */
+	ret = capture_open_inputs(c, p, err, errlen);
+	if (ret != 0)
+		goto fail;
 	if (p->replay) {
-		c->replay = capture_replay_load(p, c->dlt, err, errlen);
-		if (c->replay == NULL)
+		c->replay = capture_replay_load(p, c->in, c->n_files, c->dlt, err, errlen);
+		if (c->replay == NULL) {
+			ret = -rte_errno;
 			goto fail;
+		}
+		/* all in memory now: the inputs are done with */
+		for (i = 0; i < c->n_files; i++) {
+			capture_input_close(c->in[i]);
+			c->in[i] = NULL;
+		}
+		c->cur = c->n_files;
 		return c;
 	}
 	if (capture_attach(c, err, errlen) != 0) {
-		rte_errno = EIO;
+		ret = -EIO;
 		goto fail;
 	}
 	return c;
 
-nomem:
-	snprintf(err, errlen, "out of memory for the capture");
-	rte_errno = ENOMEM;
 fail:
-	if (c != NULL)
-		rte_free(c->dlt);
-	rte_free(c);
+	sp_capture_close(c);
+	rte_errno = -ret;
 	return NULL;
 }
 
 /* Pair an mbuf with its pcap record: the next shadow record with the same
  * captured length and timestamp. Records skipped on the way are ones the
- * PMD read but dropped (mbuf allocation failure). */
-static void
+ * PMD read but dropped (mbuf allocation failure). net_pcap calls
+ * pcap_next_ex() again after any error and reads on; the shadow passes
+ * over what NFStream passes over (a pcapng interface libpcap rejects, and
+ * its packets, which net_pcap skips the same way: capture_input_next()).
+ * Returns -EIO at any other read error: the own reader stops the file
+ * there, and so does this path. */
+static int
 capture_match(struct sp_capture *c, struct rte_mbuf *m, struct sp_rx_info *info)
 {
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
 	uint64_t pmd_ts = 0, ts;
+	int r;
 	bool has_ts = c->ts_off >= 0 && (m->ol_flags & c->ts_flag) != 0;
 
 	if (has_ts)
 		pmd_ts = *RTE_MBUF_DYNFIELD(m, c->ts_off, rte_mbuf_timestamp_t *);
 	info->dlt = c->dlt[c->cur];
-	while (pcap_next_ex(c->shadow, &hdr, &data) == 1) {
+	for (;;) {
+		if (c->pending) {
+			/* read ahead by capture_pmd_idle() */
+			hdr = &c->pending_hdr;
+			c->pending = false;
+		} else if ((r = capture_input_next(c->in[c->cur], c->shadow, &hdr, &data)) != 1) {
+			break;
+		}
 		ts = (uint64_t)hdr->ts.tv_sec * 1000000 + (uint64_t)hdr->ts.tv_usec;
 		if (hdr->caplen == m->pkt_len && (!has_ts || ts == pmd_ts)) {
 			info->ts_ms = capture_ts_ms(hdr);
 			info->wire_len = hdr->len;
-			return;
+			return 0;
 		}
 		c->st.lost++;
+	}
+	if (r == PCAP_ERROR) {
+		c->shadow_failed = true;
+		return -EIO;
 	}
 	c->st.unmatched++;
 	info->ts_ms = pmd_ts / 1000;
 	info->wire_len = m->pkt_len;
+	return 0;
 }
 
 /* The current file is done (read to its end, or to a read error that
@@ -286,15 +440,12 @@ capture_match(struct sp_capture *c, struct rte_mbuf *m, struct sp_rx_info *info)
 static int
 capture_next_file(struct sp_capture *c, const char *file_error)
 {
-	struct stat sb;
-	char err[256];
+	char err[320];
 
 	if (file_error != NULL && c->st.read_error == 0) {
 		c->st.read_error = -EIO;
 		snprintf(c->st.error, sizeof(c->st.error), "%s", file_error);
 	}
-	if (stat(c->files[c->cur], &sb) == 0)
-		c->bytes_done += (uint64_t)sb.st_size;
 	capture_detach(c);
 	c->st.files_done++;
 	c->cur++;
@@ -312,29 +463,60 @@ capture_next_file(struct sp_capture *c, const char *file_error)
 	return -ENODATA;
 }
 
-/* The PMD gave nothing: either it is out of mbufs (retry later) or its
- * file is exhausted (EOF or read error); then account for any records it
- * never delivered and move on to the next file. */
+/* The shadow met a read error: the file ends there (capture_match()). */
+static int
+capture_shadow_stop(struct sp_capture *c)
+{
+	char err[320];
+
+	c->shadow_failed = false;
+	snprintf(err, sizeof(err), "%s: read error: %s", c->files[c->cur],
+		 pcap_geterr(c->shadow));
+	return capture_next_file(c, err);
+}
+
+/* The PMD gave nothing: it is out of mbufs (retry later), it stopped at a
+ * record libpcap fails on and passes over (a rejected pcapng interface's:
+ * it reads on at the next call), or its file is exhausted (EOF or read
+ * error); then account for any records it never delivered and move on to
+ * the next file. The shadow tells the second case from the third by
+ * reading ahead: the next record it reads, past errors, comes later from
+ * the PMD too (kept for capture_match()); one empty burst per error. */
 static int
 capture_pmd_idle(struct sp_capture *c)
 {
+	struct capture_input *in = c->in[c->cur];
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
 	struct rte_eth_stats es;
-	char err[320];
+	uint64_t passed;
 	int r;
 
 	if (rte_eth_stats_get(c->port_id, &es) == 0 && es.rx_nombuf != c->nombuf_seen) {
 		c->nombuf_seen = es.rx_nombuf;
 		return 0;
 	}
-	while ((r = pcap_next_ex(c->shadow, &hdr, &data)) == 1)
-		c->st.lost++;
-	if (r == PCAP_ERROR) {
-		snprintf(err, sizeof(err), "%s: read error: %s", c->files[c->cur],
-			 pcap_geterr(c->shadow));
-		return capture_next_file(c, err);
+	if (c->pending) {
+		if (c->errors_ahead > 0) {
+			c->errors_ahead--;	/* the PMD met one of them */
+			return 0;
+		}
+		c->st.lost++;	/* a record remains that the PMD does not give */
+		c->pending = false;
 	}
+	passed = in->passed;
+	while ((r = capture_input_next(in, c->shadow, &hdr, &data)) == 1) {
+		if (in->passed != passed) {
+			/* this burst met the first of them */
+			c->pending_hdr = *hdr;
+			c->pending = true;
+			c->errors_ahead = in->passed - passed - 1;
+			return 0;
+		}
+		c->st.lost++;
+	}
+	if (r == PCAP_ERROR)
+		return capture_shadow_stop(c);
 	return capture_next_file(c, NULL);
 }
 
@@ -370,40 +552,68 @@ sp_capture_rx(struct sp_capture *c, struct rte_mbuf **pkts, struct sp_rx_info *i
 		return -ENODATA;
 	if (!c->pmd)
 		return capture_own_rx(c, pkts, info, n);
+	if (c->shadow_failed)
+		return capture_shadow_stop(c);
 	nb = rte_eth_rx_burst(c->port_id, 0, pkts, n);
 	if (nb == 0)
 		return capture_pmd_idle(c);
-	for (i = 0; i < nb; i++)
-		capture_match(c, pkts[i], &info[i]);
+	for (i = 0; i < nb; i++) {
+		if (capture_match(c, pkts[i], &info[i]) != 0) {
+			/* what the PMD read past the error is not the file's */
+			rte_pktmbuf_free_bulk(&pkts[i], nb - i);
+			nb = i;
+			break;
+		}
+	}
+	if (nb == 0 && c->shadow_failed)
+		return capture_shadow_stop(c);
 	c->st.received += nb;
 	return nb;
+}
+
+uint64_t
+sp_capture_bytes_read(const struct sp_capture *c)
+{
+	uint64_t done = c->bytes_done;
+
+	if (c->in != NULL && c->cur < c->n_files && c->in[c->cur] != NULL)
+		done += __atomic_load_n(&c->in[c->cur]->raw, __ATOMIC_RELAXED);
+	return done;
 }
 
 double
 sp_capture_progress(const struct sp_capture *c)
 {
-	uint64_t done = c->bytes_done;
-	long pos;
+	uint64_t done;
 
 	if (c->replay != NULL)
 		return capture_replay_progress(c->replay);
+	if (c->size_unknown)
+		return -1.0;
 	if (c->bytes_total == 0)
 		return 1.0;
-	if (c->file != NULL)
-		done += capture_file_offset(c->file);
-	/* the shadow reader is where the PMD is (lock-step) */
-	else if (c->shadow != NULL && (pos = ftell(pcap_file(c->shadow))) > 0)
-		done += (uint64_t)pos;
+	/* bytes read from the inputs: a compressed file's compressed bytes,
+	 * the shadow's position for the PMD (it moves in lock-step) */
+	done = sp_capture_bytes_read(c);
 	return done >= c->bytes_total ? 1.0 : (double)done / (double)c->bytes_total;
 }
 
 void
 sp_capture_close(struct sp_capture *c)
 {
+	unsigned int i;
+
 	if (c == NULL)
 		return;
 	capture_detach(c);
 	capture_replay_free(c->replay);
+	for (i = 0; i < c->n_files; i++) {
+		if (c->in != NULL)
+			capture_input_close(c->in[i]);
+		free(c->files[i]);
+	}
+	free(c->in);
+	free(c->files);
 	rte_free(c->dlt);
 	rte_free(c);
 }

@@ -2,8 +2,12 @@
 #ifndef SP_CAPTURE_PRIVATE_H
 #define SP_CAPTURE_PRIVATE_H
 
-/* The sources behind sp_capture: the own file reader (file.c) and the
- * replay (replay.c); used by capture.c only. */
+/* The sources behind sp_capture: the inputs (input.c), the own file reader
+ * (file.c) and the replay (replay.c); used by capture.c only. */
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
 
 #include <pcap/pcap.h>
 
@@ -21,38 +25,122 @@ capture_ts_ms(const struct pcap_pkthdr *h)
 }
 
 /*
+ * One input of --pcap, opened once (input.c): a file, standard input ("-"),
+ * a FIFO or pipe, plain or compressed. Its first bytes are read at open
+ * (the peek: what libpcap needs to judge the header) and served again to
+ * whichever reader reads it at its turn.
+ */
+enum capture_codec { CAPTURE_PLAIN, CAPTURE_GZIP, CAPTURE_XZ, CAPTURE_ZSTD };
+
+/* pcapng blocks followed on their way to libpcap (input.c). */
+struct capture_ng_scan {
+	uint64_t skip;		/* bytes left of the current block */
+	uint8_t hdr[12];	/* the current block's first bytes */
+	unsigned int have;
+	bool swapped;
+	bool dead;		/* damaged: libpcap reports it */
+	unsigned int section;
+	unsigned int n_if;	/* interfaces of the section so far */
+	int first_lt;		/* the file's first interface's link type */
+	int bad_if;		/* the first one with another, -1: none */
+	int bad_lt;
+	unsigned int bad_section;
+};
+
+struct capture_input {
+	char *name;		/* as given; "standard input" for "-" */
+	int fd;
+	bool regular;		/* a regular file: its size is known */
+	uint64_t size;
+	uint64_t raw;		/* bytes read from fd so far (progress) */
+	enum capture_codec codec;
+	/* decoder (compressed): one of these */
+	struct z_stream_s *gz;
+	void *xz;		/* lzma_stream */
+	struct ZSTD_DCtx_s *zs;
+	bool decoding;		/* false: suspended until its turn */
+	bool mid;		/* inside a compressed stream (its end would cut it) */
+	bool xz_done;
+	uint8_t *zbuf;		/* compressed bytes read */
+	size_t zlen, zoff;
+	bool zeof;
+	size_t resume;		/* decoded bytes to drop: the peek's */
+	/* the peek: served before anything read on */
+	uint8_t *peek;
+	size_t peek_len, peek_off;
+	bool at_end;		/* the peek holds the whole input */
+	/* libpcap's verdict on the header (judged: from the peek) */
+	bool judged;
+	bool pcapng;
+	int dlt;
+	int major, minor;
+	uint32_t snap;
+	uint32_t magic;
+	bool swapped;
+	/* libpcap reading the input, on a stdio stream over it */
+	pcap_t *pc;
+	char *pc_buf;
+	struct capture_ng_scan ng;
+	unsigned int rejected;	/* pcapng interfaces libpcap rejected */
+	uint64_t skipped;	/* their packets, passed over */
+	uint64_t passed;	/* libpcap errors passed over: both */
+	char error[160];	/* a decompression error */
+};
+
+/* NULL with a one-line message naming the input in err. */
+struct capture_input *capture_input_open(const char *path, char *err, size_t errlen);
+/* The input from where it is: > 0 bytes, 0 at its end, -1 with errno (and
+ * in->error set when it is a decompression error). */
+ssize_t capture_input_read(struct capture_input *in, void *buf, size_t n);
+/* libpcap on the input from where it is (the peek first); kept in in->pc,
+ * closed with the input. NULL with the reason in errbuf. */
+pcap_t *capture_input_pcap(struct capture_input *in, char *errbuf);
+/* Serve a then b before reading on (the own walk hands libpcap the bytes
+ * it read ahead). 0 or -ENOMEM. */
+int capture_input_unread(struct capture_input *in, const void *a, size_t alen, const void *b,
+			 size_t blen);
+/* pcap_next_ex() on the input's libpcap reader pc, passing over what
+ * NFStream passes over in a pcapng: the description of an interface libpcap
+ * rejects (another link type; warned of once, naming it) and that
+ * interface's packets (counted in in->skipped). */
+int capture_input_next(struct capture_input *in, pcap_t *pc, struct pcap_pkthdr **h,
+		       const u_char **data);
+/* The input is read: say how many packets capture_input_next() skipped,
+ * if it rejected an interface. */
+void capture_input_done(struct capture_input *in);
+/* "file", "pipe", "gzip", "xz" or "zstd". */
+const char *capture_input_kind(const struct capture_input *in);
+void capture_input_close(struct capture_input *in);
+
+/*
  * streamprobe's own reader of one capture file (file.c). rx() fills up to
  * n mbufs from the pool with the next records, each copied in (chained
  * beyond one mbuf's buffer), with their facts in info (dlt: the file's
  * link type). It returns the number filled; 0 when nothing is read yet or
  * the pool is empty (try again); -ENODATA at the end of the file; -EIO on
  * a read error, with the message in capture_file_error(). read_ahead: a
- * control thread does the reading (see file.c).
+ * control thread does the reading (see file.c). The input stays the
+ * caller's.
  */
 struct capture_file;
 
-/* A libpcap reader of path on a stdio stream with a large buffer (*buf,
- * to free after pcap_close()); NULL with the reason in errbuf. The shadow
- * reader and the own reader's libpcap path both read this way. */
-pcap_t *capture_pcap_open(const char *path, char **buf, char *errbuf);
-
-struct capture_file *capture_file_open(const char *path, bool read_ahead, char *err,
+struct capture_file *capture_file_open(struct capture_input *in, bool read_ahead, char *err,
 				       size_t errlen);
 int capture_file_rx(struct capture_file *f, struct rte_mempool *pool, int dlt,
 		    struct rte_mbuf **pkts, struct sp_rx_info *info, uint16_t n);
-uint64_t capture_file_offset(const struct capture_file *f);
 const char *capture_file_error(const struct capture_file *f);
 void capture_file_close(struct capture_file *f);
 
 struct capture_replay;
 
 /*
- * Load every file into memory. dlt[i] is the link type of file i; the
- * array must outlive the replay. Returns NULL with rte_errno set and a
+ * Load every input into memory (in[i] is read to its end here). dlt[i] is
+ * the link type of input i; the array must outlive the replay. Returns NULL with rte_errno set and a
  * message in err.
  */
-struct capture_replay *capture_replay_load(const struct sp_capture_params *p, const int *dlt,
-					   char *err, size_t errlen);
+struct capture_replay *capture_replay_load(const struct sp_capture_params *p,
+					   struct capture_input *const *in, unsigned int n,
+					   const int *dlt, char *err, size_t errlen);
 
 /* Same contract as sp_capture_rx(). */
 int capture_replay_rx(struct capture_replay *r, struct rte_mbuf **pkts, struct sp_rx_info *info,

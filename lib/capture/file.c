@@ -14,6 +14,11 @@
  * mmap(): mmap walked mix ~10 % faster in a test program, but a file
  * truncated while mapped raises SIGBUS, which must not crash the probe.
  *
+ * The file comes through its input (input.c), opened once at start-up
+ * with its header already read: read() for a plain file, decompressed
+ * bytes for a compressed one, a pipe's bytes as they come; nothing is ever
+ * read twice or sought, so pipes and standard input work alike.
+ *
  * The file is read into a ring mapped twice in a row (the same pages at
  * ring and ring + size), so a record that wraps around the end is still
  * contiguous and is never copied to be walked. With read_ahead, a control
@@ -78,9 +83,9 @@
 #define PCAP_MAGIC_NS 0xa1b23c4du
 
 struct capture_file {
-	char path[PATH_MAX];
+	struct capture_input *in;	/* the caller's */
+	uint8_t hdr[FILE_HDR];	/* the file header, for a handover to libpcap */
 	/* own walk */
-	int fd;
 	uint8_t *ring;		/* FILE_RING_SIZE bytes, mapped twice in a row */
 	uint64_t head;		/* bytes of records consumed, from FILE_HDR on */
 	uint64_t tail;		/* bytes read into the ring (the filler's) */
@@ -92,9 +97,8 @@ struct capture_file {
 	bool nsec;
 	bool failed;		/* an error was reported: nothing more */
 	uint32_t snap;
-	/* libpcap, once it has the file */
+	/* libpcap, once it has the file (the input's) */
 	pcap_t *pc;
-	char *pc_buf;		/* its stdio buffer */
 	/* the record under the cursor */
 	bool have;
 	size_t rec_size;	/* own walk: header + caplen */
@@ -166,12 +170,15 @@ file_fill(struct capture_file *f)
 
 	if (room == 0)
 		return;
-	got = read(f->fd, f->ring + (tail & (FILE_RING_SIZE - 1)), RTE_MIN(room, FILE_BUF_SIZE));
+	/* a plain input's read() here; a compressed one decompresses into
+	 * the ring (input.c) */
+	got = capture_input_read(f->in, f->ring + (tail & (FILE_RING_SIZE - 1)),
+				 RTE_MIN(room, FILE_BUF_SIZE));
 	if (got > 0)
 		__atomic_store_n(&f->tail, tail + (uint64_t)got, __ATOMIC_RELEASE);
 	else if (got == 0)
 		__atomic_store_n(&f->end, 1, __ATOMIC_RELEASE);
-	else if (errno != EINTR)
+	else
 		__atomic_store_n(&f->end, -errno, __ATOMIC_RELEASE);
 }
 
@@ -194,7 +201,7 @@ file_reader(void *arg)
 	return NULL;
 }
 
-/* Stop the read-ahead thread and release the ring and the descriptor. */
+/* Stop the read-ahead thread and release the ring. */
 static void
 file_own_close(struct capture_file *f)
 {
@@ -207,77 +214,71 @@ file_own_close(struct capture_file *f)
 		munmap(f->ring, 2 * (size_t)FILE_RING_SIZE);
 		f->ring = NULL;
 	}
-	if (f->fd >= 0) {
-		close(f->fd);
-		f->fd = -1;
-	}
 }
 
-/* Hand the file to libpcap, positioned at pos (0: from its start). */
+/* Hand the file to libpcap: from its start when the own walk never had it,
+ * else from the record under the cursor. The input may be a pipe, so
+ * nothing is read again: libpcap gets the file header and what the ring
+ * holds from the cursor on, then the input from where the walk left it. */
 static int
-file_to_libpcap(struct capture_file *f, uint64_t pos)
+file_to_libpcap(struct capture_file *f)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
+	uint64_t tail;
+	int ret = 0;
 
-	file_own_close(f);
-	f->pc = capture_pcap_open(f->path, &f->pc_buf, errbuf);
-	if (f->pc == NULL) {
-		snprintf(f->error, sizeof(f->error), "%s: %s", f->path, errbuf);
-		return -EIO;
+	if (f->ring != NULL) {
+		if (f->ahead) {
+			__atomic_store_n(&f->stop, true, __ATOMIC_RELEASE);
+			pthread_join(f->thread, NULL);
+			f->ahead = false;
+		}
+		tail = __atomic_load_n(&f->tail, __ATOMIC_ACQUIRE);
+		ret = capture_input_unread(f->in, f->hdr, FILE_HDR,
+					   f->ring + (f->head & (FILE_RING_SIZE - 1)),
+					   (size_t)(tail - f->head));
+		file_own_close(f);
+		if (ret != 0) {
+			snprintf(f->error, sizeof(f->error), "%s: out of memory", f->in->name);
+			return ret;
+		}
 	}
-	if (pos != 0 && fseeko(pcap_file(f->pc), (off_t)pos, SEEK_SET) != 0) {
-		snprintf(f->error, sizeof(f->error), "%s: seek: %s", f->path, strerror(errno));
+	f->pc = capture_input_pcap(f->in, errbuf);
+	if (f->pc == NULL) {
+		snprintf(f->error, sizeof(f->error), "%s: %.200s", f->in->name, errbuf);
 		return -EIO;
 	}
 	return 0;
 }
 
 struct capture_file *
-capture_file_open(const char *path, bool read_ahead, char *err, size_t errlen)
+capture_file_open(struct capture_input *in, bool read_ahead, char *err, size_t errlen)
 {
-	char errbuf[PCAP_ERRBUF_SIZE];
 	struct capture_file *f;
-	uint8_t hdr[FILE_HDR];
-	uint32_t magic;
-	bool plain = false;
-	pcap_t *pc;
-	int dlt, major, minor;
+	bool plain;
 
 	f = calloc(1, sizeof(*f));
 	if (f == NULL) {
-		snprintf(err, errlen, "%s: out of memory", path);
+		snprintf(err, errlen, "%s: out of memory", in->name);
 		return NULL;
 	}
-	f->fd = -1;
-	snprintf(f->path, sizeof(f->path), "%s", path);
-	/* libpcap judges the file header (and gives the snapshot length as
-	 * it adjusts it); the walk only needs to know it is plain */
-	pc = pcap_open_offline(path, errbuf);
-	if (pc == NULL) {
-		snprintf(err, errlen, "%s: %s", path, errbuf);
-		free(f);
-		return NULL;
-	}
-	dlt = pcap_datalink(pc);
-	major = pcap_major_version(pc);
-	minor = pcap_minor_version(pc);
-	f->snap = (uint32_t)pcap_snapshot(pc);
-	f->swapped = pcap_is_swapped(pc) == 1;
-	pcap_close(pc);
-
-	f->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (f->fd >= 0 && read(f->fd, hdr, sizeof(hdr)) == (ssize_t)sizeof(hdr)) {
-		magic = file_rd32(hdr, f->swapped);
-		f->nsec = magic == PCAP_MAGIC_NS;
-		plain = (magic == PCAP_MAGIC_US || magic == PCAP_MAGIC_NS) &&
-			major == 2 && minor == 4 &&
-			f->snap + FILE_REC_HDR <= FILE_RING_SIZE / 2 &&
-			(!f->swapped || file_swap_safe(dlt));
-	}
+	f->in = in;
+	/* libpcap judged the file header at open (and gave the snapshot
+	 * length as it adjusts it); the walk only needs to know it is plain.
+	 * A classic pcap's peek is its header, exactly. */
+	f->swapped = in->swapped;
+	f->snap = in->snap;
+	f->nsec = in->magic == PCAP_MAGIC_NS;
+	plain = in->judged && !in->pcapng && in->peek_len == FILE_HDR && in->peek_off == 0 &&
+		(in->magic == PCAP_MAGIC_US || in->magic == PCAP_MAGIC_NS) &&
+		in->major == 2 && in->minor == 4 &&
+		f->snap + FILE_REC_HDR <= FILE_RING_SIZE / 2 &&
+		(!f->swapped || file_swap_safe(in->dlt));
 	if (plain)
 		f->ring = file_ring_map();
 	if (f->ring != NULL) {
-		posix_fadvise(f->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+		memcpy(f->hdr, in->peek, FILE_HDR);
+		in->peek_off = FILE_HDR;
 		/* without the thread (none could start, or not asked for),
 		 * the walker fills the ring itself */
 		f->ahead = read_ahead &&
@@ -285,7 +286,7 @@ capture_file_open(const char *path, bool read_ahead, char *err, size_t errlen)
 						  f) == 0;
 		return f;
 	}
-	if (file_to_libpcap(f, 0) != 0) {
+	if (file_to_libpcap(f) != 0) {
 		snprintf(err, errlen, "%s", f->error);
 		capture_file_close(f);
 		return NULL;
@@ -300,7 +301,7 @@ file_peek_libpcap(struct capture_file *f)
 	const u_char *data;
 	int r;
 
-	r = pcap_next_ex(f->pc, &h, &data);
+	r = capture_input_next(f->in, f->pc, &h, &data);
 	if (r == 1) {
 		f->h = *h;
 		f->data = data;
@@ -309,7 +310,8 @@ file_peek_libpcap(struct capture_file *f)
 	}
 	if (r == PCAP_ERROR_BREAK)
 		return 0;
-	snprintf(f->error, sizeof(f->error), "%s: read error: %s", f->path, pcap_geterr(f->pc));
+	snprintf(f->error, sizeof(f->error), "%s: read error: %s", f->in->name,
+		 f->in->error[0] != '\0' ? f->in->error : pcap_geterr(f->pc));
 	return -EIO;
 }
 
@@ -340,8 +342,12 @@ file_short(struct capture_file *f)
 			return 1;
 		end = __atomic_load_n(&f->end, __ATOMIC_ACQUIRE);
 		if (end < 0) {
-			snprintf(f->error, sizeof(f->error), "%s: read error: error reading "
-				 "dump file: %s", f->path, strerror(-end));
+			if (f->in->error[0] != '\0')
+				snprintf(f->error, sizeof(f->error), "%s: read error: %s",
+					 f->in->name, f->in->error);
+			else
+				snprintf(f->error, sizeof(f->error), "%s: read error: error "
+					 "reading dump file: %s", f->in->name, strerror(-end));
 			return -EIO;
 		}
 		if (end > 0) {
@@ -363,7 +369,7 @@ file_short(struct capture_file *f)
 		}
 		file_fill(f);
 	}
-	if (file_to_libpcap(f, FILE_HDR + f->head) != 0)
+	if (file_to_libpcap(f) != 0)
 		return -EIO;
 	return file_peek_libpcap(f);
 }
@@ -490,18 +496,6 @@ capture_file_rx(struct capture_file *f, struct rte_mempool *pool, int dlt,
 	return i;
 }
 
-uint64_t
-capture_file_offset(const struct capture_file *f)
-{
-	off_t pos;
-
-	if (f->pc != NULL) {
-		pos = ftello(pcap_file(f->pc));
-		return pos > 0 ? (uint64_t)pos : 0;
-	}
-	return FILE_HDR + f->head;
-}
-
 const char *
 capture_file_error(const struct capture_file *f)
 {
@@ -514,8 +508,5 @@ capture_file_close(struct capture_file *f)
 	if (f == NULL)
 		return;
 	file_own_close(f);
-	if (f->pc != NULL)
-		pcap_close(f->pc);
-	free(f->pc_buf);
 	free(f);
 }

@@ -21,12 +21,12 @@
  * timeout), so every pass is new traffic: its flows are created, dissected
  * and expired again rather than hitting flows that already finished DPI.
  */
+#define _GNU_SOURCE	/* mremap() */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 
 #include <pcap/pcap.h>
 
@@ -79,14 +79,35 @@ struct capture_replay {
 	char error[320];
 	uint64_t bytes;
 	uint64_t fed_wire;
+	uint64_t skipped;	/* of rejected pcapng interfaces */
 };
 
-/* Append one file's records. Returns 0 or -errno with err set. */
+/* Make the arena hold at least need bytes: a compressed file or a pipe
+ * holds more than its size said (or none was known). Records keep offsets,
+ * so the arena may move. */
 static int
-replay_load_file(struct capture_replay *r, const char *file, uint64_t *cap, uint64_t *min_ts,
-		 uint64_t *max_ts, char *err, size_t errlen)
+replay_grow(struct capture_replay *r, size_t need)
+{
+	size_t size = r->arena_size;
+	void *p;
+
+	while (size < need)
+		size *= 2;
+	p = mremap(r->arena, r->arena_size, size, MREMAP_MAYMOVE);
+	if (p == MAP_FAILED)
+		return -ENOMEM;
+	r->arena = p;
+	r->arena_size = size;
+	return 0;
+}
+
+/* Append one input's records. Returns 0 or -errno with err set. */
+static int
+replay_load_file(struct capture_replay *r, struct capture_input *in, uint64_t *cap,
+		 uint64_t *min_ts, uint64_t *max_ts, char *err, size_t errlen)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
+	const char *file = in->name;
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
 	struct replay_rec *rec;
@@ -94,16 +115,15 @@ replay_load_file(struct capture_replay *r, const char *file, uint64_t *cap, uint
 	size_t off;
 	int ret;
 
-	pc = pcap_open_offline(file, errbuf);
+	pc = capture_input_pcap(in, errbuf);
 	if (pc == NULL) {
 		snprintf(err, errlen, "%s: %s", file, errbuf);
 		return -EIO;
 	}
-	while ((ret = pcap_next_ex(pc, &hdr, &data)) == 1) {
+	while ((ret = capture_input_next(in, pc, &hdr, &data)) == 1) {
 		off = RTE_ALIGN_CEIL(r->used, REPLAY_ALIGN);
-		if (off + hdr->caplen > r->arena_size) {
+		if (off + hdr->caplen > r->arena_size && replay_grow(r, off + hdr->caplen) != 0) {
 			snprintf(err, errlen, "%s: replay memory exhausted", file);
-			pcap_close(pc);
 			return -ENOMEM;
 		}
 		if (r->n == *cap) {
@@ -111,7 +131,6 @@ replay_load_file(struct capture_replay *r, const char *file, uint64_t *cap, uint
 			rec = realloc(r->rec, sizeof(*rec) * *cap);
 			if (rec == NULL) {
 				snprintf(err, errlen, "%s: out of memory for the replay index", file);
-				pcap_close(pc);
 				return -ENOMEM;
 			}
 			r->rec = rec;
@@ -131,19 +150,21 @@ replay_load_file(struct capture_replay *r, const char *file, uint64_t *cap, uint
 		/* Like a file read through the PMD: the records before the
 		 * damage count, the error is reported at the end. */
 		r->read_error = -EIO;
-		snprintf(r->error, sizeof(r->error), "%s: read error: %s", file, pcap_geterr(pc));
+		snprintf(r->error, sizeof(r->error), "%s: read error: %s", file,
+			 in->error[0] != '\0' ? in->error : pcap_geterr(pc));
 	}
-	pcap_close(pc);
+	capture_input_done(in);
+	r->skipped += in->skipped;
 	return 0;
 }
 
 struct capture_replay *
-capture_replay_load(const struct sp_capture_params *p, const int *dlt, char *err, size_t errlen)
+capture_replay_load(const struct sp_capture_params *p, struct capture_input *const *in,
+		    unsigned int n, const int *dlt, char *err, size_t errlen)
 {
 	uint64_t cap = 0, min_ts = UINT64_MAX, max_ts = 0;
 	struct capture_replay *r;
 	size_t total = 0;
-	struct stat sb;
 	double t0 = sp_now_s();
 	unsigned int i;
 	int ret;
@@ -161,24 +182,24 @@ capture_replay_load(const struct sp_capture_params *p, const int *dlt, char *err
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		goto nomem;
-	r->file_end = calloc(p->n_files, sizeof(*r->file_end));
+	r->file_end = calloc(n, sizeof(*r->file_end));
 	if (r->file_end == NULL)
 		goto nomem;
-	for (i = 0; i < p->n_files; i++)
-		if (stat(p->files[i], &sb) == 0)
-			total += (size_t)sb.st_size;
+	for (i = 0; i < n; i++)
+		total += (size_t)in[i]->size;
 	/* A record takes at least 16 header bytes in the file and at most
-	 * REPLAY_ALIGN - 1 bytes of padding here: 4x the files always fits.
-	 * Only what is written gets committed (MAP_NORESERVE). */
-	r->arena_size = total * 4 + REPLAY_ALIGN;
+	 * REPLAY_ALIGN - 1 bytes of padding here: 4x plain files always fits
+	 * (compressed ones and pipes grow it, replay_grow()). Only what is
+	 * written gets committed (MAP_NORESERVE). */
+	r->arena_size = RTE_MAX(total * 4 + REPLAY_ALIGN, (size_t)1 << 24);
 	r->arena = mmap(NULL, r->arena_size, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (r->arena == MAP_FAILED) {
 		r->arena = NULL;
 		goto nomem;
 	}
-	for (i = 0; i < p->n_files; i++) {
-		ret = replay_load_file(r, p->files[i], &cap, &min_ts, &max_ts, err, errlen);
+	for (i = 0; i < n; i++) {
+		ret = replay_load_file(r, in[i], &cap, &min_ts, &max_ts, err, errlen);
 		if (ret != 0) {
 			capture_replay_free(r);
 			rte_errno = -ret;
@@ -187,7 +208,7 @@ capture_replay_load(const struct sp_capture_params *p, const int *dlt, char *err
 		r->file_end[i] = r->n;
 	}
 	r->dlt = dlt;
-	r->n_files = p->n_files;
+	r->n_files = n;
 	r->pool = p->pool;
 	r->loops = p->replay_loops;
 	r->run_ms = p->replay_ms;
@@ -331,6 +352,7 @@ capture_replay_stats(const struct capture_replay *r, struct sp_capture_stats *s)
 	s->read_error = r->read_error;
 	memcpy(s->error, r->error, sizeof(s->error));
 	s->files_done = r->done ? r->n_files : 0;
+	s->skipped = r->skipped;
 }
 
 double

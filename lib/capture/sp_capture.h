@@ -6,7 +6,10 @@
  * @file
  * Offline capture input: pcap and pcapng files, read in order through one
  * flow cache, handed out as bursts of mbufs with what NFStream needs of
- * each record (time, wire length, link type).
+ * each record (time, wire length, link type). An input may also be "-"
+ * (standard input), a FIFO or pipe, a gzip, xz or zstd compressed capture
+ * (known by its magic bytes) or a directory (its regular files in name
+ * order); each is opened once.
  *
  * By default streamprobe reads the files itself: classic pcap files are
  * read in 256 KiB read() calls (optionally by a thread ahead of the lcore),
@@ -60,7 +63,8 @@ struct sp_rx_info {
 };
 
 struct sp_capture_params {
-	const char *const *files;	/**< read in this order */
+	/** read in this order: files, "-" (standard input), directories */
+	const char *const *files;
 	unsigned int n_files;
 	struct rte_mempool *pool;	/**< mbufs for the packets */
 	bool pmd;			/**< read through the pcap PMD (net_pcap) */
@@ -93,6 +97,12 @@ struct sp_capture_stats {
 	uint64_t unmatched;	/**< PMD: mbufs no record matched (wire length = caplen) */
 	unsigned int files_done;
 	int read_error;		/**< 0, or -EIO once a file failed mid-way */
+	/**
+	 * pcapng records of interfaces libpcap rejected (a link type other than
+	 * the file's first interface's), passed over as NFStream passes over
+	 * them: never received
+	 */
+	uint64_t skipped;
 	/* replay only */
 	uint64_t replay_loaded;		/**< records held in memory */
 	uint64_t replay_bytes;		/**< their captured bytes */
@@ -106,7 +116,8 @@ struct sp_capture_stats {
 struct sp_capture;
 
 /**
- * Check every file (readable, pcap or pcapng) and attach the first one.
+ * Open every input once and check it (readable, pcap or pcapng, plain or
+ * compressed; a directory stands for its files), then start the first one.
  *
  * @return the capture, or NULL with rte_errno set and a one-line message in
  *   err naming the file.
@@ -123,13 +134,23 @@ struct sp_capture *sp_capture_open(const struct sp_capture_params *p, char *err,
 int sp_capture_rx(struct sp_capture *c, struct rte_mbuf **pkts, struct sp_rx_info *info,
 		  uint16_t n);
 
-/** Link type of the n-th file (pcap_datalink() value). */
+/** Link type of the n-th file (pcap_datalink() value), directories expanded. */
 int sp_capture_file_dlt(const struct sp_capture *c, unsigned int file);
+
+/** Number of files to read: directories count as the files they hold. */
+unsigned int sp_capture_n_files(const struct sp_capture *c);
 
 void sp_capture_get_stats(const struct sp_capture *c, struct sp_capture_stats *s);
 
-/** Share of the input read so far, 0.0 .. 1.0 (by bytes over all files). */
+/**
+ * Share of the input read so far, 0.0 .. 1.0 (by bytes over all files; a
+ * compressed file's compressed bytes), or -1.0 when the total is unknown
+ * (an input is a pipe or standard input): see sp_capture_bytes_read().
+ */
 double sp_capture_progress(const struct sp_capture *c);
+
+/** Bytes read from the inputs so far (compressed bytes where compressed). */
+uint64_t sp_capture_bytes_read(const struct sp_capture *c);
 
 /** Close the current file (detach its vdev) and release everything. NULL is a no-op. */
 void sp_capture_close(struct sp_capture *c);

@@ -7,9 +7,14 @@
  * wire length, its timestamp and its file's link type, in file order.
  * Files written byte by byte (swapped, old versions, oversized and cut
  * records, pcapng, random times) must give through the own reader exactly
- * what libpcap gives, errors included.
+ * what libpcap gives, errors included; so must the same files compressed
+ * (gzip, xz, zstd), through a FIFO or standard input. A directory reads
+ * as its files in name order.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +22,10 @@
 #include <sys/stat.h>
 
 #include <CUnit/Basic.h>
+#include <lzma.h>
 #include <pcap/pcap.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -450,14 +458,18 @@ rnd(void)
 	return (uint32_t)rng;
 }
 
-/* Every record of path, read through the capture (own reader, read-ahead
- * as asked) and through libpcap: the same count, lengths, times, bytes and
- * the same error. */
+/* Every record of path, read through the capture from input (path itself,
+ * or its bytes compressed, or through a FIFO; own reader, read-ahead as
+ * asked; or replayed) and through libpcap from path: the same count,
+ * lengths, times, bytes and the same error. */
 static void
-compare_with_libpcap(const char *path, bool ahead)
+compare_input(const char *input, const char *path, bool ahead, bool replay)
 {
-	const char *files[1] = { path };
-	struct sp_capture_params p = { .files = files, .n_files = 1, .read_ahead = ahead };
+	const char *files[1] = { input };
+	struct sp_capture_params p = { .files = files, .n_files = 1, .read_ahead = ahead,
+				       .replay = replay, .replay_loops = 1 };
+	struct stat sb;
+	bool pipe_in;
 	char err[256], errbuf[PCAP_ERRBUF_SIZE];
 	struct rte_mbuf *pkts[16];
 	struct sp_rx_info info[16];
@@ -471,8 +483,15 @@ compare_with_libpcap(const char *path, bool ahead)
 	pcap_t *pc;
 
 	p.pool = pool;
+	pipe_in = strcmp(input, "-") == 0 || (stat(input, &sb) == 0 && S_ISFIFO(sb.st_mode));
 	c = sp_capture_open(&p, err, sizeof(err));
 	CU_ASSERT_FATAL(c != NULL);
+	/* a pipe's size is unknown */
+	if (!replay) {
+		double done = sp_capture_progress(c);
+
+		CU_ASSERT(pipe_in ? done == -1.0 : done >= 0.0 && done <= 1.0);
+	}
 	pc = pcap_open_offline(path, errbuf);
 	CU_ASSERT_FATAL(pc != NULL);
 	while ((n = sp_capture_rx(c, pkts, info, RTE_DIM(pkts))) != -ENODATA) {
@@ -516,9 +535,17 @@ compare_with_libpcap(const char *path, bool ahead)
 	CU_ASSERT_EQUAL(st.read_error != 0, r == PCAP_ERROR);
 	if (r == PCAP_ERROR)
 		CU_ASSERT_PTR_NOT_NULL(strstr(st.error, pcap_geterr(pc)));
-	CU_ASSERT_EQUAL(sp_capture_progress(c), 1.0);
+	CU_ASSERT_EQUAL(sp_capture_progress(c), replay || !pipe_in ? 1.0 : -1.0);
+	if (!replay && pipe_in)
+		CU_ASSERT(sp_capture_bytes_read(c) > 0);
 	pcap_close(pc);
 	sp_capture_close(c);
+}
+
+static void
+compare_with_libpcap(const char *path, bool ahead)
+{
+	compare_input(path, path, ahead, false);
 }
 
 static void
@@ -647,6 +674,338 @@ test_reader_libpcap_cases(void)
 	raw_check(&w, path);
 }
 
+/* ---- inputs other than a plain file ---- */
+
+enum codec { GZ, XZ, ZST };
+
+static void *
+slurp(const char *path, size_t *len)
+{
+	struct stat sb;
+	uint8_t *buf;
+	FILE *f;
+
+	CU_ASSERT_FATAL(stat(path, &sb) == 0);
+	buf = malloc((size_t)sb.st_size + 1);
+	f = fopen(path, "rb");
+	CU_ASSERT_FATAL(buf != NULL && f != NULL);
+	*len = fread(buf, 1, (size_t)sb.st_size, f);
+	CU_ASSERT_FATAL(*len == (size_t)sb.st_size);
+	fclose(f);
+	return buf;
+}
+
+/* dst = src compressed, written with the codecs' own libraries; a name
+ * that does not tell the codec: the magic bytes decide. */
+static void
+compress_file(const char *src, const char *dst, enum codec codec)
+{
+	size_t len, out_len = 0, cap;
+	uint8_t *in = slurp(src, &len), *out;
+	FILE *f;
+	gzFile gz;
+
+	cap = len + len / 2 + 65536;
+	out = malloc(cap);
+	CU_ASSERT_FATAL(out != NULL);
+	switch (codec) {
+	case GZ:
+		gz = gzopen(dst, "wb1");
+		CU_ASSERT_FATAL(gz != NULL);
+		CU_ASSERT_FATAL(len == 0 || gzwrite(gz, in, (unsigned int)len) == (int)len);
+		CU_ASSERT_FATAL(gzclose(gz) == Z_OK);
+		free(in);
+		free(out);
+		return;
+	case XZ:
+		CU_ASSERT_FATAL(lzma_easy_buffer_encode(0, LZMA_CHECK_CRC64, NULL, in, len, out,
+							&out_len, cap) == LZMA_OK);
+		break;
+	case ZST:
+		out_len = ZSTD_compress(out, cap, in, len, 1);
+		CU_ASSERT_FATAL(!ZSTD_isError(out_len));
+		break;
+	}
+	f = fopen(dst, "wb");
+	CU_ASSERT_FATAL(f != NULL && fwrite(out, 1, out_len, f) == out_len);
+	fclose(f);
+	free(in);
+	free(out);
+}
+
+/* Files written by the two tests above (the suite runs in order): a walk
+ * that wraps the ring, a record over the snapshot length (the walk hands
+ * the rest to libpcap mid-file), a cut record and a pcapng. */
+static const char *const reread[] = {
+	"walk-le-us.pcap", "walk-be-ns.pcap", "oversnap.pcap", "cut-data.pcap", "ng.pcapng",
+	"empty.pcap",
+};
+
+/* Each compressed three ways: read through the own reader (with and
+ * without read-ahead: the decompression runs on the thread) and the
+ * replay, every record as libpcap reads the plain file. */
+static void
+test_compressed(void)
+{
+	static const char *const ext[] = { "gz", "xz", "zst" };
+	char plain[128], packed[160];
+	unsigned int i, k;
+
+	for (i = 0; i < RTE_DIM(reread); i++) {
+		snprintf(plain, sizeof(plain), "%s/%s", dir, reread[i]);
+		for (k = 0; k < RTE_DIM(ext); k++) {
+			snprintf(packed, sizeof(packed), "%s/%s-%s.cap", dir, reread[i], ext[k]);
+			compress_file(plain, packed, (enum codec)k);
+			compare_input(packed, plain, false, false);
+			compare_input(packed, plain, true, false);
+			compare_input(packed, plain, false, true);
+		}
+	}
+}
+
+/* A compressed file cut short or damaged: the error names the file and
+ * what the decompressor found; the records before count. */
+static void
+test_compressed_damaged(void)
+{
+	static const char *const want[] = { "gzip: compressed data is truncated",
+					    "xz: compressed data is truncated",
+					    "zstd: compressed data is truncated" };
+	char plain[128], packed[160];
+	const char *files[1] = { packed };
+	struct sp_capture_params p = { .files = files, .n_files = 1 };
+	struct sp_rx_info info[1];
+	struct sp_capture_stats st;
+	struct sp_capture *c;
+	uint32_t caplen[1];
+	struct stat sb;
+	char err[256];
+	unsigned int k, n;
+
+	p.pool = pool;
+	snprintf(plain, sizeof(plain), "%s/walk-le-us.pcap", dir);
+	for (k = 0; k < RTE_DIM(want); k++) {
+		snprintf(packed, sizeof(packed), "%s/damaged-%u.cap", dir, k);
+		compress_file(plain, packed, (enum codec)k);
+		CU_ASSERT_FATAL(stat(packed, &sb) == 0);
+		CU_ASSERT_FATAL(truncate(packed, sb.st_size / 2) == 0);
+		c = sp_capture_open(&p, err, sizeof(err));
+		CU_ASSERT_FATAL(c != NULL);
+		n = read_all(c, info, 1, caplen);
+		CU_ASSERT(n > 100 && n < 4000);
+		sp_capture_get_stats(c, &st);
+		CU_ASSERT_EQUAL(st.read_error, -EIO);
+		CU_ASSERT_PTR_NOT_NULL(strstr(st.error, packed));
+		CU_ASSERT_PTR_NOT_NULL(strstr(st.error, want[k]));
+		sp_capture_close(c);
+	}
+}
+
+struct feeder {
+	pthread_t t;
+	char src[160];
+	char fifo[160];		/* empty: write into fd */
+	int fd;
+};
+
+/* Write src into the FIFO (or the pipe) and close it; a reader that stops
+ * early gets the rest dropped (EPIPE: SIGPIPE is ignored). */
+static void *
+feed(void *arg)
+{
+	struct feeder *fd = arg;
+	size_t len, off = 0;
+	uint8_t *buf = slurp(fd->src, &len);
+	ssize_t w;
+	int out = fd->fifo[0] != '\0' ? open(fd->fifo, O_WRONLY) : fd->fd;
+
+	while (out >= 0 && off < len && (w = write(out, buf + off, len - off)) > 0)
+		off += (size_t)w;
+	if (out >= 0)
+		close(out);
+	free(buf);
+	return NULL;
+}
+
+/* Through a FIFO (opened once: a second open would have lost bytes) and
+ * through standard input ("-"): every record as libpcap reads the file,
+ * the progress unknown (-1) until the end; compressed too. */
+static void
+test_pipes(void)
+{
+	static const char *const extra[] = { "walk-le-us.pcap-zst.cap", "ng.pcapng-xz.cap" };
+	struct feeder f;
+	char plain[160];
+	int saved, pfd[2];
+	unsigned int i, ahead;
+
+	CU_ASSERT_FATAL(signal(SIGPIPE, SIG_IGN) != SIG_ERR);
+	snprintf(f.fifo, sizeof(f.fifo), "%s/fifo", dir);
+	CU_ASSERT_FATAL(mkfifo(f.fifo, 0600) == 0);
+	for (i = 0; i < RTE_DIM(reread) + RTE_DIM(extra); i++) {
+		const char *name = i < RTE_DIM(reread) ? reread[i] : extra[i - RTE_DIM(reread)];
+
+		snprintf(f.src, sizeof(f.src), "%s/%s", dir, name);
+		snprintf(plain, sizeof(plain), "%s/%.*s", dir,
+			 (int)(strchr(name, '-') != NULL && i >= RTE_DIM(reread) ?
+			       strrchr(name, '-') - name : (long)strlen(name)), name);
+		for (ahead = 0; ahead < 2; ahead++) {
+			CU_ASSERT_FATAL(pthread_create(&f.t, NULL, feed, &f) == 0);
+			compare_input(f.fifo, plain, ahead, false);
+			pthread_join(f.t, NULL);
+		}
+	}
+	unlink(f.fifo);
+
+	/* standard input: a pipe in place of fd 0 for the test */
+	f.fifo[0] = '\0';
+	snprintf(f.src, sizeof(f.src), "%s/walk-be-ns.pcap-gz.cap", dir);
+	snprintf(plain, sizeof(plain), "%s/walk-be-ns.pcap", dir);
+	saved = dup(STDIN_FILENO);
+	CU_ASSERT_FATAL(saved >= 0 && pipe(pfd) == 0);
+	CU_ASSERT_FATAL(dup2(pfd[0], STDIN_FILENO) == STDIN_FILENO);
+	close(pfd[0]);
+	f.fd = pfd[1];
+	CU_ASSERT_FATAL(pthread_create(&f.t, NULL, feed, &f) == 0);
+	compare_input("-", plain, true, false);
+	pthread_join(f.t, NULL);
+	CU_ASSERT_FATAL(dup2(saved, STDIN_FILENO) == STDIN_FILENO);
+	close(saved);
+}
+
+/* The PMD opens files by name and reads them as they are: a compressed
+ * file or a FIFO is refused at open, naming the option. */
+static void
+test_pmd_refuses(void)
+{
+	char packed[160];
+	const char *files[1] = { packed };
+	struct sp_capture_params p = { .files = files, .n_files = 1, .pmd = true };
+	struct sp_capture *c;
+	char err[256];
+
+	p.pool = pool;
+	snprintf(packed, sizeof(packed), "%s/ng.pcapng-gz.cap", dir);
+	c = sp_capture_open(&p, err, sizeof(err));
+	CU_ASSERT_PTR_NULL(c);
+	CU_ASSERT_EQUAL(strncmp(err, "--pcap-pmd: ", 12), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, packed));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "gzip"));
+}
+
+/* A directory: its regular files in strcmp() order (not the order they
+ * were written in), hidden files and subdirectories left out, each with
+ * its own link type; an empty one is an error naming it. */
+static void
+test_directory(void)
+{
+	static const struct rec a[] = { { 60, 60, 1000000000ull }, { 61, 61, 1001000000ull } };
+	static const struct rec b[] = { { 40, 40, 2000000000ull } };
+	char d[128], path[192];
+	const char *files[1] = { d };
+	struct sp_capture_params p = { .files = files, .n_files = 1 };
+	struct sp_rx_info info[8];
+	uint32_t caplen[8];
+	struct sp_capture *c;
+	char err[256];
+	FILE *f;
+
+	snprintf(d, sizeof(d), "%s/dir-%d", dir, (int)input);
+	CU_ASSERT_FATAL(mkdir(d, 0700) == 0);
+	snprintf(path, sizeof(path), "%s/b.pcap", d);
+	write_pcap(path, 228, PCAP_TSTAMP_PRECISION_MICRO, b, RTE_DIM(b));
+	snprintf(path, sizeof(path), "%s/B.pcap", d);	/* 'B' < 'b' in strcmp() */
+	write_pcap(path, 1, PCAP_TSTAMP_PRECISION_MICRO, a, RTE_DIM(a));
+	snprintf(path, sizeof(path), "%s/.hidden", d);
+	f = fopen(path, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	fputs("not a capture", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/sub", d);
+	CU_ASSERT_FATAL(mkdir(path, 0700) == 0);
+	p.pool = pool;
+	set_input(&p);
+	c = sp_capture_open(&p, err, sizeof(err));
+	CU_ASSERT_FATAL(c != NULL);
+	CU_ASSERT_EQUAL(sp_capture_n_files(c), 2);
+	CU_ASSERT_EQUAL(sp_capture_file_dlt(c, 0), 1);
+	CU_ASSERT_EQUAL(sp_capture_file_dlt(c, 1), 228);
+	CU_ASSERT_EQUAL_FATAL(read_all(c, info, 8, caplen), 3);
+	CU_ASSERT_EQUAL(caplen[0], 60);
+	CU_ASSERT_EQUAL(caplen[1], 61);
+	CU_ASSERT_EQUAL(caplen[2], 40);
+	CU_ASSERT_EQUAL(info[2].dlt, 228);
+	sp_capture_close(c);
+
+	snprintf(d, sizeof(d), "%s/empty-dir-%d", dir, (int)input);
+	CU_ASSERT_FATAL(mkdir(d, 0700) == 0);
+	c = sp_capture_open(&p, err, sizeof(err));
+	CU_ASSERT_PTR_NULL(c);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, d));
+}
+
+/* A pcapng whose interface 1 is RAW, interface 0 Ethernet: libpcap rejects
+ * interface 1 and fails at each of its packets; every input reads on past
+ * those errors as NFStream does, so interface 0's packets (before and
+ * after) all come, interface 1's are counted as skipped, and no read error
+ * is left. Two of interface 1's in a row: the PMD returns empty bursts at
+ * them, which must not end its file. */
+static void
+test_linktype_clash(void)
+{
+	static const uint8_t ng[] = {
+		0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 28, 0, 0, 0,
+		/* interface 0: Ethernet; a packet of 4 bytes */
+		1, 0, 0, 0, 20, 0, 0, 0, 1, 0, 0, 0, 0xff, 0xff, 0, 0, 20, 0, 0, 0,
+		6, 0, 0, 0, 36, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0x42, 0x0f, 0,
+		4, 0, 0, 0, 60, 0, 0, 0, 1, 2, 3, 4, 36, 0, 0, 0,
+		/* interface 1: RAW (101); two packets of it */
+		1, 0, 0, 0, 20, 0, 0, 0, 101, 0, 0, 0, 0xff, 0xff, 0, 0, 20, 0, 0, 0,
+		6, 0, 0, 0, 36, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0x41, 0x42, 0x0f, 0,
+		4, 0, 0, 0, 60, 0, 0, 0, 1, 2, 3, 4, 36, 0, 0, 0,
+		6, 0, 0, 0, 36, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0x42, 0x42, 0x0f, 0,
+		4, 0, 0, 0, 60, 0, 0, 0, 1, 2, 3, 4, 36, 0, 0, 0,
+		/* interface 0 again: 8 bytes */
+		6, 0, 0, 0, 40, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x43, 0x42, 0x0f, 0,
+		8, 0, 0, 0, 70, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 40, 0, 0, 0,
+	};
+	char path[128];
+	const char *files[1] = { path };
+	struct sp_capture_params p = { .files = files, .n_files = 1, .replay_loops = 1 };
+	struct sp_capture_stats st;
+	struct sp_rx_info info[4];
+	uint32_t caplen[4];
+	struct sp_capture *c;
+	char err[256];
+	FILE *f;
+	int replay;
+
+	snprintf(path, sizeof(path), "%s/two-links.pcapng", dir);
+	f = fopen(path, "wb");
+	CU_ASSERT_FATAL(f != NULL && fwrite(ng, 1, sizeof(ng), f) == sizeof(ng));
+	fclose(f);
+	p.pool = pool;
+	set_input(&p);
+	for (replay = 0; replay < (input == OWN ? 2 : 1); replay++) {
+		p.replay = replay;
+		c = sp_capture_open(&p, err, sizeof(err));
+		CU_ASSERT_FATAL(c != NULL);
+		CU_ASSERT_EQUAL_FATAL(read_all(c, info, 4, caplen), 2);
+		CU_ASSERT_EQUAL(caplen[0], 4);
+		CU_ASSERT_EQUAL(info[0].wire_len, 60);
+		CU_ASSERT_EQUAL(caplen[1], 8);
+		CU_ASSERT_EQUAL(info[1].wire_len, 70);
+		CU_ASSERT_EQUAL(info[1].dlt, 1);
+		sp_capture_get_stats(c, &st);
+		CU_ASSERT_EQUAL(st.read_error, 0);
+		CU_ASSERT_EQUAL(st.skipped, 2);
+		CU_ASSERT_EQUAL(st.lost, 0);
+		CU_ASSERT_EQUAL(st.unmatched, 0);
+		sp_capture_close(c);
+	}
+}
+
 static int
 suite_init(void)
 {
@@ -679,6 +1038,8 @@ FOR_INPUTS(test_wire_length_restored)
 FOR_INPUTS(test_files_in_order_and_nanoseconds)
 FOR_INPUTS(test_negative_usec)
 FOR_INPUTS(test_bad_files)
+FOR_INPUTS(test_directory)
+FOR_INPUTS(test_linktype_clash)
 
 int
 sp_test_register(void)
@@ -692,10 +1053,16 @@ sp_test_register(void)
 		INPUT_TESTS("files in order, ns timestamps", test_files_in_order_and_nanoseconds),
 		INPUT_TESTS("negative tv_usec as NFStream", test_negative_usec),
 		INPUT_TESTS("missing, bad and cut files", test_bad_files),
+		INPUT_TESTS("directory: files in name order", test_directory),
+		INPUT_TESTS("pcapng interfaces of two link types", test_linktype_clash),
 		{ "own reader = libpcap: ring wraps, swapped, ns, signed times",
 		  test_reader_walk },
 		{ "own reader = libpcap: v2.3, snaplen, insane, cut, empty, pcapng",
 		  test_reader_libpcap_cases },
+		{ "compressed (gzip, xz, zstd) = libpcap on the plain file", test_compressed },
+		{ "compressed, cut: the decompressor's error", test_compressed_damaged },
+		{ "FIFO and standard input = libpcap on the file", test_pipes },
+		{ "pcap PMD: compressed refused", test_pmd_refuses },
 		{ "replay: passes, copies, chains", test_replay_passes },
 		{ "replay: duration and errors", test_replay_time_and_errors },
 	};

@@ -42,8 +42,34 @@ BIN = os.environ.get("STREAMPROBE", os.path.join(ROOT, "build", "app", "streampr
 DEBIAN_PYTHON = "/usr/bin/python3"
 CORPUS = os.environ.get("SP_CORPUS") or os.path.join(ROOT, "..", "shared", "corpus")
 
-# The call docs/csv.md gives, word for word (test_doc_holds_the_call checks it).
-PANDAS_CALL = """\
+# The reader docs/csv.md gives, word for word (test_doc_holds_the_calls checks it), and its
+# one-line form for files where no string ends with a backslash.
+PANDAS_READER = r'''import io
+import re
+
+import pandas as pd
+
+
+def read_nfstream_csv(path):
+    """NFStream's (and streamprobe's) to_csv() file as a DataFrame."""
+    with open(path, encoding="utf-8", newline="") as f:
+        text = f.read()
+    # A string is "...", a '"' inside it \" and nothing else escaped: where a \" ends
+    # a string (one ending in a backslash) shows only from the row's number of fields.
+    field = r'("(?:[^"]|(?<=\\)")*"|[^",\n]*)'
+    ncols = text[:text.index("\n")].count(",") + 1
+    row = re.compile(",".join([field] * ncols) + "\n")
+    rows, pos = [], 0
+    while pos < len(text):
+        m = row.match(text, pos)
+        if m is None:
+            raise ValueError("%s: not a to_csv() row at offset %d" % (path, pos))
+        rows.append(",".join('"%s"' % f[1:-1].replace('\\"', '""') if f[:1] == '"' else f
+                             for f in m.groups()))
+        pos = m.end()
+    return pd.read_csv(io.StringIO("\n".join(rows) + "\n"), keep_default_na=False)
+'''
+PANDAS_ONE_LINER = """\
 import io
 import pandas as pd
 
@@ -51,23 +77,30 @@ with open(path, encoding="utf-8", newline="") as f:
     df = pd.read_csv(io.StringIO(f.read().replace('\\\\"', '""')), keep_default_na=False)
 """
 
-# Runs under Debian's python: the call itself on each file named in argv, then the table
-# as JSON (every cell as text, each column's dtype, the NaN count).
-READER = """\
+# Runs under Debian's python: argv[1] "reader" or "one-liner", then files; the documented
+# code itself on each, then the table as JSON (every cell as text, each column's dtype, the
+# NaN count).
+RUNNER = """\
 import json
 import sys
 
-CALL = %r
+READER = %r
+ONE_LINER = %r
 out = []
-for path in sys.argv[1:]:
+for path in sys.argv[2:]:
     ns = {"path": path}
-    exec(CALL, ns)
-    df = ns["df"]
+    if sys.argv[1].startswith("reader"):
+        exec(READER, ns)
+        df = ns["read_nfstream_csv"](path)
+    else:
+        exec(ONE_LINER, ns)
+        df = ns["df"]
     out.append({"columns": list(df.columns), "dtypes": [str(t) for t in df.dtypes],
-                "rows": [[str(v) for v in r] for r in df.itertuples(index=False)],
-                "nan": int(df.isna().sum().sum())})
+                "rows": ([] if sys.argv[1].endswith("summary") else
+                         [[str(v) for v in r] for r in df.itertuples(index=False)]),
+                "shape": list(df.shape), "nan": int(df.isna().sum().sum())})
 print(json.dumps(out))
-""" % PANDAS_CALL
+""" % (PANDAS_READER, PANDAS_ONE_LINER)
 
 _spec = importlib.util.spec_from_file_location("genpcap", os.path.join(ROOT, "tools",
                                                                         "sp-genpcap.py"))
@@ -75,18 +108,22 @@ gen = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(gen)
 
 # User-Agents nDPI keeps as sent (HTTP lines end at CRLF, so a bare LF stays inside).
+# The last three end with a backslash: NFStream writes "...\", which only the row's number
+# of fields tells from an escaped quote.
 HOSTILE_UAS = ['Mozilla/5.0 "quoted", comma', 'back\\slash and \\"quote',
-               'new\nline, "q"\\x', 'a,b,,c""d', 'plain']
+               'new\nline, "q"\\x', 'a,b,,c""d', 'plain', 'NaN', '',
+               'ends with a backslash\\', 'q"\\', '\\']
+ENDS_WITH_BACKSLASH = 3
 
 
-def hostile_pcap(path):
+def hostile_pcap(path, uas):
     """One HTTP/1.1 exchange per User-Agent, each its own TCP flow."""
     recs, t = [], 0
 
     def pkt(src, dst, sp, dp, fl, pl=b"", seq=1, ack=0):
         return gen.eth_ip(src, dst, gen.ipv4(src, dst, 6, gen.tcp(sp, dp, fl, pl, seq=seq,
                                                                  ack=ack)))
-    for i, ua in enumerate(HOSTILE_UAS):
+    for i, ua in enumerate(uas):
         c, s, sp = "10.9.0.%d" % (i + 1), "10.9.1.1", 40000 + i
         req = ("GET /x HTTP/1.1\r\nHost: h%d.example\r\nUser-Agent: %s\r\nAccept: */*\r\n\r\n"
                % (i, ua)).encode()
@@ -132,8 +169,8 @@ def parse_nfstream_csv(text):
     return rows
 
 
-def pandas_read(*paths):
-    p = subprocess.run([DEBIAN_PYTHON, "-c", READER] + list(paths), stdout=subprocess.PIPE,
+def pandas_read(*paths, how="reader"):
+    p = subprocess.run([DEBIAN_PYTHON, "-c", RUNNER, how] + list(paths), stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, text=True, timeout=600)
     if p.returncode != 0:
         raise AssertionError("the documented pandas call failed:\n" + p.stderr[-3000:])
@@ -160,7 +197,10 @@ class Csv(unittest.TestCase):
                         "--only", "tcp_fin_rst", "--only", "mixed"], check=True,
                        stdout=subprocess.DEVNULL)
         cls.hostile = os.path.join(cls.tmp, "hostile.pcap")
-        hostile_pcap(cls.hostile)
+        hostile_pcap(cls.hostile, HOSTILE_UAS)
+        # what the one-line call reads: no string ends with a backslash
+        cls.hostile_simple = os.path.join(cls.tmp, "hostile-simple.pcap")
+        hostile_pcap(cls.hostile_simple, HOSTILE_UAS[:-ENDS_WITH_BACKSLASH])
 
     @classmethod
     def tearDownClass(cls):
@@ -240,27 +280,60 @@ class Csv(unittest.TestCase):
         self.assertIn("streamprobe: -: the reader closed the pipe", msg)
         self.assertLess(took, 40, msg)
 
-    def test_doc_holds_the_call(self):
+    def test_doc_holds_the_calls(self):
         with open(os.path.join(ROOT, "docs", "csv.md")) as f:
-            self.assertIn(PANDAS_CALL, f.read())
+            doc = f.read()
+        self.assertIn(PANDAS_READER, doc)
+        self.assertIn(PANDAS_ONE_LINER, doc)
 
     def test_pandas_reads_hostile_strings(self):
-        out = self.path("hostile.csv")
+        """The documented reader on User-Agents with quotes, commas, backslashes (one
+        ending a string), newlines, "NaN" and "": the other columns as a run that
+        anonymized the User-Agent has them (no hostile string left there, so plain
+        parsing is exact), the User-Agent as sent, and its digest that run's digest."""
+        out, anon, keyfile = self.path("hostile.csv"), self.path("hostile-anon.csv"), \
+            self.path("hostile.key")
+        key = bytes(range(100, 164))
+        with open(keyfile, "wb") as f:
+            f.write(key)
         p = run(["--pcap", self.hostile, "--csv", out])
         self.assertEqual(p.returncode, 0, p.stderr)
-        text = self.read(out).decode()
-        ref = parse_nfstream_csv(text)
+        p = run(["--pcap", self.hostile, "--csv", anon, "--csv-anonymize", "user_agent",
+                 "--csv-anonymize-key", keyfile])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        ref = parse_nfstream_csv(self.read(anon).decode())
         header, rows = ref[0], ref[1:]
         ua = header.index("user_agent")
-        self.assertEqual(sorted(r[ua] for r in rows), sorted(HOSTILE_UAS))
         t = pandas_read(out)[0]
         self.assertEqual(t["columns"], header)
         self.assertEqual(t["nan"], 0)
-        self.assertEqual(t["rows"], rows)
-        # Numbers come back as numbers.
+        self.assertEqual(len(t["rows"]), len(HOSTILE_UAS))
+        for got, want in zip(t["rows"], rows):
+            self.assertEqual(got[:ua] + got[ua + 1:], want[:ua] + want[ua + 1:])
+            self.assertEqual(hashlib.blake2b(got[ua].encode(), digest_size=64,
+                                             key=key).hexdigest(), want[ua], got[ua])
+        self.assertEqual(sorted(r[ua] for r in t["rows"]), sorted(HOSTILE_UAS))
+        # Numbers come back as numbers, strings as strings.
         types = dict(zip(t["columns"], t["dtypes"]))
         self.assertEqual(types["bidirectional_packets"], "int64")
         self.assertEqual(types["user_agent"], "object")
+
+    def test_one_liner_without_trailing_backslash(self):
+        out = self.path("hostile-simple.csv")
+        p = run(["--pcap", self.hostile_simple, "--csv", out])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        ref = parse_nfstream_csv(self.read(out).decode())
+        t = pandas_read(out, how="one-liner")[0]
+        self.assertEqual(t["columns"], ref[0])
+        self.assertEqual(t["nan"], 0)
+        self.assertEqual(t["rows"], ref[1:])
+        self.assertEqual(pandas_read(out)[0], t)
+        # plain pd.read_csv (NFStream's to_pandas()) does not read the dialect
+        q = subprocess.run([DEBIAN_PYTHON, "-c", "import sys, pandas\n"
+                            "df = pandas.read_csv(sys.argv[1], keep_default_na=False)\n"
+                            "print(sorted(df['user_agent']))", out],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.assertNotEqual(q.stdout.strip(), str(sorted(HOSTILE_UAS[:-ENDS_WITH_BACKSLASH])))
 
     def test_anonymize_matches_hashlib(self):
         plain = self.path("plain.csv")
@@ -270,10 +343,10 @@ class Csv(unittest.TestCase):
             f.write(key)
         cols = ["src_ip", "src_port", "user_agent", "bidirectional_mean_ps", "src_mac"]
         anon = self.path("anon.csv")
-        p = run(["--pcap", self.hostile, "--csv", anon, "--statistical-analysis",
+        p = run(["--pcap", self.hostile_simple, "--csv", anon, "--statistical-analysis",
                  "--csv-anonymize", ",".join(cols), "--csv-anonymize-key", keyfile])
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertEqual(run(["--pcap", self.hostile, "--csv", plain,
+        self.assertEqual(run(["--pcap", self.hostile_simple, "--csv", plain,
                               "--statistical-analysis"]).returncode, 0)
         pr = parse_nfstream_csv(self.read(plain).decode())
         ar = parse_nfstream_csv(self.read(anon).decode())
@@ -294,43 +367,43 @@ class Csv(unittest.TestCase):
         digests = []
         for n in range(2):
             out = self.path("rand%d.csv" % n)
-            p = run(["--pcap", self.hostile, "--csv", out, "--csv-anonymize", "src_ip"])
+            p = run(["--pcap", self.hostile_simple, "--csv", out, "--csv-anonymize", "src_ip"])
             self.assertEqual(p.returncode, 0, p.stderr)
             digests.append(parse_nfstream_csv(self.read(out).decode())[1][2])
             self.assertRegex(digests[-1], r"^[0-9a-f]{128}$")
         self.assertNotEqual(digests[0], digests[1])
         # A name that is no column stops the run before it starts; one this run lacks is
         # skipped with a warning (NFStream prints one too).
-        p = run(["--pcap", self.hostile, "--csv", out, "--csv-anonymize", "src_ipp"])
+        p = run(["--pcap", self.hostile_simple, "--csv", out, "--csv-anonymize", "src_ipp"])
         self.assertEqual(p.returncode, 2)
         self.assertIn("streamprobe: --csv-anonymize: 'src_ipp' is not a column", p.stderr.decode())
-        p = run(["--pcap", self.hostile, "--csv", out, "--n-dissections", "0",
+        p = run(["--pcap", self.hostile_simple, "--csv", out, "--n-dissections", "0",
                  "--csv-anonymize", "user_agent"])
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("streamprobe: --csv-anonymize: this run has no column 'user_agent'",
                       p.stderr.decode())
         with open(keyfile, "ab") as f:
             f.write(b"\n")
-        p = run(["--pcap", self.hostile, "--csv", out, "--csv-anonymize", "src_ip",
+        p = run(["--pcap", self.hostile_simple, "--csv", out, "--csv-anonymize", "src_ip",
                  "--csv-anonymize-key", keyfile])
         self.assertEqual(p.returncode, 2)
         self.assertIn("exactly 64 bytes", p.stderr.decode())
 
     def test_flows_per_file(self):
         plain = self.path("all.csv")
-        self.assertEqual(run(["--pcap", self.hostile, "--csv", plain]).returncode, 0)
+        self.assertEqual(run(["--pcap", self.hostile_simple, "--csv", plain]).returncode, 0)
         lines = self.read(plain).decode().split("\n")
         header = lines[0]
         rows = parse_nfstream_csv(self.read(plain).decode())[1:]
-        self.assertEqual(len(rows), 5)
+        self.assertEqual(len(rows), 7)
         d = self.path("chunks")
         os.makedirs(d)
-        p = run(["--pcap", self.hostile, "--csv", os.path.join(d, "flows.csv"),
+        p = run(["--pcap", self.hostile_simple, "--csv", os.path.join(d, "flows.csv"),
                  "--csv-flows-per-file", "2"])
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertEqual(sorted(os.listdir(d)), ["flows.0.csv", "flows.1.csv", "flows.2.csv"])
+        self.assertEqual(sorted(os.listdir(d)), ["flows.%d.csv" % k for k in range(4)])
         got = []
-        for k, n in ((0, 2), (1, 2), (2, 1)):
+        for k, n in ((0, 2), (1, 2), (2, 2), (3, 1)):
             text = self.read(os.path.join(d, "flows.%d.csv" % k)).decode()
             self.assertEqual(text.split("\n")[0], header)
             part = parse_nfstream_csv(text)[1:]
@@ -339,12 +412,14 @@ class Csv(unittest.TestCase):
         self.assertEqual(got, rows)
         shutil.rmtree(d)
         os.makedirs(d)
-        p = run(["--pcap", self.hostile, "--csv", os.path.join(d, "flows.csv"),
+        p = run(["--pcap", self.hostile_simple, "--csv", os.path.join(d, "flows.csv"),
                  "--csv-flows-per-file", "2", "--csv-rotate-files", "2"])
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(sorted(os.listdir(d)), ["flows.0.csv", "flows.1.csv"])
         self.assertEqual(parse_nfstream_csv(self.read(os.path.join(d, "flows.0.csv"))
-                                            .decode())[1:], rows[4:])
+                                            .decode())[1:], rows[4:6])
+        self.assertEqual(parse_nfstream_csv(self.read(os.path.join(d, "flows.1.csv"))
+                                            .decode())[1:], rows[6:])
 
 
 class CsvCorpus(unittest.TestCase):
@@ -365,13 +440,12 @@ class CsvCorpus(unittest.TestCase):
                 plain.append(out)
                 rows = parse_nfstream_csv(text)
                 want.append((f, rows[0], len(rows) - 1))
-            for k in range(0, len(plain), 100):
-                for t, (f, header, n) in zip(pandas_read(*plain[k:k + 100]), want[k:k + 100]):
+            for how in ("reader-summary", "one-liner-summary"):
+                for t, (f, header, n) in zip(pandas_read(*plain, how=how), want):
                     self.assertEqual(t["columns"], header, f)
-                    self.assertEqual(len(t["rows"]), n, f)
-                    # a short row would be padded with NaN, a long one fails the call
+                    # a long row fails the call, a short one is padded with NaN
+                    self.assertEqual(t["shape"], [n, len(header)], f)
                     self.assertEqual(t["nan"], 0, f)
-                    self.assertTrue(all(len(r) == len(header) for r in t["rows"]), f)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 

@@ -154,10 +154,11 @@ sp_config_usage(const char *prog)
 	       "  --no-csv                  no CSV, even without --ipfix (flows are counted only)\n"
 	       "  --csv-anonymize COLS      to_csv(columns_to_anonymize): these comma-separated\n"
 	       "                            columns become keyed BLAKE2b-512 digests (hex)\n"
-	       "  --csv-anonymize-key FILE  the key: a file of 64 bytes (head -c 64 /dev/urandom),\n"
-	       "                            so that runs stay joinable (default: random per run)\n"
-	       "  --csv-flows-per-file N    to_csv(flows_per_file): N flows a file, each with the\n"
-	       "                            header; flows.csv becomes flows.0.csv, flows.1.csv, ...\n"
+	       "  --csv-anonymize-key FILE  the key: a file of 64 bytes (head -c 64\n"
+	       "                            /dev/urandom), so that runs stay joinable (default:\n"
+	       "                            a random key per run)\n"
+	       "  --csv-flows-per-file N    to_csv(flows_per_file): N flows a file, each with\n"
+	       "                            the header; flows.csv gives flows.0.csv, flows.1.csv...\n"
 	       "  --csv-rotate-files N      to_csv(rotate_files): reuse the names modulo N\n"
 	       "  --flush-interval MS       every exporter (CSV, IPFIX) pushes out what it holds\n"
 	       "                            at least every MS ms, 1-60000 (default %u)\n"
@@ -283,7 +284,8 @@ sp_config_check_csv(struct sp_config *cfg, char *err, size_t errlen)
 	if (strcmp(cfg->csv_path, "-") == 0 || strstr(base, "csv") == NULL)
 		return sp_config_err(err, errlen, "--csv-flows-per-file: the file names are made "
 				     "by replacing \"csv\" in the --csv file name (flows.csv: "
-				     "flows.0.csv, flows.1.csv, ...); '%s' has none", cfg->csv_path);
+				     "flows.0.csv, flows.1.csv, ...); '%s' has none",
+				     cfg->csv_path);
 	return 0;
 }
 
@@ -509,15 +511,17 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 			cfg->no_csv = true;
 			break;
 		case OPT_CSV_ANON:
-			if (*optarg == '\0' || *optarg == ',' || optarg[strlen(optarg) - 1] == ',' ||
-			    strstr(optarg, ",,") != NULL)
+			if (*optarg == '\0' || *optarg == ',' ||
+			    optarg[strlen(optarg) - 1] == ',' || strstr(optarg, ",,") != NULL)
 				return sp_config_err(err, errlen, "--csv-anonymize: '%s' is not a "
-						     "comma-separated list of column names", optarg);
+						     "comma-separated list of column names",
+						     optarg);
 			cfg->csv_anonymize = optarg;
 			break;
 		case OPT_CSV_ANON_KEY:
 			if (*optarg == '\0')
-				return sp_config_err(err, errlen, "--csv-anonymize-key: empty file name");
+				return sp_config_err(err, errlen,
+						     "--csv-anonymize-key: empty file name");
 			cfg->csv_anonymize_key = optarg;
 			break;
 		case OPT_CSV_FLOWS_PER_FILE:

@@ -37,10 +37,10 @@ struct sp_config {
 	bool no_csv;			/**< --no-csv: no CSV even without --ipfix */
 	/* NFStream's to_csv() parameters (docs/csv.md) */
 	const char *csv_anonymize;	/**< columns_to_anonymize, comma-separated */
-	const char *csv_anonymize_key;	/**< a file of the 64-byte key; NULL: random per run */
+	const char *csv_anonymize_key;	/**< file of the 64-byte key; NULL: random per run */
 	uint64_t csv_flows_per_file;	/**< flows_per_file, 0 = one file */
 	uint32_t csv_rotate_files;	/**< rotate_files, 0 = never */
-	uint32_t flush_interval_ms;	/**< every exporter's buffers leave at least this often */
+	uint32_t flush_interval_ms;	/**< every exporter is flushed at least this often */
 	uint64_t idle_timeout_ms;
 	uint64_t active_timeout_ms;
 	uint8_t accounting_mode;	/**< 0 link, 1 IP, 2 transport, 3 payload */

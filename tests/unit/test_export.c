@@ -889,8 +889,9 @@ static const struct {
 	{ "requested_server_name",
 	  "dd9ac4cd3281a7d76f19fbeb97dd481d1f85f102a4c1119c9d2e7b31ec5d6ae3"
 	  "81af919c08efc3de770eba77191a2fb7e46133ca242eaf75fcf65a12423c1e69" },
-	{ "client_fingerprint", "3bad17bbfc396ac57df0f35efac2aa9f544c615280159f7c28bad6a8d73d86ae"
-				"abd07e433edf597568551fda59b562f837d3c060ac76740648530ce1338b8c03" },
+	{ "client_fingerprint",
+	  "3bad17bbfc396ac57df0f35efac2aa9f544c615280159f7c28bad6a8d73d86ae"
+	  "abd07e433edf597568551fda59b562f837d3c060ac76740648530ce1338b8c03" },
 };
 
 static void

@@ -7,12 +7,14 @@
 #                                  (tools/sp-bench): softflowd, nfdump (nfpcapd), wireshark-common
 #                                  (editcap/mergecap/capinfos for make-bench-pcaps.sh)
 set -eu
+# libgcrypt20-dev: the CSV anonymizer's keyed BLAKE2b. python3-pandas: the CSV dialect test
+# (tests/integration/test_csv.py reads streamprobe's CSV with the call docs/csv.md gives).
 # libfixbuf-dev .. python3-ipfix: the export benchmark and the IPFIX decoders of
 # tests/integration/test_ipfix.py (ipfixDump, nfcapd/nfdump, tshark, python3-ipfix).
 PKGS="build-essential pkg-config meson ninja-build python3
 libdpdk-dev dpdk-dev libndpi-dev libndpi-bin libhyperscan-dev libcunit1-dev libpcap-dev
-zlib1g-dev liblzma-dev libzstd-dev gzip xz-utils zstd
-tcpdump tcpreplay iproute2 procps
+zlib1g-dev liblzma-dev libzstd-dev gzip xz-utils zstd libgcrypt20-dev
+tcpdump tcpreplay iproute2 procps python3-pandas
 libfixbuf-dev libfixbuf-tools nfdump tshark python3-ipfix valgrind"
 BENCH_PKGS="softflowd wireshark-common"
 for arg in "$@"; do

@@ -249,15 +249,26 @@ app_stop_export(void)
 		sp_worker_stop_export(app.wk[i].w);
 }
 
-/* An exporter failed to write (disk full, a closed pipe): say so now, not
- * after the run, and write nothing more to it. With every output gone the
- * input stops: reading on would only count flows nobody gets. */
+/* An exporter failed to write: say so now, not after the run, and write
+ * nothing more to it. -EPIPE: the reader of "--csv -" (head, a closed
+ * pipe) is gone; like any stage of a pipeline the run stops then, instead
+ * of computing flows nobody will read, and it is not a failure. Other
+ * errors (a full disk): with every output gone the input stops too. */
 static void
 app_export_failed(unsigned int e, int ret)
 {
 	unsigned int i, failed = 0;
 
+	if (app.export_error[e] != 0)
+		return;
 	app.export_error[e] = ret;
+	if (ret == -EPIPE) {
+		fprintf(stderr, "%sstreamprobe: %s: the reader closed the pipe; stopping the "
+			"input\n", !app.cfg.quiet && isatty(STDERR_FILENO) ? "\n" : "",
+			app.exp_name[e]);
+		app_stop_export();
+		return;
+	}
 	fprintf(stderr, "%sstreamprobe: error: %s: %s\n",
 		!app.cfg.quiet && isatty(STDERR_FILENO) ? "\n" : "", app.exp_name[e],
 		strerror(-ret));
@@ -504,19 +515,28 @@ app_tel_workers(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
-/* Every 100 ms without records: push partial IPFIX messages out and let
- * TCP exporters reconnect even while no flow ends. */
+/* Every --flush-interval ms, busy or not: what every exporter holds leaves
+ * (a live CSV shows its flows, partial IPFIX messages go), and TCP
+ * exporters reconnect even while no flow ends. */
 static void
 app_flush_exporters(uint64_t *last)
 {
 	uint64_t now = rte_get_tsc_cycles();
 	unsigned int e;
+	int ret;
 
-	if (now - *last < rte_get_tsc_hz() / 10)
+	if (now - *last < rte_get_tsc_hz() / 1000 * app.cfg.flush_interval_ms)
 		return;
 	*last = now;
-	for (e = app.first_ipfix; e < app.n_exporters; e++)
-		sp_export_flush(app.exp[e]);
+	for (e = 0; e < app.n_exporters; e++) {
+		if (app.export_error[e] != 0)
+			continue;
+		ret = sp_export_flush(app.exp[e]);
+		/* a CSV write error (a full disk) is said now; IPFIX
+		 * exporters count and retry their own losses */
+		if (ret != 0 && (e < app.first_ipfix || ret == -EPIPE))
+			app_export_failed(e, ret);
+	}
 }
 
 /* The management lcore's loop: with several workers it is also the RX
@@ -554,12 +574,12 @@ app_manage(void)
 			busy += app_drain(app.wk[i].w);
 		}
 		app_status(&last_tsc);
+		app_flush_exporters(&flush_tsc);
 		if (busy)
 			continue;
 		if (done == app.n_workers)
 			break;
 		/* Nothing to do: yield the CPU (a worker may share it). */
-		app_flush_exporters(&flush_tsc);
 		if (app.dispatch == NULL || app.rx_done)
 			usleep(100);
 
@@ -988,6 +1008,61 @@ app_worker_create_error(unsigned int i, int socket, unsigned int rx_ring_size)
 			"of DPDK memory besides its flow table (--max-flows)\n", i, need);
 }
 
+/* NFStream's to_csv() parameters from the options: the names of
+ * --csv-anonymize checked against the run's columns (an unknown one is an
+ * error; one the run does not produce is skipped with a warning, as
+ * NFStream does), the key read from --csv-anonymize-key. Returns 0, or the
+ * exit code after a message. */
+static int
+app_csv_params(const struct sp_columns *cols, struct sp_csv_params *p)
+{
+	static const char *names[SP_EXPORT_CSV_MAX_ANON];
+	static uint8_t key[SP_EXPORT_CSV_KEY_LEN];
+	static char list[1024];
+	char *tok, *save = NULL;
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	p->flows_per_file = app.cfg.csv_flows_per_file;
+	p->rotate_files = app.cfg.csv_rotate_files;
+	if (app.cfg.csv_anonymize == NULL)
+		return 0;
+	if (snprintf(list, sizeof(list), "%s", app.cfg.csv_anonymize) >= (int)sizeof(list)) {
+		fprintf(stderr, "streamprobe: --csv-anonymize: list too long\n");
+		return 2;
+	}
+	for (tok = strtok_r(list, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		ret = sp_export_column_find(tok, cols);
+		if (ret == -EINVAL) {
+			fprintf(stderr, "streamprobe: --csv-anonymize: '%s' is not a column "
+				"(docs/columns.md)\n", tok);
+			return 2;
+		}
+		if (ret == -ENOENT)
+			fprintf(stderr, "streamprobe: --csv-anonymize: this run has no column "
+				"'%s'; nothing to anonymize there\n", tok);
+		if (p->n_anonymize == RTE_DIM(names)) {
+			fprintf(stderr, "streamprobe: --csv-anonymize: more than %u names\n",
+				(unsigned int)RTE_DIM(names));
+			return 2;
+		}
+		names[p->n_anonymize++] = tok;
+	}
+	p->anonymize = names;
+	if (app.cfg.csv_anonymize_key == NULL)
+		return 0;
+	ret = sp_export_csv_load_key(app.cfg.csv_anonymize_key, key);
+	if (ret != 0) {
+		fprintf(stderr, "streamprobe: --csv-anonymize-key: %s: %s\n",
+			app.cfg.csv_anonymize_key, ret == -EINVAL ?
+			"not a key: the file must hold exactly 64 bytes "
+			"(head -c 64 /dev/urandom > FILE)" : strerror(-ret));
+		return 2;
+	}
+	p->anonymize_key = key;
+	return 0;
+}
+
 /* Setup after the EAL: pool, input, filter, exporters, workers, dispatch.
  * Returns 0, or the exit code after printing a one-line error. */
 static int
@@ -1037,7 +1112,14 @@ app_setup(void)
 	}
 	app_columns(&cols);
 	if (app.cfg.csv_path != NULL) {
-		app.exp[app.n_exporters] = sp_export_csv_open(app.cfg.csv_path, &cols);
+		struct sp_csv_params cp;
+
+		ret = app_csv_params(&cols, &cp);
+		if (ret != 0)
+			return ret;
+		app.exp[app.n_exporters] = sp_export_csv_open_params(app.cfg.csv_path, &cols, &cp);
+		if (cp.anonymize_key != NULL)
+			explicit_bzero((void *)(uintptr_t)cp.anonymize_key, SP_EXPORT_CSV_KEY_LEN);
 		if (app.exp[app.n_exporters] == NULL) {
 			fprintf(stderr, "streamprobe: %s: %s\n", app.cfg.csv_path,
 				strerror(rte_errno));
@@ -1246,9 +1328,14 @@ main(int argc, char **argv)
 			ret = sp_export_close(app.exp[e]);
 		}
 		app.exp[e] = NULL;
-		if (app.export_error[e] != 0)
+		if (app.export_error[e] == -EPIPE) {
+			/* said when it happened; not a failure */
+		} else if (app.export_error[e] != 0) {
 			rc = 1;		/* said when it happened */
-		else if (ret != 0) {
+		} else if (ret == -EPIPE) {
+			fprintf(stderr, "streamprobe: %s: the reader closed the pipe\n",
+				app.exp_name[e]);
+		} else if (ret != 0) {
 			fprintf(stderr, "streamprobe: error: %s: %s\n", app.exp_name[e],
 				strerror(-ret));
 			rc = 1;

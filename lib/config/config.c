@@ -59,6 +59,12 @@ enum {
 	OPT_NO_READ_AHEAD,
 	OPT_REPLAY_LOOPS,
 	OPT_REPLAY_TIME,
+	OPT_NO_CSV,
+	OPT_CSV_ANON,
+	OPT_CSV_ANON_KEY,
+	OPT_CSV_FLOWS_PER_FILE,
+	OPT_CSV_ROTATE_FILES,
+	OPT_FLUSH_INTERVAL,
 	OPT_HELP,
 	OPT_VERSION,
 	OPT_END,	/* keep last */
@@ -106,6 +112,12 @@ static const struct option sp_options[] = {
 	{ "no-read-ahead", no_argument, NULL, OPT_NO_READ_AHEAD },
 	{ "replay-loops", required_argument, NULL, OPT_REPLAY_LOOPS },
 	{ "replay-time", required_argument, NULL, OPT_REPLAY_TIME },
+	{ "no-csv", no_argument, NULL, OPT_NO_CSV },
+	{ "csv-anonymize", required_argument, NULL, OPT_CSV_ANON },
+	{ "csv-anonymize-key", required_argument, NULL, OPT_CSV_ANON_KEY },
+	{ "csv-flows-per-file", required_argument, NULL, OPT_CSV_FLOWS_PER_FILE },
+	{ "csv-rotate-files", required_argument, NULL, OPT_CSV_ROTATE_FILES },
+	{ "flush-interval", required_argument, NULL, OPT_FLUSH_INTERVAL },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -122,6 +134,7 @@ sp_config_defaults(struct sp_config *cfg)
 	cfg->max_flows = SP_DEFAULT_MAX_FLOWS;
 	cfg->n_workers = 1;
 	cfg->port_id = -1;
+	cfg->flush_interval_ms = SP_DEFAULT_FLUSH_INTERVAL_MS;
 }
 
 void
@@ -143,7 +156,19 @@ sp_config_usage(const char *prog)
 	       "                            uncompressed regular files only\n"
 	       "  --no-read-ahead           the worker reads the files itself, without the\n"
 	       "                            read-ahead thread (one CPU; repeatable callgrind runs)\n"
-	       "  --csv FILE                write flows as NFStream to_csv() CSV (\"-\" = stdout)\n"
+	       "  --csv FILE                write flows as NFStream to_csv() CSV (\"-\" = stdout,\n"
+	       "                            the default without --csv and --ipfix; docs/csv.md)\n"
+	       "  --no-csv                  no CSV, even without --ipfix (flows are counted only)\n"
+	       "  --csv-anonymize COLS      to_csv(columns_to_anonymize): these comma-separated\n"
+	       "                            columns become keyed BLAKE2b-512 digests (hex)\n"
+	       "  --csv-anonymize-key FILE  the key: a file of 64 bytes (head -c 64\n"
+	       "                            /dev/urandom), so that runs stay joinable (default:\n"
+	       "                            a random key per run)\n"
+	       "  --csv-flows-per-file N    to_csv(flows_per_file): N flows a file, each with\n"
+	       "                            the header; flows.csv gives flows.0.csv, flows.1.csv...\n"
+	       "  --csv-rotate-files N      to_csv(rotate_files): reuse the names modulo N\n"
+	       "  --flush-interval MS       every exporter (CSV, IPFIX) pushes out what it holds\n"
+	       "                            at least every MS ms, 1-60000 (default %u)\n"
 	       "  --iface NAME              live capture from a Linux interface (AF_PACKET vdev)\n"
 	       "  --port ID                 live capture from an ethdev port set up by EAL options\n"
 	       "  --config FILE             port profile read over drivers-config/<driver>.ini\n"
@@ -207,7 +232,8 @@ sp_config_usage(const char *prog)
 	       "  2    a usage error: a bad option, value or combination, a bad filter,\n"
 	       "       profile or nDPI rules file\n"
 	       "  130  a second SIGINT/SIGTERM: left at once (files written so far are whole)\n",
-	       prog, SP_DEFAULT_IDLE_TIMEOUT_S, SP_DEFAULT_ACTIVE_TIMEOUT_S,
+	       prog, SP_DEFAULT_FLUSH_INTERVAL_MS, SP_DEFAULT_IDLE_TIMEOUT_S,
+	       SP_DEFAULT_ACTIVE_TIMEOUT_S,
 	       SP_DEFAULT_N_DISSECTIONS, SP_DEFAULT_MAX_FLOWS);
 }
 
@@ -349,12 +375,53 @@ sp_config_check_outputs(const struct sp_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Where the flows go. Without --csv and --ipfix the CSV goes to standard
+ * output, so that a plain run shows its flows rather than computing them
+ * for nothing; --no-csv is the way to ask for nothing (benchmarks).
+ */
+static int
+sp_config_check_csv(struct sp_config *cfg, char *err, size_t errlen)
+{
+	const char *base;
+	const char *opt = cfg->csv_flows_per_file != 0 ? "--csv-flows-per-file" :
+			  cfg->csv_rotate_files != 0 ? "--csv-rotate-files" :
+			  cfg->csv_anonymize != NULL ? "--csv-anonymize" :
+			  cfg->csv_anonymize_key != NULL ? "--csv-anonymize-key" : NULL;
+
+	if (cfg->no_csv && cfg->csv_path != NULL)
+		return sp_config_err(err, errlen, "--no-csv: excludes --csv");
+	if (cfg->no_csv && opt != NULL)
+		return sp_config_err(err, errlen, "%s: there is no CSV (--no-csv)", opt);
+	if (cfg->csv_path == NULL && cfg->n_ipfix == 0 && !cfg->no_csv)
+		cfg->csv_path = "-";
+	if (cfg->csv_path == NULL && opt != NULL)
+		return sp_config_err(err, errlen, "%s: needs --csv FILE (only --ipfix is given)",
+				     opt);
+	if (cfg->csv_anonymize_key != NULL && cfg->csv_anonymize == NULL)
+		return sp_config_err(err, errlen, "--csv-anonymize-key: needs --csv-anonymize");
+	if (cfg->csv_rotate_files != 0 && cfg->csv_flows_per_file == 0)
+		return sp_config_err(err, errlen, "--csv-rotate-files: needs "
+				     "--csv-flows-per-file (NFStream rotates chunks only)");
+	if (cfg->csv_flows_per_file == 0)
+		return 0;
+	/* utils.py open_file(): file k is the path with "csv" replaced by "k.csv". */
+	base = strrchr(cfg->csv_path, '/');
+	base = base != NULL ? base + 1 : cfg->csv_path;
+	if (strcmp(cfg->csv_path, "-") == 0 || strstr(base, "csv") == NULL)
+		return sp_config_err(err, errlen, "--csv-flows-per-file: the file names are made "
+				     "by replacing \"csv\" in the --csv file name (flows.csv: "
+				     "flows.0.csv, flows.1.csv, ...); '%s' has none",
+				     cfg->csv_path);
+	return 0;
+}
+
 int
 sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t errlen)
 {
 	const char *name;
 	uint64_t v;
-	int opt, idx;
+	int opt, idx, ret;
 
 	uint64_t seen[(OPT_END + 63) / 64] = { 0 };
 
@@ -580,6 +647,42 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 					optarg);
 			cfg->replay_ms = v * 1000;
 			break;
+		case OPT_NO_CSV:
+			cfg->no_csv = true;
+			break;
+		case OPT_CSV_ANON:
+			if (*optarg == '\0' || *optarg == ',' ||
+			    optarg[strlen(optarg) - 1] == ',' || strstr(optarg, ",,") != NULL)
+				return sp_config_err(err, errlen, "--csv-anonymize: '%s' is not a "
+						     "comma-separated list of column names",
+						     optarg);
+			cfg->csv_anonymize = optarg;
+			break;
+		case OPT_CSV_ANON_KEY:
+			if (*optarg == '\0')
+				return sp_config_err(err, errlen,
+						     "--csv-anonymize-key: empty file name");
+			cfg->csv_anonymize_key = optarg;
+			break;
+		case OPT_CSV_FLOWS_PER_FILE:
+			if (sp_config_uint(optarg, 0, UINT64_MAX, &v) != 0)
+				return sp_config_err(err, errlen,
+					"--csv-flows-per-file: '%s' is not a number >= 0", optarg);
+			cfg->csv_flows_per_file = v;
+			break;
+		case OPT_CSV_ROTATE_FILES:
+			if (sp_config_uint(optarg, 0, UINT32_MAX, &v) != 0)
+				return sp_config_err(err, errlen,
+					"--csv-rotate-files: '%s' is not a number >= 0", optarg);
+			cfg->csv_rotate_files = (uint32_t)v;
+			break;
+		case OPT_FLUSH_INTERVAL:
+			if (sp_config_uint(optarg, 1, 60000, &v) != 0)
+				return sp_config_err(err, errlen,
+					"--flush-interval: '%s' is not a number of ms in 1..60000",
+					optarg);
+			cfg->flush_interval_ms = (uint32_t)v;
+			break;
 		case OPT_HELP:
 			sp_config_usage(argv[0]);
 			return 1;
@@ -600,6 +703,9 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 				     argv[optind]);
 	if (cfg->ipfix_elements != NULL)
 		return 0;	/* prints the element list only: no input needed */
+	ret = sp_config_check_csv(cfg, err, errlen);
+	if (ret != 0)
+		return ret;
 	if ((cfg->n_pcaps > 0) + (cfg->iface != NULL) + (cfg->port_id >= 0) != 1)
 		return sp_config_err(err, errlen, cfg->n_pcaps == 0 && cfg->iface == NULL &&
 				     cfg->port_id < 0 ?

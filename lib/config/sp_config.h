@@ -26,12 +26,21 @@ extern "C" {
 #define SP_DEFAULT_MAX_FLOWS (1u << 20)	/* flow table capacity per worker */
 #define SP_MIN_MAX_FLOWS 64u
 #define SP_MAX_WORKERS 64
+#define SP_DEFAULT_FLUSH_INTERVAL_MS 100
 
 /** Everything a run needs to know, filled by sp_config_parse(). */
 struct sp_config {
 	const char *pcaps[SP_CONFIG_MAX_PCAPS];	/**< input files, read in order */
 	unsigned int n_pcaps;
-	const char *csv_path;		/**< NULL: no CSV output */
+	/** "-": standard output, also when neither --csv nor --ipfix is given; NULL: no CSV */
+	const char *csv_path;
+	bool no_csv;			/**< --no-csv: no CSV even without --ipfix */
+	/* NFStream's to_csv() parameters (docs/csv.md) */
+	const char *csv_anonymize;	/**< columns_to_anonymize, comma-separated */
+	const char *csv_anonymize_key;	/**< file of the 64-byte key; NULL: random per run */
+	uint64_t csv_flows_per_file;	/**< flows_per_file, 0 = one file */
+	uint32_t csv_rotate_files;	/**< rotate_files, 0 = never */
+	uint32_t flush_interval_ms;	/**< every exporter is flushed at least this often */
 	uint64_t idle_timeout_ms;
 	uint64_t active_timeout_ms;
 	uint8_t accounting_mode;	/**< 0 link, 1 IP, 2 transport, 3 payload */

@@ -6,7 +6,9 @@
  * (docs/columns.md) come after all of NFStream's, so that a run without
  * them has exactly NFStream's columns and a run with them only appends.
  */
+#include <errno.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "export_private.h"
 
@@ -146,4 +148,15 @@ sp_export_columns_select(const struct sp_columns *cols, const struct sp_export_c
 		if (sp_export_column_enabled(&columns[i], cols))
 			out[n++] = &columns[i];
 	return n;
+}
+
+int
+sp_export_column_find(const char *name, const struct sp_columns *cols)
+{
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(columns); i++)
+		if (strcmp(columns[i].name, name) == 0)
+			return sp_export_column_enabled(&columns[i], cols) ? 0 : -ENOENT;
+	return -EINVAL;
 }

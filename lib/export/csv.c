@@ -4,13 +4,19 @@
  * utils.py csv_converter). Rows are formatted straight into one large
  * buffer that is written out with write(2) when it cannot hold another
  * worst-case row, so a record costs no system call and no stdio.
+ *
+ * Also to_csv()'s other parameters: columns_to_anonymize (anonymizer.py:
+ * keyed BLAKE2b-512 of str(value), hex, through libgcrypt) and
+ * flows_per_file / rotate_files (utils.py open_file naming).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
+#include <gcrypt.h>
 #include <rte_errno.h>
 
 #include "export_private.h"
@@ -18,19 +24,34 @@
 /* Large enough that a write(2) moves thousands of typical rows at once. */
 #define CSV_BUF_MIN (256u * 1024)
 
+/* BLAKE2b-512 digest as hex, the text of an anonymized value. */
+#define CSV_ANON_HEX (2 * 64)
+
 struct csv_exporter {
 	struct sp_exporter base;	/* first: the app only sees this */
-	int fd;
+	int fd;				/* -1 between two files of a rotation */
 	bool own_fd;			/* false for standard output */
-	bool header_done;
 	int first_err;			/* first -errno, reported again by close */
 	uint16_t splt_n;
 	unsigned int ncols;
-	size_t header_len;
+	size_t header_len;		/* newline included */
 	size_t row_max;			/* upper bound of one row, newline included */
 	size_t len;			/* bytes waiting in buf */
 	size_t cap;
 	char *buf;
+	char *header;
+	/* flows_per_file / rotate_files */
+	uint64_t flows_per_file;
+	uint32_t rotate_files;
+	uint64_t file_rows;		/* rows in the current file */
+	uint64_t file_idx;		/* NFStream's chunk_idx of the current file */
+	char *path;			/* as given: the names are made from it */
+	char *name;			/* the current file's name */
+	/* columns_to_anonymize */
+	bool anon[SP_EXPORT_MAX_COLUMNS];
+	gcry_md_hd_t md;		/* NULL: nothing to anonymize */
+	char *scratch;			/* str(value) before hashing */
+	uint8_t key[SP_EXPORT_CSV_KEY_LEN];
 	const struct sp_export_column *col[SP_EXPORT_MAX_COLUMNS];
 };
 
@@ -94,60 +115,103 @@ put_splt(char *p, const struct sp_flow_record *r, uint8_t type)
 	return p;
 }
 
+/*
+ * One value as to_csv() writes it, or with raw (the anonymizer's
+ * str(value)) without the quotes and the '"' escaping.
+ */
+static inline __attribute__((always_inline)) char *
+put_value(char *p, const struct sp_export_column *col, const struct sp_flow_record *r,
+	  bool raw)
+{
+	const void *v = (const uint8_t *)r + col->offset;
+	bool v4 = r->st.ip_version == 4;	/* lib_engine.c: anything else is IPv6 */
+	char *start = p;
+
+	switch (col->type) {
+	case SP_EXPORT_COLT_U8:
+		return p + sp_export_fmt_u64(p, *(const uint8_t *)v);
+	case SP_EXPORT_COLT_I8:
+		return p + sp_export_fmt_i64(p, *(const int8_t *)v);
+	case SP_EXPORT_COLT_U16:
+		return p + sp_export_fmt_u64(p, *(const uint16_t *)v);
+	case SP_EXPORT_COLT_U64:
+		return p + sp_export_fmt_u64(p, *(const uint64_t *)v);
+	case SP_EXPORT_COLT_F64:
+		return p + sp_export_fmt_pyfloat(p, *(const double *)v);
+	default:
+		break;
+	}
+	if (!raw)
+		*p++ = '"';
+	switch (col->type) {
+	case SP_EXPORT_COLT_SRC_IP:
+	case SP_EXPORT_COLT_DST_IP:
+		p += sp_export_fmt_ip(p, v, v4);
+		break;
+	case SP_EXPORT_COLT_MAC:
+		p += sp_export_fmt_mac(p, v, 6);
+		break;
+	case SP_EXPORT_COLT_OUI:
+		p += sp_export_fmt_mac(p, v, 3);
+		break;
+	case SP_EXPORT_COLT_STR:
+		if (raw)
+			p += sp_export_fmt_utf8(p, v, col->size);
+		else
+			p += sp_export_fmt_pystr(p, v, col->size);
+		break;
+	default:
+		/* put_splt() brings its own quotes. */
+		p = put_splt(start, r, col->type);
+		if (raw) {
+			memmove(start, start + 1, (size_t)(p - start) - 2);
+			p -= 2;
+		}
+		return p;
+	}
+	if (!raw)
+		*p++ = '"';
+	return p;
+}
+
+/*
+ * anonymizer.py: blake2b(str(value).encode(), digest_size=64,
+ * key=secret).hexdigest(), which csv_converter() then quotes as a string.
+ * gcry_md_setkey() starts a keyed hash afresh (a reset would drop the key).
+ */
+static char *
+put_anonymized(char *p, const struct csv_exporter *c, const struct sp_export_column *col,
+	       const struct sp_flow_record *r)
+{
+	static const char hex[16] = "0123456789abcdef";
+	size_t n = (size_t)(put_value(c->scratch, col, r, true) - c->scratch);
+	const uint8_t *d;
+	unsigned int i;
+
+	gcry_md_setkey(c->md, c->key, sizeof(c->key));
+	gcry_md_write(c->md, c->scratch, n);
+	d = gcry_md_read(c->md, GCRY_MD_BLAKE2B_512);
+	*p++ = '"';
+	for (i = 0; i < CSV_ANON_HEX / 2; i++) {
+		*p++ = hex[d[i] >> 4];
+		*p++ = hex[d[i] & 15];
+	}
+	*p++ = '"';
+	return p;
+}
+
 /* One row, newline included; dst has row_max bytes. */
 static size_t
 format_row(const struct csv_exporter *c, const struct sp_flow_record *r, char *dst)
 {
-	const uint8_t *base = (const uint8_t *)r;
-	bool v4 = r->st.ip_version == 4;	/* lib_engine.c: anything else is IPv6 */
 	char *p = dst;
 	unsigned int i;
 
 	for (i = 0; i < c->ncols; i++) {
-		const struct sp_export_column *col = c->col[i];
-		const void *v = base + col->offset;
-
-		switch (col->type) {
-		case SP_EXPORT_COLT_U8:
-			p += sp_export_fmt_u64(p, *(const uint8_t *)v);
-			break;
-		case SP_EXPORT_COLT_I8:
-			p += sp_export_fmt_i64(p, *(const int8_t *)v);
-			break;
-		case SP_EXPORT_COLT_U16:
-			p += sp_export_fmt_u64(p, *(const uint16_t *)v);
-			break;
-		case SP_EXPORT_COLT_U64:
-			p += sp_export_fmt_u64(p, *(const uint64_t *)v);
-			break;
-		case SP_EXPORT_COLT_F64:
-			p += sp_export_fmt_pyfloat(p, *(const double *)v);
-			break;
-		case SP_EXPORT_COLT_SRC_IP:
-		case SP_EXPORT_COLT_DST_IP:
-			*p++ = '"';
-			p += sp_export_fmt_ip(p, v, v4);
-			*p++ = '"';
-			break;
-		case SP_EXPORT_COLT_MAC:
-			*p++ = '"';
-			p += sp_export_fmt_mac(p, v, 6);
-			*p++ = '"';
-			break;
-		case SP_EXPORT_COLT_OUI:
-			*p++ = '"';
-			p += sp_export_fmt_mac(p, v, 3);
-			*p++ = '"';
-			break;
-		case SP_EXPORT_COLT_STR:
-			*p++ = '"';
-			p += sp_export_fmt_pystr(p, v, col->size);
-			*p++ = '"';
-			break;
-		default:
-			p = put_splt(p, r, col->type);
-			break;
-		}
+		if (unlikely(c->md != NULL && c->anon[i]))
+			p = put_anonymized(p, c, c->col[i], r);
+		else
+			p = put_value(p, c->col[i], r, false);
 		*p++ = ',';
 	}
 	p[-1] = '\n';
@@ -202,37 +266,127 @@ csv_drain(struct csv_exporter *c)
 	return ret;
 }
 
+/*
+ * The name of file k of a flows_per_file run: utils.py open_file() does
+ * path.replace("csv", "{}.csv".format(k)). Done on the file name only, so
+ * that a directory named after "csv" stays where it is.
+ */
+static void
+file_name(const struct csv_exporter *c, uint64_t k, char *out)
+{
+	const char *base = strrchr(c->path, '/');
+	const char *s, *hit;
+	char num[SP_EXPORT_INT_MAX_LEN];
+	size_t nl;
+
+	base = base != NULL ? base + 1 : c->path;
+	memcpy(out, c->path, (size_t)(base - c->path));
+	out += base - c->path;
+	nl = sp_export_fmt_u64(num, k);
+	for (s = base; (hit = strstr(s, "csv")) != NULL; s = hit + 3) {
+		memcpy(out, s, (size_t)(hit - s));
+		out += hit - s;
+		memcpy(out, num, nl);
+		out += nl;
+		memcpy(out, ".csv", 4);
+		out += 4;
+	}
+	strcpy(out, s);
+}
+
+/* Open the current file (file_idx) and queue its header. 0 or -errno. */
+static int
+csv_open_file(struct csv_exporter *c)
+{
+	const char *name = c->path;
+
+	if (c->flows_per_file > 0) {
+		file_name(c, c->rotate_files > 0 ? c->file_idx % c->rotate_files : c->file_idx,
+			  c->name);
+		name = c->name;
+	}
+	c->fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (c->fd < 0)
+		return -errno;
+	/* The buffer was drained before the previous file was closed. */
+	memcpy(c->buf + c->len, c->header, c->header_len);
+	c->len += c->header_len;
+	c->file_rows = 0;
+	return 0;
+}
+
+/* flows_per_file rows are in the current file: close it, open the next. */
+static int
+csv_next_file(struct csv_exporter *c)
+{
+	int ret;
+
+	if (c->fd >= 0) {
+		ret = csv_drain(c);
+		if (ret < 0)
+			return ret;
+		if (close(c->fd) != 0 && c->first_err == 0)
+			c->first_err = -errno;
+		c->fd = -1;
+		c->file_idx++;
+	}
+	/* A failed open is tried again by the next record. */
+	ret = csv_open_file(c);
+	if (ret < 0 && c->first_err == 0)
+		c->first_err = ret;
+	return ret;
+}
+
 static int
 csv_write(struct sp_exporter *e, const struct sp_flow_record *r)
 {
 	struct csv_exporter *c = (struct csv_exporter *)e;
-	size_t need = c->row_max;
 	int ret;
 
 	/* The row bound was computed for the run's SPLT length. */
 	if (unlikely(r->splt_n != c->splt_n))
 		return -EINVAL;
-	if (unlikely(!c->header_done))
-		need += c->header_len + 1;
-	if (c->cap - c->len < need) {
+	/* The reader of a pipe is gone: nothing will be read any more. */
+	if (unlikely(c->first_err == -EPIPE))
+		return -EPIPE;
+	if (unlikely(c->flows_per_file > 0 &&
+		     (c->fd < 0 || c->file_rows == c->flows_per_file))) {
+		ret = csv_next_file(c);
+		if (ret < 0)
+			return ret;
+	}
+	if (c->cap - c->len < c->row_max) {
 		ret = csv_drain(c);
 		if (ret < 0)
 			return ret;
 	}
-	/* Like to_csv(), the header comes with the first flow: no flow, empty file. */
-	if (unlikely(!c->header_done)) {
-		c->len += format_header(c->col, c->ncols, c->buf + c->len);
-		c->buf[c->len++] = '\n';
-		c->header_done = true;
-	}
 	c->len += format_row(c, r, c->buf + c->len);
+	c->file_rows++;
 	return 0;
 }
 
 static int
 csv_flush(struct sp_exporter *e)
 {
-	return csv_drain((struct csv_exporter *)e);
+	struct csv_exporter *c = (struct csv_exporter *)e;
+
+	if (c->fd < 0)
+		return c->first_err;
+	return csv_drain(c);
+}
+
+static void
+csv_free(struct csv_exporter *c)
+{
+	if (c->md != NULL)
+		gcry_md_close(c->md);
+	explicit_bzero(c->key, sizeof(c->key));
+	free(c->scratch);
+	free(c->header);
+	free(c->path);
+	free(c->name);
+	free(c->buf);
+	free(c);
 }
 
 static int
@@ -241,12 +395,13 @@ csv_close(struct sp_exporter *e)
 	struct csv_exporter *c = (struct csv_exporter *)e;
 	int ret;
 
-	csv_drain(c);
-	if (c->own_fd && close(c->fd) != 0 && c->first_err == 0)
-		c->first_err = -errno;
+	if (c->fd >= 0) {
+		csv_drain(c);
+		if (c->own_fd && close(c->fd) != 0 && c->first_err == 0)
+			c->first_err = -errno;
+	}
 	ret = c->first_err;
-	free(c->buf);
-	free(c);
+	csv_free(c);
 	return ret;
 }
 
@@ -257,14 +412,82 @@ static const struct sp_exporter_ops csv_ops = {
 	.close = csv_close,
 };
 
-struct sp_exporter *
-sp_export_csv_open(const char *path, const struct sp_columns *cols)
+/* libgcrypt wants initialising once before use; nDPI may have done it. */
+static int
+csv_gcrypt_init(void)
 {
+	if (!gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P)) {
+		if (gcry_check_version(NULL) == NULL)
+			return -ENOTSUP;
+		gcry_control(GCRYCTL_DISABLE_SECMEM, 0);
+		gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
+	}
+	return 0;
+}
+
+/* columns_to_anonymize: mark the columns, make the key and the hash. */
+static int
+csv_anon_setup(struct csv_exporter *c, const struct sp_columns *cols,
+	       const struct sp_csv_params *p)
+{
+	unsigned int i, k;
+	bool any = false;
+	ssize_t got;
+
+	for (k = 0; k < p->n_anonymize; k++) {
+		if (p->anonymize[k] == NULL)
+			return -EINVAL;
+		for (i = 0; i < c->ncols; i++)
+			if (strcmp(c->col[i]->name, p->anonymize[k]) == 0)
+				break;
+		if (i < c->ncols) {
+			c->anon[i] = true;
+			any = true;
+		} else if (sp_export_column_find(p->anonymize[k], cols) == -EINVAL) {
+			return -EINVAL;
+		}
+	}
+	if (!any)
+		return 0;
+	if (p->anonymize_key != NULL) {
+		memcpy(c->key, p->anonymize_key, sizeof(c->key));
+	} else {
+		/* secrets.token_bytes(64): a new key per run. */
+		got = getrandom(c->key, sizeof(c->key), 0);
+		if (got != (ssize_t)sizeof(c->key))
+			return got < 0 ? -errno : -EIO;
+	}
+	if (csv_gcrypt_init() != 0 ||
+	    gcry_md_open(&c->md, GCRY_MD_BLAKE2B_512, 0) != 0) {
+		c->md = NULL;
+		return -ENOTSUP;
+	}
+	c->scratch = malloc(c->row_max);
+	return c->scratch == NULL ? -ENOMEM : 0;
+}
+
+struct sp_exporter *
+sp_export_csv_open_params(const char *path, const struct sp_columns *cols,
+			  const struct sp_csv_params *p)
+{
+	static const struct sp_csv_params defaults;
 	struct csv_exporter *c;
 	size_t row = 0, hdr = 0;
+	const char *base;
 	unsigned int i;
+	int ret;
 
-	if (path == NULL || cols == NULL) {
+	if (p == NULL)
+		p = &defaults;
+	if (path == NULL || cols == NULL || (p->n_anonymize > 0 && p->anonymize == NULL)) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	/* File names come from "csv" in the file name; stdout has none. */
+	base = strrchr(path, '/');
+	base = base != NULL ? base + 1 : path;
+	if ((p->flows_per_file > 0 && (strcmp(path, "-") == 0 || strstr(base, "csv") == NULL)) ||
+	    (p->rotate_files > 0 && p->flows_per_file == 0)) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
@@ -274,10 +497,14 @@ sp_export_csv_open(const char *path, const struct sp_columns *cols)
 		return NULL;
 	}
 	c->base.ops = &csv_ops;
+	c->fd = -1;
 	c->splt_n = cols->splt_n;
+	c->flows_per_file = p->flows_per_file;
+	c->rotate_files = p->rotate_files;
 	c->ncols = sp_export_columns_select(cols, c->col);
 	for (i = 0; i < c->ncols; i++) {
-		row += column_max_len(c->col[i], cols->splt_n) + 1;
+		row += RTE_MAX(column_max_len(c->col[i], cols->splt_n),
+			       (size_t)CSV_ANON_HEX + 2) + 1;
 		hdr += strlen(c->col[i]->name) + 1;
 	}
 	c->row_max = row;
@@ -285,26 +512,74 @@ sp_export_csv_open(const char *path, const struct sp_columns *cols)
 	/* Twice the worst case so that huge SPLT rows still share a write. */
 	c->cap = RTE_MAX((size_t)CSV_BUF_MIN, 2 * (row + hdr + 1));
 	c->buf = malloc(c->cap);
-	if (c->buf == NULL) {
-		free(c);
-		rte_errno = ENOMEM;
-		return NULL;
+	c->header = malloc(hdr);
+	c->path = strdup(path);
+	/* Each "csv" of the file name grows by the digits of k and a dot. */
+	c->name = malloc(strlen(path) * (SP_EXPORT_INT_MAX_LEN + 2) + 1);
+	if (c->buf == NULL || c->header == NULL || c->path == NULL || c->name == NULL) {
+		ret = -ENOMEM;
+		goto fail;
 	}
+	format_header(c->col, c->ncols, c->header);
+	c->header[hdr - 1] = '\n';
+	ret = csv_anon_setup(c, cols, p);
+	if (ret < 0)
+		goto fail;
 	if (strcmp(path, "-") == 0) {
 		c->fd = STDOUT_FILENO;
+		memcpy(c->buf, c->header, c->header_len);
+		c->len = c->header_len;
 	} else {
-		c->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (c->fd < 0) {
-			int err = errno;
-
-			free(c->buf);
-			free(c);
-			rte_errno = err;
-			return NULL;
-		}
+		/* Here, not at the first flow: an unwritable path fails the open. */
+		ret = csv_open_file(c);
+		if (ret < 0)
+			goto fail;
 		c->own_fd = true;
 	}
 	return &c->base;
+fail:
+	csv_free(c);
+	rte_errno = -ret;
+	return NULL;
+}
+
+struct sp_exporter *
+sp_export_csv_open(const char *path, const struct sp_columns *cols)
+{
+	return sp_export_csv_open_params(path, cols, NULL);
+}
+
+int
+sp_export_csv_load_key(const char *path, uint8_t key[SP_EXPORT_CSV_KEY_LEN])
+{
+	uint8_t buf[SP_EXPORT_CSV_KEY_LEN + 1];
+	size_t len = 0;
+	ssize_t n;
+	int fd, ret = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* One byte more than a key: a longer file is refused, not cut. */
+	while (len < sizeof(buf)) {
+		n = read(fd, buf + len, sizeof(buf) - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (ret == 0 && len != SP_EXPORT_CSV_KEY_LEN)
+		ret = -EINVAL;
+	if (ret == 0)
+		memcpy(key, buf, SP_EXPORT_CSV_KEY_LEN);
+	explicit_bzero(buf, sizeof(buf));
+	return ret;
 }
 
 size_t

@@ -111,6 +111,12 @@ size_t sp_export_fmt_mac(char *dst, const uint8_t *mac, unsigned int n);
  */
 size_t sp_export_fmt_pystr(char *dst, const char *src, size_t len);
 
+/**
+ * The same text without the escaping: Python's str of the decoded value,
+ * what the anonymizer hashes. dst needs len bytes.
+ */
+size_t sp_export_fmt_utf8(char *dst, const char *src, size_t len);
+
 /** sp_export_pyfloat() into a buffer of SP_EXPORT_FLOAT_MAX_LEN bytes. */
 size_t sp_export_fmt_pyfloat(char *dst, double x);
 

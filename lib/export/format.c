@@ -234,8 +234,10 @@ utf8_seq_len(const uint8_t *s, size_t avail)
 	return n;
 }
 
-size_t
-sp_export_fmt_pystr(char *dst, const char *src, size_t len)
+/* Shared by the CSV field text and the anonymizer's str(value); inlined
+ * into each so that the CSV path keeps its constant escape test. */
+static inline __attribute__((always_inline)) size_t
+fmt_utf8(char *dst, const char *src, size_t len, bool escape_quotes)
 {
 	const uint8_t *s = (const uint8_t *)src;
 	size_t n = strnlen(src, len);
@@ -247,7 +249,7 @@ sp_export_fmt_pystr(char *dst, const char *src, size_t len)
 		unsigned int l;
 
 		if (likely(c < 0x80)) {
-			if (c == '"')
+			if (escape_quotes && c == '"')
 				*p++ = '\\';
 			*p++ = (char)c;
 			i++;
@@ -263,6 +265,18 @@ sp_export_fmt_pystr(char *dst, const char *src, size_t len)
 		i += l;
 	}
 	return (size_t)(p - dst);
+}
+
+size_t
+sp_export_fmt_pystr(char *dst, const char *src, size_t len)
+{
+	return fmt_utf8(dst, src, len, true);
+}
+
+size_t
+sp_export_fmt_utf8(char *dst, const char *src, size_t len)
+{
+	return fmt_utf8(dst, src, len, false);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -43,7 +43,7 @@ struct sp_exporter_ops {
 	const char *name;
 	/** Write one record. 0 or -errno (-EIO, -ENOSPC, ...). */
 	int (*write)(struct sp_exporter *e, const struct sp_flow_record *r);
-	/** Push buffered output out. 0 or -errno. */
+	/** Push buffered output out. 0 or -errno (-EPIPE: the reader is gone for good). */
 	int (*flush)(struct sp_exporter *e);
 	/** Flush, release everything. 0 or -errno of the last failure. NULL: no-op. */
 	int (*close)(struct sp_exporter *e);
@@ -62,13 +62,77 @@ struct sp_exporter {
  *
  * @param path
  *   Output path ("-" for standard output). The file is created (truncated)
- *   at once so that an unwritable path fails here, not at the first flow.
+ *   and the header written at once, so that an unwritable path fails here,
+ *   not at the first flow, and a run without a flow still gives a header.
  * @param cols
  *   The run's column set.
  * @return
  *   The exporter, or NULL with rte_errno set (errno of the failed open).
  */
 struct sp_exporter *sp_export_csv_open(const char *path, const struct sp_columns *cols);
+
+/** Bytes of the anonymization key (NFStream: secrets.token_bytes(64)). */
+#define SP_EXPORT_CSV_KEY_LEN 64
+/** Most columns one CSV exporter anonymizes. */
+#define SP_EXPORT_CSV_MAX_ANON 95
+
+/**
+ * The rest of NFStream's to_csv() parameters (docs/csv.md). A zero field
+ * keeps to_csv()'s default; a NULL params pointer keeps them all.
+ */
+struct sp_csv_params {
+	/**
+	 * columns_to_anonymize: each value of these columns is replaced by
+	 * blake2b(str(value), digest_size=64, key=KEY).hexdigest(), written
+	 * as a string ("..."). Names that are columns but not of this column
+	 * set are skipped (NFStream: a warning); unknown names fail the open.
+	 */
+	const char *const *anonymize;
+	unsigned int n_anonymize;
+	/** The BLAKE2b key (SP_EXPORT_CSV_KEY_LEN bytes); NULL: random per open, like NFStream. */
+	const uint8_t *anonymize_key;
+	/**
+	 * flows_per_file: after this many rows start a new file, each with
+	 * the header. File k is the path with every "csv" of its file name
+	 * replaced by "k.csv" (flows.csv: flows.0.csv, flows.1.csv, ...),
+	 * which the file name must therefore contain. 0: one file.
+	 */
+	uint64_t flows_per_file;
+	/** rotate_files: with flows_per_file, file k is named after k % rotate_files. */
+	uint32_t rotate_files;
+};
+
+/**
+ * Open a CSV exporter with NFStream's to_csv() parameters.
+ *
+ * Unlike to_csv(), the header is written at once, so that a run without a
+ * flow still gives a CSV that readers accept (header only).
+ *
+ * @return
+ *   The exporter, or NULL with rte_errno set: EINVAL for an unknown column
+ *   to anonymize, flows_per_file with "-" or with no "csv" in the file
+ *   name, or rotate_files without flows_per_file; ENOMEM; the errno of a
+ *   failed open(2) or getrandom(2).
+ */
+struct sp_exporter *sp_export_csv_open_params(const char *path, const struct sp_columns *cols,
+					      const struct sp_csv_params *p);
+
+/**
+ * Read an anonymization key: a file of exactly SP_EXPORT_CSV_KEY_LEN bytes
+ * (head -c 64 /dev/urandom > KEYFILE), so that several runs hash a value
+ * alike and their datasets stay joinable.
+ *
+ * @return 0, -EINVAL when the file is not 64 bytes long, or -errno of open/read.
+ */
+int sp_export_csv_load_key(const char *path, uint8_t key[SP_EXPORT_CSV_KEY_LEN]);
+
+/**
+ * Where a column name stands for a column set.
+ *
+ * @return 0 when the set has the column, -ENOENT when the column exists but
+ *   not in this set, -EINVAL when no column has that name.
+ */
+int sp_export_column_find(const char *name, const struct sp_columns *cols);
 
 /* ------------------------------------------------------------------------ */
 /* IPFIX (RFC 7011) with RFC 5103 biflow records. Elements: docs/ipfix.md.  */

@@ -171,6 +171,40 @@ class Live(unittest.TestCase):
             if p.poll() is None:
                 p.kill()
 
+    def test_csv_holds_flows_within_a_second(self):
+        """A live CSV is flushed by time, not only when its buffer fills: once the
+        workers have exported every flow (telemetry), the file holds them all within a
+        second (--flush-interval, default 100 ms), header first."""
+        live_csv = os.path.join(self.tmp, "flush.csv")
+        p, tel = self.start(live_csv, ["--idle-timeout", "1"])
+        try:
+            self.replay()
+            deadline = time.monotonic() + 10
+            while True:
+                st = self.stats(tel)
+                if st["flows_active"] == 0 and st["flows_exported"] > 0:
+                    break
+                self.assertLess(time.monotonic(), deadline, st)
+                time.sleep(0.05)
+            exported = time.monotonic()
+            while True:
+                with open(live_csv, newline="") as f:
+                    text = f.read()
+                lines = text.count("\n")
+                if lines == st["flows_exported"] + 1:
+                    break
+                self.assertLess(time.monotonic() - exported, 1.0,
+                                "%d flows exported, the CSV has %d lines" %
+                                (st["flows_exported"], lines))
+                time.sleep(0.02)
+            header, flows = rows(live_csv)
+            self.assertEqual(header[:3], ["id", "expiration_id", "src_ip"])
+            self.assertEqual(len(flows), st["flows_exported"])
+            self.stop(p)
+        finally:
+            if p.poll() is None:
+                p.kill()
+
 
 CORPUS = os.path.join(os.environ.get("SP_CORPUS") or
                       os.path.join(ROOT, "..", "shared", "corpus"), "pcaps")
@@ -185,6 +219,7 @@ class LiveCorpus(Live):
 
     test_live_matches_offline = None
     test_timer_expiry_without_packets = None
+    test_csv_holds_flows_within_a_second = None
 
 
 if __name__ == "__main__":

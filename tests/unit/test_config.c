@@ -43,7 +43,14 @@ test_defaults(void)
 	CU_ASSERT_EQUAL(c.max_nflows, 0);
 	CU_ASSERT_TRUE(c.decode_tunnels);
 	CU_ASSERT_PTR_NULL(c.bpf_filter);
-	CU_ASSERT_PTR_NULL(c.csv_path);
+	/* Neither --csv nor --ipfix: the CSV goes to standard output. */
+	CU_ASSERT_STRING_EQUAL(c.csv_path, "-");
+	CU_ASSERT_FALSE(c.no_csv);
+	CU_ASSERT_PTR_NULL(c.csv_anonymize);
+	CU_ASSERT_PTR_NULL(c.csv_anonymize_key);
+	CU_ASSERT_EQUAL(c.csv_flows_per_file, 0);
+	CU_ASSERT_EQUAL(c.csv_rotate_files, 0);
+	CU_ASSERT_EQUAL(c.flush_interval_ms, 100);
 	CU_ASSERT_FALSE(c.ndpi_risks);
 	CU_ASSERT_FALSE(c.ndpi_extra);
 	CU_ASSERT_FALSE(c.dispatch);
@@ -286,6 +293,70 @@ test_inputs_and_ipfix(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--ndpi-risks"));
 }
 
+/* to_csv()'s other parameters, --no-csv, --flush-interval and their conflicts. */
+static void
+test_csv_options(void)
+{
+	static const char *const all[] = {
+		"--pcap", "x.pcap", "--csv", "out/flows.csv", "--csv-anonymize", "src_ip,dst_ip",
+		"--csv-anonymize-key", "k.bin", "--csv-flows-per-file", "1000",
+		"--csv-rotate-files", "3", "--flush-interval", "250", NULL };
+	static const char *const ipfix_only[] = {
+		"--pcap", "x.pcap", "--ipfix", "udp://127.0.0.1:4739", NULL };
+	static const char *const none[] = { "--pcap", "x.pcap", "--no-csv", NULL };
+	static const struct {
+		const char *args[10];
+		const char *needle;
+	} bad[] = {
+		{ { "--csv-flows-per-file", "10", NULL }, "--csv-flows-per-file" },
+		{ { "--csv", "-", "--csv-flows-per-file", "10", NULL }, "--csv-flows-per-file" },
+		{ { "--csv", "csv/flows.txt", "--csv-flows-per-file", "1", NULL }, "flows.txt" },
+		{ { "--csv", "f.csv", "--csv-rotate-files", "2", NULL }, "--csv-rotate-files" },
+		{ { "--csv", "f.csv", "--csv-anonymize-key", "k", NULL }, "--csv-anonymize-key" },
+		{ { "--csv", "f.csv", "--csv-anonymize", "src_ip,,dst_ip", NULL },
+		  "--csv-anonymize" },
+		{ { "--csv", "f.csv", "--csv-anonymize", "src_ip,", NULL }, "--csv-anonymize" },
+		{ { "--csv", "f.csv", "--csv-flows-per-file", "-1", NULL },
+		  "--csv-flows-per-file" },
+		{ { "--csv", "f.csv", "--no-csv", NULL }, "--no-csv" },
+		{ { "--no-csv", "--csv-anonymize", "src_ip", NULL }, "--csv-anonymize" },
+		{ { "--ipfix", "udp://127.0.0.1:1", "--csv-anonymize", "src_ip", NULL },
+		  "--csv-anonymize" },
+		{ { "--flush-interval", "0", NULL }, "--flush-interval" },
+		{ { "--flush-interval", "60001", NULL }, "--flush-interval" },
+	};
+	const char *args[16];
+	struct sp_config c;
+	char err[256];
+	unsigned int i, k;
+
+	CU_ASSERT_EQUAL_FATAL(parse(&c, err, all), 0);
+	CU_ASSERT_STRING_EQUAL(c.csv_path, "out/flows.csv");
+	CU_ASSERT_STRING_EQUAL(c.csv_anonymize, "src_ip,dst_ip");
+	CU_ASSERT_STRING_EQUAL(c.csv_anonymize_key, "k.bin");
+	CU_ASSERT_EQUAL(c.csv_flows_per_file, 1000);
+	CU_ASSERT_EQUAL(c.csv_rotate_files, 3);
+	CU_ASSERT_EQUAL(c.flush_interval_ms, 250);
+	/* --ipfix alone: no CSV on standard output besides it. */
+	CU_ASSERT_EQUAL_FATAL(parse(&c, err, ipfix_only), 0);
+	CU_ASSERT_PTR_NULL(c.csv_path);
+	CU_ASSERT_EQUAL_FATAL(parse(&c, err, none), 0);
+	CU_ASSERT_PTR_NULL(c.csv_path);
+	CU_ASSERT_TRUE(c.no_csv);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		args[0] = "--pcap";
+		args[1] = "x.pcap";
+		for (k = 0; bad[i].args[k] != NULL; k++)
+			args[2 + k] = bad[i].args[k];
+		args[2 + k] = NULL;
+		err[0] = '\0';
+		CU_ASSERT_EQUAL(parse(&c, err, args), -EINVAL);
+		if (strstr(err, bad[i].needle) == NULL)
+			fprintf(stderr, "case %u: '%s' does not name %s\n", i, err, bad[i].needle);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, bad[i].needle));
+	}
+}
+
 int
 sp_test_register(void)
 {
@@ -298,7 +369,8 @@ sp_test_register(void)
 	    CU_add_test(s, "missing input or value", test_missing_input_and_value) == NULL ||
 	    CU_add_test(s, "conflicts and option names", test_conflicts) == NULL ||
 	    CU_add_test(s, "IPFIX destinations", test_ipfix_uris) == NULL ||
-	    CU_add_test(s, "inputs and IPFIX options", test_inputs_and_ipfix) == NULL)
+	    CU_add_test(s, "inputs and IPFIX options", test_inputs_and_ipfix) == NULL ||
+	    CU_add_test(s, "CSV options", test_csv_options) == NULL)
 		return -1;
 	return 0;
 }

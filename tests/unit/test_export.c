@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -771,24 +772,426 @@ test_csv_many(void)
 	unlink(path);
 }
 
+/*
+ * No flow: unlike to_csv(), which creates no file, the header alone, so
+ * that pandas.read_csv() and other readers get the columns of an empty
+ * table rather than an error.
+ */
 static void
 test_csv_no_flow(void)
 {
 	struct sp_exporter *e;
-	char path[256];
+	char path[256], want[4096], *got;
 	struct stat sb;
+	size_t len;
 
 	tmp_path(path, sizeof(path), "empty.csv");
 	e = sp_export_csv_open(path, &cols_full);
 	CU_ASSERT_FATAL(e != NULL);
-	/* Created at open, but like to_csv() no header without a flow. */
 	CU_ASSERT_EQUAL(stat(path, &sb), 0);
 	CU_ASSERT_EQUAL(sp_export_flush(e), 0);
+	snprintf(want, sizeof(want), "%s\n", full_header);
+	/* Out at the first flush already: a live run's file has it at once. */
+	got = sp_test_slurp(path, &len);
+	CU_ASSERT_FATAL(got != NULL);
+	CU_ASSERT_STRING_EQUAL(got, want);
+	free(got);
 	CU_ASSERT_EQUAL(sp_export_close(e), 0);
-	CU_ASSERT_EQUAL(stat(path, &sb), 0);
-	CU_ASSERT_EQUAL(sb.st_size, 0);
+	got = sp_test_slurp(path, &len);
+	CU_ASSERT_FATAL(got != NULL);
+	CU_ASSERT_STRING_EQUAL(got, want);
+	free(got);
 	CU_ASSERT_EQUAL(sp_export_close(NULL), 0);
 	unlink(path);
+}
+
+/* Field idx of a to_csv() row (a '"' inside a string is written \"). */
+static void
+csv_field_span(const char *row, unsigned int idx, const char **start, const char **end)
+{
+	const char *p = row;
+	unsigned int f = 0;
+	bool q = false;
+
+	*start = row;
+	for (; *p != '\0'; p++) {
+		if (q && *p == '\\' && p[1] == '"') {
+			p++;
+			continue;
+		}
+		if (*p == '"')
+			q = !q;
+		if (!q && (*p == ',' || *p == '\n')) {
+			if (f == idx)
+				break;
+			f++;
+			*start = p + 1;
+		}
+	}
+	*end = p;
+}
+
+/* row with field idx replaced by text. */
+static void
+csv_replace_field(char *row, unsigned int idx, const char *text)
+{
+	const char *s, *e;
+	char tail[8192];
+
+	csv_field_span(row, idx, &s, &e);
+	snprintf(tail, sizeof(tail), "%s", e);
+	snprintf(row + (s - row), 8192 - (size_t)(s - row), "%s%s", text, tail);
+}
+
+static int
+column_index(const struct sp_columns *cols, const char *name)
+{
+	const struct sp_export_column *col[SP_EXPORT_MAX_COLUMNS];
+	unsigned int i, n = sp_export_columns_select(cols, col);
+
+	for (i = 0; i < n; i++)
+		if (strcmp(col[i]->name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * columns_to_anonymize with a known key: each value must be Python's
+ * blake2b(str(value).encode(), digest_size=64, key=bytes(range(64))).hexdigest()
+ * (hashlib, Python 3.11; computed once and written here), quoted as a
+ * string: integers, floats (repr), addresses, MACs, lists and strings
+ * (the decoded text, '"' not escaped, invalid UTF-8 dropped).
+ */
+static const struct {
+	const char *col;
+	const char *hex;
+} anon_quic[] = {
+	{ "src_ip", "bf82a094fdd2752ad7253861a269260c9ea041b1a0da79afdffadc04d6d24e1c"
+		    "0475c80072a37b371b5847469cefd6530c63303e6046fd45ddb1400356827fb7" },
+	{ "src_port", "889b0c8de230d57171119a3efdf14432d6de5c4295c716ec5b8411e43ce5a857"
+		      "7e499943ab6e0477888f10c9a1b82e8a7062147eb769bda9939f04b635fbae00" },
+	{ "bidirectional_mean_ps",
+	  "b17172ef8af48e2535812292b231b6cc465df05a41b555fc9f704550c6a9908c"
+	  "3e744063cb0f6c2d109175b84528737460cae3ac43b8574c8e203b987a492abb" },
+	{ "splt_ps", "fe8ea7a8e3b433de9bfec88f96e0abc42eaafdc9ef05f052eb47dbfefc5ec28e"
+		     "f7e2a0ba48dacdeed3c5aab893eac9c568fe9f4f4617e7cc92a90a36b21f1fc6" },
+	{ "user_agent", "fcbf6031db1f73116142cdb491b0b1a861af5d331f4d1f64127d5de822d0311d"
+			"607a02b10cabf850830d9cf3c5d90fc45db68b4878defe5208d6ad838be95fbd" },
+}, anon_tcp[] = {
+	{ "expiration_id", "70cf1f9baf498aef9f139e3c6621e07dc1482df16c3e2deca3f165c545f771c0"
+			   "2f77d0a1ee68ef5fec38b8da94986997d95997d770a05fa4c1b9511c84c34360" },
+	{ "src_mac", "8e82d716df724b6663c665e5901fec0aff60a2029e4d453a6801ee23f3633948"
+		     "45145926b4a58eea2058601e0ddb6a9f66474f88880af7d5414d33f8e6fd7b7e" },
+	{ "src_oui", "abf0e5ed1866a365f8e7f7ac64526d3694be85f38558e5a3a31ffe8db8aabbad"
+		     "0b7c81e0eba78559d60e4922c679f9129ed88b897b36875a0a4b6b845c12c5d4" },
+	{ "dst_ip", "a3ff194f7a3d28c498627e3957c2b14407328efe34608a8c225cbbf10c02bd1f"
+		    "3b12a05501170ce33328057b7991d277f0dacf7c66ab9f63dbed1eb4ac091fd6" },
+	{ "requested_server_name",
+	  "dd9ac4cd3281a7d76f19fbeb97dd481d1f85f102a4c1119c9d2e7b31ec5d6ae3"
+	  "81af919c08efc3de770eba77191a2fb7e46133ca242eaf75fcf65a12423c1e69" },
+	{ "client_fingerprint",
+	  "3bad17bbfc396ac57df0f35efac2aa9f544c615280159f7c28bad6a8d73d86ae"
+	  "abd07e433edf597568551fda59b562f837d3c060ac76740648530ce1338b8c03" },
+};
+
+static void
+check_anon(struct sp_flow_record *r, const struct sp_columns *cols, const char *plain_row,
+	   const char *const *names, const char *const *hexes, unsigned int n)
+{
+	struct sp_csv_params p = { 0 };
+	uint8_t key[SP_EXPORT_CSV_KEY_LEN];
+	struct sp_exporter *e;
+	char path[256], row[8192], want[24576], field[256], hdr[4096], *got;
+	unsigned int i;
+	size_t len;
+
+	for (i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)i;
+	p.anonymize = names;
+	p.n_anonymize = n;
+	p.anonymize_key = key;
+	tmp_path(path, sizeof(path), "anon.csv");
+	e = sp_export_csv_open_params(path, cols, &p);
+	CU_ASSERT_FATAL(e != NULL);
+	CU_ASSERT_EQUAL(sp_export_write(e, r), 0);
+	CU_ASSERT_EQUAL(sp_export_write(e, r), 0);
+	CU_ASSERT_EQUAL(sp_export_close(e), 0);
+	snprintf(row, sizeof(row), "%s", plain_row);
+	for (i = 0; i < n; i++) {
+		int idx = column_index(cols, names[i]);
+
+		CU_ASSERT_FATAL(idx >= 0);
+		snprintf(field, sizeof(field), "\"%s\"", hexes[i]);
+		csv_replace_field(row, (unsigned int)idx, field);
+	}
+	sp_export_csv_header(cols, hdr, sizeof(hdr));
+	/* Same key, same value, same digest: every row alike. */
+	snprintf(want, sizeof(want), "%s\n%s%s", hdr, row, row);
+	got = sp_test_slurp(path, &len);
+	CU_ASSERT_FATAL(got != NULL);
+	CU_ASSERT_STRING_EQUAL(got, want);
+	free(got);
+	unlink(path);
+}
+
+static void
+test_csv_anonymize_known_key(void)
+{
+	struct sp_flow_record *q = quic_record(), *t = tcp_record();
+	struct sp_columns cols = cols_full;
+	const char *names[8], *hexes[8];
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(anon_quic); i++) {
+		names[i] = anon_quic[i].col;
+		hexes[i] = anon_quic[i].hex;
+	}
+	check_anon(q, &cols_full, quic_row, names, hexes, RTE_DIM(anon_quic));
+	for (i = 0; i < RTE_DIM(anon_tcp); i++) {
+		names[i] = anon_tcp[i].col;
+		hexes[i] = anon_tcp[i].hex;
+	}
+	cols.splt_n = 1;
+	check_anon(t, &cols, tcp_row, names, hexes, RTE_DIM(anon_tcp));
+	free(q);
+	free(t);
+}
+
+/* Without a key, a random one per exporter (NFStream: per to_csv() call). */
+static void
+test_csv_anonymize_random_key(void)
+{
+	static const char *const names[] = { "src_ip", "tunnel_id_not_a_column" };
+	static const char *const absent[] = { "requested_server_name", "src_ip" };
+	struct sp_flow_record *q = quic_record();
+	struct sp_csv_params p = { .anonymize = names, .n_anonymize = 1 };
+	struct sp_exporter *e;
+	char path[256], *a, *b, *f;
+	unsigned int i, idx = (unsigned int)column_index(&cols_full, "src_ip");
+	const char *s, *end;
+	size_t len;
+
+	for (i = 0; i < 2; i++) {
+		tmp_path(path, sizeof(path), i == 0 ? "rand0.csv" : "rand1.csv");
+		e = sp_export_csv_open_params(path, &cols_full, &p);
+		CU_ASSERT_FATAL(e != NULL);
+		CU_ASSERT_EQUAL(sp_export_write(e, q), 0);
+		CU_ASSERT_EQUAL(sp_export_close(e), 0);
+	}
+	tmp_path(path, sizeof(path), "rand0.csv");
+	a = sp_test_slurp(path, &len);
+	unlink(path);
+	tmp_path(path, sizeof(path), "rand1.csv");
+	b = sp_test_slurp(path, &len);
+	unlink(path);
+	CU_ASSERT_FATAL(a != NULL && b != NULL);
+	/* The value is 128 hex digits in quotes, different from run to run. */
+	f = strchr(a, '\n') + 1;
+	csv_field_span(f, idx, &s, &end);
+	CU_ASSERT_EQUAL(end - s, 130);
+	CU_ASSERT_EQUAL(strspn(s + 1, "0123456789abcdef"), 128);
+	CU_ASSERT_STRING_NOT_EQUAL(a, b);
+	/* Everything else as without anonymization. */
+	csv_replace_field(f, idx, "\"2001:db8:f4a6:3503:40cd:714:57:c4e4\"");
+	CU_ASSERT_STRING_EQUAL(f, quic_row);
+	free(a);
+	free(b);
+
+	/* A name that is no column fails the open. */
+	p.n_anonymize = 2;
+	rte_errno = 0;
+	tmp_path(path, sizeof(path), "bad.csv");
+	CU_ASSERT_PTR_NULL(sp_export_csv_open_params(path, &cols_full, &p));
+	CU_ASSERT_EQUAL(rte_errno, EINVAL);
+	/* A column outside the run's set is skipped, as NFStream does. */
+	p.anonymize = absent;
+	e = sp_export_csv_open_params(path, &cols_base, &p);
+	CU_ASSERT_PTR_NOT_NULL(e);
+	sp_export_close(e);
+	unlink(path);
+	CU_ASSERT_EQUAL(sp_export_column_find("src_ip", &cols_base), 0);
+	CU_ASSERT_EQUAL(sp_export_column_find("requested_server_name", &cols_base), -ENOENT);
+	CU_ASSERT_EQUAL(sp_export_column_find("requested_server_name", &cols_full), 0);
+	CU_ASSERT_EQUAL(sp_export_column_find("no_such_column", &cols_full), -EINVAL);
+	free(q);
+}
+
+static void
+write_file(const char *path, const void *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+static void
+test_csv_load_key(void)
+{
+	uint8_t raw[SP_EXPORT_CSV_KEY_LEN + 1], key[SP_EXPORT_CSV_KEY_LEN];
+	char path[256];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(raw); i++)
+		raw[i] = (uint8_t)(0xa0 ^ i);
+	tmp_path(path, sizeof(path), "key");
+	write_file(path, raw, SP_EXPORT_CSV_KEY_LEN);
+	memset(key, 0, sizeof(key));
+	CU_ASSERT_EQUAL(sp_export_csv_load_key(path, key), 0);
+	CU_ASSERT_EQUAL(memcmp(key, raw, sizeof(key)), 0);
+	/* One byte short or long (a hex text, a newline) is refused, not cut or padded. */
+	write_file(path, raw, SP_EXPORT_CSV_KEY_LEN - 1);
+	CU_ASSERT_EQUAL(sp_export_csv_load_key(path, key), -EINVAL);
+	write_file(path, raw, SP_EXPORT_CSV_KEY_LEN + 1);
+	CU_ASSERT_EQUAL(sp_export_csv_load_key(path, key), -EINVAL);
+	unlink(path);
+	CU_ASSERT_EQUAL(sp_export_csv_load_key(path, key), -ENOENT);
+}
+
+/* One file of a rotation: its header and the ids of its rows, in order. */
+static void
+check_chunk(const char *name, const char *header, const uint64_t *ids, unsigned int n)
+{
+	char path[256], want[65536], *got, *p;
+	struct sp_flow_record *q = quic_record();
+	unsigned int i;
+	size_t len;
+
+	tmp_path(path, sizeof(path), name);
+	p = want + snprintf(want, sizeof(want), "%s\n", header);
+	for (i = 0; i < n; i++)
+		p += snprintf(p, sizeof(want) - (size_t)(p - want), "%" PRIu64 "%s", ids[i],
+			      quic_row + 1);
+	got = sp_test_slurp(path, &len);
+	CU_ASSERT_PTR_NOT_NULL(got);
+	if (got != NULL)
+		CU_ASSERT_STRING_EQUAL(got, want);
+	free(got);
+	free(q);
+	unlink(path);
+}
+
+static void
+write_ids(struct sp_exporter *e, unsigned int n)
+{
+	struct sp_flow_record *q = quic_record();
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		q->id = i;
+		CU_ASSERT_EQUAL(sp_export_write(e, q), 0);
+	}
+	free(q);
+}
+
+/*
+ * flows_per_file / rotate_files (streamer.py to_csv, utils.py open_file):
+ * flows_per_file rows a file, each file with the header, named by putting
+ * the file index before "csv"; with rotate_files the index is modulo it and
+ * a reused name starts afresh.
+ */
+static void
+test_csv_rotation(void)
+{
+	static const uint64_t r01[] = { 0, 1 }, r23[] = { 2, 3 }, r4[] = { 4 };
+	static const uint64_t r2[] = { 2 }, r1[] = { 1 }, r34[] = { 3, 4 };
+	struct sp_csv_params p = { .flows_per_file = 2 };
+	struct sp_exporter *e;
+	char path[256], dir[256];
+	struct stat sb;
+
+	tmp_path(path, sizeof(path), "flows.csv");
+	e = sp_export_csv_open_params(path, &cols_full, &p);
+	CU_ASSERT_FATAL(e != NULL);
+	write_ids(e, 5);
+	CU_ASSERT_EQUAL(sp_export_close(e), 0);
+	CU_ASSERT_NOT_EQUAL(stat(path, &sb), 0);	/* flows.csv itself is not written */
+	check_chunk("flows.0.csv", full_header, r01, 2);
+	check_chunk("flows.1.csv", full_header, r23, 2);
+	check_chunk("flows.2.csv", full_header, r4, 1);
+
+	/* rotate_files 2, one flow a file: 0 -> .0, 1 -> .1, 2 -> .0 again. */
+	p.flows_per_file = 1;
+	p.rotate_files = 2;
+	e = sp_export_csv_open_params(path, &cols_full, &p);
+	CU_ASSERT_FATAL(e != NULL);
+	write_ids(e, 3);
+	CU_ASSERT_EQUAL(sp_export_close(e), 0);
+	check_chunk("flows.0.csv", full_header, r2, 1);
+	check_chunk("flows.1.csv", full_header, r1, 1);
+
+	/* Every "csv" of the file name, none of the directory's; no flow: a header. */
+	snprintf(dir, sizeof(dir), "%s/csvdir", tmp_dir);
+	CU_ASSERT_FATAL(mkdir(dir, 0700) == 0);
+	tmp_path(path, sizeof(path), "csvdir/csv_flows.csv");
+	p.flows_per_file = 3;
+	p.rotate_files = 0;
+	e = sp_export_csv_open_params(path, &cols_full, &p);
+	CU_ASSERT_FATAL(e != NULL);
+	CU_ASSERT_EQUAL(sp_export_close(e), 0);
+	check_chunk("csvdir/0.csv_flows.0.csv", full_header, NULL, 0);
+	e = sp_export_csv_open_params(path, &cols_full, &p);
+	CU_ASSERT_FATAL(e != NULL);
+	write_ids(e, 5);
+	CU_ASSERT_EQUAL(sp_export_close(e), 0);
+	check_chunk("csvdir/1.csv_flows.1.csv", full_header, r34, 2);
+	unlink(path);
+	tmp_path(path, sizeof(path), "csvdir/0.csv_flows.0.csv");
+	unlink(path);
+	CU_ASSERT(rmdir(dir) == 0);
+
+	/* Names need a "csv" in the file name; stdout has none; rotate needs chunks. */
+	rte_errno = 0;
+	p.flows_per_file = 10;
+	CU_ASSERT_PTR_NULL(sp_export_csv_open_params("-", &cols_full, &p));
+	CU_ASSERT_EQUAL(rte_errno, EINVAL);
+	tmp_path(path, sizeof(path), "flows.txt");
+	CU_ASSERT_PTR_NULL(sp_export_csv_open_params(path, &cols_full, &p));
+	tmp_path(path, sizeof(path), "csv/flows.txt");
+	CU_ASSERT_PTR_NULL(sp_export_csv_open_params(path, &cols_full, &p));
+	p.flows_per_file = 0;
+	p.rotate_files = 3;
+	tmp_path(path, sizeof(path), "flows.csv");
+	CU_ASSERT_PTR_NULL(sp_export_csv_open_params(path, &cols_full, &p));
+	CU_ASSERT_EQUAL(rte_errno, EINVAL);
+}
+
+/*
+ * "--csv - | head -2": once the reader has gone, writing gives -EPIPE (the
+ * app ignores SIGPIPE) and every later write fails at once with -EPIPE
+ * instead of formatting rows nobody reads.
+ */
+static void
+test_csv_broken_pipe(void)
+{
+	struct sp_flow_record *q = quic_record();
+	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+	struct sp_exporter *e;
+	int fds[2], saved;
+	uint64_t before;
+
+	CU_ASSERT_FATAL(pipe(fds) == 0);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	CU_ASSERT_FATAL(saved >= 0);
+	dup2(fds[1], STDOUT_FILENO);
+	close(fds[1]);
+	close(fds[0]);
+	e = sp_export_csv_open("-", &cols_full);
+	if (e != NULL) {
+		CU_ASSERT_EQUAL(sp_export_write(e, q), 0);
+		CU_ASSERT_EQUAL(sp_export_flush(e), -EPIPE);
+		before = e->errors;
+		CU_ASSERT_EQUAL(sp_export_write(e, q), -EPIPE);
+		CU_ASSERT_EQUAL(e->errors, before + 1);
+		CU_ASSERT_EQUAL(sp_export_close(e), -EPIPE);
+	}
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	signal(SIGPIPE, old);
+	CU_ASSERT_PTR_NOT_NULL(e);
+	free(q);
 }
 
 static void
@@ -1077,7 +1480,15 @@ sp_test_register(void)
 	    CU_add_test(csv, "hand-made rows and column sets", test_csv_rows) == NULL ||
 	    CU_add_test(csv, "nDPI risk and metadata columns", test_csv_ndpi_columns) == NULL ||
 	    CU_add_test(csv, "many rows across drains", test_csv_many) == NULL ||
-	    CU_add_test(csv, "no flow gives an empty file", test_csv_no_flow) == NULL ||
+	    CU_add_test(csv, "no flow gives the header alone", test_csv_no_flow) == NULL ||
+	    CU_add_test(csv, "anonymized columns: keyed BLAKE2b as hashlib",
+			test_csv_anonymize_known_key) == NULL ||
+	    CU_add_test(csv, "anonymization: random key, unknown and absent columns",
+			test_csv_anonymize_random_key) == NULL ||
+	    CU_add_test(csv, "anonymization key file", test_csv_load_key) == NULL ||
+	    CU_add_test(csv, "flows_per_file and rotate_files", test_csv_rotation) == NULL ||
+	    CU_add_test(csv, "broken pipe gives -EPIPE, then fails fast",
+			test_csv_broken_pipe) == NULL ||
 	    CU_add_test(csv, "- writes to standard output", test_csv_stdout) == NULL ||
 	    CU_add_test(csv, "full disk gives -ENOSPC", test_csv_full_disk) == NULL ||
 	    CU_add_test(csv, "unwritable path fails at open", test_csv_open_errors) == NULL)

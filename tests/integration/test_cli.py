@@ -192,6 +192,15 @@ class Cli(unittest.TestCase):
         self.assertEqual((v.returncode, v.stdout), (0, lv.stdout))
         self.assertTrue(v.stdout.startswith("streamprobe "))
 
+    def test_man_page_has_every_option(self):
+        import re
+        opts = set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]+", run(["--help"]).stdout))
+        with open(os.path.join(ROOT, "docs", "streamprobe.1")) as f:
+            man = f.read().replace("\\-", "-").replace("\\fR", "").replace('"', "")
+        missing = sorted(o for o in opts if o not in man)
+        self.assertEqual(missing, [], "options of --help missing from docs/streamprobe.1")
+        self.assertGreater(len(opts), 40)
+
     def test_meson_install(self):
         dest = os.path.join(self.tmp, "dest")
         p = subprocess.run(["meson", "install", "-C", BUILD, "--no-rebuild", "--destdir", dest],

@@ -5,8 +5,13 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/if_packet.h>
 
 #include <rte_cfgfile.h>
+#include <rte_errno.h>
 #include <rte_ethdev.h>
 
 #include "sp_port.h"
@@ -319,4 +324,147 @@ sp_port_stop(uint16_t port_id)
 {
 	rte_eth_dev_stop(port_id);
 	rte_eth_dev_close(port_id);
+}
+
+/* The PMD's default frame (2 KiB, room for a 1982-byte Ethernet frame with
+ * TPACKET_V2's header): a 1500 MTU frame fits whole, so the mbuf length is
+ * the length on the wire. */
+#define SP_AF_PACKET_FRAME 2048u
+
+struct sp_port_iface {
+	char name[IF_NAMESIZE];
+	int index;
+	int fd;			/* AF_PACKET, protocol 0: receives nothing */
+	short flags;		/* SIOCGIFFLAGS when opened */
+};
+
+/* The flags we may restore: the ones the af_packet PMD or a capture can
+ * change. */
+#define SP_IFACE_RESTORE (IFF_UP | IFF_PROMISC)
+
+static int
+iface_flags(int fd, const char *name, short *flags)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) != 0)
+		return -errno;
+	*flags = ifr.ifr_flags;
+	return 0;
+}
+
+struct sp_port_iface *
+sp_port_iface_open(const char *name, char *err, size_t errlen)
+{
+	struct sp_port_iface *ifc;
+	unsigned int idx;
+	int ret;
+
+	/* glibc says ENODEV for a name too long as for an unknown one */
+	idx = if_nametoindex(name);
+	if (idx == 0) {
+		ret = errno;
+		snprintf(err, errlen, "%s: %s", name,
+			 ret == ENODEV ? "no such device" : strerror(ret));
+		rte_errno = ret;
+		return NULL;
+	}
+	ifc = calloc(1, sizeof(*ifc));
+	if (ifc == NULL) {
+		snprintf(err, errlen, "%s: %s", name, strerror(ENOMEM));
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	snprintf(ifc->name, sizeof(ifc->name), "%s", name);
+	ifc->index = (int)idx;
+	/* Protocol 0: bound to nothing, it never queues a packet. It serves
+	 * the ioctls and holds the membership. */
+	ifc->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	ret = ifc->fd < 0 ? errno : -iface_flags(ifc->fd, ifc->name, &ifc->flags);
+	if (ret != 0) {
+		snprintf(err, errlen, "%s: %s", name, strerror(ret));
+		if (ifc->fd >= 0)
+			close(ifc->fd);
+		free(ifc);
+		rte_errno = ret;
+		return NULL;
+	}
+	return ifc;
+}
+
+bool
+sp_port_iface_was_up(const struct sp_port_iface *ifc)
+{
+	return (ifc->flags & IFF_UP) != 0;
+}
+
+int
+sp_port_iface_devargs(const char *name, uint32_t ring_bytes, char *buf, size_t len)
+{
+	unsigned int block = (unsigned int)getpagesize(), per_block, frames;
+	int n;
+
+	if (block < SP_AF_PACKET_FRAME)
+		block = SP_AF_PACKET_FRAME;
+	per_block = block / SP_AF_PACKET_FRAME;
+	if (ring_bytes == 0)
+		ring_bytes = SP_PORT_RING_DEFAULT;
+	/* as libpcap sizes its ring from the buffer size: whole blocks, at
+	 * least one (the kernel wants frames = blocks * frames per block) */
+	frames = ring_bytes / block * per_block;
+	if (frames == 0)
+		frames = per_block;
+	n = snprintf(buf, len, "iface=%s,qpairs=1,blocksz=%u,framesz=%u,framecnt=%u", name,
+		     block, SP_AF_PACKET_FRAME, frames);
+	return n >= 0 && (size_t)n < len ? 0 : -ENOSPC;
+}
+
+int
+sp_port_iface_bind(const struct sp_port_iface *ifc, uint16_t port_id, struct sp_port_profile *p)
+{
+	struct packet_mreq mr;
+	int ret;
+
+	if (p->promiscuous) {
+		memset(&mr, 0, sizeof(mr));
+		mr.mr_ifindex = ifc->index;
+		mr.mr_type = PACKET_MR_PROMISC;
+		if (setsockopt(ifc->fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) != 0)
+			return -errno;
+		p->promiscuous = false;
+	}
+	/* Only the port's flag changes: the PMD's ioctl sets IFF_PROMISC
+	 * when it is set, clears it when it is clear. A port without the
+	 * operation cannot change the interface either. */
+	ret = (ifc->flags & IFF_PROMISC) ? rte_eth_promiscuous_enable(port_id) :
+		rte_eth_promiscuous_disable(port_id);
+	return ret == -ENOTSUP ? 0 : ret;
+}
+
+int
+sp_port_iface_close(struct sp_port_iface *ifc)
+{
+	struct ifreq ifr;
+	short now = 0;
+	int ret;
+
+	if (ifc == NULL)
+		return 0;
+	/* SIOCGIFFLAGS reports IFF_PROMISC as set by ioctl (dev_get_flags()
+	 * takes it from gflags), not the membership's count: what was found
+	 * is compared with what an ioctl may have changed. The membership
+	 * ends with the socket. */
+	ret = iface_flags(ifc->fd, ifc->name, &now);
+	if (ret == 0 && ((now ^ ifc->flags) & SP_IFACE_RESTORE) != 0) {
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifc->name);
+		ifr.ifr_flags = (short)((now & ~SP_IFACE_RESTORE) | (ifc->flags & SP_IFACE_RESTORE));
+		if (ioctl(ifc->fd, SIOCSIFFLAGS, &ifr) != 0)
+			ret = -errno;
+	}
+	close(ifc->fd);
+	free(ifc);
+	return ret;
 }

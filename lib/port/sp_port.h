@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <rte_mbuf.h>
 #include <rte_mempool.h>
 
 #ifdef __cplusplus
@@ -70,6 +71,84 @@ int sp_port_start(uint16_t port_id, uint16_t n_queues, struct rte_mempool *pool,
 
 /** Stop and close the port. */
 void sp_port_stop(uint16_t port_id);
+
+/** libpcap's ring size on Linux when NFStream's socket_buffer_size is 0. */
+#define SP_PORT_RING_DEFAULT (2u << 20)
+
+/**
+ * Cut a received packet to snaplen bytes, as libpcap cuts a frame to the
+ * snapshot length: the parser and nDPI see the first snaplen bytes, while
+ * the caller keeps the length on the wire for the size features (NFStream's
+ * raw_size is the header's len, not caplen). Frees the segments past the
+ * cut; allocates nothing.
+ */
+static inline void
+sp_port_snap(struct rte_mbuf *m, uint32_t snaplen)
+{
+	struct rte_mbuf *s = m, *rest;
+	uint32_t left = snaplen;
+	uint16_t segs = 1;
+
+	if (rte_pktmbuf_pkt_len(m) <= snaplen)
+		return;
+	while (s->data_len < left) {
+		left -= s->data_len;
+		s = s->next;
+		segs++;
+	}
+	s->data_len = (uint16_t)left;
+	rest = s->next;
+	s->next = NULL;
+	if (rest != NULL)
+		rte_pktmbuf_free(rest);
+	m->nb_segs = segs;
+	m->pkt_len = snaplen;
+}
+
+/**
+ * A Linux interface captured through the net_af_packet vdev, and the state
+ * it was found in. The PMD's promiscuous mode is an IFF_PROMISC ioctl that
+ * outlives the process, so the capture is made promiscuous the way libpcap
+ * (hence NFStream) does it instead: a PACKET_MR_PROMISC membership on a
+ * socket of our own, which the kernel counts and drops when the socket is
+ * closed, even by a crash.
+ */
+struct sp_port_iface;
+
+/**
+ * Check that the interface exists and record its flags.
+ * @return the handle, or NULL with rte_errno set and "NAME: reason" in err.
+ */
+struct sp_port_iface *sp_port_iface_open(const char *name, char *err, size_t errlen);
+
+/** Whether the interface was up when opened. */
+bool sp_port_iface_was_up(const struct sp_port_iface *ifc);
+
+/**
+ * The net_af_packet devargs for the interface: one queue pair and a ring of
+ * about ring_bytes (whole blocks of the page size, 2 KiB frames).
+ * @return 0, or -ENOSPC when buf is too small.
+ */
+int sp_port_iface_devargs(const char *name, uint32_t ring_bytes, char *buf, size_t len);
+
+/**
+ * Before sp_port_start(): if p->promiscuous, make the capture promiscuous
+ * by the membership (and clear p->promiscuous, so sp_port_start() leaves
+ * the PMD's ioctl alone); and give the port the promiscuous state the
+ * interface was found in, so that ethdev's start, which replays it, never
+ * changes IFF_PROMISC.
+ * @return 0 or -errno.
+ */
+int sp_port_iface_bind(const struct sp_port_iface *ifc, uint16_t port_id,
+		       struct sp_port_profile *p);
+
+/**
+ * After the vdev is removed: drop the membership and set IFF_UP and
+ * IFF_PROMISC back to what they were when opened, if anything changed
+ * them. Frees the handle (NULL is a no-op).
+ * @return 0 or -errno of the failed ioctl.
+ */
+int sp_port_iface_close(struct sp_port_iface *ifc);
 
 #ifdef __cplusplus
 }

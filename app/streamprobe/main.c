@@ -837,7 +837,8 @@ app_setup_live(int socket)
 	struct rte_eth_dev_info info;
 	struct timespec ts;
 	char err[512], args[192];
-	uint16_t pid;
+	uint16_t pid, room = RTE_MBUF_DEFAULT_BUF_SIZE;
+	uint32_t frame;
 	int ret;
 
 	app.live = true;
@@ -852,7 +853,9 @@ app_setup_live(int socket)
 				"come once it is up\n", app.cfg.iface);
 		/* one socket: af_packet's kernel fanout hashes outer headers only,
 		 * so the workers are fed by the software dispatch instead */
-		sp_port_iface_devargs(app.cfg.iface, app.cfg.ring_bytes, args, sizeof(args));
+		frame = sp_port_af_packet_frame(sp_port_iface_mtu(app.iface));
+		room = sp_port_af_packet_mbuf_room(frame);
+		sp_port_iface_devargs(app.cfg.iface, frame, app.cfg.ring_bytes, args, sizeof(args));
 		ret = rte_eal_hotplug_add("vdev", "net_af_packet_sp", args);
 		if (ret < 0) {
 			fprintf(stderr, "streamprobe: --iface %s: cannot open it (%s)\n",
@@ -904,8 +907,7 @@ app_setup_live(int socket)
 		app.live_queues = 1;
 	app.mbufs = rte_pktmbuf_pool_create("sp_mbufs", prof.mbufs_per_queue * app.n_workers,
 					    prof.mbuf_cache,
-					    app_dispatched() ? SP_MBUF_PRIV_SIZE : 0,
-					    RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+					    app_dispatched() ? SP_MBUF_PRIV_SIZE : 0, room, socket);
 	if (app.mbufs == NULL) {
 		fprintf(stderr, "streamprobe: mbuf pool: %s\n", rte_strerror(rte_errno));
 		return 1;

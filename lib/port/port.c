@@ -326,16 +326,21 @@ sp_port_stop(uint16_t port_id)
 	rte_eth_dev_close(port_id);
 }
 
-/* The PMD's default frame (2 KiB, room for a 1982-byte Ethernet frame with
- * TPACKET_V2's header): a 1500 MTU frame fits whole, so the mbuf length is
- * the length on the wire. */
+/* The PMD's default ring frame: 2 KiB, two per 4 KiB block. */
 #define SP_AF_PACKET_FRAME 2048u
+/* TPACKET_V2 puts the Ethernet header at TPACKET_ALIGN(52 + 16) - 14 = 66
+ * bytes into the ring frame; the PMD copies from 32 bytes in, so it wants
+ * mbufs with room for frame - 32 bytes. */
+#define SP_AF_PACKET_MACOFF 66u
+#define SP_AF_PACKET_COPYOFF 32u
 
 struct sp_port_iface {
 	char name[IF_NAMESIZE];
 	int index;
-	int fd;			/* AF_PACKET, protocol 0: receives nothing */
+	int fd;			/* for the ioctls */
+	int member_fd;		/* AF_PACKET, protocol 0: holds the membership */
 	short flags;		/* SIOCGIFFLAGS when opened */
+	uint32_t mtu;
 };
 
 /* The flags we may restore: the ones the af_packet PMD or a capture can
@@ -352,6 +357,19 @@ iface_flags(int fd, const char *name, short *flags)
 	if (ioctl(fd, SIOCGIFFLAGS, &ifr) != 0)
 		return -errno;
 	*flags = ifr.ifr_flags;
+	return 0;
+}
+
+static int
+iface_mtu(int fd, const char *name, uint32_t *mtu)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, SIOCGIFMTU, &ifr) != 0)
+		return -errno;
+	*mtu = ifr.ifr_mtu > 0 ? (uint32_t)ifr.ifr_mtu : 0;
 	return 0;
 }
 
@@ -379,10 +397,11 @@ sp_port_iface_open(const char *name, char *err, size_t errlen)
 	}
 	snprintf(ifc->name, sizeof(ifc->name), "%s", name);
 	ifc->index = (int)idx;
-	/* Protocol 0: bound to nothing, it never queues a packet. It serves
-	 * the ioctls and holds the membership. */
-	ifc->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	ifc->member_fd = -1;
+	ifc->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	ret = ifc->fd < 0 ? errno : -iface_flags(ifc->fd, ifc->name, &ifc->flags);
+	if (ret == 0)
+		ret = -iface_mtu(ifc->fd, ifc->name, &ifc->mtu);
 	if (ret != 0) {
 		snprintf(err, errlen, "%s: %s", name, strerror(ret));
 		if (ifc->fd >= 0)
@@ -400,15 +419,51 @@ sp_port_iface_was_up(const struct sp_port_iface *ifc)
 	return (ifc->flags & IFF_UP) != 0;
 }
 
-int
-sp_port_iface_devargs(const char *name, uint32_t ring_bytes, char *buf, size_t len)
+uint32_t
+sp_port_iface_mtu(const struct sp_port_iface *ifc)
 {
-	unsigned int block = (unsigned int)getpagesize(), per_block, frames;
+	return ifc->mtu;
+}
+
+uint32_t
+sp_port_af_packet_frame(uint32_t mtu)
+{
+	/* the MTU, the Ethernet header and a VLAN tag the kernel left in */
+	uint64_t need = (uint64_t)mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN + SP_AF_PACKET_MACOFF;
+	uint32_t page = (uint32_t)getpagesize();
+
+	/* The PMD finds frame i at i * frame bytes into the ring, so frames
+	 * must tile the blocks without a gap: the PMD's 2 KiB, or whole pages
+	 * (one frame per block). */
+	if (need <= SP_AF_PACKET_FRAME && page % SP_AF_PACKET_FRAME == 0)
+		return SP_AF_PACKET_FRAME;
+	return (uint32_t)RTE_MIN(RTE_ALIGN_CEIL(need, (uint64_t)page),
+				 RTE_ALIGN_CEIL((uint64_t)SP_PORT_AF_PACKET_FRAME_MAX, page));
+}
+
+uint16_t
+sp_port_af_packet_mbuf_room(uint32_t frame)
+{
+	uint32_t room = frame - SP_AF_PACKET_COPYOFF + RTE_PKTMBUF_HEADROOM;
+
+	return (uint16_t)RTE_MAX(room, (uint32_t)RTE_MBUF_DEFAULT_BUF_SIZE);
+}
+
+int
+sp_port_iface_devargs(const char *name, uint32_t frame, uint32_t ring_bytes, char *buf,
+		      size_t len)
+{
+	unsigned int page = (unsigned int)getpagesize(), block, per_block, frames;
 	int n;
 
-	if (block < SP_AF_PACKET_FRAME)
-		block = SP_AF_PACKET_FRAME;
-	per_block = block / SP_AF_PACKET_FRAME;
+	/* Blocks are whole pages and hold whole frames; and the PMD finds
+	 * frame i at i * frame bytes, so they hold them without a gap. */
+	if (frame < SP_AF_PACKET_FRAME || frame % 16 != 0)
+		return -EINVAL;
+	block = RTE_ALIGN_CEIL(frame, page);
+	if (block % frame != 0)
+		return -EINVAL;
+	per_block = block / frame;
 	if (ring_bytes == 0)
 		ring_bytes = SP_PORT_RING_DEFAULT;
 	/* as libpcap sizes its ring from the buffer size: whole blocks, at
@@ -417,24 +472,29 @@ sp_port_iface_devargs(const char *name, uint32_t ring_bytes, char *buf, size_t l
 	if (frames == 0)
 		frames = per_block;
 	n = snprintf(buf, len, "iface=%s,qpairs=1,blocksz=%u,framesz=%u,framecnt=%u", name,
-		     block, SP_AF_PACKET_FRAME, frames);
+		     block, frame, frames);
 	return n >= 0 && (size_t)n < len ? 0 : -ENOSPC;
 }
 
 int
-sp_port_iface_bind(const struct sp_port_iface *ifc, uint16_t port_id, struct sp_port_profile *p)
+sp_port_iface_bind(struct sp_port_iface *ifc, uint16_t port_id, struct sp_port_profile *p)
 {
 	struct packet_mreq mr;
 	int ret;
 
-	if (p->promiscuous) {
+	if (p->promiscuous && ifc->member_fd < 0) {
+		/* Protocol 0: bound to nothing, it never queues a packet */
+		ifc->member_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+		if (ifc->member_fd < 0)
+			return -errno;
 		memset(&mr, 0, sizeof(mr));
 		mr.mr_ifindex = ifc->index;
 		mr.mr_type = PACKET_MR_PROMISC;
-		if (setsockopt(ifc->fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) != 0)
+		if (setsockopt(ifc->member_fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr,
+			       sizeof(mr)) != 0)
 			return -errno;
-		p->promiscuous = false;
 	}
+	p->promiscuous = false;
 	/* Only the port's flag changes: the PMD's ioctl sets IFF_PROMISC
 	 * when it is set, clears it when it is clear. A port without the
 	 * operation cannot change the interface either. */
@@ -464,6 +524,8 @@ sp_port_iface_close(struct sp_port_iface *ifc)
 		if (ioctl(ifc->fd, SIOCSIFFLAGS, &ifr) != 0)
 			ret = -errno;
 	}
+	if (ifc->member_fd >= 0)
+		close(ifc->member_fd);
 	close(ifc->fd);
 	free(ifc);
 	return ret;

@@ -124,23 +124,44 @@ struct sp_port_iface *sp_port_iface_open(const char *name, char *err, size_t err
 /** Whether the interface was up when opened. */
 bool sp_port_iface_was_up(const struct sp_port_iface *ifc);
 
+/** The interface's MTU when opened. */
+uint32_t sp_port_iface_mtu(const struct sp_port_iface *ifc);
+
+/** Room the af_packet ring frames need at most: a 9216-byte MTU's frames. */
+#define SP_PORT_AF_PACKET_FRAME_MAX 9300u
+
 /**
- * The net_af_packet devargs for the interface: one queue pair and a ring of
- * about ring_bytes (whole blocks of the page size, 2 KiB frames).
- * @return 0, or -ENOSPC when buf is too small.
+ * The af_packet ring frame for an interface MTU. The PMD gives a frame's
+ * captured length as its length, so for sizes to be the wire's, the ring
+ * frame holds a whole frame (the MTU, the Ethernet header, a VLAN tag, and
+ * the 66 bytes TPACKET_V2 puts before it): the PMD's 2048 when that is
+ * enough, else whole pages, up to SP_PORT_AF_PACKET_FRAME_MAX's.
  */
-int sp_port_iface_devargs(const char *name, uint32_t ring_bytes, char *buf, size_t len);
+uint32_t sp_port_af_packet_frame(uint32_t mtu);
+
+/** The mbuf data room (headroom included) the PMD requires for that frame. */
+uint16_t sp_port_af_packet_mbuf_room(uint32_t frame);
+
+/**
+ * The net_af_packet devargs: one queue pair, ring frames of `frame` bytes,
+ * a ring of about ring_bytes (NFStream's socket_buffer_size, which libpcap
+ * makes its ring size; 0: libpcap's SP_PORT_RING_DEFAULT) in whole blocks
+ * of pages.
+ * @return 0, -EINVAL for a frame that does not tile whole pages (the kernel
+ * or the PMD would refuse it), -ENOSPC when buf is too small.
+ */
+int sp_port_iface_devargs(const char *name, uint32_t frame, uint32_t ring_bytes, char *buf,
+			  size_t len);
 
 /**
  * Before sp_port_start(): if p->promiscuous, make the capture promiscuous
- * by the membership (and clear p->promiscuous, so sp_port_start() leaves
- * the PMD's ioctl alone); and give the port the promiscuous state the
- * interface was found in, so that ethdev's start, which replays it, never
- * changes IFF_PROMISC.
+ * by the membership (needs CAP_NET_RAW); clear p->promiscuous, so that
+ * sp_port_start() leaves the PMD's ioctl alone; and give the port the
+ * promiscuous state the interface was found in, so that ethdev's start,
+ * which replays it, never changes IFF_PROMISC.
  * @return 0 or -errno.
  */
-int sp_port_iface_bind(const struct sp_port_iface *ifc, uint16_t port_id,
-		       struct sp_port_profile *p);
+int sp_port_iface_bind(struct sp_port_iface *ifc, uint16_t port_id, struct sp_port_profile *p);
 
 /**
  * After the vdev is removed: drop the membership and set IFF_UP and

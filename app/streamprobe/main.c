@@ -855,8 +855,10 @@ app_setup_live(int socket)
 		 * so the workers are fed by the software dispatch instead */
 		frame = sp_port_af_packet_frame(sp_port_iface_mtu(app.iface));
 		room = sp_port_af_packet_mbuf_room(frame);
-		sp_port_iface_devargs(app.cfg.iface, frame, app.cfg.ring_bytes, args, sizeof(args));
-		ret = rte_eal_hotplug_add("vdev", "net_af_packet_sp", args);
+		ret = sp_port_iface_devargs(app.cfg.iface, frame, app.cfg.ring_bytes, args,
+					    sizeof(args));
+		if (ret == 0)
+			ret = rte_eal_hotplug_add("vdev", "net_af_packet_sp", args);
 		if (ret < 0) {
 			fprintf(stderr, "streamprobe: --iface %s: cannot open it (%s)\n",
 				app.cfg.iface, rte_strerror(-ret));

@@ -429,16 +429,20 @@ uint32_t
 sp_port_af_packet_frame(uint32_t mtu)
 {
 	/* the MTU, the Ethernet header and a VLAN tag the kernel left in */
-	uint64_t need = (uint64_t)mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN + SP_AF_PACKET_MACOFF;
-	uint32_t page = (uint32_t)getpagesize();
+	uint32_t need = RTE_MIN(mtu, SP_PORT_AF_PACKET_MTU_MAX) + RTE_ETHER_HDR_LEN +
+		RTE_VLAN_HLEN + SP_AF_PACKET_MACOFF;
+	uint32_t page = (uint32_t)getpagesize(), frame;
 
 	/* The PMD finds frame i at i * frame bytes into the ring, so frames
 	 * must tile the blocks without a gap: the PMD's 2 KiB, or whole pages
 	 * (one frame per block). */
 	if (need <= SP_AF_PACKET_FRAME && page % SP_AF_PACKET_FRAME == 0)
 		return SP_AF_PACKET_FRAME;
-	return (uint32_t)RTE_MIN(RTE_ALIGN_CEIL(need, (uint64_t)page),
-				 RTE_ALIGN_CEIL((uint64_t)SP_PORT_AF_PACKET_FRAME_MAX, page));
+	frame = RTE_ALIGN_CEIL(need, page);
+	/* an mbuf holds at most 64 KiB: with 64 KiB pages, the PMD's frames */
+	if (frame - SP_AF_PACKET_COPYOFF + RTE_PKTMBUF_HEADROOM > UINT16_MAX)
+		return SP_AF_PACKET_FRAME;
+	return frame;
 }
 
 uint16_t
@@ -446,7 +450,8 @@ sp_port_af_packet_mbuf_room(uint32_t frame)
 {
 	uint32_t room = frame - SP_AF_PACKET_COPYOFF + RTE_PKTMBUF_HEADROOM;
 
-	return (uint16_t)RTE_MAX(room, (uint32_t)RTE_MBUF_DEFAULT_BUF_SIZE);
+	return (uint16_t)RTE_MIN(RTE_MAX(room, (uint32_t)RTE_MBUF_DEFAULT_BUF_SIZE),
+				 (uint32_t)UINT16_MAX);
 }
 
 int

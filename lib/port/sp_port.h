@@ -127,15 +127,16 @@ bool sp_port_iface_was_up(const struct sp_port_iface *ifc);
 /** The interface's MTU when opened. */
 uint32_t sp_port_iface_mtu(const struct sp_port_iface *ifc);
 
-/** Room the af_packet ring frames need at most: a 9216-byte MTU's frames. */
-#define SP_PORT_AF_PACKET_FRAME_MAX 9300u
+/** The largest MTU whose frames the af_packet ring frames hold whole. */
+#define SP_PORT_AF_PACKET_MTU_MAX 9216u
 
 /**
  * The af_packet ring frame for an interface MTU. The PMD gives a frame's
  * captured length as its length, so for sizes to be the wire's, the ring
  * frame holds a whole frame (the MTU, the Ethernet header, a VLAN tag, and
  * the 66 bytes TPACKET_V2 puts before it): the PMD's 2048 when that is
- * enough, else whole pages, up to SP_PORT_AF_PACKET_FRAME_MAX's.
+ * enough, else whole pages, for an MTU up to SP_PORT_AF_PACKET_MTU_MAX
+ * (and frames an mbuf can hold).
  */
 uint32_t sp_port_af_packet_frame(uint32_t mtu);
 

@@ -262,6 +262,7 @@ test_iface_devargs(void)
 	CU_ASSERT_EQUAL(sp_port_af_packet_frame(9000), RTE_ALIGN_CEIL(9084u, page));
 	CU_ASSERT_EQUAL(sp_port_af_packet_frame(9216), RTE_ALIGN_CEIL(9300u, page));
 	CU_ASSERT_EQUAL(sp_port_af_packet_frame(65536), RTE_ALIGN_CEIL(9300u, page));
+	CU_ASSERT_EQUAL(sp_port_af_packet_frame(UINT32_MAX), RTE_ALIGN_CEIL(9300u, page));
 	/* the PMD wants mbufs with frame - 32 bytes after the headroom */
 	CU_ASSERT_EQUAL(sp_port_af_packet_mbuf_room(2048), RTE_MBUF_DEFAULT_BUF_SIZE);
 	CU_ASSERT_EQUAL(sp_port_af_packet_mbuf_room(12288), 12288 - 32 + RTE_PKTMBUF_HEADROOM);

@@ -354,6 +354,40 @@ class Live(unittest.TestCase):
             self.assertEqual(cut[col], whole[col], col)
         self.assertEqual(whole["bidirectional_bytes"], "482")
 
+    def test_socket_buffer_size(self):
+        """The AF_PACKET ring is socket_buffer_size bytes in whole blocks (libpcap's
+        2 MiB by default), as the PMD reports it at its INFO log level."""
+        self.veth("vbuf", True)
+        page = os.sysconf("SC_PAGE_SIZE")
+        prefix = "spbuf%d" % os.getpid()
+        self.addCleanup(shutil.rmtree, "/var/run/dpdk/" + prefix, True)
+        for size, blocks in (("100000", 100000 // page), (None, (2 << 20) // page)):
+            with self.subTest(size=size):
+                args = ["ip", "netns", "exec", NS, BIN, "--no-huge", "--no-pci", "-m", "256",
+                        "--no-shconf", "--no-telemetry", "--file-prefix", prefix,
+                        "--log-level=pmd.net.af_packet:info", "-l", "0,1", "--",
+                        "--iface", "vbuf", "--quiet"]
+                if size is not None:
+                    args += ["--socket-buffer-size", size]
+                p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+                try:
+                    # started: the promiscuity membership comes after the vdev
+                    t0 = time.monotonic()
+                    while link("vbuf")["promiscuity"] == 0:
+                        self.assertIsNone(p.poll(), p.communicate()[1] if p.poll() else "")
+                        self.assertLess(time.monotonic() - t0, 20)
+                        time.sleep(0.05)
+                    err = self.stop(p)
+                finally:
+                    if p.poll() is None:
+                        p.kill()
+                        p.communicate()
+                self.assertIn("\tblock size %d\n" % page, err)
+                self.assertIn("\tblock count %d\n" % blocks, err)
+                self.assertIn("\tframe size 2048\n", err)
+                self.assertIn("\tframe count %d\n" % (blocks * (page // 2048)), err)
+
     def test_jumbo_wire_length(self):
         """vcap's MTU is 9000: the af_packet ring frames hold whole 8 KB frames,
         so their sizes are the wire's (the PMD's default 2 KiB frames cut
@@ -401,6 +435,7 @@ class LiveCorpus(Live):
     test_no_such_interface = None
     test_snapshot_length = None
     test_jumbo_wire_length = None
+    test_socket_buffer_size = None
 
 
 if __name__ == "__main__":

@@ -16,6 +16,9 @@
 
 #include "sp_port.h"
 
+/* Ports whose promiscuous mode sp_port_start() turned on. */
+static bool port_promisc_set[RTE_MAX_ETHPORTS];
+
 void
 sp_port_profile_defaults(struct sp_port_profile *p)
 {
@@ -314,14 +317,20 @@ sp_port_start(uint16_t port_id, uint16_t n_queues, struct rte_mempool *pool,
 			 strerror(-ret));
 		return ret;
 	}
-	if (p->promiscuous)
-		rte_eth_promiscuous_enable(port_id);
+	/* set by us, so cleared by sp_port_stop(): a kernel-backed port
+	 * (af_packet, tap) keeps the flag past the process otherwise */
+	if (p->promiscuous && rte_eth_promiscuous_get(port_id) == 0)
+		port_promisc_set[port_id] = rte_eth_promiscuous_enable(port_id) == 0;
 	return 0;
 }
 
 void
 sp_port_stop(uint16_t port_id)
 {
+	if (port_id < RTE_MAX_ETHPORTS && port_promisc_set[port_id]) {
+		rte_eth_promiscuous_disable(port_id);
+		port_promisc_set[port_id] = false;
+	}
 	rte_eth_dev_stop(port_id);
 	rte_eth_dev_close(port_id);
 }

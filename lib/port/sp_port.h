@@ -69,7 +69,7 @@ void sp_port_symmetric_key(uint8_t *key, size_t len);
 int sp_port_start(uint16_t port_id, uint16_t n_queues, struct rte_mempool *pool,
 		  const struct sp_port_profile *p, char *err, size_t errlen);
 
-/** Stop and close the port. */
+/** Stop and close the port, with promiscuous mode off if sp_port_start() set it. */
 void sp_port_stop(uint16_t port_id);
 
 /** libpcap's ring size on Linux when NFStream's socket_buffer_size is 0. */

@@ -354,6 +354,41 @@ class Live(unittest.TestCase):
             self.assertEqual(cut[col], whole[col], col)
         self.assertEqual(whole["bidirectional_bytes"], "482")
 
+    def test_port_promiscuous(self):
+        """--port on an af_packet vdev of the user's EAL options: promiscuous through
+        rte_eth_promiscuous_* while it runs (the PMD's IFF_PROMISC ioctl), none with
+        --no-promiscuous-mode, and the flag cleared at exit."""
+        before = self.veth("vport", True)
+        prefix = "spport%d" % os.getpid()
+        tel = "/var/run/dpdk/%s/dpdk_telemetry.v2" % prefix
+        self.addCleanup(shutil.rmtree, "/var/run/dpdk/" + prefix, True)
+        for opt, promisc in (([], True), (["--no-promiscuous-mode"], False)):
+            with self.subTest(opt=opt):
+                p = subprocess.Popen(["ip", "netns", "exec", NS, BIN, "--no-huge", "--no-pci",
+                                      "-m", "256", "--no-shconf", "--file-prefix", prefix,
+                                      "--vdev", "net_af_packet0,iface=vport", "-l", "0,1",
+                                      "--", "--port", "0", "--quiet"] + opt,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                try:
+                    t0 = time.monotonic()
+                    while True:
+                        try:
+                            if self.stats(tel, "/ethdev/link_status,0")["status"] == "UP":
+                                break
+                        except (OSError, KeyError, TypeError, ValueError):
+                            pass
+                        self.assertIsNone(p.poll(), p.communicate()[1] if p.poll() else "")
+                        self.assertLess(time.monotonic() - t0, 20)
+                        time.sleep(0.05)
+                    time.sleep(0.2)
+                    self.assertEqual("PROMISC" in link("vport")["flags"], promisc)
+                    self.stop(p)
+                finally:
+                    if p.poll() is None:
+                        p.kill()
+                        p.communicate()
+                self.assertEqual(link("vport"), before)
+
     def test_socket_buffer_size(self):
         """The AF_PACKET ring is socket_buffer_size bytes in whole blocks (libpcap's
         2 MiB by default), as the PMD reports it at its INFO log level."""
@@ -436,6 +471,7 @@ class LiveCorpus(Live):
     test_snapshot_length = None
     test_jumbo_wire_length = None
     test_socket_buffer_size = None
+    test_port_promiscuous = None
 
 
 if __name__ == "__main__":

@@ -84,6 +84,7 @@ struct app {
 	int port_id;
 	bool port_started;
 	bool vdev_attached;
+	struct sp_port_iface *iface;	/* --iface: its flags, restored at exit */
 	uint64_t base_ms;		/* realtime at base_tsc */
 	uint64_t base_tsc;
 	uint64_t tsc_per_ms;
@@ -171,6 +172,8 @@ app_live_rx(uint16_t queue, struct rte_mbuf **pkts, struct sp_rx_info *info)
 		info[i].ts_ms = now;
 		info[i].wire_len = rte_pktmbuf_pkt_len(pkts[i]);
 		info[i].dlt = SP_DLT_EN10MB;
+		if (unlikely(info[i].wire_len > app.cfg.snaplen))
+			sp_port_snap(pkts[i], app.cfg.snaplen);
 	}
 	return n;
 }
@@ -902,16 +905,29 @@ app_setup_live(int socket)
 	struct sp_port_profile prof;
 	struct rte_eth_dev_info info;
 	struct timespec ts;
-	char err[512], args[160], dir[PATH_MAX];
-	uint16_t pid;
+	char err[512], args[192], dir[PATH_MAX];
+	uint16_t pid, room = RTE_MBUF_DEFAULT_BUF_SIZE;
+	uint32_t frame;
 	int ret;
 
 	app.live = true;
 	if (app.cfg.iface != NULL) {
+		app.iface = sp_port_iface_open(app.cfg.iface, err, sizeof(err));
+		if (app.iface == NULL) {
+			fprintf(stderr, "streamprobe: --iface %s\n", err);
+			return 1;
+		}
+		if (!sp_port_iface_was_up(app.iface))
+			fprintf(stderr, "streamprobe: --iface %s: the interface is down; packets "
+				"come once it is up\n", app.cfg.iface);
 		/* one socket: af_packet's kernel fanout hashes outer headers only,
 		 * so the workers are fed by the software dispatch instead */
-		snprintf(args, sizeof(args), "iface=%s,qpairs=1", app.cfg.iface);
-		ret = rte_eal_hotplug_add("vdev", "net_af_packet_sp", args);
+		frame = sp_port_af_packet_frame(sp_port_iface_mtu(app.iface));
+		room = sp_port_af_packet_mbuf_room(frame);
+		ret = sp_port_iface_devargs(app.cfg.iface, frame, app.cfg.ring_bytes, args,
+					    sizeof(args));
+		if (ret == 0)
+			ret = rte_eal_hotplug_add("vdev", "net_af_packet_sp", args);
 		if (ret < 0) {
 			fprintf(stderr, "streamprobe: --iface %s: cannot open it (%s)\n",
 				app.cfg.iface, rte_strerror(-ret));
@@ -948,6 +964,16 @@ app_setup_live(int socket)
 		fprintf(stderr, "streamprobe: %s\n", err);
 		return 2;
 	}
+	if (app.cfg.promiscuous >= 0)
+		prof.promiscuous = app.cfg.promiscuous;
+	if (app.iface != NULL) {
+		ret = sp_port_iface_bind(app.iface, (uint16_t)app.port_id, &prof);
+		if (ret != 0) {
+			fprintf(stderr, "streamprobe: --iface %s: cannot set promiscuous mode (%s)\n",
+				app.cfg.iface, strerror(-ret));
+			return 1;
+		}
+	}
 	/* Several workers need RSS over as many queues; otherwise (af_packet,
 	 * pcap, ring, a one-queue NIC) one queue is read by the management
 	 * lcore and spread in software by the flow key, inner headers
@@ -958,8 +984,7 @@ app_setup_live(int socket)
 		app.live_queues = 1;
 	app.mbufs = rte_pktmbuf_pool_create("sp_mbufs", prof.mbufs_per_queue * app.n_workers,
 					    prof.mbuf_cache,
-					    app_dispatched() ? SP_MBUF_PRIV_SIZE : 0,
-					    RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+					    app_dispatched() ? SP_MBUF_PRIV_SIZE : 0, room, socket);
 	if (app.mbufs == NULL) {
 		fprintf(stderr, "streamprobe: mbuf pool: %s\n", rte_strerror(rte_errno));
 		return 1;
@@ -1211,6 +1236,11 @@ app_teardown(void)
 		sp_port_stop((uint16_t)app.port_id);
 	if (app.vdev_attached)
 		rte_eal_hotplug_remove("vdev", "net_af_packet_sp");
+	/* after the PMD let go of it: its flags as found */
+	if (sp_port_iface_close(app.iface) != 0)
+		fprintf(stderr, "streamprobe: --iface %s: cannot restore its flags\n",
+			app.cfg.iface);
+	app.iface = NULL;
 	rte_mempool_free(app.mbufs);
 }
 

@@ -37,6 +37,10 @@ enum {
 	OPT_IFACE,
 	OPT_PORT,
 	OPT_CONFIG,
+	OPT_PROMISC,
+	OPT_NO_PROMISC,
+	OPT_SNAPLEN,
+	OPT_SOCKBUF,
 	OPT_LRU,
 	OPT_PERF,
 	OPT_DPI_STATS,
@@ -90,6 +94,10 @@ static const struct option sp_options[] = {
 	{ "iface", required_argument, NULL, OPT_IFACE },
 	{ "port", required_argument, NULL, OPT_PORT },
 	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "promiscuous-mode", no_argument, NULL, OPT_PROMISC },
+	{ "no-promiscuous-mode", no_argument, NULL, OPT_NO_PROMISC },
+	{ "snapshot-length", required_argument, NULL, OPT_SNAPLEN },
+	{ "socket-buffer-size", required_argument, NULL, OPT_SOCKBUF },
 	{ "lru-idle-scan", no_argument, NULL, OPT_LRU },
 	{ "performance-report", required_argument, NULL, OPT_PERF },
 	{ "dpi-stats", no_argument, NULL, OPT_DPI_STATS },
@@ -135,6 +143,8 @@ sp_config_defaults(struct sp_config *cfg)
 	cfg->n_workers = 1;
 	cfg->port_id = -1;
 	cfg->flush_interval_ms = SP_DEFAULT_FLUSH_INTERVAL_MS;
+	cfg->promiscuous = -1;
+	cfg->snaplen = SP_DEFAULT_SNAPLEN;
 }
 
 void
@@ -172,6 +182,12 @@ sp_config_usage(const char *prog)
 	       "  --iface NAME              live capture from a Linux interface (AF_PACKET vdev)\n"
 	       "  --port ID                 live capture from an ethdev port set up by EAL options\n"
 	       "  --config FILE             port profile read over drivers-config/<driver>.ini\n"
+	       "  --promiscuous-mode, --no-promiscuous-mode\n"
+	       "                            live: capture frames for other MACs too (default on;\n"
+	       "                            --iface leaves the interface's flags as it found them)\n"
+	       "  --snapshot-length N       live: parse and dissect the first N bytes of a frame;\n"
+	       "                            sizes stay the wire's (default %u)\n"
+	       "  --socket-buffer-size B    --iface: AF_PACKET ring bytes (default 0: 2 MiB, libpcap's)\n"
 	       "  --ipfix URI               IPFIX (RFC 7011, RFC 5103 biflows) to udp://HOST:PORT,\n"
 	       "                            tcp://HOST:PORT or file:PATH; repeatable (see docs/ipfix.md)\n"
 	       "  --ipfix-domain N, --ipfix-pen N, --ipfix-mtu N, --ipfix-template-refresh S,\n"
@@ -232,7 +248,7 @@ sp_config_usage(const char *prog)
 	       "  2    a usage error: a bad option, value or combination, a bad filter,\n"
 	       "       profile or nDPI rules file\n"
 	       "  130  a second SIGINT/SIGTERM: left at once (files written so far are whole)\n",
-	       prog, SP_DEFAULT_FLUSH_INTERVAL_MS, SP_DEFAULT_IDLE_TIMEOUT_S,
+	       prog, SP_DEFAULT_FLUSH_INTERVAL_MS, SP_DEFAULT_SNAPLEN, SP_DEFAULT_IDLE_TIMEOUT_S,
 	       SP_DEFAULT_ACTIVE_TIMEOUT_S,
 	       SP_DEFAULT_N_DISSECTIONS, SP_DEFAULT_MAX_FLOWS);
 }
@@ -419,7 +435,7 @@ sp_config_check_csv(struct sp_config *cfg, char *err, size_t errlen)
 int
 sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t errlen)
 {
-	const char *name;
+	const char *name, *live_opt = NULL, *sockbuf_opt = NULL;
 	uint64_t v;
 	int opt, idx, ret;
 
@@ -528,6 +544,27 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 			break;
 		case OPT_CONFIG:
 			cfg->port_config = optarg;
+			break;
+		case OPT_PROMISC:
+		case OPT_NO_PROMISC:
+			cfg->promiscuous = opt == OPT_PROMISC;
+			live_opt = opt == OPT_PROMISC ? "--promiscuous-mode" : "--no-promiscuous-mode";
+			break;
+		case OPT_SNAPLEN:
+			/* NFStream: any int > 0; libpcap caps it at 262144 */
+			if (sp_config_uint(optarg, 1, UINT32_MAX, &v) != 0)
+				return sp_config_err(err, errlen,
+					"--snapshot-length: '%s' is not a byte count > 0", optarg);
+			cfg->snaplen = (uint32_t)v;
+			live_opt = "--snapshot-length";
+			break;
+		case OPT_SOCKBUF:
+			if (sp_config_uint(optarg, 0, INT32_MAX, &v) != 0)
+				return sp_config_err(err, errlen,
+					"--socket-buffer-size: '%s' is not in 0..%d", optarg,
+					INT32_MAX);
+			cfg->ring_bytes = (uint32_t)v;
+			sockbuf_opt = "--socket-buffer-size";
 			break;
 		case OPT_IPFIX:
 			if (cfg->n_ipfix == SP_CONFIG_MAX_IPFIX)
@@ -727,6 +764,14 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 	if (sp_config_replay(cfg) && cfg->n_pcaps == 0)
 		return sp_config_err(err, errlen, "%s: replays --pcap files only",
 				     cfg->replay_loops != 0 ? "--replay-loops" : "--replay-time");
+	/* NFStream ignores its live parameters for files; an option given
+	 * for nothing is more likely a mistake */
+	if (live_opt != NULL && cfg->n_pcaps > 0)
+		return sp_config_err(err, errlen, "%s: live capture only (--iface, --port)",
+				     live_opt);
+	if (sockbuf_opt != NULL && cfg->iface == NULL)
+		return sp_config_err(err, errlen, "%s: --iface only (a NIC's ring is the "
+				     "rx_desc of its profile)", sockbuf_opt);
 	if (cfg->n_pcaps == 0)
 		cfg->lru_idle_scan = true;	/* live: expire by last-seen order */
 	/* Their columns come from nDPI: asking for them with nDPI off is a

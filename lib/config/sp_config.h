@@ -27,6 +27,7 @@ extern "C" {
 #define SP_MIN_MAX_FLOWS 64u
 #define SP_MAX_WORKERS 64
 #define SP_DEFAULT_FLUSH_INTERVAL_MS 100
+#define SP_DEFAULT_SNAPLEN 1536		/* NFStream snapshot_length */
 
 /** Everything a run needs to know, filled by sp_config_parse(). */
 struct sp_config {
@@ -60,6 +61,9 @@ struct sp_config {
 	const char *iface;		/**< live: an AF_PACKET interface (--iface) */
 	int port_id;			/**< live: an ethdev port (--port), -1 if none */
 	const char *port_config;	/**< --config: profile read over the driver's */
+	int8_t promiscuous;		/**< live: 1/0 (--[no-]promiscuous-mode), -1: the profile's */
+	uint32_t snaplen;		/**< live: bytes of a frame parsed and dissected */
+	uint32_t ring_bytes;		/**< --iface: --socket-buffer-size, 0: libpcap's */
 	bool lru_idle_scan;		/**< idle scan in last-seen order (live default) */
 	/* Replay from memory (benchmarks): the files are loaded, then fed
 	 * replay_loops times or for replay_ms; both 0 = read the files. */

@@ -5,11 +5,19 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/if_packet.h>
 
 #include <rte_cfgfile.h>
+#include <rte_errno.h>
 #include <rte_ethdev.h>
 
 #include "sp_port.h"
+
+/* Ports whose promiscuous mode sp_port_start() turned on. */
+static bool port_promisc_set[RTE_MAX_ETHPORTS];
 
 void
 sp_port_profile_defaults(struct sp_port_profile *p)
@@ -309,14 +317,230 @@ sp_port_start(uint16_t port_id, uint16_t n_queues, struct rte_mempool *pool,
 			 strerror(-ret));
 		return ret;
 	}
-	if (p->promiscuous)
-		rte_eth_promiscuous_enable(port_id);
+	/* set by us, so cleared by sp_port_stop(): a kernel-backed port
+	 * (af_packet, tap) keeps the flag past the process otherwise */
+	if (p->promiscuous && rte_eth_promiscuous_get(port_id) == 0)
+		port_promisc_set[port_id] = rte_eth_promiscuous_enable(port_id) == 0;
 	return 0;
 }
 
 void
 sp_port_stop(uint16_t port_id)
 {
+	if (port_id < RTE_MAX_ETHPORTS && port_promisc_set[port_id]) {
+		rte_eth_promiscuous_disable(port_id);
+		port_promisc_set[port_id] = false;
+	}
 	rte_eth_dev_stop(port_id);
 	rte_eth_dev_close(port_id);
+}
+
+/* The PMD's default ring frame: 2 KiB, two per 4 KiB block. */
+#define SP_AF_PACKET_FRAME 2048u
+/* TPACKET_V2 puts the Ethernet header at TPACKET_ALIGN(52 + 16) - 14 = 66
+ * bytes into the ring frame; the PMD copies from 32 bytes in, so it wants
+ * mbufs with room for frame - 32 bytes. */
+#define SP_AF_PACKET_MACOFF 66u
+#define SP_AF_PACKET_COPYOFF 32u
+
+struct sp_port_iface {
+	char name[IF_NAMESIZE];
+	int index;
+	int fd;			/* for the ioctls */
+	int member_fd;		/* AF_PACKET, protocol 0: holds the membership */
+	short flags;		/* SIOCGIFFLAGS when opened */
+	uint32_t mtu;
+};
+
+/* The flags we may restore: the ones the af_packet PMD or a capture can
+ * change. */
+#define SP_IFACE_RESTORE (IFF_UP | IFF_PROMISC)
+
+static int
+iface_flags(int fd, const char *name, short *flags)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) != 0)
+		return -errno;
+	*flags = ifr.ifr_flags;
+	return 0;
+}
+
+static int
+iface_mtu(int fd, const char *name, uint32_t *mtu)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, SIOCGIFMTU, &ifr) != 0)
+		return -errno;
+	*mtu = ifr.ifr_mtu > 0 ? (uint32_t)ifr.ifr_mtu : 0;
+	return 0;
+}
+
+struct sp_port_iface *
+sp_port_iface_open(const char *name, char *err, size_t errlen)
+{
+	struct sp_port_iface *ifc;
+	unsigned int idx;
+	int ret;
+
+	/* glibc says ENODEV for a name too long as for an unknown one */
+	idx = if_nametoindex(name);
+	if (idx == 0) {
+		ret = errno;
+		snprintf(err, errlen, "%s: %s", name,
+			 ret == ENODEV ? "no such device" : strerror(ret));
+		rte_errno = ret;
+		return NULL;
+	}
+	ifc = calloc(1, sizeof(*ifc));
+	if (ifc == NULL) {
+		snprintf(err, errlen, "%s: %s", name, strerror(ENOMEM));
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	snprintf(ifc->name, sizeof(ifc->name), "%s", name);
+	ifc->index = (int)idx;
+	ifc->member_fd = -1;
+	ifc->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ret = ifc->fd < 0 ? errno : -iface_flags(ifc->fd, ifc->name, &ifc->flags);
+	if (ret == 0)
+		ret = -iface_mtu(ifc->fd, ifc->name, &ifc->mtu);
+	if (ret != 0) {
+		snprintf(err, errlen, "%s: %s", name, strerror(ret));
+		if (ifc->fd >= 0)
+			close(ifc->fd);
+		free(ifc);
+		rte_errno = ret;
+		return NULL;
+	}
+	return ifc;
+}
+
+bool
+sp_port_iface_was_up(const struct sp_port_iface *ifc)
+{
+	return (ifc->flags & IFF_UP) != 0;
+}
+
+uint32_t
+sp_port_iface_mtu(const struct sp_port_iface *ifc)
+{
+	return ifc->mtu;
+}
+
+uint32_t
+sp_port_af_packet_frame(uint32_t mtu)
+{
+	/* the MTU, the Ethernet header and a VLAN tag the kernel left in */
+	uint32_t need = RTE_MIN(mtu, SP_PORT_AF_PACKET_MTU_MAX) + RTE_ETHER_HDR_LEN +
+		RTE_VLAN_HLEN + SP_AF_PACKET_MACOFF;
+	uint32_t page = (uint32_t)getpagesize(), frame;
+
+	/* The PMD finds frame i at i * frame bytes into the ring, so frames
+	 * must tile the blocks without a gap: the PMD's 2 KiB, or whole pages
+	 * (one frame per block). */
+	if (need <= SP_AF_PACKET_FRAME && page % SP_AF_PACKET_FRAME == 0)
+		return SP_AF_PACKET_FRAME;
+	frame = RTE_ALIGN_CEIL(need, page);
+	/* an mbuf holds at most 64 KiB: with 64 KiB pages, the PMD's frames */
+	if (frame - SP_AF_PACKET_COPYOFF + RTE_PKTMBUF_HEADROOM > UINT16_MAX)
+		return SP_AF_PACKET_FRAME;
+	return frame;
+}
+
+uint16_t
+sp_port_af_packet_mbuf_room(uint32_t frame)
+{
+	uint32_t room = frame - SP_AF_PACKET_COPYOFF + RTE_PKTMBUF_HEADROOM;
+
+	return (uint16_t)RTE_MIN(RTE_MAX(room, (uint32_t)RTE_MBUF_DEFAULT_BUF_SIZE),
+				 (uint32_t)UINT16_MAX);
+}
+
+int
+sp_port_iface_devargs(const char *name, uint32_t frame, uint32_t ring_bytes, char *buf,
+		      size_t len)
+{
+	unsigned int page = (unsigned int)getpagesize(), block, per_block, frames;
+	int n;
+
+	/* Blocks are whole pages and hold whole frames; and the PMD finds
+	 * frame i at i * frame bytes, so they hold them without a gap. */
+	if (frame < SP_AF_PACKET_FRAME || frame % 16 != 0)
+		return -EINVAL;
+	block = RTE_ALIGN_CEIL(frame, page);
+	if (block % frame != 0)
+		return -EINVAL;
+	per_block = block / frame;
+	if (ring_bytes == 0)
+		ring_bytes = SP_PORT_RING_DEFAULT;
+	/* as libpcap sizes its ring from the buffer size: whole blocks, at
+	 * least one (the kernel wants frames = blocks * frames per block) */
+	frames = ring_bytes / block * per_block;
+	if (frames == 0)
+		frames = per_block;
+	n = snprintf(buf, len, "iface=%s,qpairs=1,blocksz=%u,framesz=%u,framecnt=%u", name,
+		     block, frame, frames);
+	return n >= 0 && (size_t)n < len ? 0 : -ENOSPC;
+}
+
+int
+sp_port_iface_bind(struct sp_port_iface *ifc, uint16_t port_id, struct sp_port_profile *p)
+{
+	struct packet_mreq mr;
+	int ret;
+
+	if (p->promiscuous && ifc->member_fd < 0) {
+		/* Protocol 0: bound to nothing, it never queues a packet */
+		ifc->member_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+		if (ifc->member_fd < 0)
+			return -errno;
+		memset(&mr, 0, sizeof(mr));
+		mr.mr_ifindex = ifc->index;
+		mr.mr_type = PACKET_MR_PROMISC;
+		if (setsockopt(ifc->member_fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr,
+			       sizeof(mr)) != 0)
+			return -errno;
+	}
+	p->promiscuous = false;
+	/* Only the port's flag changes: the PMD's ioctl sets IFF_PROMISC
+	 * when it is set, clears it when it is clear. A port without the
+	 * operation cannot change the interface either. */
+	ret = (ifc->flags & IFF_PROMISC) ? rte_eth_promiscuous_enable(port_id) :
+		rte_eth_promiscuous_disable(port_id);
+	return ret == -ENOTSUP ? 0 : ret;
+}
+
+int
+sp_port_iface_close(struct sp_port_iface *ifc)
+{
+	struct ifreq ifr;
+	short now = 0;
+	int ret;
+
+	if (ifc == NULL)
+		return 0;
+	/* SIOCGIFFLAGS reports IFF_PROMISC as set by ioctl (dev_get_flags()
+	 * takes it from gflags), not the membership's count: what was found
+	 * is compared with what an ioctl may have changed. The membership
+	 * ends with the socket. */
+	ret = iface_flags(ifc->fd, ifc->name, &now);
+	if (ret == 0 && ((now ^ ifc->flags) & SP_IFACE_RESTORE) != 0) {
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifc->name);
+		ifr.ifr_flags = (short)((now & ~SP_IFACE_RESTORE) | (ifc->flags & SP_IFACE_RESTORE));
+		if (ioctl(ifc->fd, SIOCSIFFLAGS, &ifr) != 0)
+			ret = -errno;
+	}
+	if (ifc->member_fd >= 0)
+		close(ifc->member_fd);
+	close(ifc->fd);
+	free(ifc);
+	return ret;
 }

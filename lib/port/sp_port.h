@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <rte_mbuf.h>
 #include <rte_mempool.h>
 
 #ifdef __cplusplus
@@ -68,7 +69,7 @@ void sp_port_symmetric_key(uint8_t *key, size_t len);
 int sp_port_start(uint16_t port_id, uint16_t n_queues, struct rte_mempool *pool,
 		  const struct sp_port_profile *p, char *err, size_t errlen);
 
-/** Stop and close the port. */
+/** Stop and close the port, with promiscuous mode off if sp_port_start() set it. */
 void sp_port_stop(uint16_t port_id);
 
 /**
@@ -80,6 +81,106 @@ void sp_port_stop(uint16_t port_id);
  * @return buf, holding the path (not checked for existence).
  */
 const char *sp_port_profile_dir(char *buf, size_t len);
+
+/** libpcap's ring size on Linux when NFStream's socket_buffer_size is 0. */
+#define SP_PORT_RING_DEFAULT (2u << 20)
+
+/**
+ * Cut a received packet to snaplen bytes, as libpcap cuts a frame to the
+ * snapshot length: the parser and nDPI see the first snaplen bytes, while
+ * the caller keeps the length on the wire for the size features (NFStream's
+ * raw_size is the header's len, not caplen). Frees the segments past the
+ * cut; allocates nothing.
+ */
+static inline void
+sp_port_snap(struct rte_mbuf *m, uint32_t snaplen)
+{
+	struct rte_mbuf *s = m, *rest;
+	uint32_t left = snaplen;
+	uint16_t segs = 1;
+
+	if (rte_pktmbuf_pkt_len(m) <= snaplen)
+		return;
+	while (s->data_len < left) {
+		left -= s->data_len;
+		s = s->next;
+		segs++;
+	}
+	s->data_len = (uint16_t)left;
+	rest = s->next;
+	s->next = NULL;
+	if (rest != NULL)
+		rte_pktmbuf_free(rest);
+	m->nb_segs = segs;
+	m->pkt_len = snaplen;
+}
+
+/**
+ * A Linux interface captured through the net_af_packet vdev, and the state
+ * it was found in. The PMD's promiscuous mode is an IFF_PROMISC ioctl that
+ * outlives the process, so the capture is made promiscuous the way libpcap
+ * (hence NFStream) does it instead: a PACKET_MR_PROMISC membership on a
+ * socket of our own, which the kernel counts and drops when the socket is
+ * closed, even by a crash.
+ */
+struct sp_port_iface;
+
+/**
+ * Check that the interface exists and record its flags.
+ * @return the handle, or NULL with rte_errno set and "NAME: reason" in err.
+ */
+struct sp_port_iface *sp_port_iface_open(const char *name, char *err, size_t errlen);
+
+/** Whether the interface was up when opened. */
+bool sp_port_iface_was_up(const struct sp_port_iface *ifc);
+
+/** The interface's MTU when opened. */
+uint32_t sp_port_iface_mtu(const struct sp_port_iface *ifc);
+
+/** The largest MTU whose frames the af_packet ring frames hold whole. */
+#define SP_PORT_AF_PACKET_MTU_MAX 9216u
+
+/**
+ * The af_packet ring frame for an interface MTU. The PMD gives a frame's
+ * captured length as its length, so for sizes to be the wire's, the ring
+ * frame holds a whole frame (the MTU, the Ethernet header, a VLAN tag, and
+ * the 66 bytes TPACKET_V2 puts before it): the PMD's 2048 when that is
+ * enough, else whole pages, for an MTU up to SP_PORT_AF_PACKET_MTU_MAX
+ * (and frames an mbuf can hold).
+ */
+uint32_t sp_port_af_packet_frame(uint32_t mtu);
+
+/** The mbuf data room (headroom included) the PMD requires for that frame. */
+uint16_t sp_port_af_packet_mbuf_room(uint32_t frame);
+
+/**
+ * The net_af_packet devargs: one queue pair, ring frames of `frame` bytes,
+ * a ring of about ring_bytes (NFStream's socket_buffer_size, which libpcap
+ * makes its ring size; 0: libpcap's SP_PORT_RING_DEFAULT) in whole blocks
+ * of pages.
+ * @return 0, -EINVAL for a frame that does not tile whole pages (the kernel
+ * or the PMD would refuse it), -ENOSPC when buf is too small.
+ */
+int sp_port_iface_devargs(const char *name, uint32_t frame, uint32_t ring_bytes, char *buf,
+			  size_t len);
+
+/**
+ * Before sp_port_start(): if p->promiscuous, make the capture promiscuous
+ * by the membership (needs CAP_NET_RAW); clear p->promiscuous, so that
+ * sp_port_start() leaves the PMD's ioctl alone; and give the port the
+ * promiscuous state the interface was found in, so that ethdev's start,
+ * which replays it, never changes IFF_PROMISC.
+ * @return 0 or -errno.
+ */
+int sp_port_iface_bind(struct sp_port_iface *ifc, uint16_t port_id, struct sp_port_profile *p);
+
+/**
+ * After the vdev is removed: drop the membership and set IFF_UP and
+ * IFF_PROMISC back to what they were when opened, if anything changed
+ * them. Frees the handle (NULL is a no-op).
+ * @return 0 or -errno of the failed ioctl.
+ */
+int sp_port_iface_close(struct sp_port_iface *ifc);
 
 #ifdef __cplusplus
 }

@@ -357,6 +357,51 @@ test_csv_options(void)
 	}
 }
 
+/* NFStream's live parameters: defaults, values, ranges, live only. */
+static void
+test_live_parameters(void)
+{
+	static const char *const dflt[] = { "--iface", "eth0", NULL };
+	static const char *const set[] = { "--iface", "eth0", "--no-promiscuous-mode",
+		"--snapshot-length", "64", "--socket-buffer-size", "2147483647", NULL };
+	static const char *const port[] = { "--port", "0", "--promiscuous-mode",
+		"--snapshot-length", "65535", NULL };
+	static const char *const bad[][6] = {
+		{ "--iface", "eth0", "--snapshot-length", "0", "--snapshot-length", NULL },
+		{ "--iface", "eth0", "--snapshot-length", "-1", "--snapshot-length", NULL },
+		{ "--iface", "eth0", "--socket-buffer-size", "2147483648", "--socket-buffer-size",
+		  NULL },
+		{ "--pcap", "x", "--snapshot-length", "100", "live capture only", NULL },
+		{ "--pcap", "x", "--no-promiscuous-mode", "", "--no-promiscuous-mode", NULL },
+		{ "--port", "1", "--socket-buffer-size", "65536", "--iface only", NULL },
+	};
+	struct sp_config c;
+	char err[256];
+	unsigned int i;
+
+	CU_ASSERT_EQUAL_FATAL(parse(&c, err, dflt), 0);
+	CU_ASSERT_EQUAL(c.promiscuous, -1);	/* the profile's: on by default */
+	CU_ASSERT_EQUAL(c.snaplen, 1536);
+	CU_ASSERT_EQUAL(c.ring_bytes, 0);
+	CU_ASSERT_EQUAL_FATAL(parse(&c, err, set), 0);
+	CU_ASSERT_EQUAL(c.promiscuous, 0);
+	CU_ASSERT_EQUAL(c.snaplen, 64);
+	CU_ASSERT_EQUAL(c.ring_bytes, 2147483647u);
+	CU_ASSERT_EQUAL_FATAL(parse(&c, err, port), 0);
+	CU_ASSERT_EQUAL(c.promiscuous, 1);
+	CU_ASSERT_EQUAL(c.snaplen, 65535);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *a[] = { bad[i][0], bad[i][1], bad[i][2],
+				    bad[i][3][0] != '\0' ? bad[i][3] : NULL, NULL };
+
+		err[0] = '\0';
+		CU_ASSERT_EQUAL(parse(&c, err, a), -EINVAL);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, bad[i][4]));
+		if (strstr(err, bad[i][4]) == NULL)
+			fprintf(stderr, "case %u: %s\n", i, err);
+	}
+}
+
 int
 sp_test_register(void)
 {
@@ -370,7 +415,8 @@ sp_test_register(void)
 	    CU_add_test(s, "conflicts and option names", test_conflicts) == NULL ||
 	    CU_add_test(s, "IPFIX destinations", test_ipfix_uris) == NULL ||
 	    CU_add_test(s, "inputs and IPFIX options", test_inputs_and_ipfix) == NULL ||
-	    CU_add_test(s, "CSV options", test_csv_options) == NULL)
+	    CU_add_test(s, "CSV options", test_csv_options) == NULL ||
+	    CU_add_test(s, "live capture parameters", test_live_parameters) == NULL)
 		return -1;
 	return 0;
 }

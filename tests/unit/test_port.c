@@ -2,16 +2,21 @@
 /*
  * Port profiles (INI, errors naming file/section/key) and the symmetric RSS
  * key: with it, and with the software dispatch hash, both directions of a
- * flow go to the same queue/worker.
+ * flow go to the same queue/worker. Live capture: the snapshot length cut,
+ * the af_packet ring devargs, and an interface's flags left as found.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include <CUnit/Basic.h>
 
+#include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_thash.h>
 
@@ -19,6 +24,7 @@
 #include "sp_flow.h"
 #include "sp_port.h"
 #include "sp_test.h"
+#include "sp_test_eal.h"
 
 static char dir[64];
 
@@ -188,15 +194,198 @@ suite_clean(void)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+static struct rte_mempool *live_pool;
+
+static struct rte_mbuf *
+seg(uint16_t len, uint8_t fill)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(live_pool);
+
+	CU_ASSERT_FATAL(m != NULL);
+	memset(rte_pktmbuf_append(m, len), fill, len);
+	return m;
+}
+
+static void
+test_snap(void)
+{
+	struct rte_mbuf *m, *m2;
+	unsigned int avail = rte_mempool_avail_count(live_pool);
+
+	/* shorter than the snapshot length: untouched */
+	m = seg(60, 1);
+	sp_port_snap(m, 1536);
+	CU_ASSERT_EQUAL(rte_pktmbuf_pkt_len(m), 60);
+	sp_port_snap(m, 60);
+	CU_ASSERT_EQUAL(rte_pktmbuf_pkt_len(m), 60);
+	/* one segment */
+	sp_port_snap(m, 20);
+	CU_ASSERT_EQUAL(rte_pktmbuf_pkt_len(m), 20);
+	CU_ASSERT_EQUAL(rte_pktmbuf_data_len(m), 20);
+	rte_pktmbuf_free(m);
+	/* a chain 100 + 100 + 100 cut at 150: the third segment is freed */
+	m = seg(100, 1);
+	CU_ASSERT_EQUAL_FATAL(rte_pktmbuf_chain(m, seg(100, 2)), 0);
+	CU_ASSERT_EQUAL_FATAL(rte_pktmbuf_chain(m, seg(100, 3)), 0);
+	CU_ASSERT_EQUAL(rte_mempool_avail_count(live_pool), avail - 3);
+	sp_port_snap(m, 150);
+	CU_ASSERT_EQUAL(rte_pktmbuf_pkt_len(m), 150);
+	CU_ASSERT_EQUAL(m->nb_segs, 2);
+	CU_ASSERT_EQUAL(rte_pktmbuf_data_len(m->next), 50);
+	CU_ASSERT_PTR_NULL(m->next->next);
+	CU_ASSERT_EQUAL(rte_mempool_avail_count(live_pool), avail - 2);
+	CU_ASSERT_EQUAL(rte_mbuf_check(m, 1, NULL), 0);
+	/* a cut exactly at a segment's end keeps that segment whole */
+	sp_port_snap(m, 100);
+	CU_ASSERT_EQUAL(m->nb_segs, 1);
+	CU_ASSERT_EQUAL(rte_pktmbuf_data_len(m), 100);
+	CU_ASSERT_PTR_NULL(m->next);
+	CU_ASSERT_EQUAL(rte_mempool_avail_count(live_pool), avail - 1);
+	rte_pktmbuf_free(m);
+	m2 = seg(10, 4);
+	sp_port_snap(m2, 1);
+	CU_ASSERT_EQUAL(rte_pktmbuf_pkt_len(m2), 1);
+	rte_pktmbuf_free(m2);
+	CU_ASSERT_EQUAL(rte_mempool_avail_count(live_pool), avail);
+}
+
+static void
+test_iface_devargs(void)
+{
+	unsigned int page = (unsigned int)getpagesize(), blk;
+	char buf[192], want[192];
+
+	/* ring frames hold whole frames (MTU + 14 + 4 + 66): 2 KiB, or pages */
+	CU_ASSERT_EQUAL(sp_port_af_packet_frame(1500), 2048);	/* the PMD's default */
+	CU_ASSERT_EQUAL(sp_port_af_packet_frame(1964), 2048);	/* 1964 + 84 = 2048 */
+	CU_ASSERT_EQUAL(sp_port_af_packet_frame(1965), RTE_ALIGN_CEIL(2049u, page));
+	CU_ASSERT_EQUAL(sp_port_af_packet_frame(9000), RTE_ALIGN_CEIL(9084u, page));
+	CU_ASSERT_EQUAL(sp_port_af_packet_frame(9216), RTE_ALIGN_CEIL(9300u, page));
+	CU_ASSERT_EQUAL(sp_port_af_packet_frame(65536), RTE_ALIGN_CEIL(9300u, page));
+	CU_ASSERT_EQUAL(sp_port_af_packet_frame(UINT32_MAX), RTE_ALIGN_CEIL(9300u, page));
+	/* the PMD wants mbufs with frame - 32 bytes after the headroom */
+	CU_ASSERT_EQUAL(sp_port_af_packet_mbuf_room(2048), RTE_MBUF_DEFAULT_BUF_SIZE);
+	CU_ASSERT_EQUAL(sp_port_af_packet_mbuf_room(12288), 12288 - 32 + RTE_PKTMBUF_HEADROOM);
+
+	/* 0: libpcap's 2 MiB ring; 2 KiB frames, as many as a page holds */
+	blk = RTE_MAX(page, 2048u);
+	CU_ASSERT_EQUAL(sp_port_iface_devargs("eth1", 2048, 0, buf, sizeof(buf)), 0);
+	snprintf(want, sizeof(want), "iface=eth1,qpairs=1,blocksz=%u,framesz=2048,framecnt=%u",
+		 blk, (2u << 20) / blk * (blk / 2048));
+	CU_ASSERT_STRING_EQUAL(buf, want);
+	/* whole blocks: 3,000,000 bytes are 732 blocks of 4 KiB */
+	CU_ASSERT_EQUAL(sp_port_iface_devargs("eth1", 2048, 3000000, buf, sizeof(buf)), 0);
+	snprintf(want, sizeof(want), "iface=eth1,qpairs=1,blocksz=%u,framesz=2048,framecnt=%u",
+		 blk, 3000000 / blk * (blk / 2048));
+	CU_ASSERT_STRING_EQUAL(buf, want);
+	/* less than a block: one block */
+	CU_ASSERT_EQUAL(sp_port_iface_devargs("eth1", 2048, 1, buf, sizeof(buf)), 0);
+	snprintf(want, sizeof(want), "iface=eth1,qpairs=1,blocksz=%u,framesz=2048,framecnt=%u",
+		 blk, blk / 2048);
+	CU_ASSERT_STRING_EQUAL(buf, want);
+	/* jumbo: one frame of whole pages per block */
+	blk = sp_port_af_packet_frame(9000);
+	CU_ASSERT_EQUAL(sp_port_iface_devargs("eth1", blk, 0, buf, sizeof(buf)), 0);
+	snprintf(want, sizeof(want), "iface=eth1,qpairs=1,blocksz=%u,framesz=%u,framecnt=%u",
+		 blk, blk, (2u << 20) / blk);
+	CU_ASSERT_STRING_EQUAL(buf, want);
+	/* frames that leave gaps in a block: the PMD would misread the ring */
+	CU_ASSERT_EQUAL(sp_port_iface_devargs("eth1", 9088, 0, buf, sizeof(buf)), -EINVAL);
+	CU_ASSERT_EQUAL(sp_port_iface_devargs("eth1", 2048, 0, buf, 20), -ENOSPC);
+	CU_ASSERT_EQUAL(sp_port_iface_devargs("eth1", 2050, 0, buf, sizeof(buf)), -EINVAL);
+}
+
+static short
+lo_flags(void)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	CU_ASSERT_EQUAL(ioctl(fd, SIOCGIFFLAGS, &ifr), 0);
+	close(fd);
+	return ifr.ifr_flags;
+}
+
+static void
+test_iface_open_close(void)
+{
+	struct sp_port_profile p;
+	struct sp_port_iface *ifc;
+	char err[128];
+	uint16_t port;
+	short before;
+
+	err[0] = '\0';
+	rte_errno = 0;
+	CU_ASSERT_PTR_NULL(sp_port_iface_open("nosuch0", err, sizeof(err)));
+	CU_ASSERT_EQUAL(rte_errno, ENODEV);
+	CU_ASSERT_STRING_EQUAL(err, "nosuch0: no such device");
+	CU_ASSERT_PTR_NULL(sp_port_iface_open("a_name_longer_than_ifnamsiz", err, sizeof(err)));
+	CU_ASSERT_STRING_EQUAL(err, "a_name_longer_than_ifnamsiz: no such device");
+	CU_ASSERT_EQUAL(sp_port_iface_close(NULL), 0);
+
+	before = lo_flags();
+	ifc = sp_port_iface_open("lo", err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ifc);
+	CU_ASSERT_EQUAL(sp_port_iface_was_up(ifc), (before & IFF_UP) != 0);
+	CU_ASSERT(sp_port_iface_mtu(ifc) >= 1500);
+	/* a port that is not the interface's: only its promiscuous flag is
+	 * set, to the interface's as found */
+	CU_ASSERT_EQUAL_FATAL(rte_eal_hotplug_add("vdev", "net_ring_port0", ""), 0);
+	CU_ASSERT_EQUAL_FATAL(rte_eth_dev_get_port_by_name("net_ring_port0", &port), 0);
+	/* the opposite of lo's, so that bind has to change it */
+	if (before & IFF_PROMISC) {
+		CU_ASSERT_EQUAL(rte_eth_promiscuous_disable(port), 0);
+	} else {
+		CU_ASSERT_EQUAL(rte_eth_promiscuous_enable(port), 0);
+	}
+	CU_ASSERT_EQUAL(rte_eth_promiscuous_get(port), (before & IFF_PROMISC) == 0);
+	/* not promiscuous: no membership (which needs CAP_NET_RAW; the live
+	 * tests cover it) */
+	sp_port_profile_defaults(&p);
+	p.promiscuous = false;
+	CU_ASSERT_EQUAL(sp_port_iface_bind(ifc, port, &p), 0);
+	CU_ASSERT_FALSE(p.promiscuous);
+	CU_ASSERT_EQUAL(rte_eth_promiscuous_get(port), (before & IFF_PROMISC) != 0);
+	CU_ASSERT_EQUAL(lo_flags() & (IFF_UP | IFF_PROMISC), before & (IFF_UP | IFF_PROMISC));
+	CU_ASSERT_EQUAL(sp_port_iface_close(ifc), 0);
+	CU_ASSERT_EQUAL(lo_flags(), before);
+	rte_eal_hotplug_remove("vdev", "net_ring_port0");
+}
+
+static int
+live_init(void)
+{
+	if (sp_test_eal_init("port", 64) != 0)
+		return -1;
+	live_pool = rte_pktmbuf_pool_create("test_port", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	return live_pool != NULL ? 0 : -1;
+}
+
+static int
+live_clean(void)
+{
+	rte_mempool_free(live_pool);
+	return sp_test_eal_cleanup();
+}
+
 int
 sp_test_register(void)
 {
-	CU_pSuite s = CU_add_suite("port", suite_init, suite_clean);
+	CU_pSuite live, s = CU_add_suite("port", suite_init, suite_clean);
 
 	if (s == NULL || CU_add_test(s, "profile layers", test_profile_layers) == NULL ||
 	    CU_add_test(s, "profile errors name file, section, key", test_profile_errors) == NULL ||
 	    CU_add_test(s, "the repository's profiles load", test_repo_profiles_load) == NULL ||
 	    CU_add_test(s, "symmetric RSS and dispatch", test_symmetric_rss) == NULL)
+		return -1;
+	live = CU_add_suite("port live", live_init, live_clean);
+	if (live == NULL || CU_add_test(live, "snapshot length cut", test_snap) == NULL ||
+	    CU_add_test(live, "af_packet ring devargs", test_iface_devargs) == NULL ||
+	    CU_add_test(live, "iface open, bind, close", test_iface_open_close) == NULL)
 		return -1;
 	return 0;
 }

@@ -317,6 +317,8 @@ fill_record(struct sp_flow_record *r, uint16_t splt_n, bool v6)
 	r->mean_ps[SP_S2D] = 133.5;
 	r->stddev_piat_ms[SP_D2S] = 0.1;
 	r->flags[SP_D2S][7] = 1;	/* dst2src_fin_packets */
+	r->st.tcp_flags[0] = 0x1b;	/* FIN, SYN, PSH, ACK */
+	r->st.tcp_flags[1] = 0x13;	/* FIN, SYN, ACK */
 	r->min_ps[SP_BI] = 60;
 	snprintf(r->app.application_name, sizeof(r->app.application_name), "TLS.Google");
 	snprintf(r->app.category_name, sizeof(r->app.category_name), "Web");
@@ -418,6 +420,8 @@ static const struct {
 	{ 7 | E, 8, PEN }, { 8 | E, 8, PEN }, { 9 | E, 8, PEN }, { 2, 8, 0 }, { 1, 8, 0 },
 	{ 0x4007 | E, 8, PEN }, { 0x4008 | E, 8, PEN }, { 0x4009 | E, 8, PEN },
 	{ 2 | E, 8, REV }, { 1 | E, 8, REV },
+	/* No column: observationTimeMilliseconds, reverse and forward tcpControlBits. */
+	{ 323, 8, 0 }, { 6 | E, 2, REV }, { 6, 2, 0 },
 };
 
 /* ------------------------------------------------------------------------ */
@@ -490,6 +494,9 @@ test_core_template_and_record_bytes(void)
 	bb_u64(&rb, 200);
 	bb_u64(&rb, 2);
 	bb_u64(&rb, 300);
+	bb_u64(&rb, 1704067200000ull);		/* observationTimeMilliseconds: first seen */
+	bb_u16(&rb, 0x13);			/* reverseTcpControlBits */
+	bb_u16(&rb, 0x1b);			/* tcpControlBits */
 	CU_ASSERT_FATAL(len == off + 16 + 4 + rb.n);
 	CU_ASSERT(be16(buf + off + 2) == 16 + 4 + rb.n);
 	CU_ASSERT(be32(buf + off + 8) == 0);	/* no data record before it */
@@ -506,6 +513,8 @@ test_core_template_and_record_bytes(void)
 	CU_ASSERT(d_u64(&d.r[0], REV, 2) == 2);	/* reversePacketDeltaCount */
 	CU_ASSERT(d_u64(&d.r[0], 0, 1) == 400);	/* octetDeltaCount */
 	CU_ASSERT(d_u64(&d.r[0], PEN, 0x4008) == 1704067200250ull);
+	CU_ASSERT(d_u64(&d.r[0], 0, 6) == 0x1b);
+	CU_ASSERT(d_u64(&d.r[0], REV, 6) == 0x13);
 	CU_ASSERT(d.m[1].time >= (uint32_t)time(NULL) - 60 && d.m[1].time <= time(NULL));
 	d_free(&d);
 	free(buf);
@@ -557,7 +566,7 @@ test_v4_v6_templates(void)
 static const struct dval *
 field_of(const struct drec *r, const char *col)
 {
-	struct sp_ipfix_field f[SP_EXPORT_MAX_COLUMNS];
+	struct sp_ipfix_field f[SP_IPFIX_MAX_FIELDS];
 	unsigned int i, n = sp_ipfix_fields(&full_cols, r->tid == 257, PEN, f);
 
 	CU_ASSERT_FATAL(n == r->n);
@@ -1177,8 +1186,8 @@ test_new_columns(void)
 {
 	const struct sp_export_column *real;
 	struct sp_export_column tab[SP_EXPORT_MAX_COLUMNS + 6], tab2[SP_EXPORT_MAX_COLUMNS + 6];
-	struct sp_ipfix_field f[SP_EXPORT_MAX_COLUMNS + 6], g[SP_EXPORT_MAX_COLUMNS + 6];
-	struct sp_ipfix_field base[SP_EXPORT_MAX_COLUMNS];
+	struct sp_ipfix_field f[SP_IPFIX_MAX_FIELDS + 6], g[SP_IPFIX_MAX_FIELDS + 6];
+	struct sp_ipfix_field base[SP_IPFIX_MAX_FIELDS];
 	const struct sp_export_column extra[] = {
 		{ "ndpi_risk", offsetof(struct sp_flow_record, id), 8, SP_EXPORT_COLT_U64,
 		  SP_EXPORT_COLG_CORE },
@@ -1199,7 +1208,7 @@ test_new_columns(void)
 
 	real = sp_export_columns_table(&n);
 	CU_ASSERT_FATAL(n == SP_EXPORT_MAX_COLUMNS);
-	CU_ASSERT(sp_ipfix_fields(&all, false, PEN, base) == n);
+	CU_ASSERT(sp_ipfix_fields(&all, false, PEN, base) == n + SP_IPFIX_EXTRA_FIELDS);
 	/* The new columns at the end; then the same ones first, in reverse order. */
 	memcpy(tab, real, n * sizeof(*tab));
 	memcpy(tab + n, extra, sizeof(extra));
@@ -1207,8 +1216,12 @@ test_new_columns(void)
 		tab2[i] = extra[RTE_DIM(extra) - 1 - i];
 	memcpy(tab2 + RTE_DIM(extra), real, n * sizeof(*tab2));
 	m = n + RTE_DIM(extra);
-	CU_ASSERT_FATAL(sp_ipfix_fields_of(tab, m, &all, false, PEN, f) == m);
-	CU_ASSERT_FATAL(sp_ipfix_fields_of(tab2, m, &all, false, PEN, g) == m);
+	CU_ASSERT_FATAL(sp_ipfix_fields_of(tab, m, &all, false, PEN, f) ==
+			m + SP_IPFIX_EXTRA_FIELDS);
+	CU_ASSERT_FATAL(sp_ipfix_fields_of(tab2, m, &all, false, PEN, g) ==
+			m + SP_IPFIX_EXTRA_FIELDS);
+	/* The fields that are no column stay last, after the new columns. */
+	CU_ASSERT(sp_ipfix_field_is_extra(&f[m]) && !sp_ipfix_field_is_extra(&f[m - 1]));
 	/* The existing columns keep their elements. */
 	for (i = 0; i < n; i++) {
 		CU_ASSERT(f[i].ie.id == base[i].ie.id && f[i].ie.pen == base[i].ie.pen);
@@ -1292,9 +1305,10 @@ test_open_errors(void)
 static void
 test_element_rules(void)
 {
-	struct sp_ipfix_field f[SP_EXPORT_MAX_COLUMNS], g[SP_EXPORT_MAX_COLUMNS];
+	struct sp_ipfix_field f[SP_IPFIX_MAX_FIELDS], g[SP_IPFIX_MAX_FIELDS];
 	struct sp_columns all = { .tunnel_id = true, .statistical = true, .splt_n = 1,
 				  .app = true, .ndpi_risks = true, .ndpi_extra = true };
+	struct sp_columns core = { .splt_n = 0 };
 	uint8_t seen[0x8000 / 8];
 	unsigned int i, n, k;
 	char *xml = NULL;
@@ -1302,7 +1316,28 @@ test_element_rules(void)
 	FILE *m;
 
 	n = sp_ipfix_fields(&all, false, 12345, f);
-	CU_ASSERT(n == SP_EXPORT_MAX_COLUMNS);
+	CU_ASSERT(n == SP_IPFIX_MAX_FIELDS);
+	/*
+	 * After the columns, in any column set: what nfdump reads for the time
+	 * of its NSEL default view and for the TCP flags. The reverse flags
+	 * first: nfdump 1.7 takes 29305/6 for 6 and keeps the later of the two.
+	 */
+	for (k = 0; k < 2; k++) {
+		unsigned int nk = k == 0 ? n : sp_ipfix_fields(&core, false, 12345, g);
+		const struct sp_ipfix_field *x = (k == 0 ? f : g) + nk - SP_IPFIX_EXTRA_FIELDS;
+
+		CU_ASSERT(x[0].ie.id == 323 && x[0].ie.pen == 0 && x[0].ie.len == 8 &&
+			  x[0].col->offset == offsetof(struct sp_flow_record,
+						       st.first_seen_ms[SP_BI]));
+		CU_ASSERT(x[1].ie.id == 6 && x[1].ie.pen == REV && x[1].ie.len == 2 &&
+			  x[1].enc == SP_IPFIX_ENC_U8_U16 &&
+			  strcmp(x[1].ie.name, "reverseTcpControlBits") == 0);
+		CU_ASSERT(x[2].ie.id == 6 && x[2].ie.pen == 0 && x[2].ie.len == 2 &&
+			  x[2].ie.semantics == SP_IPFIX_S_FLAGS &&
+			  strcmp(x[2].ie.name, "tcpControlBits") == 0);
+		CU_ASSERT(sp_ipfix_field_is_extra(&x[0]) && !sp_ipfix_field_is_extra(&x[-1]));
+	}
+	n = sp_ipfix_fields(&all, false, 12345, f);
 	CU_ASSERT(sp_ipfix_fields(&all, true, 12345, g) == n);
 	memset(seen, 0, sizeof(seen));
 	for (i = 0; i < n; i++) {

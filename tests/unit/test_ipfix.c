@@ -1180,6 +1180,210 @@ test_file_rotation_by_time(void)
 	free(r);
 }
 
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Losses are reported with their cause: the first at once, later ones at
+ * most once per interval, whatever is pending with interval 0; the final
+ * counters carry the cause too. A collector that never listens loses
+ * everything.
+ */
+static void
+test_loss_reports(void)
+{
+	struct sp_ipfix_params p = { .buffer_size = 16384, .reconnect_min_ms = 5,
+				     .reconnect_max_ms = 20, .linger_ms = 50 };
+	struct sp_flow_record *r = calloc(1, sp_record_size(0));
+	struct sp_ipfix_stats st;
+	struct sp_ipfix_loss l;
+	struct sp_exporter *e;
+	uint64_t first;
+	unsigned int i;
+	int ls, port;
+	char uri[64];
+
+	CU_ASSERT_FATAL(r != NULL);
+	ls = tcp_listener(0, &port);
+	CU_ASSERT_FATAL(ls >= 0);
+	close(ls);
+	snprintf(uri, sizeof(uri), "tcp://127.0.0.1:%d", port);
+	e = sp_export_ipfix_open(uri, &core_cols, &p);
+	CU_ASSERT_FATAL(e != NULL);
+	/* Let a connection attempt fail first. */
+	for (i = 0; i < 20; i++) {
+		sp_export_flush(e);
+		usleep(2000);
+	}
+	CU_ASSERT(sp_export_ipfix_poll_loss(e, 10000, &l) == 0);	/* nothing lost yet */
+	fill_record(r, 0, false);
+	for (i = 0; i < 1000; i++)
+		CU_ASSERT(sp_export_write(e, r) == 0);
+	CU_ASSERT(sp_export_ipfix_get_stats(e, &st) == 0);
+	CU_ASSERT_FATAL(st.records_dropped > 0);
+	CU_ASSERT(strcmp(st.loss_cause, "collector unreachable: Connection refused") == 0);
+	CU_ASSERT_FATAL(sp_export_ipfix_poll_loss(e, 10000, &l) == 1);
+	CU_ASSERT(l.records == st.records_dropped && l.refused == 0);
+	CU_ASSERT(strcmp(l.cause, "collector unreachable: Connection refused") == 0);
+	first = l.records;
+	/* More losses within the interval: not reported yet... */
+	for (i = 0; i < 1000; i++)
+		CU_ASSERT(sp_export_write(e, r) == 0);
+	CU_ASSERT(sp_export_ipfix_poll_loss(e, 10000, &l) == 0);
+	/* ... but pending, and interval 0 says them. */
+	CU_ASSERT_FATAL(sp_export_ipfix_poll_loss(e, 0, &l) == 1);
+	CU_ASSERT(l.records > 0 && first + l.records <= 2000);
+	CU_ASSERT(sp_export_ipfix_poll_loss(e, 0, &l) == 0);
+	/* Closing: what was still queued is lost as well, all 2000. */
+	CU_ASSERT(sp_export_ipfix_close(e, &st) == 0);
+	CU_ASSERT(st.records == 2000 && st.records_dropped == 2000 && st.connects == 0);
+	CU_ASSERT(st.messages_dropped > 0);
+	CU_ASSERT(strcmp(st.loss_cause, "collector unreachable: Connection refused") == 0);
+	free(r);
+}
+
+/* UDP to a port nobody listens on: the ICMP errors are counted, with their cause. */
+static void
+test_udp_refused(void)
+{
+	struct sp_flow_record *r = calloc(1, sp_record_size(0));
+	struct sp_ipfix_stats st;
+	struct sp_ipfix_loss l;
+	struct sp_exporter *e;
+	unsigned int i;
+	int fd, port;
+	char uri[64];
+
+	CU_ASSERT_FATAL(r != NULL);
+	fd = udp_listener(&port);
+	CU_ASSERT_FATAL(fd >= 0);
+	close(fd);
+	snprintf(uri, sizeof(uri), "udp://127.0.0.1:%d", port);
+	e = sp_export_ipfix_open(uri, &core_cols, NULL);	/* the templates go at once */
+	CU_ASSERT_FATAL(e != NULL);
+	fill_record(r, 0, false);
+	for (i = 0; i < 5; i++) {
+		usleep(10000);		/* the ICMP error of the previous datagram arrives */
+		CU_ASSERT(sp_export_write(e, r) == 0);
+		CU_ASSERT(sp_export_flush(e) == 0);
+	}
+	CU_ASSERT(sp_export_ipfix_get_stats(e, &st) == 0);
+	CU_ASSERT(st.refused >= 4);
+	CU_ASSERT(strcmp(st.loss_cause, "collector unreachable: Connection refused") == 0);
+	CU_ASSERT_FATAL(sp_export_ipfix_poll_loss(e, 10000, &l) == 1);
+	CU_ASSERT(l.refused == st.refused && l.records == st.records_dropped);
+	CU_ASSERT(sp_export_ipfix_close(e, &st) == 0);
+	CU_ASSERT(st.refused >= 4);
+	free(r);
+}
+
+/* A rate with rate_wait: nothing lost, and it takes the time the rate says. */
+static void
+test_udp_pace_wait(void)
+{
+	static uint8_t buf[4 << 20];
+	static size_t sizes[8192];
+	struct sp_ipfix_params p = { .rate = 4000, .rate_wait = true };
+	struct sp_flow_record *r = calloc(1, sp_record_size(0));
+	struct sp_ipfix_stats st;
+	struct sp_exporter *e;
+	struct decoded d;
+	unsigned int i, n;
+	int fd, port;
+	double t0, dt;
+	size_t len;
+	char uri[64];
+
+	CU_ASSERT_FATAL(r != NULL);
+	fd = udp_listener(&port);
+	CU_ASSERT_FATAL(fd >= 0);
+	snprintf(uri, sizeof(uri), "udp://127.0.0.1:%d", port);
+	e = sp_export_ipfix_open(uri, &core_cols, &p);
+	CU_ASSERT_FATAL(e != NULL);
+	fill_record(r, 0, false);
+	t0 = now_s();
+	for (i = 0; i < 2000; i++) {
+		r->id = i;
+		CU_ASSERT(sp_export_write(e, r) == 0);
+	}
+	CU_ASSERT(sp_export_flush(e) == 0);
+	dt = now_s() - t0;
+	/* 2000 records at 4000/s: 0.5 s, less the one batch the pace may lag by. */
+	CU_ASSERT(dt >= 0.35);
+	CU_ASSERT(dt < 3.0);
+	CU_ASSERT(sp_export_ipfix_close(e, &st) == 0);
+	CU_ASSERT(st.records == 2000 && st.records_dropped == 0 && st.messages_dropped == 0);
+	len = udp_drain(fd, buf, sizeof(buf), sizes, &n);
+	CU_ASSERT(n == st.messages);
+	decode(buf, len, &d, true);
+	CU_ASSERT(d.errors == 0 && d.seq_errors == 0);
+	CU_ASSERT_FATAL(d.nr == 2000);
+	for (i = 0; i < 2000; i++)
+		CU_ASSERT(d_u64(&d.r[i], 0, 148) == i);
+	d_free(&d);
+	close(fd);
+	free(r);
+}
+
+/*
+ * A rate without rate_wait (live input): writes never wait, one batch of
+ * datagrams is held, what does not fit is dropped and counted; the held
+ * ones still leave, in order, by the end.
+ */
+static void
+test_udp_pace_drop(void)
+{
+	static uint8_t buf[4 << 20];
+	static size_t sizes[8192];
+	struct sp_ipfix_params p = { .rate = 2000, .linger_ms = 3000 };
+	struct sp_flow_record *r = calloc(1, sp_record_size(0));
+	struct sp_ipfix_stats st;
+	struct sp_ipfix_loss l;
+	struct sp_exporter *e;
+	struct decoded d;
+	unsigned int i, n;
+	int fd, port;
+	double t0;
+	size_t len;
+	char uri[64];
+
+	CU_ASSERT_FATAL(r != NULL);
+	fd = udp_listener(&port);
+	CU_ASSERT_FATAL(fd >= 0);
+	snprintf(uri, sizeof(uri), "udp://127.0.0.1:%d", port);
+	e = sp_export_ipfix_open(uri, &core_cols, &p);
+	CU_ASSERT_FATAL(e != NULL);
+	fill_record(r, 0, false);
+	t0 = now_s();
+	for (i = 0; i < 5000; i++) {
+		r->id = i;
+		CU_ASSERT(sp_export_write(e, r) == 0);
+	}
+	CU_ASSERT(sp_export_flush(e) == 0);
+	CU_ASSERT(now_s() - t0 < 0.5);		/* never waited for the pace */
+	CU_ASSERT(sp_export_ipfix_get_stats(e, &st) == 0);
+	CU_ASSERT(st.records_dropped > 0);
+	CU_ASSERT(strncmp(st.loss_cause, "over the rate of 2000 records/s", 31) == 0);
+	CU_ASSERT_FATAL(sp_export_ipfix_poll_loss(e, 10000, &l) == 1);
+	CU_ASSERT(strcmp(l.cause, st.loss_cause) == 0);
+	CU_ASSERT(sp_export_ipfix_close(e, &st) == 0);
+	len = udp_drain(fd, buf, sizeof(buf), sizes, &n);
+	decode(buf, len, &d, true);
+	CU_ASSERT(d.errors == 0);
+	CU_ASSERT(d.nr > 0 && d.nr + st.records_dropped == 5000);
+	for (i = 1; i < d.nr; i++)
+		CU_ASSERT(d_u64(&d.r[i], 0, 148) > d_u64(&d.r[i - 1], 0, 148));
+	d_free(&d);
+	close(fd);
+	free(r);
+}
+
 /* What columns added to the table later become, with no change to the IPFIX code. */
 static void
 test_new_columns(void)
@@ -1430,6 +1634,13 @@ sp_test_register(void)
 			test_udp_template_refresh) == NULL ||
 	    CU_add_test(s, "TCP buffer bound and dropped count", test_tcp_buffer_bound) == NULL ||
 	    CU_add_test(s, "TCP reconnect resends templates", test_tcp_reconnect) == NULL ||
+	    CU_add_test(s, "losses reported with their cause, rate-limited",
+			test_loss_reports) == NULL ||
+	    CU_add_test(s, "UDP ICMP errors counted", test_udp_refused) == NULL ||
+	    CU_add_test(s, "UDP rate, waiting: all delivered, at the rate",
+			test_udp_pace_wait) == NULL ||
+	    CU_add_test(s, "UDP rate, not waiting: one batch held, the rest dropped",
+			test_udp_pace_drop) == NULL ||
 	    CU_add_test(s, "file rotation by size", test_file_rotation) == NULL ||
 	    CU_add_test(s, "file rotation by time", test_file_rotation_by_time) == NULL ||
 	    CU_add_test(s, "columns added later", test_new_columns) == NULL ||

@@ -384,8 +384,8 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 		}
 		case OPT_IPFIX_RATE:
 			if (sp_config_uint(optarg, 0, UINT32_MAX, &v) != 0)
-				return sp_config_err(err, errlen, "--ipfix-rate: '%s' is not a number "
-						     "of records per second", optarg);
+				return sp_config_err(err, errlen, "--ipfix-rate: '%s' is not "
+						     "records per second", optarg);
 			cfg->ipfix_rate = (uint32_t)v;
 			cfg->ipfix_rate_set = true;
 			break;

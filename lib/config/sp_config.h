@@ -31,7 +31,7 @@ extern "C" {
  * receive buffer keeps up with on loopback here (docs/ipfix.md). Live
  * input is unpaced: flows end at the network's pace.
  */
-#define SP_DEFAULT_IPFIX_FILE_RATE 20000
+#define SP_DEFAULT_IPFIX_FILE_RATE 10000
 
 /** Everything a run needs to know, filled by sp_config_parse(). */
 struct sp_config {

@@ -1486,9 +1486,12 @@ open_udp(struct ipfix_exporter *x, const char *hp)
 		x->mm[i].msg_hdr.msg_iovlen = 1;
 	}
 	/* The pace may lag by one batch of the largest records, no more. */
-	if (x->p.rate != 0)
-		x->pace_credit_ns = (uint64_t)UDP_BATCH * RTE_MAX(1u, x->msg_limit /
-				    RTE_MAX(x->t[0].rec_max, x->t[1].rec_max)) * NS_PER_S / x->p.rate;
+	if (x->p.rate != 0) {
+		size_t per_msg = x->msg_limit / RTE_MAX(x->t[0].rec_max, x->t[1].rec_max);
+
+		x->pace_credit_ns = (uint64_t)UDP_BATCH * RTE_MAX((size_t)1, per_msg) * NS_PER_S /
+				    x->p.rate;
+	}
 	x->fd = socket(x->addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (x->fd < 0)
 		return -errno;

@@ -11,7 +11,8 @@
  *
  * Every field of a template comes from one entry of the column table
  * (columns.c) through sp_ipfix_fields(): the CSV and IPFIX exporters can
- * therefore never disagree about which columns exist.
+ * therefore never disagree about which columns exist. A few IANA elements
+ * that no column has (the time and TCP flags nfdump reads) follow them.
  */
 
 #include <stdbool.h>

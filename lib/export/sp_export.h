@@ -176,8 +176,10 @@ struct sp_ipfix_loss {
  * Templates 256 (IPv4 flows) and 257 (IPv6 flows) carry every column of the
  * set, one element per column (docs/ipfix.md). Writes never block for
  * long: UDP sends are non-blocking and a message the socket refuses is
- * dropped and counted; TCP connects and sends without blocking, reconnects
- * with exponential backoff and holds records in a bounded buffer meanwhile.
+ * dropped and counted (with a rate and rate_wait, a write waits for the
+ * pace instead: offline input only); TCP connects and sends without
+ * blocking, reconnects with exponential backoff and holds records in a
+ * bounded buffer meanwhile. Losses and their cause: sp_export_ipfix_poll_loss().
  * The caller should call sp_export_flush() every 100 ms to 1 s so that
  * partial messages leave and a TCP exporter makes progress while idle.
  *

@@ -518,13 +518,28 @@ app_tel_workers(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* An IPFIX exporter's losses, as a warning while running or an error at the end. */
+static void
+app_ipfix_loss(const char *level, const char *uri, uint64_t records, uint64_t refused,
+	       const char *cause)
+{
+	fprintf(stderr, "streamprobe: %s: ipfix %s: ", level, uri);
+	if (records != 0)
+		fprintf(stderr, "%" PRIu64 " records dropped%s", records, refused != 0 ? ", " : "");
+	if (refused != 0)
+		fprintf(stderr, "%" PRIu64 " ICMP errors (datagrams lost)", refused);
+	fprintf(stderr, " (%s)\n", cause);
+}
+
 /* Every --flush-interval ms, busy or not: what every exporter holds leaves
- * (a live CSV shows its flows, partial IPFIX messages go), and TCP
- * exporters reconnect even while no flow ends. */
+ * (a live CSV shows its flows, partial IPFIX messages go), TCP exporters
+ * reconnect even while no flow ends, and what the exporters lose is said
+ * while it happens (the first loss at once, then at most every 10 s). */
 static void
 app_flush_exporters(uint64_t *last)
 {
 	uint64_t now = rte_get_tsc_cycles();
+	struct sp_ipfix_loss l;
 	unsigned int e;
 	int ret;
 
@@ -539,6 +554,8 @@ app_flush_exporters(uint64_t *last)
 		 * exporters count and retry their own losses */
 		if (ret != 0 && (e < app.first_ipfix || ret == -EPIPE))
 			app_export_failed(e, ret);
+		if (e >= app.first_ipfix && sp_export_ipfix_poll_loss(app.exp[e], 10000, &l) > 0)
+			app_ipfix_loss("warning", app.exp_name[e], l.records, l.refused, l.cause);
 	}
 }
 
@@ -808,6 +825,10 @@ app_ipfix_params(struct sp_ipfix_params *ip)
 	ip->buffer_size = app.cfg.ipfix_buffer;
 	ip->rotate_bytes = app.cfg.ipfix_rotate_bytes;
 	ip->rotate_s = app.cfg.ipfix_rotate_s;
+	/* Files: nothing is lost by waiting for a collector's pace, so wait. */
+	ip->rate = app.cfg.ipfix_rate_set ? app.cfg.ipfix_rate : app.live ? 0 :
+		   SP_DEFAULT_IPFIX_FILE_RATE;
+	ip->rate_wait = !app.live;
 }
 
 static void
@@ -1354,6 +1375,12 @@ main(int argc, char **argv)
 				" disconnects=%" PRIu64 "\n", app.exp_name[e], st.records,
 				st.records_dropped, st.messages, st.messages_dropped, st.connects,
 				st.disconnects);
+			/* A known loss fails the run, as a failed CSV write does. */
+			if (st.records_dropped != 0 || st.refused != 0) {
+				app_ipfix_loss("error", app.exp_name[e], st.records_dropped,
+					       st.refused, st.loss_cause);
+				rc = 1;
+			}
 		} else {
 			ret = sp_export_close(app.exp[e]);
 		}

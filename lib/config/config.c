@@ -54,6 +54,7 @@ enum {
 	OPT_IPFIX_ROTATE_SIZE,
 	OPT_IPFIX_ROTATE_TIME,
 	OPT_IPFIX_ELEMENTS,
+	OPT_IPFIX_RATE,
 	OPT_NDPI_PROTOS,
 	OPT_NDPI_CATEGORIES,
 	OPT_NDPI_RISKS,
@@ -111,6 +112,7 @@ static const struct option sp_options[] = {
 	{ "ipfix-rotate-size", required_argument, NULL, OPT_IPFIX_ROTATE_SIZE },
 	{ "ipfix-rotate-time", required_argument, NULL, OPT_IPFIX_ROTATE_TIME },
 	{ "ipfix-elements", required_argument, NULL, OPT_IPFIX_ELEMENTS },
+	{ "ipfix-rate", required_argument, NULL, OPT_IPFIX_RATE },
 	{ "ndpi-protos", required_argument, NULL, OPT_NDPI_PROTOS },
 	{ "ndpi-categories", required_argument, NULL, OPT_NDPI_CATEGORIES },
 	{ "ndpi-risks", no_argument, NULL, OPT_NDPI_RISKS },
@@ -195,6 +197,8 @@ sp_config_usage(const char *prog)
 	       "  --ipfix-rotate-time S     IPFIX settings (observation domain, enterprise number,\n"
 	       "                            UDP path MTU and template refresh, TCP buffer and\n"
 	       "                            reconnect backoff, file rotation)\n"
+	       "  --ipfix-rate N            udp:// collectors get at most N records/s, 0 unpaced\n"
+	       "                            (default: files %u, live 0; see docs/ipfix.md)\n"
 	       "  --ipfix-elements FMT      print the information elements (xml, csv, iespec,\n"
 	       "                            markdown) for the chosen columns and exit\n"
 	       "  --bpf-filter EXPR         libpcap filter; rejected packets are counted as filtered\n"
@@ -248,7 +252,8 @@ sp_config_usage(const char *prog)
 	       "  2    a usage error: a bad option, value or combination, a bad filter,\n"
 	       "       profile or nDPI rules file\n"
 	       "  130  a second SIGINT/SIGTERM: left at once (files written so far are whole)\n",
-	       prog, SP_DEFAULT_FLUSH_INTERVAL_MS, SP_DEFAULT_SNAPLEN, SP_DEFAULT_IDLE_TIMEOUT_S,
+	       prog, SP_DEFAULT_FLUSH_INTERVAL_MS, SP_DEFAULT_SNAPLEN, SP_DEFAULT_IPFIX_FILE_RATE,
+	       SP_DEFAULT_IDLE_TIMEOUT_S,
 	       SP_DEFAULT_ACTIVE_TIMEOUT_S,
 	       SP_DEFAULT_N_DISSECTIONS, SP_DEFAULT_MAX_FLOWS);
 }
@@ -621,6 +626,13 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 			cfg->ipfix_reconnect_max_ms = hi;
 			break;
 		}
+		case OPT_IPFIX_RATE:
+			if (sp_config_uint(optarg, 0, UINT32_MAX, &v) != 0)
+				return sp_config_err(err, errlen, "--ipfix-rate: '%s' is not "
+						     "records per second", optarg);
+			cfg->ipfix_rate = (uint32_t)v;
+			cfg->ipfix_rate_set = true;
+			break;
 		case OPT_IPFIX_ELEMENTS:
 			if (strcmp(optarg, "xml") != 0 && strcmp(optarg, "csv") != 0 &&
 			    strcmp(optarg, "iespec") != 0 && strcmp(optarg, "markdown") != 0)

@@ -57,6 +57,16 @@ enum tcp_state {
 	TCP_UP,
 };
 
+/* Why records were lost: the cause the app's warning names. */
+enum loss_kind {
+	LOSS_NONE = 0,
+	LOSS_UNREACHABLE,	/* TCP not connected, UDP refused (ICMP) */
+	LOSS_SOCKET,		/* UDP socket buffer full */
+	LOSS_QUEUE,		/* TCP connected but the collector reads too slowly */
+	LOSS_RATE,		/* UDP over the rate for longer than the batch holds */
+	LOSS_FILE,		/* a write failed */
+};
+
 /* One field of a compiled template. */
 struct ipfix_op {
 	uint32_t off;		/* value's offset in struct sp_flow_record */
@@ -71,8 +81,8 @@ struct ipfix_tmpl {
 	unsigned int nops;
 	size_t rec_max;			/* largest encoded record */
 	size_t trec_len;		/* template record bytes */
-	uint8_t trec[4 + 8 * SP_EXPORT_MAX_COLUMNS];
-	struct ipfix_op ops[SP_EXPORT_MAX_COLUMNS];
+	uint8_t trec[4 + 8 * SP_IPFIX_MAX_FIELDS];
+	struct ipfix_op ops[SP_IPFIX_MAX_FIELDS];
 };
 
 /* Header of a TCP queue entry; the message follows. */
@@ -90,6 +100,7 @@ struct qent {
  * send (4.5 us alone, 2.8 us batched, measured on loopback here).
  */
 #define UDP_BATCH 32
+#define NS_PER_S 1000000000ull
 
 struct ipfix_exporter {
 	struct sp_exporter base;	/* first: the app only sees this */
@@ -130,6 +141,15 @@ struct ipfix_exporter {
 	unsigned int nb;
 	uint64_t refresh_at_ms;
 	uint32_t msgs_since_tmpl;
+	uint64_t pace_ns;		/* rate: when the next records may leave */
+	uint64_t pace_credit_ns;	/* rate: how far the pace may lag (one batch) */
+
+	/* Losses: the latest one's cause, and what was reported of them. */
+	uint8_t loss_kind;		/* enum loss_kind */
+	int loss_err;
+	uint64_t reported_records;
+	uint64_t reported_refused;
+	uint64_t report_at_ms;
 
 	/* TCP */
 	struct sockaddr_storage addr;
@@ -140,6 +160,7 @@ struct ipfix_exporter {
 	size_t tmpl_unacked;		/* bytes of them not yet acknowledged */
 	uint64_t retry_at_ms;
 	uint32_t backoff_ms;
+	int conn_err;			/* why the last connection failed or ended (0: unknown) */
 	uint8_t *q;			/* entries: struct qent + message */
 	size_t q_cap;
 	size_t q_head;			/* first entry not acknowledged */
@@ -194,11 +215,59 @@ get32(const uint8_t *p)
 	return rte_be_to_cpu_32(v);
 }
 
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
 static void
 set_err(struct ipfix_exporter *x, int err)
 {
 	if (x->first_err == 0)
 		x->first_err = err;
+}
+
+/* A message that will never reach the collector, and why. */
+static void
+lose(struct ipfix_exporter *x, uint32_t nrec, uint8_t kind, int err)
+{
+	x->st.messages_dropped++;
+	x->st.records_dropped += nrec;
+	x->loss_kind = kind;
+	x->loss_err = err;
+}
+
+static void
+loss_cause(const struct ipfix_exporter *x, char *buf, size_t len)
+{
+	const char *err = x->loss_err != 0 ? strerror(x->loss_err) : "not connected";
+
+	switch (x->loss_kind) {
+	case LOSS_UNREACHABLE:
+		snprintf(buf, len, "collector unreachable: %s", err);
+		break;
+	case LOSS_SOCKET:
+		snprintf(buf, len, "socket send buffer full: %s", err);
+		break;
+	case LOSS_QUEUE:
+		snprintf(buf, len, "collector too slow: the %zu-byte buffer is full",
+			 x->p.buffer_size);
+		break;
+	case LOSS_RATE:
+		snprintf(buf, len, "over the rate of %u records/s for longer than %u datagrams "
+			 "of queue", x->p.rate, UDP_BATCH);
+		break;
+	case LOSS_FILE:
+		snprintf(buf, len, "write failed: %s", err);
+		break;
+	default:
+		snprintf(buf, len, "%s", "");
+		break;
+	}
 }
 
 /* ------------------------------------------------------------------------ */
@@ -212,6 +281,7 @@ op_max_len(const struct ipfix_op *o, uint16_t splt_n)
 	case SP_IPFIX_ENC_END_REASON:
 		return 1;
 	case SP_IPFIX_ENC_U16:
+	case SP_IPFIX_ENC_U8_U16:
 		return 2;
 	case SP_IPFIX_ENC_U64:
 		return 8;
@@ -230,7 +300,7 @@ static void
 compile_template(struct ipfix_exporter *x, const struct sp_columns *cols, bool v6)
 {
 	struct ipfix_tmpl *t = &x->t[v6];
-	struct sp_ipfix_field f[SP_EXPORT_MAX_COLUMNS];
+	struct sp_ipfix_field f[SP_IPFIX_MAX_FIELDS];
 	uint8_t *p = t->trec + 4;
 	unsigned int i, n;
 
@@ -431,6 +501,10 @@ encode_record(struct ipfix_exporter *x, const struct ipfix_tmpl *t,
 			p += 2;
 			break;
 		}
+		case SP_IPFIX_ENC_U8_U16:
+			*p++ = 0;
+			*p++ = *v;
+			break;
 		case SP_IPFIX_ENC_U64: {
 			uint64_t w;
 
@@ -462,12 +536,60 @@ encode_record(struct ipfix_exporter *x, const struct ipfix_tmpl *t,
 /* ------------------------------------------------------------------------ */
 /* UDP.                                                                     */
 
+/*
+ * Pacing: may nrec more records leave now? With rate_wait, waits for their
+ * turn. The pace may lag the clock by one batch (pace_credit_ns): a late
+ * wake-up is made up for, and after an idle spell the collector still gets
+ * no more than two batches at once, which its receive buffer has to hold.
+ */
+static bool
+udp_pace(struct ipfix_exporter *x, uint32_t nrec)
+{
+	uint64_t now;
+
+	if (x->p.rate == 0 || nrec == 0)
+		return true;
+	now = mono_ns();
+	if (now < x->pace_ns) {
+		struct timespec ts = {
+			.tv_sec = (time_t)(x->pace_ns / NS_PER_S),
+			.tv_nsec = (long)(x->pace_ns % NS_PER_S),
+		};
+
+		if (!x->p.rate_wait)
+			return false;
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+			;
+		now = x->pace_ns;
+	}
+	x->pace_ns = RTE_MAX(x->pace_ns, now - RTE_MIN(now, x->pace_credit_ns)) +
+		     (uint64_t)nrec * NS_PER_S / x->p.rate;
+	return true;
+}
+
+/*
+ * ECONNREFUSED reports an ICMP error an earlier datagram met: it, at least,
+ * never reached a collector. Reporting clears the error, so the datagram
+ * at hand may go now.
+ */
+static void
+udp_refused(struct ipfix_exporter *x)
+{
+	x->st.refused++;
+	x->loss_kind = LOSS_UNREACHABLE;
+	x->loss_err = ECONNREFUSED;
+}
+
 /* Send one message now. */
 static void
 udp_send(struct ipfix_exporter *x, const uint8_t *m, size_t len, uint32_t nrec)
 {
 	bool retried = false;
 
+	if (!udp_pace(x, nrec)) {
+		lose(x, nrec, LOSS_RATE, 0);
+		return;
+	}
 	for (;;) {
 		ssize_t w = send(x->fd, m, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 
@@ -478,31 +600,26 @@ udp_send(struct ipfix_exporter *x, const uint8_t *m, size_t len, uint32_t nrec)
 		}
 		if (w < 0 && errno == EINTR)
 			continue;
-		/*
-		 * ECONNREFUSED reports an ICMP error an earlier datagram met
-		 * (no collector for a while); reporting clears it, so this
-		 * datagram may go now. EAGAIN/ENOBUFS: the socket is full and
-		 * the message is lost.
-		 */
 		if (w < 0 && errno == ECONNREFUSED && !retried) {
+			udp_refused(x);
 			retried = true;
 			continue;
 		}
-		x->st.messages_dropped++;
-		x->st.records_dropped += nrec;
+		/* EAGAIN/ENOBUFS: the socket is full and the message is lost. */
+		lose(x, nrec, w < 0 && errno == ECONNREFUSED ? LOSS_UNREACHABLE : LOSS_SOCKET,
+		     w < 0 ? errno : EMSGSIZE);
 		return;
 	}
 }
 
-/* Send the batch: what the socket refuses is dropped, as with udp_send(). */
+/* Send datagrams [i, end) of the batch: what the socket refuses is dropped, as with udp_send(). */
 static void
-udp_flush_batch(struct ipfix_exporter *x)
+udp_send_batch(struct ipfix_exporter *x, unsigned int i, unsigned int end)
 {
-	unsigned int i = 0;
 	bool retried = false;
 
-	while (i < x->nb) {
-		int k = sendmmsg(x->fd, x->mm + i, x->nb - i, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (i < end) {
+		int k = sendmmsg(x->fd, x->mm + i, end - i, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (k > 0) {
 			for (; k > 0; k--, i++) {
@@ -514,14 +631,53 @@ udp_flush_batch(struct ipfix_exporter *x)
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0 && errno == ECONNREFUSED && !retried) {
+			udp_refused(x);
 			retried = true;
 			continue;
 		}
-		x->st.messages_dropped++;
-		x->st.records_dropped += x->unrec[i];
+		lose(x, x->unrec[i], k < 0 && errno == ECONNREFUSED ? LOSS_UNREACHABLE :
+		     LOSS_SOCKET, k < 0 ? errno : EIO);
 		i++;
 	}
-	x->nb = 0;
+}
+
+/*
+ * Send the batch. With a rate and rate_wait, each datagram waits for its
+ * turn, so that the collector's receive buffer never has to hold a burst;
+ * without rate_wait, what the pace does not allow yet stays, moved to the
+ * front.
+ */
+static void
+udp_flush_batch(struct ipfix_exporter *x)
+{
+	unsigned int end = x->nb, j;
+
+	if (x->p.rate == 0 || x->nb == 0) {
+		udp_send_batch(x, 0, x->nb);
+		x->nb = 0;
+		return;
+	}
+	if (x->p.rate_wait) {
+		for (j = 0; j < x->nb; j++) {
+			udp_pace(x, x->unrec[j]);
+			udp_send_batch(x, j, j + 1);
+		}
+		x->nb = 0;
+		return;
+	}
+	for (end = 0; end < x->nb && udp_pace(x, x->unrec[end]); end++)
+		;
+	udp_send_batch(x, 0, end);
+	/* Held back by the pace: to the front, in order. */
+	for (j = 0; end + j < x->nb; j++) {
+		uint8_t *slot = x->ubuf + (size_t)j * x->msg_limit;
+
+		memmove(slot, x->iov[end + j].iov_base, x->iov[end + j].iov_len);
+		x->iov[j].iov_base = slot;
+		x->iov[j].iov_len = x->iov[end + j].iov_len;
+		x->unrec[j] = x->unrec[end + j];
+	}
+	x->nb -= end;
 }
 
 static void
@@ -535,8 +691,15 @@ udp_queue(struct ipfix_exporter *x, uint8_t *m, size_t len, uint32_t nrec)
 	x->iov[x->nb].iov_base = m;
 	x->iov[x->nb].iov_len = len;
 	x->unrec[x->nb] = nrec;
-	if (++x->nb == UDP_BATCH)
+	x->nb++;
+	/* Paced without waiting: what the pace allows leaves now, the rest waits. */
+	if (x->nb == UDP_BATCH || (x->p.rate != 0 && !x->p.rate_wait))
 		udp_flush_batch(x);
+	if (x->nb == UDP_BATCH) {
+		/* Over the rate for longer than the batch can hold: the newest goes. */
+		x->nb--;
+		lose(x, x->unrec[x->nb], LOSS_RATE, 0);
+	}
 }
 
 static void
@@ -626,6 +789,7 @@ tcp_up(struct ipfix_exporter *x)
 
 	x->tcp_state = TCP_UP;
 	x->st.connects++;
+	x->conn_err = 0;
 	x->backoff_ms = x->p.reconnect_min_ms;
 	/*
 	 * A new Transport Session: templates first, numbered like the first
@@ -648,6 +812,7 @@ tcp_connect(struct ipfix_exporter *x, uint64_t now)
 
 	fd = socket(x->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
+		x->conn_err = errno;
 		tcp_backoff(x, now);
 		return;
 	}
@@ -660,6 +825,7 @@ tcp_connect(struct ipfix_exporter *x, uint64_t now)
 		x->tcp_state = TCP_CONNECTING;
 		return;
 	}
+	x->conn_err = errno;
 	close(fd);
 	x->fd = -1;
 	tcp_backoff(x, now);
@@ -738,12 +904,14 @@ tcp_pump(struct ipfix_exporter *x)
 		if (poll(&pfd, 1, 0) <= 0)
 			return;
 		if (getsockopt(x->fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err != 0) {
+			x->conn_err = err != 0 ? err : errno;
 			tcp_down(x, now);
 			return;
 		}
 		tcp_up(x);
 	}
 	if (tcp_peer_gone(x)) {
+		x->conn_err = ECONNRESET;
 		tcp_down(x, now);
 		return;
 	}
@@ -754,8 +922,10 @@ tcp_pump(struct ipfix_exporter *x)
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				x->conn_err = errno;
 				tcp_down(x, now);
+			}
 			return;
 		}
 		x->tmpl_sent += (size_t)w;
@@ -775,8 +945,10 @@ tcp_pump(struct ipfix_exporter *x)
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				x->conn_err = errno;
 				tcp_down(x, now);
+			}
 			break;
 		}
 		x->q_sent += (size_t)w;
@@ -847,7 +1019,11 @@ file_drain(struct ipfix_exporter *x)
 		off += (size_t)w;
 	}
 	if (ret < 0 || x->file_dead || x->fd < 0) {
-		x->st.records_dropped += x->fbuf_nrec;
+		if (x->fbuf_nrec > 0) {
+			x->st.records_dropped += x->fbuf_nrec;
+			x->loss_kind = LOSS_FILE;
+			x->loss_err = ret < 0 ? -ret : -x->first_err;
+		}
 		if (ret < 0)
 			set_err(x, ret);
 		else if (x->flen > 0)
@@ -928,8 +1104,9 @@ commit_tcp(struct ipfix_exporter *x)
 	size_t need = sizeof(e) + x->msg_len;
 
 	if (q_used(x) + need > x->q_cap) {
-		x->st.messages_dropped++;
-		x->st.records_dropped += x->msg_nrec;
+		/* Full: a collector that is away, or one that reads too slowly. */
+		lose(x, x->msg_nrec, x->tcp_state == TCP_UP ? LOSS_QUEUE : LOSS_UNREACHABLE,
+		     x->conn_err);
 		return;
 	}
 	if (x->msg == x->spare) {
@@ -963,8 +1140,7 @@ finish_message(struct ipfix_exporter *x)
 		break;
 	case TR_FILE:
 		if (x->file_dead || x->fd < 0) {
-			x->st.messages_dropped++;
-			x->st.records_dropped += x->msg_nrec;
+			lose(x, x->msg_nrec, LOSS_FILE, -x->first_err);
 			break;
 		}
 		x->flen += x->msg_len;
@@ -1099,15 +1275,35 @@ ipfix_close_stats(struct ipfix_exporter *x, struct sp_ipfix_stats *st)
 				usleep(10000);
 			}
 		}
-		x->st.records_dropped += queued_records(x);
+		if (x->q_head != x->q_tail) {
+			size_t off;
+
+			for (off = x->q_head; off < x->q_tail; off += sizeof(struct qent) +
+			     q_entry(x, off).len)
+				x->st.messages_dropped++;
+			x->st.records_dropped += queued_records(x);
+			x->loss_kind = x->tcp_state == TCP_UP ? LOSS_QUEUE : LOSS_UNREACHABLE;
+			x->loss_err = x->conn_err;
+		}
 		break;
 	}
 	case TR_FILE:
 		file_drain(x);
 		break;
-	default:
-		udp_flush_batch(x);
+	default: {
+		uint64_t end = mono_ms() + x->p.linger_ms;
+
+		/* Paced without waiting: what the pace holds may take linger_ms to leave. */
+		for (;;) {
+			udp_flush_batch(x);
+			if (x->nb == 0 || mono_ms() >= end)
+				break;
+			usleep(1000);
+		}
+		while (x->nb > 0)
+			lose(x, x->unrec[--x->nb], LOSS_RATE, 0);
 		break;
+	}
 	}
 	if (x->fd >= 0 && close(x->fd) != 0 && x->transport == TR_FILE)
 		set_err(x, -errno);
@@ -1151,7 +1347,30 @@ sp_export_ipfix_get_stats(const struct sp_exporter *e, struct sp_ipfix_stats *st
 	*st = x->st;
 	st->buffered_bytes = x->transport == TR_TCP ? x->q_tail - x->q_head : 0;
 	st->connected = x->transport == TR_TCP && x->tcp_state == TCP_UP;
+	loss_cause(x, st->loss_cause, sizeof(st->loss_cause));
 	return 0;
+}
+
+int
+sp_export_ipfix_poll_loss(struct sp_exporter *e, uint32_t interval_ms, struct sp_ipfix_loss *l)
+{
+	struct ipfix_exporter *x = (struct ipfix_exporter *)e;
+	uint64_t now;
+
+	if (e == NULL || l == NULL || e->ops != &ipfix_ops)
+		return -EINVAL;
+	if (x->st.records_dropped == x->reported_records && x->st.refused == x->reported_refused)
+		return 0;
+	now = mono_ms();
+	if (interval_ms != 0 && now < x->report_at_ms)
+		return 0;
+	l->records = x->st.records_dropped - x->reported_records;
+	l->refused = x->st.refused - x->reported_refused;
+	loss_cause(x, l->cause, sizeof(l->cause));
+	x->reported_records = x->st.records_dropped;
+	x->reported_refused = x->st.refused;
+	x->report_at_ms = now + interval_ms;
+	return 1;
 }
 
 int
@@ -1265,6 +1484,13 @@ open_udp(struct ipfix_exporter *x, const char *hp)
 	for (unsigned int i = 0; i < UDP_BATCH; i++) {
 		x->mm[i].msg_hdr.msg_iov = &x->iov[i];
 		x->mm[i].msg_hdr.msg_iovlen = 1;
+	}
+	/* The pace may lag by one batch of the largest records, no more. */
+	if (x->p.rate != 0) {
+		size_t per_msg = x->msg_limit / RTE_MAX(x->t[0].rec_max, x->t[1].rec_max);
+
+		x->pace_credit_ns = (uint64_t)UDP_BATCH * RTE_MAX((size_t)1, per_msg) * NS_PER_S /
+				    x->p.rate;
 	}
 	x->fd = socket(x->addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (x->fd < 0)

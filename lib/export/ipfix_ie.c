@@ -16,6 +16,7 @@
  *     without any change here.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,7 +136,49 @@ static const struct known_ie known[] = {
 	     "HTTP User-Agent seen by nDPI"),
 	IANA("content_type", "httpContentType", 469, STRING, DEFAULT, NONE,
 	     "HTTP Content-Type seen by nDPI"),
+	/* The fields that are no column (extra_cols[]). */
+	IANA("observation_time_ms", "observationTimeMilliseconds", 323, DT_MS, DEFAULT,
+	     MILLISECONDS, "Time of the flow's first packet, as bidirectional_first_seen_ms: "
+	     "the time nfdump's default view (NSEL build, as in Debian) shows"),
+	IANA("src2dst_tcp_flags", "tcpControlBits", 6, U16, FLAGS, NONE,
+	     "OR of the TCP flags (the header's 8 flag bits) of the direction's packets, "
+	     "0 for other protocols"),
 };
+
+/*
+ * Fields that are no CSV column, after the columns in every template. The
+ * CSV is NFStream's and has none of them; collectors that only read IANA
+ * elements (nfdump) need them for a flow's TCP flags and, in nfdump's NSEL
+ * build, the time its default view shows. The reverse flags come before the
+ * forward ones: nfdump 1.7 reads 29305/6 as 6 itself, and keeps the later.
+ */
+#define XCOL(n, f, t) { \
+	.name = (n), \
+	.offset = offsetof(struct sp_flow_record, f), \
+	.size = sizeof(((struct sp_flow_record *)0)->f), \
+	.type = SP_EXPORT_COLT_ ## t, \
+	.group = SP_EXPORT_COLG_CORE, \
+}
+
+static const struct sp_export_column extra_cols[] = {
+	XCOL("observation_time_ms", st.first_seen_ms[SP_BI], U64),
+	XCOL("dst2src_tcp_flags", st.tcp_flags[1], U8),
+	XCOL("src2dst_tcp_flags", st.tcp_flags[0], U8),
+};
+
+_Static_assert(RTE_DIM(extra_cols) == SP_IPFIX_EXTRA_FIELDS, "extra fields");
+
+static bool
+is_extra(const struct sp_export_column *c)
+{
+	return c >= extra_cols && c < extra_cols + RTE_DIM(extra_cols);
+}
+
+bool
+sp_ipfix_field_is_extra(const struct sp_ipfix_field *f)
+{
+	return is_extra(f->col);
+}
 
 /* What a scoped counter or statistic is, by the part of its name after the scope. */
 static const struct {
@@ -376,7 +419,10 @@ describe(const struct sp_export_column *c, const struct known_ie *k, char *buf, 
 	unsigned int i;
 
 	if (k != NULL && k->desc != NULL) {
-		snprintf(buf, len, "%s. NFStream column %s.", k->desc, c->name);
+		if (is_extra(c))
+			snprintf(buf, len, "%s. Not a CSV column.", k->desc);
+		else
+			snprintf(buf, len, "%s. NFStream column %s.", k->desc, c->name);
 		return;
 	}
 	if (sc != SCOPE_NONE) {
@@ -544,6 +590,8 @@ make_field(const struct sp_export_column *c, uint16_t ent_id, bool v6, uint32_t 
 		ie->type = k->type;
 		if (ie->id == 136)	/* flowEndReason: NFStream's code mapped to IANA's */
 			f->enc = SP_IPFIX_ENC_END_REASON;
+		else if (k->type == SP_IPFIX_T_U16 && f->enc == SP_IPFIX_ENC_U8)
+			f->enc = SP_IPFIX_ENC_U8_U16;	/* tcpControlBits: 8 bits kept */
 		ie->semantics = k->semantics;
 		ie->units = k->units;
 		describe(c, k, ie->desc, sizeof(ie->desc));
@@ -597,6 +645,8 @@ sp_ipfix_fields_of(const struct sp_export_column *tab, unsigned int n,
 			continue;
 		make_field(&tab[i], ids[i], v6, pen, &out[k++]);
 	}
+	for (i = 0; i < RTE_DIM(extra_cols); i++)
+		make_field(&extra_cols[i], 0, v6, pen, &out[k++]);
 	free(ids);
 	return k;
 }
@@ -800,7 +850,10 @@ write_md(FILE *f, const struct elem_ref *e, unsigned int n)
 		snprintf(pen_txt, sizeof(pen_txt), "%s",
 			 show->enterprise ? "PEN" : show->pen == SP_IPFIX_PEN_REVERSE ?
 			 "29305" : "0");
-		fprintf(f, "| `%s` | ", fl->col->name);
+		if (sp_ipfix_field_is_extra(fl))
+			fprintf(f, "| (no column: `%s`) | ", fl->col->name);
+		else
+			fprintf(f, "| `%s` | ", fl->col->name);
 		if (ie->type == SP_IPFIX_T_BASICLIST) {
 			fprintf(f, "`basicList` (291) of ");
 			md_ie(f, show, pen_txt);
@@ -828,7 +881,7 @@ int
 sp_export_ipfix_elements(FILE *f, enum sp_ipfix_elements_format fmt,
 			 const struct sp_columns *cols, uint32_t pen)
 {
-	struct elem_ref e[3 * SP_EXPORT_MAX_COLUMNS];
+	struct elem_ref e[3 * SP_IPFIX_MAX_FIELDS];
 	struct sp_ipfix_field *f4, *f6;
 	unsigned int n, ne;
 	int ret = 0;
@@ -837,10 +890,10 @@ sp_export_ipfix_elements(FILE *f, enum sp_ipfix_elements_format fmt,
 		return -EINVAL;
 	if (pen == 0)
 		pen = SP_IPFIX_PEN_DEFAULT;
-	f4 = calloc(2 * SP_EXPORT_MAX_COLUMNS, sizeof(*f4));
+	f4 = calloc(2 * SP_IPFIX_MAX_FIELDS, sizeof(*f4));
 	if (f4 == NULL)
 		return -ENOMEM;
-	f6 = f4 + SP_EXPORT_MAX_COLUMNS;
+	f6 = f4 + SP_IPFIX_MAX_FIELDS;
 	n = sp_ipfix_fields(cols, false, pen, f4);
 	sp_ipfix_fields(cols, true, pen, f6);
 	ne = collect(f4, f6, n, e);

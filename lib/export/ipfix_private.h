@@ -11,7 +11,8 @@
  *
  * Every field of a template comes from one entry of the column table
  * (columns.c) through sp_ipfix_fields(): the CSV and IPFIX exporters can
- * therefore never disagree about which columns exist.
+ * therefore never disagree about which columns exist. A few IANA elements
+ * that no column has (the time and TCP flags nfdump reads) follow them.
  */
 
 #include <stdbool.h>
@@ -32,6 +33,14 @@
 #define SP_IPFIX_PEN_REVERSE 29305u
 /** RFC 5103 §6.2: the reverse of an enterprise element sets this id bit. */
 #define SP_IPFIX_REVERSE_BIT 0x4000u
+
+/**
+ * Fields that follow the columns in every template and are no CSV column
+ * (ipfix_ie.c: what nfdump and its kind read for a flow's time and TCP
+ * flags), and the most fields a template has.
+ */
+#define SP_IPFIX_EXTRA_FIELDS 3
+#define SP_IPFIX_MAX_FIELDS (SP_EXPORT_MAX_COLUMNS + SP_IPFIX_EXTRA_FIELDS)
 
 /** Template ids: one per address family (RFC 7011 §3.4.1: >= 256). */
 #define SP_IPFIX_TID_V4 256
@@ -92,6 +101,7 @@ enum sp_ipfix_units {
 enum sp_ipfix_enc {
 	SP_IPFIX_ENC_U8 = 0,	/**< 1 byte (uint8 or int8) */
 	SP_IPFIX_ENC_U16,	/**< host uint16 → big endian */
+	SP_IPFIX_ENC_U8_U16,	/**< uint8 → unsigned16 (tcpControlBits) */
 	SP_IPFIX_ENC_U64,	/**< host uint64 / double bits → big endian */
 	SP_IPFIX_ENC_BYTES,	/**< copy len bytes (addresses, MAC, OUI) */
 	SP_IPFIX_ENC_STR,	/**< char[size] → varlen UTF-8 string */
@@ -135,12 +145,14 @@ struct sp_ipfix_field {
 };
 
 /**
- * The fields of one template, one per column of the set, in column order.
+ * The fields of one template: one per column of the set, in column order,
+ * then the SP_IPFIX_EXTRA_FIELDS that are no column (their col is not in
+ * the column table; sp_ipfix_field_is_extra()).
  *
  * @param cols  the run's column set
  * @param v6    IPv6 template (addresses as sourceIPv6Address, ...)
  * @param pen   PEN of the enterprise elements
- * @param out   room for SP_EXPORT_MAX_COLUMNS fields
+ * @param out   room for SP_IPFIX_MAX_FIELDS fields
  * @return number of fields
  */
 unsigned int sp_ipfix_fields(const struct sp_columns *cols, bool v6, uint32_t pen,
@@ -155,6 +167,9 @@ unsigned int sp_ipfix_fields(const struct sp_columns *cols, bool v6, uint32_t pe
 unsigned int sp_ipfix_fields_of(const struct sp_export_column *tab, unsigned int n,
 				const struct sp_columns *cols, bool v6, uint32_t pen,
 				struct sp_ipfix_field *out);
+
+/** True for the fields that follow the columns and are no CSV column. */
+bool sp_ipfix_field_is_extra(const struct sp_ipfix_field *f);
 
 /** flowEndReason for an NFStream expiration_id (documented in docs/ipfix.md). */
 static inline uint8_t

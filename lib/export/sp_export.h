@@ -185,7 +185,22 @@ struct sp_ipfix_params {
 	uint64_t rotate_bytes;
 	/** File: start a new file every this many seconds (0: never). */
 	uint32_t rotate_s;
+	/**
+	 * UDP: records per second at most (0: unpaced). Datagrams leave in
+	 * batches of up to 32, spaced so that the average stays at the rate: a
+	 * collector's socket buffer then only has to hold one batch.
+	 */
+	uint32_t rate;
+	/**
+	 * UDP with a rate: wait for the pace (offline input, where holding the
+	 * caller up loses nothing) instead of queueing up to 32 datagrams and
+	 * dropping, and counting, what does not fit (live input).
+	 */
+	bool rate_wait;
 };
+
+/** Longest cause of a loss (struct sp_ipfix_stats::loss_cause), NUL included. */
+#define SP_IPFIX_CAUSE_LEN 96
 
 /** IPFIX exporter counters (sp_export_ipfix_get_stats()). */
 struct sp_ipfix_stats {
@@ -201,7 +216,22 @@ struct sp_ipfix_stats {
 	uint64_t resent_messages;	/**< TCP messages sent again after a reconnect */
 	uint64_t buffered_bytes;	/**< TCP bytes held now (unsent or unacknowledged) */
 	uint64_t files;			/**< files opened (1 + rotations) */
+	/**
+	 * UDP: ICMP errors (port or host unreachable) the socket reported. Each
+	 * means that one earlier datagram or more never reached the collector;
+	 * how many records they held is unknown.
+	 */
+	uint64_t refused;
 	bool connected;			/**< TCP: a connection is up now */
+	/** Why the latest loss happened ("collector unreachable: ..."), "" when none. */
+	char loss_cause[SP_IPFIX_CAUSE_LEN];
+};
+
+/** Losses not reported yet (sp_export_ipfix_poll_loss()). */
+struct sp_ipfix_loss {
+	uint64_t records;	/**< records dropped since the last report */
+	uint64_t refused;	/**< UDP ICMP errors since the last report (see sp_ipfix_stats) */
+	char cause[SP_IPFIX_CAUSE_LEN];	/**< why the latest of them happened */
 };
 
 /**
@@ -210,8 +240,10 @@ struct sp_ipfix_stats {
  * Templates 256 (IPv4 flows) and 257 (IPv6 flows) carry every column of the
  * set, one element per column (docs/ipfix.md). Writes never block for
  * long: UDP sends are non-blocking and a message the socket refuses is
- * dropped and counted; TCP connects and sends without blocking, reconnects
- * with exponential backoff and holds records in a bounded buffer meanwhile.
+ * dropped and counted (with a rate and rate_wait, a write waits for the
+ * pace instead: offline input only); TCP connects and sends without
+ * blocking, reconnects with exponential backoff and holds records in a
+ * bounded buffer meanwhile. Losses and their cause: sp_export_ipfix_poll_loss().
  * The caller should call sp_export_flush() every 100 ms to 1 s so that
  * partial messages leave and a TCP exporter makes progress while idle.
  *
@@ -249,6 +281,20 @@ int sp_export_ipfix_get_stats(const struct sp_exporter *e, struct sp_ipfix_stats
  *   IPFIX exporter.
  */
 int sp_export_ipfix_close(struct sp_exporter *e, struct sp_ipfix_stats *st);
+
+/**
+ * The losses of an exporter since its last report, for a warning while
+ * running that is neither silent nor a flood: the first loss is reported
+ * at the first call after it, later ones at most once per interval.
+ *
+ * @param interval_ms  least time between two reports; 0 reports whatever
+ *   is pending (the last call before closing)
+ * @param l  filled when there is something to report
+ * @return 1 when l holds a report, 0 when there is none now, -EINVAL when e
+ *   is not an IPFIX exporter.
+ */
+int sp_export_ipfix_poll_loss(struct sp_exporter *e, uint32_t interval_ms,
+			      struct sp_ipfix_loss *l);
 
 /** Formats of the published element list (sp_export_ipfix_elements()). */
 enum sp_ipfix_elements_format {

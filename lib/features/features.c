@@ -172,6 +172,7 @@ sp_features_init(const struct sp_features_params *p, struct sp_flow_state *st,
 	st->packets[SP_S2D] = 1;
 	st->bytes[SP_BI] = size;
 	st->bytes[SP_S2D] = size;
+	st->tcp_flags[0] = m->tcp_flags;
 
 	if (p->statistical) {
 		memset(stats, 0, sizeof(*stats));

@@ -59,6 +59,12 @@ struct sp_flow_state {
 	uint8_t ip_version;
 	uint8_t dst_mac[6];	/**< dst_mac, src_mac: as in sp_pkt_meta */
 	uint8_t src_mac[6];
+	/**
+	 * OR of the TCP flags of src2dst [0] and dst2src [1] packets (IPFIX
+	 * tcpControlBits). Kept without --statistical-analysis, whose flag
+	 * counters it does not need: it fills padding before last_seen_ms.
+	 */
+	uint8_t tcp_flags[2];
 	uint64_t last_seen_ms[SP_SCOPES];	/**< 0 for a scope with no packet */
 	uint64_t packets[SP_SCOPES];
 	uint64_t bytes[SP_SCOPES];
@@ -364,6 +370,7 @@ sp_features_update(const struct sp_features_params *p, struct sp_flow_state *st,
 	if (n == 1)
 		st->first_seen_ms[scope] = t_ms;
 	st->last_seen_ms[scope] = t_ms;
+	st->tcp_flags[dir != 0] |= m->tcp_flags;
 	if (p->statistical || n_bi <= p->splt_n)
 		sp_features_update_more(p, stats, splt, m, size, dir, bi_piat, piat, n_bi, n);
 }

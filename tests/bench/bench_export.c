@@ -247,8 +247,8 @@ udp_sink(int *fd)
 static int
 run_fixbuf(const struct sp_columns *cols, struct sp_flow_record **r, uint64_t n)
 {
-	struct sp_ipfix_field f[SP_EXPORT_MAX_COLUMNS];
-	const fbInfoElement_t *item[SP_EXPORT_MAX_COLUMNS];
+	struct sp_ipfix_field f[SP_IPFIX_MAX_FIELDS];
+	const fbInfoElement_t *item[SP_IPFIX_MAX_FIELDS];
 	fbInfoModel_t *m = fbInfoModelAlloc();
 	fbTemplate_t *t = fbTemplateAlloc(m);
 	static uint8_t out[65535];

@@ -412,6 +412,20 @@ main(int argc, char **argv)
 					goto out;
 				}
 			}
+			/*
+			 * The CSV has no tcpControlBits: the OR of each direction's
+			 * flags follows from the counters when they are there.
+			 */
+			if (cols.statistical)
+				for (i = 0; i < 8; i++) {
+					static const uint8_t bit[8] = { 0x02, 0x80, 0x40, 0x20,
+									0x10, 0x08, 0x04, 0x01 };
+
+					if (rec->flags[SP_S2D][i] != 0)
+						rec->st.tcp_flags[0] |= bit[i];
+					if (rec->flags[SP_D2S][i] != 0)
+						rec->st.tcp_flags[1] |= bit[i];
+				}
 			rows++;
 			if (repeat > 1)
 				rec->id = id;

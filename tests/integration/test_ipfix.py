@@ -616,6 +616,7 @@ class UdpExport(unittest.TestCase):
         "cflow.abstimestart": 152, "cflow.abstimeend": 153, "cflow.packets": 2,
         "cflow.octets": 1, "cflow.appl_name": 96, "cflow.application_category_name": 372,
         "cflow.http_user_agent": 468, "cflow.http_content_type": 469,
+        "cflow.tcpflags": 6, "cflow.observation_time_milliseconds": 323,
     }
 
     def check_tshark(self, cap, port, sent):
@@ -662,6 +663,8 @@ class UdpExport(unittest.TestCase):
             lists = {}
             unknown = []
             for n, showname, value, show in rec:
+                if n.startswith("cflow.tcpflags."):
+                    continue	# the bits of cflow.tcpflags
                 b = bytes.fromhex(value)
                 if n == "cflow.enterprise_private_entry":
                     if "((null)) Type 291:" in showname:
@@ -722,6 +725,17 @@ class UdpExport(unittest.TestCase):
                         mm.check(show == want or not want.isprintable() or
                                  not want.isascii(), "%s flow %d %s: tshark shows %r",
                                  name, fid, col, show)
+                # The fields that are no column: first seen, each direction's flag OR
+                # (from the counters the statistical cases have; the replay derives it).
+                want = {(0, 323): int(row["bidirectional_first_seen_ms"])}
+                if "src2dst_syn_packets" in row:
+                    for pen, d in ((0, "src2dst"), (29305, "dst2src")):
+                        want[(pen, 6)] = sum(b for f, b in FLAG_BITS.items()
+                                             if int(row["%s_%s_packets" % (d, f)]) > 0)
+                for key, v in want.items():
+                    got = int.from_bytes(fields[key][0], "big") if key in fields else None
+                    mm.check(got == v, "%s flow %d element %d/%d: %r != %r", name, fid,
+                             key[0], key[1], got, v)
             mm.check(seen == set(by_id), "%s: flows missing from the capture: %s", name,
                      sorted(set(by_id) - seen)[:10])
         mm.assert_none(self)
@@ -866,6 +880,233 @@ class TcpRestart(unittest.TestCase):
         tail = {int(r["id"]) for r in rows[-50:]}
         self.assertTrue(tail <= unique, "records after the restart are missing")
         self.check_values("python3-ipfix tcp abrupt", recs, rows, header, el)
+
+
+# --------------------------------------------------------------------------
+# Losses: said while running, failing the run; UDP paced for a collector.
+
+def many_flows_pcap(path, n, t0=1704067200.0):
+    """n TCP conversations of 4 packets (client SYN, server SYN-ACK, client
+    PSH-ACK with 100 bytes, client FIN-ACK) between distinct address pairs,
+    starting 0.1 ms apart. With the default timeouts all of them end together
+    at the end of the file: the burst that overruns a collector."""
+    out = [struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)]
+
+    def pkt(ts, src, dst, sport, dport, flags, payload=b""):
+        tcp = struct.pack("!HHIIBBHHH", sport, dport, 1, 0, 5 << 4, flags, 65535, 0, 0) + \
+            payload
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0, 64, 6, 0, src, dst) + \
+            tcp
+        fr = b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00" + ip
+        sec = int(ts)
+        out.append(struct.pack("<IIII", sec, int(round((ts - sec) * 1e6)), len(fr), len(fr)) +
+                   fr)
+
+    for i in range(n):
+        c = bytes([10, 1 + (i >> 16) % 200, (i >> 8) & 255, i & 255])
+        srv = bytes([10, 250, (i >> 8) & 255, i & 255])
+        sp, t = 1024 + i % 60000, t0 + i * 0.0001
+        pkt(t, c, srv, sp, 80, 0x02)
+        pkt(t + 0.001, srv, c, 80, sp, 0x12)
+        pkt(t + 0.002, c, srv, sp, 80, 0x18, bytes(100))
+        pkt(t + 0.003, c, srv, sp, 80, 0x11)
+    with open(path, "wb") as f:
+        f.write(b"".join(out))
+
+
+IPFIX_LINE_RE = re.compile(r"^ipfix (\S+): records=(\d+) records_dropped=(\d+)", re.M)
+
+
+def probe(args, timeout=300):
+    """Run streamprobe; (returncode, stderr, {uri: (records, records_dropped)})."""
+    p = subprocess.run([STREAMPROBE, "--quiet"] + args, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True, timeout=timeout, env=ENV)
+    return p.returncode, p.stderr, {m.group(1): (int(m.group(2)), int(m.group(3)))
+                                    for m in IPFIX_LINE_RE.finditer(p.stderr)}
+
+
+class Nfcapd:
+    """nfcapd on a free loopback port, into its own directory (stopped by its handle)."""
+
+    def __init__(self, tag, buffer_bytes=None):
+        self.port = free_port(socket.SOCK_DGRAM)
+        self.dir = os.path.join(WORK, "nfcapd-" + tag)
+        os.makedirs(self.dir)
+        self.log = os.path.join(WORK, "nfcapd-%s.log" % tag)
+        self.logf = open(self.log, "w")
+        cmd = ["nfcapd", "-w", self.dir, "-b", "127.0.0.1", "-p", str(self.port), "-t", "3600"]
+        if buffer_bytes:
+            cmd += ["-B", str(buffer_bytes)]
+        self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT, env=ENV)
+        time.sleep(0.5)
+
+    def stop(self):
+        time.sleep(1.0)		# what is in flight arrives
+        stop(self.proc, signal.SIGTERM)
+        self.logf.close()
+        m = re.search(r"Flows: (\d+), .*Sequence Errors: (\d+)", read(self.log))
+        return (int(m.group(1)), int(m.group(2))) if m else (None, None)
+
+    def count(self):
+        out = run(["nfdump", "-R", self.dir, "-q", "-o", "fmt:%pr"]).stdout
+        return len([l for l in out.split("\n") if l.strip()])
+
+
+class ExportLoss(unittest.TestCase):
+    """Losses the exporter knows of are warned about while running and fail the run."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pcap = os.path.join(WORK, "many20k.pcap")
+        if not os.path.exists(cls.pcap):
+            many_flows_pcap(cls.pcap, 20000)
+
+    def test_tcp_never_listening(self):
+        port = free_port(socket.SOCK_STREAM)
+        uri = "tcp://127.0.0.1:%d" % port
+        name, path, header, rows = CASES[0]
+        rc, err, st = probe(["--pcap", os.path.join(WORK, "pcaps", "mixed.pcap"),
+                             "--statistical-analysis", "--splt-analysis", "10", "--ipfix", uri])
+        self.assertEqual(rc, 1, err)
+        self.assertEqual(st[uri], (len(rows), len(rows)), err)
+        self.assertIn("streamprobe: error: ipfix %s: %d records dropped (collector "
+                      "unreachable: Connection refused)\n" % (uri, len(rows)), err)
+
+    def test_tcp_warned_while_running(self):
+        # The 64 KiB queue overflows early. A second, UDP, exporter paced at 20000
+        # records/s makes the run last a second (offline it is otherwise over before
+        # the first 100 ms tick): the warning comes while it goes on, then the error.
+        port = free_port(socket.SOCK_STREAM)
+        uri = "tcp://127.0.0.1:%d" % port
+        sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sink.bind(("127.0.0.1", 0))
+        try:
+            rc, err, st = probe(["--pcap", self.pcap, "--n-dissections", "0",
+                                 "--ipfix", uri, "--ipfix-buffer", "65536",
+                                 "--ipfix", "udp://127.0.0.1:%d" % sink.getsockname()[1],
+                                 "--ipfix-rate", "20000"])
+        finally:
+            sink.close()
+        self.assertEqual(rc, 1, err)
+        self.assertEqual(st[uri], (20000, 20000), err)
+        warn = re.findall(r"^streamprobe: warning: ipfix %s: (\d+) records dropped \(collector "
+                          r"unreachable: Connection refused\)$" % re.escape(uri), err, re.M)
+        self.assertGreaterEqual(len(warn), 1, err)
+        self.assertLess(sum(int(n) for n in warn), 20000, "a warning before the end")
+        self.assertLess(err.index("warning: ipfix"), err.index("\nflows: exported="), err)
+        self.assertIn("streamprobe: error: ipfix %s: 20000 records dropped" % uri, err)
+
+    def test_udp_unreachable(self):
+        # Nobody on the port: the ICMP errors the socket reports are losses.
+        uri = "udp://127.0.0.1:%d" % free_port(socket.SOCK_DGRAM)
+        rc, err, st = probe(["--pcap", self.pcap, "--n-dissections", "0", "--ipfix", uri])
+        self.assertEqual(rc, 1, err)
+        self.assertRegex(err, r"streamprobe: error: ipfix %s: \d+ ICMP errors \(datagrams "
+                         r"lost\) \(collector unreachable: Connection refused\)" %
+                         re.escape(uri))
+
+    def test_udp_default_pace_nfcapd_keeps_all(self):
+        # nfcapd with its default receive buffer, streamprobe at its default pace for
+        # files: every flow arrives. Unpaced, nfcapd loses a large part of them.
+        cases = [("generated", [self.pcap], [])]
+        if CORPUS is not None:
+            full = ["--statistical-analysis", "--splt-analysis", "10"]
+            cases.append(("synscan", [os.path.join(CORPUS, "pcaps", "synscan.pcap")], full))
+            # The whole corpus in one run, a mix of thousands of flows (the fuzzed
+            # captures aside: a cut one makes the run exit 1).
+            every = sorted(os.path.join(CORPUS, "pcaps", p)
+                           for p in os.listdir(os.path.join(CORPUS, "pcaps")) if "fuzz" not in p)
+            cases.append(("corpus", every, full))
+        for tag, pcaps, opts in cases:
+            with self.subTest(capture=tag):
+                nf = Nfcapd("pace-" + tag)
+                uri = "udp://127.0.0.1:%d" % nf.port
+                try:
+                    args = sum((["--pcap", p] for p in pcaps), []) + opts + ["--ipfix", uri]
+                    rc, err, st = probe(args)
+                finally:
+                    flows, seq_errors = nf.stop()
+                self.assertEqual(rc, 0, err)
+                records, dropped = st[uri]
+                self.assertGreater(records, 1000)
+                self.assertEqual(dropped, 0)
+                self.assertEqual((flows, seq_errors), (records, 0), read(nf.log))
+                self.assertEqual(nf.count(), records, "nfdump -r count != exported count")
+        if CORPUS is None:
+            self.skipTest("no conformance corpus: the corpus capture was not exported")
+
+
+FLAG_BITS = {"syn": 0x02, "cwr": 0x80, "ece": 0x40, "urg": 0x20, "ack": 0x10, "psh": 0x08,
+             "rst": 0x04, "fin": 0x01}
+
+
+def nfdump_flags(bits):
+    """nfdump 1.7's flag string: CEUAPRSF, '.' for a flag not set."""
+    return "".join(c if bits & b else "." for c, b in zip("CEUAPRSF",
+                                                          (0x80, 0x40, 0x20, 0x10, 0x08,
+                                                           0x04, 0x02, 0x01)))
+
+
+def ms_text(ms):
+    """An epoch ms as nfdump prints it in UTC: 2024-01-01 00:00:00.138."""
+    d = datetime.datetime(1970, 1, 1) + datetime.timedelta(milliseconds=ms)
+    return d.strftime("%Y-%m-%d %H:%M:%S.") + "%03d" % (ms % 1000)
+
+
+def dur_text(ms):
+    return "%02d:%02d:%02d.%03d" % (ms // 3600000, ms // 60000 % 60, ms // 1000 % 60, ms % 1000)
+
+
+class NfdumpViews(unittest.TestCase):
+    """What nfdump shows of streamprobe's own export: the default view's time (the
+    NSEL build's event time: first seen here) and -o long's first seen, duration
+    and TCP flags (tcpControlBits: the OR of src2dst's flags)."""
+
+    def test_default_and_long_views(self):
+        todo = [("mixed", os.path.join(WORK, "pcaps", "mixed.pcap"))]
+        if CORPUS is not None:
+            todo += [(p, os.path.join(CORPUS, "pcaps", p))
+                     for p in ("443-chrome.pcap", "synscan.pcap", "http_ipv6.pcap")]
+        nf = Nfcapd("views", 8 << 20)
+        uri = "udp://127.0.0.1:%d" % nf.port
+        rows = []
+        try:
+            for tag, pcap in todo:
+                out = os.path.join(WORK, "views-%s.csv" % tag)
+                rc, err, st = probe(["--pcap", pcap, "--statistical-analysis", "--csv", out,
+                                     "--ipfix", uri])
+                self.assertEqual(rc, 0, err)
+                rows += load_csv(out)[1]
+        finally:
+            nf.stop()
+        self.assertGreater(len(rows), 100)
+
+        def s2d_flags(r):
+            return sum(b for f, b in FLAG_BITS.items() if int(r["src2dst_%s_packets" % f]) > 0)
+
+        # The default view: "Event time" leads every line.
+        out = run(["nfdump", "-R", nf.dir, "-q"]).stdout
+        got = collections.Counter(l[:23] for l in out.split("\n") if l.strip())
+        want = collections.Counter(ms_text(int(r["bidirectional_first_seen_ms"])) for r in rows)
+        self.assertEqual(got, want, "nfdump default view times:\n" + out[:1000])
+        # -o long: first seen, duration, protocol, flags.
+        out = run(["nfdump", "-R", nf.dir, "-q", "-o", "long"]).stdout
+        long_re = re.compile(r"^(\S+ \S+)\s+(\S+)\s+(\S+)\s.*\s([CEUAPRSF.]{8})\s+\d+\s")
+        got = collections.Counter()
+        for line in out.split("\n"):
+            if line.strip():
+                m = long_re.match(line)
+                self.assertIsNotNone(m, line)
+                got[m.groups()] += 1
+        proto = {"6": "TCP", "17": "UDP", "1": "ICMP", "58": "ICMP6"}
+        want = collections.Counter(
+            (ms_text(int(r["bidirectional_first_seen_ms"])),
+             dur_text(int(r["bidirectional_duration_ms"])),
+             proto.get(r["protocol"], r["protocol"]), nfdump_flags(s2d_flags(r)))
+            for r in rows)
+        self.assertEqual(got - want, collections.Counter(), "nfdump -o long: unexpected")
+        self.assertEqual(want - got, collections.Counter(), "nfdump -o long: missing")
+        self.assertGreater(sum(1 for r in rows if s2d_flags(r) != 0), 10)
 
 
 if __name__ == "__main__":

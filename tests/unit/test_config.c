@@ -254,6 +254,8 @@ test_inputs_and_ipfix(void)
 	static const char *const badipfix[] = { "--pcap", "x", "--ipfix", "http://x", NULL };
 	static const char *const badrec[] = { "--pcap", "x", "--ipfix-reconnect", "5000:100",
 		NULL };
+	static const char *const rate[] = { "--pcap", "x", "--ipfix-rate", "0", NULL };
+	static const char *const badrate[] = { "--pcap", "x", "--ipfix-rate", "-5", NULL };
 	static const char *const risks[] = { "--pcap", "x", "--n-dissections", "0",
 		"--ndpi-risks", NULL };
 	static const char *const livereplay[] = { "--iface", "eth0", "--replay-time", "5",
@@ -285,6 +287,12 @@ test_inputs_and_ipfix(void)
 	CU_ASSERT_EQUAL(c.ipfix_reconnect_min_ms, 100);
 	CU_ASSERT_EQUAL(c.ipfix_reconnect_max_ms, 5000);
 	CU_ASSERT_FALSE(c.lru_idle_scan);	/* offline: NFStream's order */
+	CU_ASSERT_FALSE(c.ipfix_rate_set);	/* the app picks the default per input */
+	CU_ASSERT_EQUAL_FATAL(parse(&c, err, rate), 0);
+	CU_ASSERT_TRUE(c.ipfix_rate_set);	/* 0 given: unpaced, not the default */
+	CU_ASSERT_EQUAL(c.ipfix_rate, 0);
+	CU_ASSERT_EQUAL(parse(&c, err, badrate), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--ipfix-rate"));
 	CU_ASSERT_EQUAL(parse(&c, err, badipfix), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--ipfix"));
 	CU_ASSERT_EQUAL(parse(&c, err, badrec), -EINVAL);

@@ -661,6 +661,42 @@ test_no_stats_no_splt(void)
 	tflow_close(&f);
 }
 
+/* tcpControlBits of each direction (IPFIX): kept with statistics off as well. */
+static void
+test_tcp_flags_or(void)
+{
+	struct sp_pkt_meta m;
+	struct tflow f;
+	int stats;
+
+	for (stats = 0; stats < 2; stats++) {
+		tflow_open(&f, 0, stats != 0, 0);
+		m = pkt(0, 60, SP_TCP_SYN);
+		feed(&f, &m, 1);
+		m = pkt(1, 60, SP_TCP_SYN | SP_TCP_ACK);
+		feed(&f, &m, 2);
+		m = pkt(0, 160, SP_TCP_ACK | SP_TCP_PSH);
+		feed(&f, &m, 3);
+		m = pkt(0, 60, SP_TCP_FIN | SP_TCP_ACK);
+		feed(&f, &m, 4);
+		m = pkt(1, 60, SP_TCP_ACK);
+		feed(&f, &m, 5);
+		sp_features_export(&f.p, &f.st, stats ? &f.stats : NULL, NULL, 0, f.rec);
+		CU_ASSERT_EQUAL(f.rec->st.tcp_flags[0], SP_TCP_SYN | SP_TCP_ACK | SP_TCP_PSH |
+				SP_TCP_FIN);
+		CU_ASSERT_EQUAL(f.rec->st.tcp_flags[1], SP_TCP_SYN | SP_TCP_ACK);
+		tflow_close(&f);
+	}
+	/* A flow whose first packet comes from the server: its flags are src2dst's. */
+	tflow_open(&f, 0, false, 0);
+	m = pkt(1, 60, SP_TCP_RST);
+	feed(&f, &m, 1);
+	sp_features_export(&f.p, &f.st, NULL, NULL, 0, f.rec);
+	CU_ASSERT_EQUAL(f.rec->st.tcp_flags[0], SP_TCP_RST);
+	CU_ASSERT_EQUAL(f.rec->st.tcp_flags[1], 0);
+	tflow_close(&f);
+}
+
 static const struct {
 	const char *name;
 	CU_TestFunc fn;
@@ -679,6 +715,7 @@ static const struct {
 	{ "uint16 sizes, uint64 byte sums", test_size_limits },
 	{ "each accounting mode picks its size", test_accounting_modes },
 	{ "no statistics, no SPLT: zeros in the record", test_no_stats_no_splt },
+	{ "OR of the TCP flags per direction, statistics on or off", test_tcp_flags_or },
 };
 
 int

@@ -317,6 +317,8 @@ fill_record(struct sp_flow_record *r, uint16_t splt_n, bool v6)
 	r->mean_ps[SP_S2D] = 133.5;
 	r->stddev_piat_ms[SP_D2S] = 0.1;
 	r->flags[SP_D2S][7] = 1;	/* dst2src_fin_packets */
+	r->st.tcp_flags[0] = 0x1b;	/* FIN, SYN, PSH, ACK */
+	r->st.tcp_flags[1] = 0x13;	/* FIN, SYN, ACK */
 	r->min_ps[SP_BI] = 60;
 	snprintf(r->app.application_name, sizeof(r->app.application_name), "TLS.Google");
 	snprintf(r->app.category_name, sizeof(r->app.category_name), "Web");
@@ -418,6 +420,8 @@ static const struct {
 	{ 7 | E, 8, PEN }, { 8 | E, 8, PEN }, { 9 | E, 8, PEN }, { 2, 8, 0 }, { 1, 8, 0 },
 	{ 0x4007 | E, 8, PEN }, { 0x4008 | E, 8, PEN }, { 0x4009 | E, 8, PEN },
 	{ 2 | E, 8, REV }, { 1 | E, 8, REV },
+	/* No column: observationTimeMilliseconds, reverse and forward tcpControlBits. */
+	{ 323, 8, 0 }, { 6 | E, 2, REV }, { 6, 2, 0 },
 };
 
 /* ------------------------------------------------------------------------ */
@@ -490,6 +494,9 @@ test_core_template_and_record_bytes(void)
 	bb_u64(&rb, 200);
 	bb_u64(&rb, 2);
 	bb_u64(&rb, 300);
+	bb_u64(&rb, 1704067200000ull);		/* observationTimeMilliseconds: first seen */
+	bb_u16(&rb, 0x13);			/* reverseTcpControlBits */
+	bb_u16(&rb, 0x1b);			/* tcpControlBits */
 	CU_ASSERT_FATAL(len == off + 16 + 4 + rb.n);
 	CU_ASSERT(be16(buf + off + 2) == 16 + 4 + rb.n);
 	CU_ASSERT(be32(buf + off + 8) == 0);	/* no data record before it */
@@ -506,6 +513,8 @@ test_core_template_and_record_bytes(void)
 	CU_ASSERT(d_u64(&d.r[0], REV, 2) == 2);	/* reversePacketDeltaCount */
 	CU_ASSERT(d_u64(&d.r[0], 0, 1) == 400);	/* octetDeltaCount */
 	CU_ASSERT(d_u64(&d.r[0], PEN, 0x4008) == 1704067200250ull);
+	CU_ASSERT(d_u64(&d.r[0], 0, 6) == 0x1b);
+	CU_ASSERT(d_u64(&d.r[0], REV, 6) == 0x13);
 	CU_ASSERT(d.m[1].time >= (uint32_t)time(NULL) - 60 && d.m[1].time <= time(NULL));
 	d_free(&d);
 	free(buf);
@@ -557,7 +566,7 @@ test_v4_v6_templates(void)
 static const struct dval *
 field_of(const struct drec *r, const char *col)
 {
-	struct sp_ipfix_field f[SP_EXPORT_MAX_COLUMNS];
+	struct sp_ipfix_field f[SP_IPFIX_MAX_FIELDS];
 	unsigned int i, n = sp_ipfix_fields(&full_cols, r->tid == 257, PEN, f);
 
 	CU_ASSERT_FATAL(n == r->n);
@@ -1171,14 +1180,218 @@ test_file_rotation_by_time(void)
 	free(r);
 }
 
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Losses are reported with their cause: the first at once, later ones at
+ * most once per interval, whatever is pending with interval 0; the final
+ * counters carry the cause too. A collector that never listens loses
+ * everything.
+ */
+static void
+test_loss_reports(void)
+{
+	struct sp_ipfix_params p = { .buffer_size = 16384, .reconnect_min_ms = 5,
+				     .reconnect_max_ms = 20, .linger_ms = 50 };
+	struct sp_flow_record *r = calloc(1, sp_record_size(0));
+	struct sp_ipfix_stats st;
+	struct sp_ipfix_loss l;
+	struct sp_exporter *e;
+	uint64_t first;
+	unsigned int i;
+	int ls, port;
+	char uri[64];
+
+	CU_ASSERT_FATAL(r != NULL);
+	ls = tcp_listener(0, &port);
+	CU_ASSERT_FATAL(ls >= 0);
+	close(ls);
+	snprintf(uri, sizeof(uri), "tcp://127.0.0.1:%d", port);
+	e = sp_export_ipfix_open(uri, &core_cols, &p);
+	CU_ASSERT_FATAL(e != NULL);
+	/* Let a connection attempt fail first. */
+	for (i = 0; i < 20; i++) {
+		sp_export_flush(e);
+		usleep(2000);
+	}
+	CU_ASSERT(sp_export_ipfix_poll_loss(e, 10000, &l) == 0);	/* nothing lost yet */
+	fill_record(r, 0, false);
+	for (i = 0; i < 1000; i++)
+		CU_ASSERT(sp_export_write(e, r) == 0);
+	CU_ASSERT(sp_export_ipfix_get_stats(e, &st) == 0);
+	CU_ASSERT_FATAL(st.records_dropped > 0);
+	CU_ASSERT(strcmp(st.loss_cause, "collector unreachable: Connection refused") == 0);
+	CU_ASSERT_FATAL(sp_export_ipfix_poll_loss(e, 10000, &l) == 1);
+	CU_ASSERT(l.records == st.records_dropped && l.refused == 0);
+	CU_ASSERT(strcmp(l.cause, "collector unreachable: Connection refused") == 0);
+	first = l.records;
+	/* More losses within the interval: not reported yet... */
+	for (i = 0; i < 1000; i++)
+		CU_ASSERT(sp_export_write(e, r) == 0);
+	CU_ASSERT(sp_export_ipfix_poll_loss(e, 10000, &l) == 0);
+	/* ... but pending, and interval 0 says them. */
+	CU_ASSERT_FATAL(sp_export_ipfix_poll_loss(e, 0, &l) == 1);
+	CU_ASSERT(l.records > 0 && first + l.records <= 2000);
+	CU_ASSERT(sp_export_ipfix_poll_loss(e, 0, &l) == 0);
+	/* Closing: what was still queued is lost as well, all 2000. */
+	CU_ASSERT(sp_export_ipfix_close(e, &st) == 0);
+	CU_ASSERT(st.records == 2000 && st.records_dropped == 2000 && st.connects == 0);
+	CU_ASSERT(st.messages_dropped > 0);
+	CU_ASSERT(strcmp(st.loss_cause, "collector unreachable: Connection refused") == 0);
+	free(r);
+}
+
+/* UDP to a port nobody listens on: the ICMP errors are counted, with their cause. */
+static void
+test_udp_refused(void)
+{
+	struct sp_flow_record *r = calloc(1, sp_record_size(0));
+	struct sp_ipfix_stats st;
+	struct sp_ipfix_loss l;
+	struct sp_exporter *e;
+	unsigned int i;
+	int fd, port;
+	char uri[64];
+
+	CU_ASSERT_FATAL(r != NULL);
+	fd = udp_listener(&port);
+	CU_ASSERT_FATAL(fd >= 0);
+	close(fd);
+	snprintf(uri, sizeof(uri), "udp://127.0.0.1:%d", port);
+	e = sp_export_ipfix_open(uri, &core_cols, NULL);	/* the templates go at once */
+	CU_ASSERT_FATAL(e != NULL);
+	fill_record(r, 0, false);
+	for (i = 0; i < 5; i++) {
+		usleep(10000);		/* the ICMP error of the previous datagram arrives */
+		CU_ASSERT(sp_export_write(e, r) == 0);
+		CU_ASSERT(sp_export_flush(e) == 0);
+	}
+	CU_ASSERT(sp_export_ipfix_get_stats(e, &st) == 0);
+	CU_ASSERT(st.refused >= 4);
+	CU_ASSERT(strcmp(st.loss_cause, "collector unreachable: Connection refused") == 0);
+	CU_ASSERT_FATAL(sp_export_ipfix_poll_loss(e, 10000, &l) == 1);
+	CU_ASSERT(l.refused == st.refused && l.records == st.records_dropped);
+	CU_ASSERT(sp_export_ipfix_close(e, &st) == 0);
+	CU_ASSERT(st.refused >= 4);
+	free(r);
+}
+
+/* A rate with rate_wait: nothing lost, and it takes the time the rate says. */
+static void
+test_udp_pace_wait(void)
+{
+	static uint8_t buf[4 << 20];
+	static size_t sizes[8192];
+	struct sp_ipfix_params p = { .rate = 4000, .rate_wait = true };
+	struct sp_flow_record *r = calloc(1, sp_record_size(0));
+	struct sp_ipfix_stats st;
+	struct sp_exporter *e;
+	struct decoded d;
+	unsigned int i, n;
+	int fd, port;
+	double t0, dt;
+	size_t len;
+	char uri[64];
+
+	CU_ASSERT_FATAL(r != NULL);
+	fd = udp_listener(&port);
+	CU_ASSERT_FATAL(fd >= 0);
+	snprintf(uri, sizeof(uri), "udp://127.0.0.1:%d", port);
+	e = sp_export_ipfix_open(uri, &core_cols, &p);
+	CU_ASSERT_FATAL(e != NULL);
+	fill_record(r, 0, false);
+	t0 = now_s();
+	for (i = 0; i < 2000; i++) {
+		r->id = i;
+		CU_ASSERT(sp_export_write(e, r) == 0);
+	}
+	CU_ASSERT(sp_export_flush(e) == 0);
+	dt = now_s() - t0;
+	/* 2000 records at 4000/s: 0.5 s, less the one batch the pace may lag by. */
+	CU_ASSERT(dt >= 0.35);
+	CU_ASSERT(dt < 3.0);
+	CU_ASSERT(sp_export_ipfix_close(e, &st) == 0);
+	CU_ASSERT(st.records == 2000 && st.records_dropped == 0 && st.messages_dropped == 0);
+	len = udp_drain(fd, buf, sizeof(buf), sizes, &n);
+	CU_ASSERT(n == st.messages);
+	decode(buf, len, &d, true);
+	CU_ASSERT(d.errors == 0 && d.seq_errors == 0);
+	CU_ASSERT_FATAL(d.nr == 2000);
+	for (i = 0; i < 2000; i++)
+		CU_ASSERT(d_u64(&d.r[i], 0, 148) == i);
+	d_free(&d);
+	close(fd);
+	free(r);
+}
+
+/*
+ * A rate without rate_wait (live input): writes never wait, one batch of
+ * datagrams is held, what does not fit is dropped and counted; the held
+ * ones still leave, in order, by the end.
+ */
+static void
+test_udp_pace_drop(void)
+{
+	static uint8_t buf[4 << 20];
+	static size_t sizes[8192];
+	struct sp_ipfix_params p = { .rate = 2000, .linger_ms = 3000 };
+	struct sp_flow_record *r = calloc(1, sp_record_size(0));
+	struct sp_ipfix_stats st;
+	struct sp_ipfix_loss l;
+	struct sp_exporter *e;
+	struct decoded d;
+	unsigned int i, n;
+	int fd, port;
+	double t0;
+	size_t len;
+	char uri[64];
+
+	CU_ASSERT_FATAL(r != NULL);
+	fd = udp_listener(&port);
+	CU_ASSERT_FATAL(fd >= 0);
+	snprintf(uri, sizeof(uri), "udp://127.0.0.1:%d", port);
+	e = sp_export_ipfix_open(uri, &core_cols, &p);
+	CU_ASSERT_FATAL(e != NULL);
+	fill_record(r, 0, false);
+	t0 = now_s();
+	for (i = 0; i < 5000; i++) {
+		r->id = i;
+		CU_ASSERT(sp_export_write(e, r) == 0);
+	}
+	CU_ASSERT(sp_export_flush(e) == 0);
+	CU_ASSERT(now_s() - t0 < 0.5);		/* never waited for the pace */
+	CU_ASSERT(sp_export_ipfix_get_stats(e, &st) == 0);
+	CU_ASSERT(st.records_dropped > 0);
+	CU_ASSERT(strncmp(st.loss_cause, "over the rate of 2000 records/s", 31) == 0);
+	CU_ASSERT_FATAL(sp_export_ipfix_poll_loss(e, 10000, &l) == 1);
+	CU_ASSERT(strcmp(l.cause, st.loss_cause) == 0);
+	CU_ASSERT(sp_export_ipfix_close(e, &st) == 0);
+	len = udp_drain(fd, buf, sizeof(buf), sizes, &n);
+	decode(buf, len, &d, true);
+	CU_ASSERT(d.errors == 0);
+	CU_ASSERT(d.nr > 0 && d.nr + st.records_dropped == 5000);
+	for (i = 1; i < d.nr; i++)
+		CU_ASSERT(d_u64(&d.r[i], 0, 148) > d_u64(&d.r[i - 1], 0, 148));
+	d_free(&d);
+	close(fd);
+	free(r);
+}
+
 /* What columns added to the table later become, with no change to the IPFIX code. */
 static void
 test_new_columns(void)
 {
 	const struct sp_export_column *real;
 	struct sp_export_column tab[SP_EXPORT_MAX_COLUMNS + 6], tab2[SP_EXPORT_MAX_COLUMNS + 6];
-	struct sp_ipfix_field f[SP_EXPORT_MAX_COLUMNS + 6], g[SP_EXPORT_MAX_COLUMNS + 6];
-	struct sp_ipfix_field base[SP_EXPORT_MAX_COLUMNS];
+	struct sp_ipfix_field f[SP_IPFIX_MAX_FIELDS + 6], g[SP_IPFIX_MAX_FIELDS + 6];
+	struct sp_ipfix_field base[SP_IPFIX_MAX_FIELDS];
 	const struct sp_export_column extra[] = {
 		{ "ndpi_risk", offsetof(struct sp_flow_record, id), 8, SP_EXPORT_COLT_U64,
 		  SP_EXPORT_COLG_CORE },
@@ -1199,7 +1412,7 @@ test_new_columns(void)
 
 	real = sp_export_columns_table(&n);
 	CU_ASSERT_FATAL(n == SP_EXPORT_MAX_COLUMNS);
-	CU_ASSERT(sp_ipfix_fields(&all, false, PEN, base) == n);
+	CU_ASSERT(sp_ipfix_fields(&all, false, PEN, base) == n + SP_IPFIX_EXTRA_FIELDS);
 	/* The new columns at the end; then the same ones first, in reverse order. */
 	memcpy(tab, real, n * sizeof(*tab));
 	memcpy(tab + n, extra, sizeof(extra));
@@ -1207,8 +1420,12 @@ test_new_columns(void)
 		tab2[i] = extra[RTE_DIM(extra) - 1 - i];
 	memcpy(tab2 + RTE_DIM(extra), real, n * sizeof(*tab2));
 	m = n + RTE_DIM(extra);
-	CU_ASSERT_FATAL(sp_ipfix_fields_of(tab, m, &all, false, PEN, f) == m);
-	CU_ASSERT_FATAL(sp_ipfix_fields_of(tab2, m, &all, false, PEN, g) == m);
+	CU_ASSERT_FATAL(sp_ipfix_fields_of(tab, m, &all, false, PEN, f) ==
+			m + SP_IPFIX_EXTRA_FIELDS);
+	CU_ASSERT_FATAL(sp_ipfix_fields_of(tab2, m, &all, false, PEN, g) ==
+			m + SP_IPFIX_EXTRA_FIELDS);
+	/* The fields that are no column stay last, after the new columns. */
+	CU_ASSERT(sp_ipfix_field_is_extra(&f[m]) && !sp_ipfix_field_is_extra(&f[m - 1]));
 	/* The existing columns keep their elements. */
 	for (i = 0; i < n; i++) {
 		CU_ASSERT(f[i].ie.id == base[i].ie.id && f[i].ie.pen == base[i].ie.pen);
@@ -1292,9 +1509,10 @@ test_open_errors(void)
 static void
 test_element_rules(void)
 {
-	struct sp_ipfix_field f[SP_EXPORT_MAX_COLUMNS], g[SP_EXPORT_MAX_COLUMNS];
+	struct sp_ipfix_field f[SP_IPFIX_MAX_FIELDS], g[SP_IPFIX_MAX_FIELDS];
 	struct sp_columns all = { .tunnel_id = true, .statistical = true, .splt_n = 1,
 				  .app = true, .ndpi_risks = true, .ndpi_extra = true };
+	struct sp_columns core = { .splt_n = 0 };
 	uint8_t seen[0x8000 / 8];
 	unsigned int i, n, k;
 	char *xml = NULL;
@@ -1302,7 +1520,28 @@ test_element_rules(void)
 	FILE *m;
 
 	n = sp_ipfix_fields(&all, false, 12345, f);
-	CU_ASSERT(n == SP_EXPORT_MAX_COLUMNS);
+	CU_ASSERT(n == SP_IPFIX_MAX_FIELDS);
+	/*
+	 * After the columns, in any column set: what nfdump reads for the time
+	 * of its NSEL default view and for the TCP flags. The reverse flags
+	 * first: nfdump 1.7 takes 29305/6 for 6 and keeps the later of the two.
+	 */
+	for (k = 0; k < 2; k++) {
+		unsigned int nk = k == 0 ? n : sp_ipfix_fields(&core, false, 12345, g);
+		const struct sp_ipfix_field *x = (k == 0 ? f : g) + nk - SP_IPFIX_EXTRA_FIELDS;
+
+		CU_ASSERT(x[0].ie.id == 323 && x[0].ie.pen == 0 && x[0].ie.len == 8 &&
+			  x[0].col->offset == offsetof(struct sp_flow_record,
+						       st.first_seen_ms[SP_BI]));
+		CU_ASSERT(x[1].ie.id == 6 && x[1].ie.pen == REV && x[1].ie.len == 2 &&
+			  x[1].enc == SP_IPFIX_ENC_U8_U16 &&
+			  strcmp(x[1].ie.name, "reverseTcpControlBits") == 0);
+		CU_ASSERT(x[2].ie.id == 6 && x[2].ie.pen == 0 && x[2].ie.len == 2 &&
+			  x[2].ie.semantics == SP_IPFIX_S_FLAGS &&
+			  strcmp(x[2].ie.name, "tcpControlBits") == 0);
+		CU_ASSERT(sp_ipfix_field_is_extra(&x[0]) && !sp_ipfix_field_is_extra(&x[-1]));
+	}
+	n = sp_ipfix_fields(&all, false, 12345, f);
 	CU_ASSERT(sp_ipfix_fields(&all, true, 12345, g) == n);
 	memset(seen, 0, sizeof(seen));
 	for (i = 0; i < n; i++) {
@@ -1395,6 +1634,13 @@ sp_test_register(void)
 			test_udp_template_refresh) == NULL ||
 	    CU_add_test(s, "TCP buffer bound and dropped count", test_tcp_buffer_bound) == NULL ||
 	    CU_add_test(s, "TCP reconnect resends templates", test_tcp_reconnect) == NULL ||
+	    CU_add_test(s, "losses reported with their cause, rate-limited",
+			test_loss_reports) == NULL ||
+	    CU_add_test(s, "UDP ICMP errors counted", test_udp_refused) == NULL ||
+	    CU_add_test(s, "UDP rate, waiting: all delivered, at the rate",
+			test_udp_pace_wait) == NULL ||
+	    CU_add_test(s, "UDP rate, not waiting: one batch held, the rest dropped",
+			test_udp_pace_drop) == NULL ||
 	    CU_add_test(s, "file rotation by size", test_file_rotation) == NULL ||
 	    CU_add_test(s, "file rotation by time", test_file_rotation_by_time) == NULL ||
 	    CU_add_test(s, "columns added later", test_new_columns) == NULL ||

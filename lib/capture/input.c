@@ -416,6 +416,22 @@ input_dec_step(struct capture_input *in, uint8_t *out, size_t n)
 	}
 }
 
+/* The compressed buffer, consumed, refilled from the file. Returns 0, or
+ * -1 with errno. */
+static int
+input_zfill(struct capture_input *in)
+{
+	ssize_t got;
+
+	in->zoff = in->zlen = 0;
+	got = input_raw_read(in, in->zbuf, INPUT_ZBUF);
+	if (got < 0)
+		return -1;
+	in->zlen = (size_t)got;
+	in->zeof = got == 0;
+	return 0;
+}
+
 /* Decompressed bytes into buf: > 0, 0 at the end, -1 with errno. */
 static ssize_t
 input_decode(struct capture_input *in, uint8_t *buf, size_t n)
@@ -439,23 +455,13 @@ input_decode(struct capture_input *in, uint8_t *buf, size_t n)
 		if (got == 0 && in->zoff == in->zlen) {
 			if (in->zeof)
 				return input_fail(in, "the file changed since start-up");
-			in->zoff = in->zlen = 0;
-			got = input_raw_read(in, in->zbuf, INPUT_ZBUF);
-			if (got < 0)
+			if (input_zfill(in) < 0)
 				return -1;
-			in->zlen = (size_t)got;
-			in->zeof = got == 0;
 		}
 	}
 	for (;;) {
-		if (in->zoff == in->zlen && !in->zeof) {
-			in->zoff = in->zlen = 0;
-			got = input_raw_read(in, in->zbuf, INPUT_ZBUF);
-			if (got < 0)
-				return -1;
-			in->zlen = (size_t)got;
-			in->zeof = got == 0;
-		}
+		if (in->zoff == in->zlen && !in->zeof && input_zfill(in) < 0)
+			return -1;
 		if (in->xz_done)
 			return 0;
 		got = input_dec_step(in, buf, n);

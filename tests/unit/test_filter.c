@@ -24,6 +24,8 @@
 #include <sys/wait.h>
 
 #include <CUnit/Basic.h>
+
+#include <sp_common.h>
 #include <pcap/pcap.h>
 
 #include <rte_common.h>
@@ -116,31 +118,11 @@ suite_init(void)
 	return pool == NULL ? -1 : 0;
 }
 
-static void
-remove_dir(const char *dir)
-{
-	char path[PATH_MAX];
-	struct dirent *e;
-	DIR *d;
-
-	d = opendir(dir);
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 static int
 suite_clean(void)
 {
 	if (gen_dir[0] != '\0')
-		remove_dir(gen_dir);
+		sp_runtime_dir_remove(gen_dir);	/* files, then the folder */
 	rte_mempool_free(pool);
 	return sp_test_eal_cleanup();
 }

@@ -127,24 +127,30 @@ def ip_packet(flags, payload):
 
 
 def mutate(p, muts):
+    """The payload, and bytes captured after the IP total length (padding)."""
+    orig = p
     p = bytearray(p)
+    pad = b""
     for op, a, b in muts:
         if op == 1:      # cut at a
             del p[a:]
+        elif op == 4:    # what was cut follows as padding, beyond the IP total length
+            pad = orig[len(p):]
         elif op == 2:    # set byte a to b
             if a < len(p):
                 p[a] = b
         elif op == 3:    # append b copies of byte a... (a = value)
             p += bytes([a]) * b
-    return bytes(p)
+    return bytes(p), pad
 
 
-def run(scen, cpl, spl):
+def run(scen, cpl, spl, cpad=b"", spad=b""):
     flow = types.SimpleNamespace(udps=types.SimpleNamespace())
     plug = ja4mod.JA4()
     for i, (d, fl, pi) in enumerate(scen):
         pl = cpl if pi == "C" else spl if pi == "S" else b"" if pi == -1 else PAYLOADS[pi]
-        pk = Pkt(4, ip_packet(fl, pl), bool(fl & 2), bool(fl & 0x10), d, i)
+        pad = cpad if pi == "C" else spad if pi == "S" else b""
+        pk = Pkt(4, ip_packet(fl, pl) + pad, bool(fl & 2), bool(fl & 0x10), d, i)
         if i == 0:
             plug.on_init(pk, flow)
         else:
@@ -181,12 +187,16 @@ cases += [
     (0, 0, [(3, 0x16, 300)], 2, [(3, 0x00, 5)]),
     (0, 1, [(2, 44 + 32 + 1, 0xff)], 3, []),
 ]
+# padding after the IP total length is not part of the segment (dpkt trims it)
+for cut in (5, 11, 60, 80, 100):
+    cases.append((0, 0, [], 2, [(1, cut, 0), (4, 0, 0)]))
+    cases.append((0, 0, [(1, cut * 2, 0), (4, 0, 0)], 2, []))
 
 out = []
 for s, c, cm, sv, sm in cases:
-    cpl = mutate(PAYLOADS[c], cm)
-    spl = mutate(PAYLOADS[sv], sm)
-    a, b = run(SCEN[s], cpl, spl)
+    cpl, cpad = mutate(PAYLOADS[c], cm)
+    spl, spad = mutate(PAYLOADS[sv], sm)
+    a, b = run(SCEN[s], cpl, spl, cpad, spad)
     out.append((s, c, cm, sv, sm, a, b))
 
 
@@ -216,7 +226,7 @@ for sc in SCEN:
     print("\t{ " + ", ".join(row) + " },")
 print("};")
 print("static const uint8_t ja4_scenario_len[] = { " + ", ".join(str(len(s)) for s in SCEN) + " };\n")
-print("struct ja4_mut { uint8_t op; uint16_t a; uint16_t b; };	/* 1 cut at a, 2 byte a = b, 3 append b bytes a */")
+print("struct ja4_mut { uint8_t op; uint16_t a; uint16_t b; };	/* 1 cut at a, 2 byte a = b, 3 append b bytes a, 4 the cut bytes as padding after the IP packet */")
 print("struct ja4_case {\n\tuint8_t scenario, client, server, nc, ns;\n"
       "\tstruct ja4_mut cm[2], sm[2];\n\tconst char *ja4, *ja4s;\n};")
 print("static const struct ja4_case ja4_cases[] = {")

@@ -110,17 +110,35 @@ tpkt_build(struct tpkt *t, uint8_t dir, uint8_t flags, const uint8_t *pl, uint32
 	t->p.ip_size = (uint16_t)tot;
 }
 
-/* The case's client or server payload after its mutations (ja4_cases.py mutate()). */
+/* Sets the IP total length to cover n payload bytes, whatever is captured. */
+static void
+tpkt_tot(struct tpkt *t, uint32_t n)
+{
+	t->b[2] = (uint8_t)((40 + n) >> 8);
+	t->b[3] = (uint8_t)(40 + n);
+	t->p.ip_size = (uint16_t)(40 + n);
+	t->p.payload_size = (uint16_t)n;
+}
+
+/*
+ * The case's client or server payload after its mutations (ja4_cases.py
+ * mutate()); *pad: how many bytes after it are captured beyond the IP total
+ * length (Ethernet padding, op 4).
+ */
 static uint32_t
 mutated(uint8_t *dst, uint32_t cap, const uint8_t *src, uint32_t n, const struct ja4_mut *m,
-	unsigned int nm)
+	unsigned int nm, uint32_t *pad)
 {
 	unsigned int i, k;
+	uint32_t full = n;
 
 	memcpy(dst, src, n);
+	*pad = 0;
 	for (i = 0; i < nm; i++) {
 		if (m[i].op == 1 && m[i].a < n)
 			n = m[i].a;
+		else if (m[i].op == 4)
+			*pad = full - n;	/* dst still holds the cut bytes */
 		else if (m[i].op == 2 && m[i].a < n)
 			dst[m[i].a] = (uint8_t)m[i].b;
 		else if (m[i].op == 3)
@@ -194,23 +212,26 @@ test_nfstream_cases(void)
 	static struct sp_plugin_record rec;
 	static uint8_t cb[4096], sb[4096];
 	unsigned int i, k, ok = 0, bad = 0, valued = 0;
-	uint32_t cn, sn;
+	uint32_t cn, sn, cpad, spad;
 
 	for (i = 0; i < sizeof(ja4_cases) / sizeof(ja4_cases[0]); i++) {
 		const struct ja4_case *c = &ja4_cases[i];
 
 		cn = mutated(cb, sizeof(cb), ja4_payloads[c->client].b, ja4_payloads[c->client].n,
-			     c->cm, c->nc);
+			     c->cm, c->nc, &cpad);
 		sn = mutated(sb, sizeof(sb), ja4_payloads[c->server].b, ja4_payloads[c->server].n,
-			     c->sm, c->ns);
+			     c->sm, c->ns, &spad);
 		for (k = 0; k < ja4_scenario_len[c->scenario]; k++) {
 			const int8_t *s = ja4_scenarios[c->scenario][k];
 
-			if (s[2] == -2)
-				tpkt_build(&pk[k], (uint8_t)s[0], (uint8_t)s[1], cb, cn);
-			else if (s[2] == -3)
-				tpkt_build(&pk[k], (uint8_t)s[0], (uint8_t)s[1], sb, sn);
-			else if (s[2] >= 0)
+			if (s[2] == -2) {
+				/* the IP total length covers cn bytes; cpad more are captured */
+				tpkt_build(&pk[k], (uint8_t)s[0], (uint8_t)s[1], cb, cn + cpad);
+				tpkt_tot(&pk[k], cn);
+			} else if (s[2] == -3) {
+				tpkt_build(&pk[k], (uint8_t)s[0], (uint8_t)s[1], sb, sn + spad);
+				tpkt_tot(&pk[k], sn);
+			} else if (s[2] >= 0)
 				tpkt_build(&pk[k], (uint8_t)s[0], (uint8_t)s[1],
 					   ja4_payloads[s[2]].b, ja4_payloads[s[2]].n);
 			else

@@ -131,7 +131,10 @@ def mutate(p, muts):
     orig = p
     p = bytearray(p)
     pad = b""
+    hdr = []
     for op, a, b in muts:
+        if op == 5:      # byte a of the IP packet (headers included) = b
+            hdr.append((a, b))
         if op == 1:      # cut at a
             del p[a:]
         elif op == 4:    # what was cut follows as padding, beyond the IP total length
@@ -141,16 +144,19 @@ def mutate(p, muts):
                 p[a] = b
         elif op == 3:    # append b copies of byte a... (a = value)
             p += bytes([a]) * b
-    return bytes(p), pad
+    return bytes(p), pad, hdr
 
 
-def run(scen, cpl, spl, cpad=b"", spad=b""):
+def run(scen, cpl, spl, cpad=b"", spad=b"", chdr=(), shdr=()):
     flow = types.SimpleNamespace(udps=types.SimpleNamespace())
     plug = ja4mod.JA4()
     for i, (d, fl, pi) in enumerate(scen):
         pl = cpl if pi == "C" else spl if pi == "S" else b"" if pi == -1 else PAYLOADS[pi]
         pad = cpad if pi == "C" else spad if pi == "S" else b""
-        pk = Pkt(4, ip_packet(fl, pl) + pad, bool(fl & 2), bool(fl & 0x10), d, i)
+        raw = bytearray(ip_packet(fl, pl) + pad)
+        for a, b in (chdr if pi == "C" else shdr if pi == "S" else ()):
+            raw[a] = b
+        pk = Pkt(4, bytes(raw), bool(fl & 2), bool(fl & 0x10), d, i)
         if i == 0:
             plug.on_init(pk, flow)
         else:
@@ -187,6 +193,35 @@ cases += [
     (0, 0, [(3, 0x16, 300)], 2, [(3, 0x00, 5)]),
     (0, 1, [(2, 44 + 32 + 1, 0xff)], 3, []),
 ]
+# supported_versions of a server hello as long as Python can print (4,300
+# digits) and longer (str() raises: the client's ja4 is cleared)
+for n in (1780, 1786, 1787, 1788, 1795):
+    big = server_hello(0x1301, [ext(0x002b, b"\x03" + b"\x99" * (n - 1))])
+    PAYLOADS.append(big)
+    cases.append((0, 0, [], len(PAYLOADS) - 1, []))
+# more random corruptions, for a longer differential run (JA4_FUZZ=count)
+for _ in range(int(__import__("os").environ.get("JA4_FUZZ", "0"))):
+    c = rng.choice((0, 1, 4, 5))
+    sv = rng.choice((2, 3, 6, 7))
+    sc = rng.randrange(len(SCEN))
+    def muts(n):
+        out = []
+        for _ in range(rng.randrange(1, 3)):
+            if rng.random() < 0.3:
+                out.append((1, rng.randrange(n + 1), 0))
+            else:
+                out.append((2, rng.randrange(n), rng.randrange(256)))
+        return out
+    cases.append((sc, c, muts(len(PAYLOADS[c])), sv, muts(len(PAYLOADS[sv]))))
+# the IP and TCP headers as dpkt reads them: header lengths, total length,
+# fragment offset, protocol, TCP data offset
+HDR = [(0, 0x44), (0, 0x46), (0, 0x4f), (0, 0x40), (2, 0), (3, 0), (3, 30), (3, 45), (3, 90),
+       (2, 0xff), (6, 0x00), (6, 0x20), (7, 0x01), (7, 0xff), (9, 17), (9, 1), (9, 0),
+       (32, 0x40), (32, 0x60), (32, 0xf0), (32, 0x00), (32, 0x80)]
+for a, b in HDR:
+    cases.append((0, 0, [(5, a, b)], 2, []))
+    cases.append((0, 0, [], 2, [(5, a, b)]))
+    cases.append((0, 0, [(5, 2, 0), (5, 3, 0)], 2, [(5, a, b)]))
 # padding after the IP total length is not part of the segment (dpkt trims it)
 for cut in (5, 11, 60, 80, 100):
     cases.append((0, 0, [], 2, [(1, cut, 0), (4, 0, 0)]))
@@ -194,9 +229,9 @@ for cut in (5, 11, 60, 80, 100):
 
 out = []
 for s, c, cm, sv, sm in cases:
-    cpl, cpad = mutate(PAYLOADS[c], cm)
-    spl, spad = mutate(PAYLOADS[sv], sm)
-    a, b = run(SCEN[s], cpl, spl, cpad, spad)
+    cpl, cpad, chdr = mutate(PAYLOADS[c], cm)
+    spl, spad, shdr = mutate(PAYLOADS[sv], sm)
+    a, b = run(SCEN[s], cpl, spl, cpad, spad, chdr, shdr)
     out.append((s, c, cm, sv, sm, a, b))
 
 
@@ -226,7 +261,7 @@ for sc in SCEN:
     print("\t{ " + ", ".join(row) + " },")
 print("};")
 print("static const uint8_t ja4_scenario_len[] = { " + ", ".join(str(len(s)) for s in SCEN) + " };\n")
-print("struct ja4_mut { uint8_t op; uint16_t a; uint16_t b; };	/* 1 cut at a, 2 byte a = b, 3 append b bytes a, 4 the cut bytes as padding after the IP packet */")
+print("struct ja4_mut { uint8_t op; uint16_t a; uint16_t b; };	/* 1 cut at a, 2 byte a = b, 3 append b bytes a, 4 the cut bytes as padding after the IP packet, 5 byte a of the IP packet = b */")
 print("struct ja4_case {\n\tuint8_t scenario, client, server, nc, ns;\n"
       "\tstruct ja4_mut cm[2], sm[2];\n\tconst char *ja4, *ja4s;\n};")
 print("static const struct ja4_case ja4_cases[] = {")

@@ -97,7 +97,8 @@ tpkt_build(struct tpkt *t, uint8_t dir, uint8_t flags, const uint8_t *pl, uint32
 	tcp[13] = flags;
 	tcp[14] = 0xff;
 	tcp[15] = 0xff;
-	memcpy(t->b + 40, pl, n);
+	if (n > 0)
+		memcpy(t->b + 40, pl, n);
 	memset(&t->p, 0, sizeof(t->p));
 	t->p.direction = dir;
 	t->p.ip_version = 4;
@@ -139,6 +140,7 @@ mutated(uint8_t *dst, uint32_t cap, const uint8_t *src, uint32_t n, const struct
 			n = m[i].a;
 		else if (m[i].op == 4)
 			*pad = full - n;	/* dst still holds the cut bytes */
+		/* op 5 is applied to the packet by hdr_mutate() */
 		else if (m[i].op == 2 && m[i].a < n)
 			dst[m[i].a] = (uint8_t)m[i].b;
 		else if (m[i].op == 3)
@@ -146,6 +148,17 @@ mutated(uint8_t *dst, uint32_t cap, const uint8_t *src, uint32_t n, const struct
 				dst[n++] = (uint8_t)m[i].a;
 	}
 	return n;
+}
+
+/* Mutations of the IP and TCP headers (op 5: byte a of the IP packet = b). */
+static void
+hdr_mutate(struct tpkt *t, const struct ja4_mut *m, unsigned int nm)
+{
+	unsigned int i;
+
+	for (i = 0; i < nm; i++)
+		if (m[i].op == 5 && m[i].a < t->p.ip_len)
+			t->b[m[i].a] = (uint8_t)m[i].b;
 }
 
 /* Runs one flow of packets through the plugin; the record gets its columns. */
@@ -228,9 +241,11 @@ test_nfstream_cases(void)
 				/* the IP total length covers cn bytes; cpad more are captured */
 				tpkt_build(&pk[k], (uint8_t)s[0], (uint8_t)s[1], cb, cn + cpad);
 				tpkt_tot(&pk[k], cn);
+				hdr_mutate(&pk[k], c->cm, c->nc);
 			} else if (s[2] == -3) {
 				tpkt_build(&pk[k], (uint8_t)s[0], (uint8_t)s[1], sb, sn + spad);
 				tpkt_tot(&pk[k], sn);
+				hdr_mutate(&pk[k], c->sm, c->ns);
 			} else if (s[2] >= 0)
 				tpkt_build(&pk[k], (uint8_t)s[0], (uint8_t)s[1],
 					   ja4_payloads[s[2]].b, ja4_payloads[s[2]].n);

@@ -560,7 +560,7 @@ prefixed(const uint8_t *b, const struct fld *d, uint32_t lenw, uint32_t *off, ui
 static int
 big_minus_one(struct ja4_worker *w, const uint8_t *b, uint32_t n, struct out *o)
 {
-	uint32_t *l = w->limbs, nl = 0, i, j, nd = 0, first;
+	uint32_t *l = w->limbs, nl = 0, i, j, k, nd = 0, first;
 	uint64_t carry;
 	bool borrow = true;
 	char *dg = w->digits;
@@ -576,11 +576,18 @@ big_minus_one(struct ja4_worker *w, const uint8_t *b, uint32_t n, struct out *o)
 	}
 	if (n > 1800)
 		return -1;
-	/* base 10^9 limbs, most significant first: multiply in each byte */
-	for (i = 0; i < n; i++) {
-		carry = b[i];
+	/*
+	 * Base 10^9 limbs, most significant first: multiply in up to 4 bytes at
+	 * a time (limb * 2^32 + carry stays below 2^64). Quadratic, but a value
+	 * is read at most a few times per flow and the length is bounded above.
+	 */
+	for (i = 0; i < n; i += k) {
+		k = i == 0 && n % 4 != 0 ? n % 4 : 4;
+		carry = 0;
+		for (j = 0; j < k; j++)
+			carry = carry << 8 | b[i + j];
 		for (j = nl; j-- > 0;) {
-			carry += (uint64_t)l[j] * 256;
+			carry += (uint64_t)l[j] << (8 * k);
 			l[j] = (uint32_t)(carry % 1000000000u);
 			carry /= 1000000000u;
 		}

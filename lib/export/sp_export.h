@@ -118,6 +118,38 @@ struct sp_exporter *sp_export_csv_open_params(const char *path, const struct sp_
 					      const struct sp_csv_params *p);
 
 /**
+ * The anonymization part of struct sp_csv_params as the command line
+ * gives it, parsed (sp_export_csv_anon_parse()): params points into it.
+ */
+struct sp_csv_anon {
+	const char *names[SP_EXPORT_CSV_MAX_ANON];
+	uint8_t key[SP_EXPORT_CSV_KEY_LEN];
+	char list[1024];
+};
+
+/**
+ * Fill the anonymization fields of p from a comma-separated list of
+ * column names (--csv-anonymize) and a key file (--csv-anonymize-key), as
+ * NFStream's to_csv() takes them: an unknown name is an error; a column
+ * this run does not produce is skipped with a warning on standard error,
+ * as NFStream warns. Call sp_export_csv_anon_clear() once the exporter is
+ * open.
+ *
+ * @param list  the names, or NULL for none (then key_path is not read)
+ * @param key_path  the key file, or NULL for a random key per open
+ * @param a  storage p points into afterwards
+ * @param err  the message ("--csv-anonymize: ...") on failure
+ * @return 0, -EINVAL (a bad name, too many, a bad key file: a usage
+ *   error), -errno reading the key.
+ */
+int sp_export_csv_anon_parse(const char *list, const char *key_path,
+			     const struct sp_columns *cols, struct sp_csv_anon *a,
+			     struct sp_csv_params *p, char *err, size_t errlen);
+
+/** Wipe the key out of a's memory. */
+void sp_export_csv_anon_clear(struct sp_csv_anon *a);
+
+/**
  * Read an anonymization key: a file of exactly SP_EXPORT_CSV_KEY_LEN bytes
  * (head -c 64 /dev/urandom > KEYFILE), so that several runs hash a value
  * alike and their datasets stay joinable.

@@ -16,7 +16,6 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <limits.h>
@@ -24,25 +23,16 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
-#include <rte_malloc.h>
-#include <rte_mbuf.h>
 
-#include <sp_capture.h>
 #include <sp_common.h>
 #include <sp_config.h>
-#include <sp_dispatch.h>
 #include <sp_dpi.h>
-#include <sp_export.h>
 #include <sp_export_set.h>
 #include <sp_filter.h>
-#include <sp_port.h>
 #include <sp_run.h>
 #include <sp_source.h>
 #include <sp_worker.h>
 
-#define APP_MBUFS 16383		/* enough for a burst of 256 kB jumbo frames */
-#define APP_MBUFS_OWN_READER 2047	/* a burst, one 256 kB chain, the lcore cache */
-#define APP_MBUF_CACHE 256
 #define APP_EAL_ARGS 24
 #define APP_RX_RING 2048	/* dispatcher → worker ring, packets */
 
@@ -50,10 +40,8 @@ struct app {
 	struct sp_config cfg;
 	double start_s;			/* sp_now_s() at start */
 	bool user_eal;			/* EAL options came from the user */
-	struct rte_mempool *mbufs;	/* files (a live port has its own) */
-	struct sp_capture *cap;		/* files */
-	struct sp_port_live *port;	/* live */
-	struct sp_source *src;
+	struct sp_source *src;		/* the files, or a live port */
+	struct sp_port_live *port;	/* live: the source's port */
 	struct sp_filter *filter;
 	struct sp_export_set *exports;
 	unsigned int n_workers;
@@ -88,44 +76,27 @@ app_on_signal(int sig)
 		sp_run_stop(app.run);	/* else: app_run() sees app_signals */
 }
 
-/* Whether the main lcore reads the input and spreads it to the workers'
- * rings (several workers without RSS queues, or --dispatch), rather than
- * each worker polling its own queue. Before the port is open (EAL sizing),
- * a live run with several workers counts as dispatched: the larger need. */
-static bool
-app_dispatched(void)
+/* The files source's params; also used before the EAL is up, to size its
+ * memory. Dispatched: the main lcore reads the input and spreads it to the
+ * workers' rings (several workers, or --dispatch), rather than each worker
+ * reading. A live run with several workers counts as dispatched there: the
+ * larger need, before the port says whether it has RSS. */
+static void
+app_files_params(struct sp_source_files_params *fp, int socket)
 {
-	if (app.port != NULL)
-		return sp_port_live_dispatched(app.port);
-	return app.cfg.dispatch || app.cfg.n_workers > 1;
-}
-
-/*
- * Mbufs of the files' pool (also used before the EAL is up, to size its
- * memory): room for a burst (of up to 256 kB frames, as chains), and with
- * dispatch for every worker ring full. The pcap PMD loses a packet it
- * cannot get an mbuf for, so it gets room for a whole burst of jumbo
- * chains; the own reader retries a record it lacks mbufs for, and with one
- * worker reading, every mbuf is back before the next burst: a small pool
- * is enough, and populating the large one was most of the start-up (38 MB
- * written for 16 k mbufs). Live ports size their pool from their profile
- * once the EAL is up (8 k-16 k per queue): 64 k per worker is room for any.
- */
-static unsigned int
-app_mbuf_count(void)
-{
-	if (app.cfg.n_pcaps == 0)
-		return 65536 * app.cfg.n_workers;
-	if (!app_dispatched())
-		return app.cfg.pcap_pmd ? APP_MBUFS : APP_MBUFS_OWN_READER;
-	return APP_MBUFS + app.cfg.n_workers * APP_RX_RING;
-}
-
-static size_t
-app_mbuf_heap(unsigned int n)
-{
-	return sp_mempool_heap_size(n, sizeof(struct rte_mbuf) + SP_MBUF_PRIV_SIZE +
-				    RTE_MBUF_DEFAULT_BUF_SIZE, APP_MBUF_CACHE, 4096);
+	memset(fp, 0, sizeof(*fp));
+	fp->capture.files = app.cfg.pcaps;
+	fp->capture.n_files = app.cfg.n_pcaps;
+	fp->capture.pmd = app.cfg.pcap_pmd;
+	fp->capture.replay = sp_config_replay(&app.cfg);
+	fp->capture.replay_loops = app.cfg.replay_loops;
+	fp->capture.replay_ms = app.cfg.replay_ms;
+	fp->capture.replay_gap_ms = app.cfg.idle_timeout_ms;
+	fp->read_ahead = !app.cfg.no_read_ahead;
+	fp->n_workers = app.cfg.n_workers;
+	fp->dispatched = app.cfg.dispatch || app.cfg.n_workers > 1;
+	fp->rx_ring_size = APP_RX_RING;
+	fp->socket_id = socket;
 }
 
 static void
@@ -140,47 +111,10 @@ app_columns(struct sp_columns *cols)
 	cols->ndpi_extra = app.cfg.ndpi_extra;
 }
 
-/* Offline: the pool and the capture of the files. */
+/* The input: the files, or a live port (an --iface through af_packet, or
+ * --port) with its queues. */
 static int
-app_setup_files(int socket)
-{
-	struct sp_capture_params cp;
-	unsigned int n = app_mbuf_count();
-	char err[512];
-
-	app.mbufs = rte_pktmbuf_pool_create("sp_mbufs", n, APP_MBUF_CACHE,
-					    app_dispatched() ? SP_MBUF_PRIV_SIZE : 0,
-					    RTE_MBUF_DEFAULT_BUF_SIZE, socket);
-	if (app.mbufs == NULL) {
-		fprintf(stderr, "streamprobe: mbuf pool: %s (%u mbufs need %.1f MB of DPDK memory; "
-			"give the EAL more with -m)\n", rte_strerror(rte_errno), n,
-			(double)app_mbuf_heap(n) / (1 << 20));
-		return 1;
-	}
-	memset(&cp, 0, sizeof(cp));
-	cp.files = app.cfg.pcaps;
-	cp.n_files = app.cfg.n_pcaps;
-	cp.pool = app.mbufs;
-	cp.pmd = app.cfg.pcap_pmd;
-	/* one worker reads: the main lcore's CPU has time for the read()
-	 * calls; with dispatch the main lcore reads and keeps it busy */
-	cp.read_ahead = !app_dispatched() && !app.cfg.no_read_ahead;
-	cp.replay = sp_config_replay(&app.cfg);
-	cp.replay_loops = app.cfg.replay_loops;
-	cp.replay_ms = app.cfg.replay_ms;
-	cp.replay_gap_ms = app.cfg.idle_timeout_ms;
-	app.cap = sp_capture_open(&cp, err, sizeof(err));
-	if (app.cap == NULL) {
-		fprintf(stderr, "streamprobe: %s\n", err);
-		return 1;
-	}
-	app.src = sp_source_files_create(app.cap);
-	return app.src == NULL;
-}
-
-/* Live: the port (an --iface through af_packet, or --port), its queues. */
-static int
-app_setup_live(int socket)
+app_setup_input(int socket)
 {
 	struct sp_port_live_params lp = {
 		.iface = app.cfg.iface, .port_id = app.cfg.port_id,
@@ -189,37 +123,36 @@ app_setup_live(int socket)
 		.dispatch = app.cfg.dispatch, .dispatch_priv_size = SP_MBUF_PRIV_SIZE,
 		.socket_id = socket,
 	};
+	struct sp_source_files_params fp;
 	char err[512];
 
-	app.port = sp_port_live_open(&lp, err, sizeof(err));
-	if (app.port == NULL) {
+	app_files_params(&fp, socket);
+	if (app.cfg.n_pcaps > 0)
+		app.src = sp_source_files_open(&fp, err, sizeof(err));
+	else
+		app.src = sp_source_live_open(&lp, app.cfg.snaplen, err, sizeof(err));
+	if (app.src == NULL) {
 		fprintf(stderr, "streamprobe: %s\n", err);
 		return rte_errno == EINVAL ? 2 : 1;
 	}
-	if (sp_port_live_iface_was_down(app.port))
+	app.port = sp_source_port(app.src);
+	if (app.port != NULL && sp_port_live_iface_was_down(app.port))
 		fprintf(stderr, "streamprobe: --iface %s: the interface is down; packets "
 			"come once it is up\n", app.cfg.iface);
-	app.src = sp_source_live_create(sp_port_live_id(app.port), app.cfg.snaplen);
-	return app.src == NULL;
+	return 0;
 }
 
 /* The filter, compiled for the link type of every input. */
 static int
 app_setup_filter(void)
 {
-	unsigned int i, n = app.cap != NULL ? sp_capture_n_files(app.cap) : 1;
+	unsigned int n;
+	const int *dlts = sp_source_link_types(app.src, &n);
 	char err[512];
-	int *dlts;
 
 	if (app.cfg.bpf_filter == NULL)
 		return 0;
-	dlts = calloc(n, sizeof(*dlts));
-	if (dlts == NULL)
-		return 1;
-	for (i = 0; i < n; i++)
-		dlts[i] = app.cap != NULL ? sp_capture_file_dlt(app.cap, i) : SP_DLT_EN10MB;
 	app.filter = sp_filter_create(app.cfg.bpf_filter, dlts, n, err, sizeof(err));
-	free(dlts);
 	if (app.filter == NULL) {
 		fprintf(stderr, "streamprobe: %s\n", err);
 		return 2;
@@ -232,87 +165,35 @@ static int
 app_setup_exports(void)
 {
 	struct sp_export_set_params sp = { .max_nflows = app.cfg.max_nflows,
-		.flush_interval_ms = app.cfg.flush_interval_ms, .status_line = !app.cfg.quiet };
-	struct sp_ipfix_params ip = { .domain_id = app.cfg.ipfix_domain, .pen = app.cfg.ipfix_pen,
-		.mtu = app.cfg.ipfix_mtu, .template_refresh_ms = app.cfg.ipfix_refresh_s * 1000,
-		.reconnect_min_ms = app.cfg.ipfix_reconnect_min_ms,
-		.reconnect_max_ms = app.cfg.ipfix_reconnect_max_ms,
-		.buffer_size = app.cfg.ipfix_buffer, .rotate_bytes = app.cfg.ipfix_rotate_bytes,
-		.rotate_s = app.cfg.ipfix_rotate_s, .rate_wait = app.port == NULL };
-	struct sp_columns cols;
-	struct sp_exporter *e;
+		.flush_interval_ms = app.cfg.flush_interval_ms, .status_line = !app.cfg.quiet,
+		.csv_path = app.cfg.csv_path, .csv_anonymize = app.cfg.csv_anonymize,
+		.csv_anonymize_key = app.cfg.csv_anonymize_key, .ipfix = app.cfg.ipfix,
+		.n_ipfix = app.cfg.n_ipfix };
+	struct sp_ipfix_params *ip = &sp.ipfix_params;
 	char err[512];
-	unsigned int i;
 
-	app.exports = sp_export_set_create(&sp);
-	if (app.exports == NULL)
-		return 1;
-	app_columns(&cols);
-	if (app.cfg.csv_path != NULL) {
-		static struct sp_csv_anon anon;
-		struct sp_csv_params cp = { .flows_per_file = app.cfg.csv_flows_per_file,
-					    .rotate_files = app.cfg.csv_rotate_files };
-
-		if (sp_export_csv_anon_parse(app.cfg.csv_anonymize, app.cfg.csv_anonymize_key,
-					     &cols, &anon, &cp, err, sizeof(err)) != 0) {
-			fprintf(stderr, "streamprobe: %s\n", err);
-			return 2;
-		}
-		e = sp_export_csv_open_params(app.cfg.csv_path, &cols, &cp);
-		sp_export_csv_anon_clear(&anon);
-		if (e == NULL) {
-			fprintf(stderr, "streamprobe: %s: %s\n", app.cfg.csv_path,
-				strerror(rte_errno));
-			return 1;
-		}
-		if (sp_export_set_add(app.exports, e, app.cfg.csv_path) != 0)
-			return 1;
-	}
+	app_columns(&sp.cols);
+	sp.csv.flows_per_file = app.cfg.csv_flows_per_file;
+	sp.csv.rotate_files = app.cfg.csv_rotate_files;
+	ip->domain_id = app.cfg.ipfix_domain;
+	ip->pen = app.cfg.ipfix_pen;
+	ip->mtu = app.cfg.ipfix_mtu;
+	ip->template_refresh_ms = app.cfg.ipfix_refresh_s * 1000;
+	ip->reconnect_min_ms = app.cfg.ipfix_reconnect_min_ms;
+	ip->reconnect_max_ms = app.cfg.ipfix_reconnect_max_ms;
+	ip->buffer_size = app.cfg.ipfix_buffer;
+	ip->rotate_bytes = app.cfg.ipfix_rotate_bytes;
+	ip->rotate_s = app.cfg.ipfix_rotate_s;
 	/* Files: nothing is lost by waiting for a collector's pace, so wait. */
-	ip.rate = app.cfg.ipfix_rate_set ? app.cfg.ipfix_rate : app.port != NULL ? 0 :
-		  SP_DEFAULT_IPFIX_FILE_RATE;
-	for (i = 0; i < app.cfg.n_ipfix; i++) {
-		e = sp_export_ipfix_open(app.cfg.ipfix[i], &cols, &ip);
-		if (e == NULL) {
-			fprintf(stderr, "streamprobe: --ipfix %s: %s\n", app.cfg.ipfix[i],
-				rte_errno == EADDRNOTAVAIL ?
-				"the host name does not resolve to an address" :
-				strerror(rte_errno));
-			return rte_errno == EINVAL || rte_errno == EADDRNOTAVAIL ? 2 : 1;
-		}
-		if (sp_export_set_add(app.exports, e, app.cfg.ipfix[i]) != 0)
-			return 1;
+	ip->rate = app.cfg.ipfix_rate_set ? app.cfg.ipfix_rate : app.port != NULL ? 0 :
+		   SP_DEFAULT_IPFIX_FILE_RATE;
+	ip->rate_wait = app.port == NULL;
+	app.exports = sp_export_set_open(&sp, err, sizeof(err));
+	if (app.exports == NULL) {
+		fprintf(stderr, "streamprobe: %s\n", err);
+		return rte_errno == EINVAL || rte_errno == EADDRNOTAVAIL ? 2 : 1;
 	}
 	return 0;
-}
-
-/* A worker could not be created: say what it needed and what changes it. */
-static void
-app_worker_create_error(unsigned int i, int socket, unsigned int rx_ring_size)
-{
-	struct rte_malloc_socket_stats st;
-	double need = (double)sp_worker_heap_size(&app.cfg, rx_ring_size) / (1 << 20);
-
-	if (rte_errno != ENOMEM) {
-		fprintf(stderr, "streamprobe: worker %u: %s\n", i, rte_strerror(rte_errno));
-		return;
-	}
-	memset(&st, 0, sizeof(st));
-	rte_malloc_get_socket_stats(socket, &st);
-	if (rte_eal_has_hugepages())
-		fprintf(stderr, "streamprobe: worker %u: out of DPDK memory on socket %d "
-			"(%.1f MB free): each worker needs %.1f MB for its records plus its flow "
-			"table and nDPI states, which --max-flows sizes (now %u flows); give the "
-			"EAL more hugepage memory (-m, --socket-mem) or lower --max-flows\n", i,
-			socket, (double)st.heap_freesz_bytes / (1 << 20), need, app.cfg.max_flows);
-	else if (app.user_eal)
-		fprintf(stderr, "streamprobe: worker %u: out of DPDK memory (%.1f MB free): each "
-			"worker needs %.1f MB (its records; --splt-analysis sets their size) "
-			"besides the mbufs; give the EAL more with -m\n", i,
-			(double)st.heap_freesz_bytes / (1 << 20), need);
-	else
-		fprintf(stderr, "streamprobe: worker %u: out of memory: each worker needs %.1f MB "
-			"of DPDK memory besides its flow table (--max-flows)\n", i, need);
 }
 
 /* Setup after the EAL: lcores, input, filter, exporters, workers and their
@@ -324,6 +205,7 @@ app_setup(void)
 	struct sp_worker_params wp;
 	struct sp_run_params rp;
 	unsigned int i, lcore = -1;
+	char err[512];
 	int socket, ret;
 
 	app.n_workers = app.cfg.n_workers;
@@ -338,7 +220,7 @@ app_setup(void)
 		app.lcores[i] = lcore;
 	}
 	socket = (int)rte_lcore_to_socket_id(app.lcores[0]);
-	ret = app.cfg.n_pcaps > 0 ? app_setup_files(socket) : app_setup_live(socket);
+	ret = app_setup_input(socket);
 	if (ret == 0)
 		ret = app_setup_filter();
 	if (ret == 0)
@@ -350,7 +232,7 @@ app_setup(void)
 	wp.cfg = &app.cfg;
 	wp.filter = app.filter;
 	wp.lossless = app.port == NULL;
-	wp.rx_ring_size = app_dispatched() ? APP_RX_RING : 0;
+	wp.rx_ring_size = sp_source_dispatched(app.src) ? APP_RX_RING : 0;
 	if (app.cfg.n_dissections > 0) {
 		struct sp_dpi_params dpp = { .n_dissections = app.cfg.n_dissections,
 			.protos_file = app.cfg.ndpi_protos, .categories_file = app.cfg.ndpi_categories,
@@ -370,30 +252,23 @@ app_setup(void)
 		wp.socket_id = (int)rte_lcore_to_socket_id(app.lcores[i]);
 		app.workers[i] = sp_worker_create(&wp);
 		if (app.workers[i] == NULL) {
-			app_worker_create_error(i, wp.socket_id, wp.rx_ring_size);
+			sp_worker_create_strerror(&wp, app.user_eal, err, sizeof(err));
+			fprintf(stderr, "streamprobe: %s\n", err);
 			return 1;
 		}
 	}
 
-	memset(&dp, 0, sizeof(dp));
-	dp.cfg = &app.cfg;
-	dp.filter = app.filter;
-	dp.lossless = app.port == NULL;
-	dp.socket_id = socket;
-	memset(&rp, 0, sizeof(rp));
-	rp.src = app.src;
+	dp = (struct sp_dispatch_params){ .cfg = &app.cfg, .filter = app.filter,
+		.lossless = app.port == NULL, .socket_id = socket };
+	rp = (struct sp_run_params){ .src = app.src, .n_workers = app.n_workers,
+		.dispatch = wp.rx_ring_size > 0 ? &dp : NULL, .exports = app.exports,
+		.status_line = !app.cfg.quiet, .performance_report = app.cfg.performance_report,
+		.dpi_stats = app.cfg.n_dissections > 0 && app.cfg.dpi_stats,
+		.replay = sp_config_replay(&app.cfg), .start_s = app.start_s };
 	memcpy(rp.workers, app.workers, sizeof(rp.workers));
 	memcpy(rp.lcores, app.lcores, sizeof(rp.lcores));
-	rp.n_workers = app.n_workers;
-	rp.dispatch = wp.rx_ring_size > 0 ? &dp : NULL;
-	rp.exports = app.exports;
-	rp.status_line = !app.cfg.quiet;
-	rp.performance_report = app.cfg.performance_report;
 	rp.performance_out = app.cfg.csv_path != NULL && strcmp(app.cfg.csv_path, "-") == 0 ?
 			     stderr : stdout;
-	rp.dpi_stats = app.cfg.n_dissections > 0 && app.cfg.dpi_stats;
-	rp.replay = sp_config_replay(&app.cfg);
-	rp.start_s = app.start_s;
 	app.run = sp_run_create(&rp);
 	if (app.run == NULL) {
 		fprintf(stderr, "streamprobe: dispatcher: %s\n", rte_strerror(rte_errno));
@@ -435,12 +310,9 @@ app_teardown(void)
 	for (i = 0; i < app.n_workers; i++)
 		sp_worker_free(app.workers[i]);
 	sp_filter_free(app.filter);
-	sp_source_free(app.src);
-	sp_capture_close(app.cap);
-	if (sp_port_live_close(app.port) != 0)
+	if (sp_source_close(app.src) != 0)
 		fprintf(stderr, "streamprobe: --iface %s: cannot restore its flags\n",
 			app.cfg.iface);
-	rte_mempool_free(app.mbufs);
 }
 
 int
@@ -450,28 +322,17 @@ main(int argc, char **argv)
 	struct sp_eal_buf eal_buf;
 	char err[512];
 	char **app_argv = argv;
-	int app_argc = argc, eal_argc, i, ret, rc;
+	int app_argc = argc, eal_argc, ret, rc;
 
 	app.start_s = sp_now_s();
 	sp_config_defaults(&app.cfg);
 	/* "streamprobe [EAL options] -- [options]": the DPDK convention. */
-	for (i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--") == 0)
-			break;
-	eal_argc = 0;
-	if (i < argc) {
-		if (i > APP_EAL_ARGS) {
-			fprintf(stderr, "streamprobe: more than %d EAL arguments\n", APP_EAL_ARGS);
-			return 2;
-		}
-		eal_argc = i;
-		app.user_eal = true;
-		memcpy(eal_argv, argv, sizeof(*argv) * i);
-		eal_argv[eal_argc] = NULL;
-		app_argv = &argv[i];
-		app_argc = argc - i;
-		app_argv[0] = argv[0];
+	eal_argc = sp_config_split_eal(&app_argc, &app_argv, eal_argv, APP_EAL_ARGS);
+	if (eal_argc < 0) {
+		fprintf(stderr, "streamprobe: more than %d EAL arguments\n", APP_EAL_ARGS);
+		return 2;
 	}
+	app.user_eal = eal_argc > 0;
 	ret = sp_config_parse(&app.cfg, app_argc, app_argv, err, sizeof(err));
 	if (ret == 1)
 		return 0;
@@ -498,11 +359,14 @@ main(int argc, char **argv)
 		 * rest. Sizing it to need rather than to the tables saves
 		 * ~30 ms of start-up (a descriptor per 4 KiB page of it). */
 		struct sp_eal_defaults d = { .prog = argv[0], .n_workers = app.cfg.n_workers,
-			.telemetry = app.cfg.telemetry,
-			.mem_mb = 64 + (app_mbuf_heap(app_mbuf_count()) + (size_t)app.cfg.n_workers *
-					sp_worker_heap_size(&app.cfg, app_dispatched() ?
-							    APP_RX_RING : 0)) / (1u << 20) };
+					     .telemetry = app.cfg.telemetry };
+		struct sp_source_files_params fp;
 
+		app_files_params(&fp, SOCKET_ID_ANY);
+		d.mem_mb = 64 + (sp_source_mbufs_heap_size(sp_source_files_mbufs(&fp)) +
+				 (size_t)fp.n_workers * sp_worker_heap_size(&app.cfg, fp.dispatched ?
+									    APP_RX_RING : 0)) /
+			   (1u << 20);
 		eal_argc = sp_eal_default_args(&d, eal_argv, &eal_buf);
 	}
 

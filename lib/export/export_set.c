@@ -55,6 +55,73 @@ sp_export_set_create(const struct sp_export_set_params *p)
 	return s;
 }
 
+/* The CSV exporter of the params, anonymization included. */
+static int
+set_open_csv(struct sp_export_set *s, const struct sp_export_set_params *p, char *err,
+	     size_t errlen)
+{
+	struct sp_csv_params cp = p->csv;
+	struct sp_csv_anon *anon;
+	struct sp_exporter *e;
+	int ret;
+
+	anon = calloc(1, sizeof(*anon));
+	if (anon == NULL) {
+		snprintf(err, errlen, "%s: %s", p->csv_path, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	ret = sp_export_csv_anon_parse(p->csv_anonymize, p->csv_anonymize_key, &p->cols, anon,
+				       &cp, err, errlen);
+	if (ret != 0) {
+		free(anon);
+		return -EINVAL;
+	}
+	e = sp_export_csv_open_params(p->csv_path, &p->cols, &cp);
+	/* the exporter keeps its own copies of the names and the key */
+	sp_export_csv_anon_clear(anon);
+	free(anon);
+	if (e == NULL) {
+		ret = -rte_errno;
+		snprintf(err, errlen, "%s: %s", p->csv_path, strerror(-ret));
+		return ret;
+	}
+	return sp_export_set_add(s, e, p->csv_path);
+}
+
+struct sp_export_set *
+sp_export_set_open(const struct sp_export_set_params *p, char *err, size_t errlen)
+{
+	struct sp_export_set *s = sp_export_set_create(p);
+	struct sp_exporter *e;
+	unsigned int i;
+	int ret = 0;
+
+	if (s == NULL) {
+		snprintf(err, errlen, "exporters: %s", rte_strerror(rte_errno));
+		return NULL;
+	}
+	if (p->csv_path != NULL)
+		ret = set_open_csv(s, p, err, errlen);
+	for (i = 0; ret == 0 && i < p->n_ipfix; i++) {
+		e = sp_export_ipfix_open(p->ipfix[i], &p->cols, &p->ipfix_params);
+		if (e == NULL) {
+			ret = -rte_errno;
+			snprintf(err, errlen, "--ipfix %s: %s", p->ipfix[i], ret == -EADDRNOTAVAIL ?
+				 "the host name does not resolve to an address" : strerror(-ret));
+			break;
+		}
+		ret = sp_export_set_add(s, e, p->ipfix[i]);
+	}
+	if (ret != 0) {
+		if (ret == -ENOSPC)
+			snprintf(err, errlen, "exporters: more than %d", SP_EXPORT_SET_MAX);
+		sp_export_set_free(s);
+		rte_errno = -ret;
+		return NULL;
+	}
+	return s;
+}
+
 int
 sp_export_set_add(struct sp_export_set *s, struct sp_exporter *e, const char *name)
 {

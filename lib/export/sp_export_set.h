@@ -53,6 +53,15 @@ struct sp_export_set_params {
 	 * starts on a line of its own when standard error is a terminal.
 	 */
 	bool status_line;
+	/* What sp_export_set_open() opens (sp_export_set_create() ignores it). */
+	struct sp_columns cols;		/**< the run's column set */
+	const char *csv_path;		/**< a CSV first ("-": standard output), NULL: none */
+	struct sp_csv_params csv;	/**< its files (anonymization: the next two) */
+	const char *csv_anonymize;	/**< columns to anonymize, comma-separated, or NULL */
+	const char *csv_anonymize_key;	/**< their key file, or NULL */
+	const char *const *ipfix;	/**< then an IPFIX exporter per URI */
+	unsigned int n_ipfix;
+	struct sp_ipfix_params ipfix_params;	/**< for all of them */
 };
 
 struct sp_export_set_stats {
@@ -64,6 +73,20 @@ struct sp_export_set;
 
 /** @return the set, empty, or NULL with rte_errno set (EINVAL, ENOMEM). */
 struct sp_export_set *sp_export_set_create(const struct sp_export_set_params *p);
+
+/**
+ * Create a set and open its exporters: the CSV, then each IPFIX URI.
+ *
+ * @param err  on failure, the message naming the output and the cause
+ *   ("--ipfix URI: ...", "PATH: ...", "--csv-anonymize: ...")
+ * @return the set, or NULL with rte_errno set: EINVAL for a wrong setting
+ *   (a usage error: a malformed URI, a column to anonymize that does not
+ *   exist, a bad key file), EADDRNOTAVAIL when an IPFIX host does not
+ *   resolve, else the errno of the failed open (sp_export_csv_open_params(),
+ *   sp_export_ipfix_open()). What was opened is closed again.
+ */
+struct sp_export_set *sp_export_set_open(const struct sp_export_set_params *p, char *err,
+					 size_t errlen);
 
 /**
  * Add an exporter; records go to the exporters in the order they were

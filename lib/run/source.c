@@ -5,6 +5,7 @@
  * same way whatever they come from.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,6 +17,7 @@
 #include <sp_common.h>
 #include <sp_parse.h>
 #include <sp_port.h>
+#include <sp_worker.h>
 
 #include "sp_source.h"
 
@@ -29,9 +31,14 @@ struct source_ops {
 struct sp_source {
 	const struct source_ops *ops;
 	bool live;
+	bool dispatched;
 	/* files */
 	struct sp_capture *cap;
+	struct rte_mempool *pool;
+	int *dlts;		/* the link type of each input */
+	unsigned int n_dlts;
 	/* live */
+	struct sp_port_live *port;
 	uint16_t port_id;
 	uint32_t snaplen;
 	uint64_t base_ms;	/* realtime at base_tsc */
@@ -130,43 +137,103 @@ static const struct source_ops live_ops = {
 
 /* --- the interface -------------------------------------------------------- */
 
-struct sp_source *
-sp_source_files_create(struct sp_capture *cap)
+unsigned int
+sp_source_files_mbufs(const struct sp_source_files_params *p)
 {
+	if (p->capture.n_files == 0)
+		return SP_SOURCE_LIVE_MBUFS * p->n_workers;
+	if (!p->dispatched)
+		return p->capture.pmd ? SP_SOURCE_MBUFS : SP_SOURCE_MBUFS_OWN_READER;
+	return SP_SOURCE_MBUFS + p->n_workers * p->rx_ring_size;
+}
+
+size_t
+sp_source_mbufs_heap_size(unsigned int n)
+{
+	return sp_mempool_heap_size(n, sizeof(struct rte_mbuf) + SP_MBUF_PRIV_SIZE +
+				    RTE_MBUF_DEFAULT_BUF_SIZE, SP_SOURCE_MBUF_CACHE, 4096);
+}
+
+struct sp_source *
+sp_source_files_open(const struct sp_source_files_params *p, char *err, size_t errlen)
+{
+	struct sp_capture_params cp = p->capture;
+	unsigned int n = sp_source_files_mbufs(p);
 	struct sp_source *s;
 
-	if (cap == NULL) {
-		rte_errno = EINVAL;
-		return NULL;
-	}
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
+		snprintf(err, errlen, "input: %s", strerror(ENOMEM));
 		rte_errno = ENOMEM;
 		return NULL;
 	}
 	s->ops = &files_ops;
-	s->cap = cap;
+	s->dispatched = p->dispatched;
+	s->pool = rte_pktmbuf_pool_create("sp_mbufs", n, SP_SOURCE_MBUF_CACHE,
+					  p->dispatched ? SP_MBUF_PRIV_SIZE : 0,
+					  RTE_MBUF_DEFAULT_BUF_SIZE, p->socket_id);
+	if (s->pool == NULL) {
+		snprintf(err, errlen, "mbuf pool: %s (%u mbufs need %.1f MB of DPDK memory; give "
+			 "the EAL more with -m)", rte_strerror(rte_errno), n,
+			 (double)sp_source_mbufs_heap_size(n) / (1 << 20));
+		free(s);
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	cp.pool = s->pool;
+	/* one worker reads: the main lcore's CPU has time for the read()
+	 * calls; dispatched, the main lcore reads and keeps it busy */
+	cp.read_ahead = !p->dispatched && p->read_ahead;
+	s->cap = sp_capture_open(&cp, err, errlen);
+	if (s->cap == NULL) {
+		sp_source_close(s);
+		rte_errno = EIO;
+		return NULL;
+	}
+	s->n_dlts = sp_capture_n_files(s->cap);
+	s->dlts = calloc(s->n_dlts, sizeof(*s->dlts));
+	if (s->dlts == NULL) {
+		snprintf(err, errlen, "input: %s", strerror(ENOMEM));
+		sp_source_close(s);
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	for (n = 0; n < s->n_dlts; n++)
+		s->dlts[n] = sp_capture_file_dlt(s->cap, n);
 	return s;
 }
 
 struct sp_source *
-sp_source_live_create(uint16_t port_id, uint32_t snaplen)
+sp_source_live_open(const struct sp_port_live_params *p, uint32_t snaplen, char *err,
+		    size_t errlen)
 {
 	struct sp_source *s;
 	struct timespec ts;
 
-	if (!rte_eth_dev_is_valid_port(port_id)) {
-		rte_errno = EINVAL;
-		return NULL;
-	}
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
+		snprintf(err, errlen, "input: %s", strerror(ENOMEM));
 		rte_errno = ENOMEM;
+		return NULL;
+	}
+	s->port = sp_port_live_open(p, err, errlen);
+	if (s->port == NULL) {
+		free(s);
 		return NULL;
 	}
 	s->ops = &live_ops;
 	s->live = true;
-	s->port_id = port_id;
+	s->n_dlts = 1;
+	s->dlts = calloc(1, sizeof(*s->dlts));
+	if (s->dlts == NULL) {
+		snprintf(err, errlen, "input: %s", strerror(ENOMEM));
+		sp_source_close(s);
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	s->dlts[0] = SP_DLT_EN10MB;
+	s->dispatched = sp_port_live_dispatched(s->port);
+	s->port_id = sp_port_live_id(s->port);
 	s->snaplen = snaplen;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	s->base_tsc = rte_rdtsc();
@@ -175,10 +242,38 @@ sp_source_live_create(uint16_t port_id, uint32_t snaplen)
 	return s;
 }
 
-void
-sp_source_free(struct sp_source *s)
+int
+sp_source_close(struct sp_source *s)
 {
+	int ret;
+
+	if (s == NULL)
+		return 0;
+	sp_capture_close(s->cap);
+	ret = sp_port_live_close(s->port);
+	rte_mempool_free(s->pool);
+	free(s->dlts);
 	free(s);
+	return ret;
+}
+
+struct sp_port_live *
+sp_source_port(const struct sp_source *s)
+{
+	return s->port;
+}
+
+bool
+sp_source_dispatched(const struct sp_source *s)
+{
+	return s->dispatched;
+}
+
+const int *
+sp_source_link_types(const struct sp_source *s, unsigned int *n)
+{
+	*n = s->n_dlts;
+	return s->dlts;
 }
 
 int

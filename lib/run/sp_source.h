@@ -12,16 +12,17 @@
  *   with the wall clock (NFStream's live timestamps are the capture's wall
  *   clock too), cut to the snapshot length.
  *
- * A source does not own what it reads: the capture and the port are
- * closed by whoever opened them, after the source is freed.
+ * A source owns what it reads: its capture and mbuf pool, or its port.
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_mbuf.h>
 
 #include <sp_capture.h>
+#include <sp_port.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -29,25 +30,83 @@ extern "C" {
 
 struct sp_source;
 
-/**
- * A source reading a capture. Every queue reads the one capture: it is
- * read by one lcore at a time.
- *
- * @return the source, or NULL with rte_errno set (EINVAL, ENOMEM).
- */
-struct sp_source *sp_source_files_create(struct sp_capture *cap);
+/** Mbufs of an offline pool that dispatches: room for a burst of 256 kB jumbo frames... */
+#define SP_SOURCE_MBUFS 16383
+/** ... and when the worker reads: a burst, one 256 kB chain, the lcore cache. */
+#define SP_SOURCE_MBUFS_OWN_READER 2047
+/** Mbufs per worker a live port may take (its profile says, 8 k-16 k per queue). */
+#define SP_SOURCE_LIVE_MBUFS 65536
+#define SP_SOURCE_MBUF_CACHE 256
+
+struct sp_source_files_params {
+	/** The files and how to read them; pool and read_ahead are set by the source. */
+	struct sp_capture_params capture;
+	bool read_ahead;		/**< a reading thread when a worker reads (not dispatched) */
+	unsigned int n_workers;
+	/** The main lcore reads and spreads packets over the workers' rings. */
+	bool dispatched;
+	unsigned int rx_ring_size;	/**< dispatched: packets each worker's ring holds */
+	int socket_id;			/**< of the pool */
+};
 
 /**
- * A source reading the RX queues of a started port. Its clock starts now:
- * packet times are the wall clock at creation plus the TSC since.
+ * Mbufs of the pool of a files source: room for a burst (of up to 256 kB
+ * frames, as chains), and dispatched for every worker ring full. The pcap
+ * PMD loses a packet it cannot get an mbuf for, so it gets room for a whole
+ * burst of jumbo chains; the own reader retries a record it lacks mbufs
+ * for, and with one worker reading, every mbuf is back before the next
+ * burst: a small pool is enough, and populating the large one was most of
+ * the start-up (38 MB written for 16 k mbufs). With no file (live), what
+ * a live port may take: SP_SOURCE_LIVE_MBUFS per worker.
+ */
+unsigned int sp_source_files_mbufs(const struct sp_source_files_params *p);
+
+/** DPDK heap memory of a pool of n mbufs (sized for the EAL before it is up). */
+size_t sp_source_mbufs_heap_size(unsigned int n);
+
+/**
+ * A source reading files: its mbuf pool and the capture of the files,
+ * opened and checked. Every queue reads the one capture: it is read by
+ * one lcore at a time.
+ *
+ * @return the source, or NULL with rte_errno set and the message in err.
+ */
+struct sp_source *sp_source_files_open(const struct sp_source_files_params *p, char *err,
+				       size_t errlen);
+
+/**
+ * A source reading the RX queues of a live port (sp_port_live_open()). Its
+ * clock starts now: packet times are the wall clock at the open plus the
+ * TSC since.
  *
  * @param snaplen  packets longer than this are cut (NFStream's snapshot_length)
- * @return the source, or NULL with rte_errno set (EINVAL, ENOMEM).
+ * @return the source, or NULL with rte_errno set (sp_port_live_open()'s:
+ *   EINVAL for a bad profile) and the message in err.
  */
-struct sp_source *sp_source_live_create(uint16_t port_id, uint32_t snaplen);
+struct sp_source *sp_source_live_open(const struct sp_port_live_params *p, uint32_t snaplen,
+				      char *err, size_t errlen);
 
-/** NULL is a no-op. The capture or port stays open. */
-void sp_source_free(struct sp_source *s);
+/**
+ * Close what the source reads (the capture and its pool, or the port,
+ * leaving its interface as found) and free it. NULL is a no-op.
+ *
+ * @return 0, or -errno when a live interface's flags could not be restored.
+ */
+int sp_source_close(struct sp_source *s);
+
+/** The live port a source reads, or NULL (files). */
+struct sp_port_live *sp_source_port(const struct sp_source *s);
+
+/** Whether the main lcore reads the source and the dispatcher spreads it. */
+bool sp_source_dispatched(const struct sp_source *s);
+
+/**
+ * The link type (DLT) of each input: one per file, in the capture's order,
+ * or one (Ethernet) for a port; what a BPF filter is compiled for.
+ *
+ * @param n  set to the number of inputs
+ */
+const int *sp_source_link_types(const struct sp_source *s, unsigned int *n);
 
 /**
  * Receive a burst of up to SP_BURST packets from one queue (live: the

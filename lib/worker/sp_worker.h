@@ -88,6 +88,17 @@ struct sp_worker;
 struct sp_worker *sp_worker_create(const struct sp_worker_params *p);
 
 /**
+ * Why sp_worker_create(p) just failed (rte_errno), for the caller's
+ * message: out of memory, what the worker needed, how much was free and
+ * which option or EAL setting gives it more ("worker N: ...").
+ *
+ * @param user_eal  the EAL options came from the user (else the defaults:
+ *   no hugepages, a heap sized to need)
+ */
+void sp_worker_create_strerror(const struct sp_worker_params *p, bool user_eal, char *buf,
+			       size_t len);
+
+/**
  * DPDK heap memory one worker takes besides its flow tables and hook slots
  * (its records pool, rings and scratch areas): with hugepages the tables
  * come from the heap too, without them from anonymous memory (sp_mem.h),

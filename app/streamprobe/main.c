@@ -370,7 +370,7 @@ main(int argc, char **argv)
 		eal_argc = sp_eal_default_args(&d, eal_argv, &eal_buf);
 	}
 
-	sp_run_telemetry_register();
+	sp_run_telemetry_register(app.cfg.n_workers);
 	ret = rte_eal_init(eal_argc, eal_argv);
 	if (ret < 0) {
 		fprintf(stderr, "streamprobe: EAL initialisation failed: %s\n",

@@ -20,6 +20,7 @@
 #include "run_private.h"
 
 struct sp_run *run_telemetry_of;
+static unsigned int run_telemetry_workers;	/* until the run exists */
 
 static uint64_t
 run_exported(const struct sp_run *r)
@@ -250,7 +251,8 @@ run_tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "drop_input_lost", cs.lost);
 	rte_tel_data_add_dict_u64(d, "files_done", cs.files_done);
 	rte_tel_data_add_dict_u64(d, "records_exported", r != NULL ? run_exported(r) : 0);
-	rte_tel_data_add_dict_u64(d, "workers", r != NULL ? r->p.n_workers : 0);
+	rte_tel_data_add_dict_u64(d, "workers",
+				  r != NULL ? r->p.n_workers : run_telemetry_workers);
 	return 0;
 }
 
@@ -280,8 +282,9 @@ run_tel_workers(const char *cmd, const char *params, struct rte_tel_data *d)
 }
 
 void
-sp_run_telemetry_register(void)
+sp_run_telemetry_register(unsigned int n_workers)
 {
+	run_telemetry_workers = n_workers;
 	rte_telemetry_register_cmd("/streamprobe/stats", run_tel_stats,
 				   "Packets, flows and drops in total. No parameters");
 	rte_telemetry_register_cmd("/streamprobe/workers", run_tel_workers,

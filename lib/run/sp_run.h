@@ -108,9 +108,9 @@ int sp_run_report(struct sp_run *r);
  * Register the telemetry commands /streamprobe/stats and
  * /streamprobe/workers; call before rte_eal_init() so that a client never
  * finds the socket without them. They report the run created last, zeros
- * before there is one.
+ * before there is one (the workers: n_workers, the number the run will have).
  */
-void sp_run_telemetry_register(void);
+void sp_run_telemetry_register(unsigned int n_workers);
 
 #ifdef __cplusplus
 }

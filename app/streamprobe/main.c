@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * streamprobe: the application wires the stages of lib/ together, in the
- * order of the data path, and holds no stage of its own:
+ * streamprobe: the application only wires the stages of lib/ together, in
+ * the order of the data path, and holds none of them:
  *
- *   options (lib/config) → EAL → mbuf pool and input: files (lib/capture)
- *   or a live port (lib/port) → filter (lib/filter) → exporters, as one
- *   export set (lib/export) → workers and their hooks, nDPI (lib/worker,
- *   lib/dpi) → the run: source, lcore loops, dispatcher, management loop,
- *   report (lib/run) → teardown.
+ *   options (lib/config) → EAL → the source: files (lib/capture) or a live
+ *   port (lib/port), with its mbufs (lib/run) → filter (lib/filter) → the
+ *   export set of CSV and IPFIX exporters (lib/export) → workers and their
+ *   hooks, nDPI (lib/worker, lib/dpi) → the run: lcore loops, dispatcher,
+ *   management loop, report (lib/run) → teardown.
  *
- *   source → [dispatcher] → workers (parse, flow table, features, hooks)
- *          → export rings → management lcore → export set (CSV, IPFIX)
+ * Packets: source → [dispatcher] → workers (parse, flow table, features,
+ * hooks) → export rings → management lcore → export set.
  */
 #include <errno.h>
 #include <signal.h>
@@ -84,19 +84,13 @@ app_on_signal(int sig)
 static void
 app_files_params(struct sp_source_files_params *fp, int socket)
 {
-	memset(fp, 0, sizeof(*fp));
-	fp->capture.files = app.cfg.pcaps;
-	fp->capture.n_files = app.cfg.n_pcaps;
-	fp->capture.pmd = app.cfg.pcap_pmd;
-	fp->capture.replay = sp_config_replay(&app.cfg);
-	fp->capture.replay_loops = app.cfg.replay_loops;
-	fp->capture.replay_ms = app.cfg.replay_ms;
-	fp->capture.replay_gap_ms = app.cfg.idle_timeout_ms;
-	fp->read_ahead = !app.cfg.no_read_ahead;
-	fp->n_workers = app.cfg.n_workers;
-	fp->dispatched = app.cfg.dispatch || app.cfg.n_workers > 1;
-	fp->rx_ring_size = APP_RX_RING;
-	fp->socket_id = socket;
+	*fp = (struct sp_source_files_params){ .capture = { .files = app.cfg.pcaps,
+		.n_files = app.cfg.n_pcaps, .pmd = app.cfg.pcap_pmd,
+		.replay = sp_config_replay(&app.cfg), .replay_loops = app.cfg.replay_loops,
+		.replay_ms = app.cfg.replay_ms, .replay_gap_ms = app.cfg.idle_timeout_ms },
+		.read_ahead = !app.cfg.no_read_ahead, .n_workers = app.cfg.n_workers,
+		.dispatched = app.cfg.dispatch || app.cfg.n_workers > 1,
+		.rx_ring_size = APP_RX_RING, .socket_id = socket };
 }
 
 static void
@@ -175,19 +169,16 @@ app_setup_exports(void)
 	app_columns(&sp.cols);
 	sp.csv.flows_per_file = app.cfg.csv_flows_per_file;
 	sp.csv.rotate_files = app.cfg.csv_rotate_files;
-	ip->domain_id = app.cfg.ipfix_domain;
-	ip->pen = app.cfg.ipfix_pen;
-	ip->mtu = app.cfg.ipfix_mtu;
-	ip->template_refresh_ms = app.cfg.ipfix_refresh_s * 1000;
-	ip->reconnect_min_ms = app.cfg.ipfix_reconnect_min_ms;
-	ip->reconnect_max_ms = app.cfg.ipfix_reconnect_max_ms;
-	ip->buffer_size = app.cfg.ipfix_buffer;
-	ip->rotate_bytes = app.cfg.ipfix_rotate_bytes;
-	ip->rotate_s = app.cfg.ipfix_rotate_s;
+	*ip = (struct sp_ipfix_params){ .domain_id = app.cfg.ipfix_domain,
+		.pen = app.cfg.ipfix_pen, .mtu = app.cfg.ipfix_mtu,
+		.template_refresh_ms = app.cfg.ipfix_refresh_s * 1000,
+		.reconnect_min_ms = app.cfg.ipfix_reconnect_min_ms,
+		.reconnect_max_ms = app.cfg.ipfix_reconnect_max_ms,
+		.buffer_size = app.cfg.ipfix_buffer, .rotate_bytes = app.cfg.ipfix_rotate_bytes,
+		.rotate_s = app.cfg.ipfix_rotate_s, .rate_wait = app.port == NULL };
 	/* Files: nothing is lost by waiting for a collector's pace, so wait. */
 	ip->rate = app.cfg.ipfix_rate_set ? app.cfg.ipfix_rate : app.port != NULL ? 0 :
 		   SP_DEFAULT_IPFIX_FILE_RATE;
-	ip->rate_wait = app.port == NULL;
 	app.exports = sp_export_set_open(&sp, err, sizeof(err));
 	if (app.exports == NULL) {
 		fprintf(stderr, "streamprobe: %s\n", err);
@@ -235,8 +226,9 @@ app_setup(void)
 	wp.rx_ring_size = sp_source_dispatched(app.src) ? APP_RX_RING : 0;
 	if (app.cfg.n_dissections > 0) {
 		struct sp_dpi_params dpp = { .n_dissections = app.cfg.n_dissections,
-			.protos_file = app.cfg.ndpi_protos, .categories_file = app.cfg.ndpi_categories,
-			.risks = app.cfg.ndpi_risks, .extra = app.cfg.ndpi_extra };
+			.protos_file = app.cfg.ndpi_protos,
+			.categories_file = app.cfg.ndpi_categories, .risks = app.cfg.ndpi_risks,
+			.extra = app.cfg.ndpi_extra };
 
 		ret = sp_dpi_configure(&dpp);
 		if (ret != 0) {
@@ -364,8 +356,8 @@ main(int argc, char **argv)
 
 		app_files_params(&fp, SOCKET_ID_ANY);
 		d.mem_mb = 64 + (sp_source_mbufs_heap_size(sp_source_files_mbufs(&fp)) +
-				 (size_t)fp.n_workers * sp_worker_heap_size(&app.cfg, fp.dispatched ?
-									    APP_RX_RING : 0)) /
+				 (size_t)fp.n_workers *
+				 sp_worker_heap_size(&app.cfg, fp.dispatched ? APP_RX_RING : 0)) /
 			   (1u << 20);
 		eal_argc = sp_eal_default_args(&d, eal_argv, &eal_buf);
 	}

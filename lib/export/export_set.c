@@ -303,8 +303,8 @@ sp_export_set_close(struct sp_export_set *s)
 
 			ret = sp_export_ipfix_close(o->e, &st);
 			fprintf(stderr, "ipfix %s: records=%" PRIu64 " records_dropped=%" PRIu64
-				" messages=%" PRIu64 " messages_dropped=%" PRIu64 " connects=%" PRIu64
-				" disconnects=%" PRIu64 "\n", o->name, st.records,
+				" messages=%" PRIu64 " messages_dropped=%" PRIu64 " connects=%"
+				PRIu64 " disconnects=%" PRIu64 "\n", o->name, st.records,
 				st.records_dropped, st.messages, st.messages_dropped, st.connects,
 				st.disconnects);
 			/* A known loss fails the run, as a failed CSV write does. */

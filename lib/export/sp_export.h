@@ -7,8 +7,9 @@
  * Exporters: turn finished flow records into output. They run on the
  * management lcore, never on a worker, so formatting costs no packet time.
  *
- * Every exporter is an ops table (struct sp_exporter_ops); the app opens the
- * ones the user asked for and hands each record to all of them.
+ * Every exporter is an ops table (struct sp_exporter_ops); a run's export
+ * set (sp_export_set.h) opens the ones the user asked for and hands each
+ * record to all of them.
  *
  * Thread safety: an exporter instance is used by one lcore at a time.
  */

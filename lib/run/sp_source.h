@@ -41,7 +41,7 @@ struct sp_source;
 struct sp_source_files_params {
 	/** The files and how to read them; pool and read_ahead are set by the source. */
 	struct sp_capture_params capture;
-	bool read_ahead;		/**< a reading thread when a worker reads (not dispatched) */
+	bool read_ahead;		/**< a reading thread, when a worker reads the files */
 	unsigned int n_workers;
 	/** The main lcore reads and spreads packets over the workers' rings. */
 	bool dispatched;

@@ -418,7 +418,8 @@ sp_test_register(void)
 {
 	CU_pSuite s = CU_add_suite("export_set", suite_init, suite_clean);
 
-	if (s == NULL || CU_add_test(s, "ids in order to every exporter", test_ids_in_order) == NULL ||
+	if (s == NULL ||
+	    CU_add_test(s, "ids in order to every exporter", test_ids_in_order) == NULL ||
 	    CU_add_test(s, "max_nflows: stop and skip", test_max_nflows) == NULL ||
 	    CU_add_test(s, "closed pipe: quiet stop", test_epipe) == NULL ||
 	    CU_add_test(s, "write errors said, no output left", test_write_errors) == NULL ||

@@ -294,11 +294,13 @@ app_run(void)
 static void
 app_teardown(void)
 {
+	struct sp_run *run = app.run;
 	unsigned int i;
 
+	/* before the signal handler could use it freed */
+	__atomic_store_n(&app.run, NULL, __ATOMIC_SEQ_CST);
 	sp_export_set_free(app.exports);
-	sp_run_free(app.run);
-	app.run = NULL;
+	sp_run_free(run);
 	for (i = 0; i < app.n_workers; i++)
 		sp_worker_free(app.workers[i]);
 	sp_filter_free(app.filter);

@@ -13,12 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <CUnit/Basic.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_ethdev.h>
 
 #include <sp_common.h>
 #include <sp_config.h>
@@ -344,6 +346,86 @@ test_stats_sum(void)
 	sp_test_pkt_free(tp);
 }
 
+/* A live source over a net_ring port (what is sent on a queue comes back
+ * on it): the port found and started through its profile, each packet
+ * stamped with the wall clock on arrival, cut to the snapshot length with
+ * its wire length kept; a port that does not exist is named. */
+static void
+test_live_source(void)
+{
+	struct sp_port_live_params lp = { .port_id = 99, .promiscuous = -1, .n_workers = 1,
+					  .socket_id = SOCKET_ID_ANY };
+	struct rte_mbuf *tx[2], *rx[SP_BURST];
+	struct sp_rx_info info[SP_BURST];
+	struct sp_capture_stats cs;
+	struct rte_mempool *mp;
+	struct sp_source *src;
+	struct timespec ts;
+	uint64_t before, after, bytes;
+	const int *dlts;
+	unsigned int n_dlts, i;
+	char err[256], want[128];
+	uint16_t port;
+	int n = 0, tries;
+
+	src = sp_source_live_open(&lp, 100, err, sizeof(err));
+	CU_ASSERT_PTR_NULL(src);
+	CU_ASSERT_EQUAL(rte_errno, ENODEV);
+	snprintf(want, sizeof(want), "--port 99: no such port (%u available; give the device "
+		 "with EAL options)", rte_eth_dev_count_avail());
+	CU_ASSERT_STRING_EQUAL(err, want);
+
+	CU_ASSERT_EQUAL_FATAL(rte_eal_hotplug_add("vdev", "net_ring_run0", ""), 0);
+	CU_ASSERT_EQUAL_FATAL(rte_eth_dev_get_port_by_name("net_ring_run0", &port), 0);
+	lp.port_id = port;
+	src = sp_source_live_open(&lp, 100, err, sizeof(err));
+	if (src == NULL)
+		fprintf(stderr, "live source: %s\n", err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(src);
+	CU_ASSERT_TRUE(sp_source_is_live(src));
+	CU_ASSERT_FALSE(sp_source_dispatched(src));	/* one worker, its own queue */
+	CU_ASSERT_EQUAL(sp_port_live_queues(sp_source_port(src)), 1);
+	CU_ASSERT(sp_source_progress(src, &bytes) < 0);
+	CU_ASSERT_EQUAL(bytes, 0);
+	dlts = sp_source_link_types(src, &n_dlts);
+	CU_ASSERT_EQUAL_FATAL(n_dlts, 1);
+	CU_ASSERT_EQUAL(dlts[0], SP_DLT_EN10MB);
+	CU_ASSERT_EQUAL(sp_source_rx(src, 0, rx, info), 0);	/* nothing yet, no wait */
+
+	mp = rte_pktmbuf_pool_create("test_run_live", 63, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+				     SOCKET_ID_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mp);
+	for (i = 0; i < 2; i++) {
+		tx[i] = rte_pktmbuf_alloc(mp);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(tx[i]);
+		memset(rte_pktmbuf_append(tx[i], i == 0 ? 200 : 60), 0x42, i == 0 ? 200 : 60);
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	before = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	CU_ASSERT_EQUAL_FATAL(rte_eth_tx_burst(port, 0, tx, 2), 2);
+	for (tries = 0; tries < 1000 && n == 0; tries++)
+		n = sp_source_rx(src, 0, rx, info);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	after = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	for (i = 0; i < 2; i++) {
+		/* the TSC clock against the wall clock: within a few ms */
+		CU_ASSERT(info[i].ts_ms + 5 >= before && info[i].ts_ms <= after + 5);
+		CU_ASSERT_EQUAL(info[i].dlt, SP_DLT_EN10MB);
+	}
+	CU_ASSERT_EQUAL(info[0].ts_ms, info[1].ts_ms);	/* one burst, one time */
+	CU_ASSERT_EQUAL(info[0].wire_len, 200);
+	CU_ASSERT_EQUAL(rte_pktmbuf_pkt_len(rx[0]), 100);	/* cut to the snapshot length */
+	CU_ASSERT_EQUAL(info[1].wire_len, 60);
+	CU_ASSERT_EQUAL(rte_pktmbuf_pkt_len(rx[1]), 60);
+	rte_pktmbuf_free_bulk(rx, 2);
+	sp_source_get_stats(src, &cs);
+	CU_ASSERT_EQUAL(cs.lost, 0);
+	CU_ASSERT_EQUAL(sp_source_close(src), 0);	/* the port is stopped and closed */
+	rte_eal_hotplug_remove("vdev", "net_ring_run0");
+	rte_mempool_free(mp);
+}
+
 /* --- the capture and the EAL ------------------------------------------- */
 
 /* N_FLOWS UDP flows of PKTS_PER_FLOW packets (request, reply, request),
@@ -429,7 +511,8 @@ sp_test_register(void)
 	    CU_add_test(s, "two workers dispatched", test_dispatched) == NULL ||
 	    CU_add_test(s, "max_nflows stops the run", test_max_nflows) == NULL ||
 	    CU_add_test(s, "stopped before the launch", test_stop_first) == NULL ||
-	    CU_add_test(s, "worker stats sum", test_stats_sum) == NULL)
+	    CU_add_test(s, "worker stats sum", test_stats_sum) == NULL ||
+	    CU_add_test(s, "live source: stamped, cut", test_live_source) == NULL)
 		return -1;
 	return 0;
 }

@@ -28,7 +28,7 @@
 #define CSV_ANON_HEX (2 * 64)
 
 struct csv_exporter {
-	struct sp_exporter base;	/* first: the app only sees this */
+	struct sp_exporter base;	/* first: the export set only sees this */
 	int fd;				/* -1 between two files of a rotation */
 	bool own_fd;			/* false for standard output */
 	int first_err;			/* first -errno, reported again by close */

@@ -36,7 +36,7 @@ struct sp_columns {
 	bool ndpi_extra;	/**< dns_query_type, dns_response_code, tls_version, tls_cipher */
 };
 
-/** An exporter instance (opaque to the app). */
+/** An exporter instance (its format's state opaque to the export set). */
 struct sp_exporter;
 
 /** Operations every exporter implements. */

@@ -8,6 +8,8 @@
  * the small helpers that do not deserve a module of their own.
  */
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 #include <rte_common.h>
@@ -58,6 +60,37 @@ sp_now_s(void)
  * private to this process.
  */
 void sp_runtime_dir_remove(const char *dir);
+
+/** What the default EAL arguments depend on (sp_eal_default_args()). */
+struct sp_eal_defaults {
+	const char *prog;		/**< argv[0] */
+	size_t mem_mb;			/**< the EAL heap (-m), MB */
+	unsigned int n_workers;		/**< worker lcores besides the main one */
+	bool telemetry;			/**< keep the telemetry socket */
+};
+
+/** Room for the arguments sp_eal_default_args() formats. */
+struct sp_eal_buf {
+	char mem[32];
+	char prefix[64];
+	char lcores[448];
+};
+
+/** Most arguments sp_eal_default_args() returns, argv[0] included. */
+#define SP_EAL_DEFAULT_ARGS 9
+
+/**
+ * EAL arguments for the common case, when the user gave none: no
+ * hugepages, no PCI, no shared config, a private runtime prefix (with the
+ * pid) so that runs never collide; one worker on a CPU of its own (the
+ * last allowed one) and the main lcore on the others, or several workers
+ * and the main lcore floating over all allowed CPUs.
+ *
+ * @param eal  room for SP_EAL_DEFAULT_ARGS + 1 pointers; NULL-terminated
+ * @param buf  holds the formatted arguments; must outlive the EAL's use
+ * @return the number of arguments.
+ */
+int sp_eal_default_args(const struct sp_eal_defaults *d, char **eal, struct sp_eal_buf *buf);
 
 #ifdef __cplusplus
 }

@@ -438,6 +438,27 @@ sp_config_check_csv(struct sp_config *cfg, char *err, size_t errlen)
 }
 
 int
+sp_config_split_eal(int *argc, char ***argv, char **eal, int max)
+{
+	char **v = *argv;
+	int i;
+
+	for (i = 1; i < *argc; i++)
+		if (strcmp(v[i], "--") == 0)
+			break;
+	if (i == *argc)
+		return 0;
+	if (i > max)
+		return -E2BIG;
+	memcpy(eal, v, sizeof(*v) * (size_t)i);
+	eal[i] = NULL;
+	*argv = &v[i];
+	*argc -= i;
+	(*argv)[0] = v[0];
+	return i;
+}
+
+int
 sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t errlen)
 {
 	const char *name, *live_opt = NULL, *sockbuf_opt = NULL;

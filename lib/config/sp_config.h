@@ -120,6 +120,18 @@ void sp_config_defaults(struct sp_config *cfg);
  */
 int sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t errlen);
 
+/**
+ * Split "PROG [EAL options] -- [options]", the DPDK convention: the EAL
+ * part (PROG and what precedes "--") is copied to eal, NULL-terminated;
+ * *argc and *argv are left at the application part, its argv[0] set to
+ * PROG. Without "--" everything is the application's.
+ *
+ * @param eal  room for max + 1 pointers
+ * @return the number of EAL arguments (0: none given), -E2BIG when there
+ *   are more than max.
+ */
+int sp_config_split_eal(int *argc, char ***argv, char **eal, int max);
+
 /** Write the option summary (for --help) to stdout. */
 void sp_config_usage(const char *prog);
 

@@ -28,7 +28,7 @@
 #define CSV_ANON_HEX (2 * 64)
 
 struct csv_exporter {
-	struct sp_exporter base;	/* first: the app only sees this */
+	struct sp_exporter base;	/* first: the export set only sees this */
 	int fd;				/* -1 between two files of a rotation */
 	bool own_fd;			/* false for standard output */
 	int first_err;			/* first -errno, reported again by close */
@@ -596,4 +596,60 @@ sp_export_csv_header(const struct sp_columns *cols, char *buf, size_t len)
 	format_header(col, n, buf);
 	buf[need] = '\0';
 	return need;
+}
+
+int
+sp_export_csv_anon_parse(const char *list, const char *key_path,
+			 const struct sp_columns *cols, struct sp_csv_anon *a,
+			 struct sp_csv_params *p, char *err, size_t errlen)
+{
+	char *tok, *save = NULL;
+	int ret;
+
+	p->anonymize = NULL;
+	p->n_anonymize = 0;
+	p->anonymize_key = NULL;
+	if (list == NULL)
+		return 0;
+	if (snprintf(a->list, sizeof(a->list), "%s", list) >= (int)sizeof(a->list)) {
+		snprintf(err, errlen, "--csv-anonymize: list too long");
+		return -EINVAL;
+	}
+	for (tok = strtok_r(a->list, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		ret = sp_export_column_find(tok, cols);
+		if (ret == -EINVAL) {
+			snprintf(err, errlen, "--csv-anonymize: '%s' is not a column "
+				 "(docs/columns.md)", tok);
+			return -EINVAL;
+		}
+		/* NFStream warns and goes on: the same list serves runs with
+		 * other column sets */
+		if (ret == -ENOENT)
+			fprintf(stderr, "streamprobe: --csv-anonymize: this run has no column "
+				"'%s'; nothing to anonymize there\n", tok);
+		if (p->n_anonymize == RTE_DIM(a->names)) {
+			snprintf(err, errlen, "--csv-anonymize: more than %u names",
+				 (unsigned int)RTE_DIM(a->names));
+			return -EINVAL;
+		}
+		a->names[p->n_anonymize++] = tok;
+	}
+	p->anonymize = a->names;
+	if (key_path == NULL)
+		return 0;
+	ret = sp_export_csv_load_key(key_path, a->key);
+	if (ret != 0) {
+		snprintf(err, errlen, "--csv-anonymize-key: %s: %s", key_path, ret == -EINVAL ?
+			 "not a key: the file must hold exactly 64 bytes "
+			 "(head -c 64 /dev/urandom > FILE)" : strerror(-ret));
+		return ret == -EINVAL ? -EINVAL : ret;
+	}
+	p->anonymize_key = a->key;
+	return 0;
+}
+
+void
+sp_export_csv_anon_clear(struct sp_csv_anon *a)
+{
+	explicit_bzero(a->key, sizeof(a->key));
 }

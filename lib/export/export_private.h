@@ -5,9 +5,10 @@
 /**
  * @file
  * Internals shared by the exporters of lib/export only (never included by
- * another module): the one table of NFStream columns, and the text helpers
- * the CSV writer is made of, exposed so that the unit tests and a future
- * IPFIX exporter use the very same code.
+ * another module): the one table of NFStream columns, which drives the CSV
+ * header and rows and the IPFIX templates alike, and the text helpers the
+ * CSV writer is made of, exposed so that the unit tests check the very
+ * code the exporters run.
  */
 
 #include <stdbool.h>

@@ -57,7 +57,7 @@ enum tcp_state {
 	TCP_UP,
 };
 
-/* Why records were lost: the cause the app's warning names. */
+/* Why records were lost: the cause the export set's warning names. */
 enum loss_kind {
 	LOSS_NONE = 0,
 	LOSS_UNREACHABLE,	/* TCP not connected, UDP refused (ICMP) */
@@ -103,7 +103,7 @@ struct qent {
 #define NS_PER_S 1000000000ull
 
 struct ipfix_exporter {
-	struct sp_exporter base;	/* first: the app only sees this */
+	struct sp_exporter base;	/* first: the export set only sees this */
 	uint8_t transport;
 	struct sp_ipfix_params p;	/* defaults resolved */
 	uint16_t splt_n;

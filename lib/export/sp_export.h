@@ -7,8 +7,9 @@
  * Exporters: turn finished flow records into output. They run on the
  * management lcore, never on a worker, so formatting costs no packet time.
  *
- * Every exporter is an ops table (struct sp_exporter_ops); the app opens the
- * ones the user asked for and hands each record to all of them.
+ * Every exporter is an ops table (struct sp_exporter_ops); a run's export
+ * set (sp_export_set.h) opens the ones the user asked for and hands each
+ * record to all of them.
  *
  * Thread safety: an exporter instance is used by one lcore at a time.
  */
@@ -35,7 +36,7 @@ struct sp_columns {
 	bool ndpi_extra;	/**< dns_query_type, dns_response_code, tls_version, tls_cipher */
 };
 
-/** An exporter instance (opaque to the app). */
+/** An exporter instance (its format's state opaque to the export set). */
 struct sp_exporter;
 
 /** Operations every exporter implements. */
@@ -116,6 +117,38 @@ struct sp_csv_params {
  */
 struct sp_exporter *sp_export_csv_open_params(const char *path, const struct sp_columns *cols,
 					      const struct sp_csv_params *p);
+
+/**
+ * The anonymization part of struct sp_csv_params as the command line
+ * gives it, parsed (sp_export_csv_anon_parse()): params points into it.
+ */
+struct sp_csv_anon {
+	const char *names[SP_EXPORT_CSV_MAX_ANON];
+	uint8_t key[SP_EXPORT_CSV_KEY_LEN];
+	char list[1024];
+};
+
+/**
+ * Fill the anonymization fields of p from a comma-separated list of
+ * column names (--csv-anonymize) and a key file (--csv-anonymize-key), as
+ * NFStream's to_csv() takes them: an unknown name is an error; a column
+ * this run does not produce is skipped with a warning on standard error,
+ * as NFStream warns. Call sp_export_csv_anon_clear() once the exporter is
+ * open.
+ *
+ * @param list  the names, or NULL for none (then key_path is not read)
+ * @param key_path  the key file, or NULL for a random key per open
+ * @param a  storage p points into afterwards
+ * @param err  the message ("--csv-anonymize: ...") on failure
+ * @return 0, -EINVAL (a bad name, too many, a bad key file: a usage
+ *   error), -errno reading the key.
+ */
+int sp_export_csv_anon_parse(const char *list, const char *key_path,
+			     const struct sp_columns *cols, struct sp_csv_anon *a,
+			     struct sp_csv_params *p, char *err, size_t errlen);
+
+/** Wipe the key out of a's memory. */
+void sp_export_csv_anon_clear(struct sp_csv_anon *a);
 
 /**
  * Read an anonymization key: a file of exactly SP_EXPORT_CSV_KEY_LEN bytes

@@ -182,6 +182,62 @@ int sp_port_iface_bind(struct sp_port_iface *ifc, uint16_t port_id, struct sp_po
  */
 int sp_port_iface_close(struct sp_port_iface *ifc);
 
+/* ------------------------------------------------------------------------ */
+/* A live port ready to read: what a run captures from.                     */
+
+struct sp_port_live_params {
+	/** An interface read through an af_packet vdev, or NULL for port_id. */
+	const char *iface;
+	int port_id;			/**< without iface: a port the EAL options gave */
+	const char *port_config;	/**< a profile read over the driver's, or NULL */
+	int promiscuous;		/**< 0/1 over the profile's, -1: the profile's */
+	uint32_t ring_bytes;		/**< iface: the af_packet ring (SP_PORT_RING_DEFAULT) */
+	unsigned int n_workers;
+	/**
+	 * Spread packets in software even when the port has RSS (one queue,
+	 * read by the management lcore): the workers are then "dispatched".
+	 */
+	bool dispatch;
+	/** Private area of the pool's mbufs when dispatched (SP_MBUF_PRIV_SIZE). */
+	uint16_t dispatch_priv_size;
+	int socket_id;			/**< of the pool */
+};
+
+struct sp_port_live;
+
+/**
+ * Find or attach the port, read its profile (drivers-config/ by driver
+ * name, then port_config), start one RX queue per worker when it has RSS
+ * over that many queues and dispatch is not asked for, else one queue,
+ * over a pool sized by the profile.
+ *
+ * @return the port, or NULL with rte_errno set and the message, "--iface
+ *   NAME: ..." style, in err: EINVAL when a profile is bad (a usage error);
+ *   otherwise ENODEV (no such port or interface, no profiles), ENOMEM (the
+ *   pool), EIO (the port did not start).
+ */
+struct sp_port_live *sp_port_live_open(const struct sp_port_live_params *p, char *err,
+				       size_t errlen);
+
+uint16_t sp_port_live_id(const struct sp_port_live *l);
+
+/** RX queues started: n_workers (each worker polls its own) or 1. */
+uint16_t sp_port_live_queues(const struct sp_port_live *l);
+
+/** Whether one queue feeds several workers through the software dispatch. */
+bool sp_port_live_dispatched(const struct sp_port_live *l);
+
+/** iface: it was down when opened (packets come once it is up). */
+bool sp_port_live_iface_was_down(const struct sp_port_live *l);
+
+/**
+ * Stop and close the port, detach the vdev, put the interface's flags back
+ * as found, free the pool. NULL is a no-op.
+ *
+ * @return 0, or -errno when the interface's flags could not be restored.
+ */
+int sp_port_live_close(struct sp_port_live *l);
+
 #ifdef __cplusplus
 }
 #endif

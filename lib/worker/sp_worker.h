@@ -88,6 +88,17 @@ struct sp_worker;
 struct sp_worker *sp_worker_create(const struct sp_worker_params *p);
 
 /**
+ * Why sp_worker_create(p) just failed (rte_errno), for the caller's
+ * message: out of memory, what the worker needed, how much was free and
+ * which option or EAL setting gives it more ("worker N: ...").
+ *
+ * @param user_eal  the EAL options came from the user (else the defaults:
+ *   no hugepages, a heap sized to need)
+ */
+void sp_worker_create_strerror(const struct sp_worker_params *p, bool user_eal, char *buf,
+			       size_t len);
+
+/**
  * DPDK heap memory one worker takes besides its flow tables and hook slots
  * (its records pool, rings and scratch areas): with hugepages the tables
  * come from the heap too, without them from anonymous memory (sp_mem.h),
@@ -149,6 +160,21 @@ void sp_worker_flush(struct sp_worker *w);
 void sp_worker_stop_export(struct sp_worker *w);
 
 void sp_worker_get_stats(const struct sp_worker *w, struct sp_worker_stats *s);
+
+struct sp_dispatch;
+
+/**
+ * The counters of a run's workers summed, in one place for the status
+ * line, the telemetry and the report. With a dispatcher, filtering and
+ * parsing happened there: its filtered and ignored counters replace the
+ * workers' (which are then 0).
+ *
+ * @param w  n workers; NULL entries (not created yet) count as zero
+ * @param d  the dispatcher feeding them, or NULL
+ * @param tot  the sum; per[] (n entries, may be NULL) each worker's counters
+ */
+void sp_worker_stats_sum(struct sp_worker *const *w, unsigned int n, const struct sp_dispatch *d,
+			 struct sp_worker_stats *tot, struct sp_worker_stats *per);
 
 /** The context a hook's worker_init returned on this worker, or NULL. */
 void *sp_worker_hook_ctx(const struct sp_worker *w, const struct sp_flow_ops *ops);

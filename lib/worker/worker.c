@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
@@ -265,6 +266,38 @@ sp_mempool_heap_size(unsigned int n, size_t elt_size, unsigned int cache_size, s
 	/* its ring of free objects */
 	ring = rte_ring_get_memsize(rte_align32pow2(n + 1));
 	return total + ring + 2 * RTE_CACHE_LINE_SIZE;
+}
+
+void
+sp_worker_create_strerror(const struct sp_worker_params *p, bool user_eal, char *buf,
+			  size_t len)
+{
+	struct rte_malloc_socket_stats st;
+	double need = (double)sp_worker_heap_size(p->cfg, p->rx_ring_size) / (1 << 20);
+	double free_mb;
+
+	if (rte_errno != ENOMEM) {
+		snprintf(buf, len, "worker %u: %s", p->id, rte_strerror(rte_errno));
+		return;
+	}
+	memset(&st, 0, sizeof(st));
+	rte_malloc_get_socket_stats(p->socket_id, &st);
+	free_mb = (double)st.heap_freesz_bytes / (1 << 20);
+	/* with hugepages the flow table and nDPI states come from the heap
+	 * too; without, only the records and rings do */
+	if (rte_eal_has_hugepages())
+		snprintf(buf, len, "worker %u: out of DPDK memory on socket %d (%.1f MB free): "
+			 "each worker needs %.1f MB for its records plus its flow table and nDPI "
+			 "states, which --max-flows sizes (now %u flows); give the EAL more "
+			 "hugepage memory (-m, --socket-mem) or lower --max-flows", p->id,
+			 p->socket_id, free_mb, need, p->cfg->max_flows);
+	else if (user_eal)
+		snprintf(buf, len, "worker %u: out of DPDK memory (%.1f MB free): each worker "
+			 "needs %.1f MB (its records; --splt-analysis sets their size) besides the "
+			 "mbufs; give the EAL more with -m", p->id, free_mb, need);
+	else
+		snprintf(buf, len, "worker %u: out of memory: each worker needs %.1f MB of DPDK "
+			 "memory besides its flow table (--max-flows)", p->id, need);
 }
 
 size_t

@@ -410,6 +410,36 @@ test_live_parameters(void)
 	}
 }
 
+/* "PROG [EAL options] -- [options]": the EAL part copied, the rest left
+ * with PROG as its argv[0]; no "--": all the application's. */
+static void
+test_split_eal(void)
+{
+	char *v1[] = { "sp", "-l", "0-1", "--", "--pcap", "x.pcap", NULL };
+	char *v2[] = { "sp", "--pcap", "x.pcap", NULL };
+	char *v3[] = { "sp", "a", "b", "c", "--", NULL };
+	char *eal[4], **argv = v1;
+	int argc = 6;
+
+	CU_ASSERT_EQUAL(sp_config_split_eal(&argc, &argv, eal, 3), 3);
+	CU_ASSERT_STRING_EQUAL(eal[0], "sp");
+	CU_ASSERT_STRING_EQUAL(eal[2], "0-1");
+	CU_ASSERT_PTR_NULL(eal[3]);
+	CU_ASSERT_EQUAL(argc, 3);
+	CU_ASSERT_STRING_EQUAL(argv[0], "sp");
+	CU_ASSERT_STRING_EQUAL(argv[1], "--pcap");
+	CU_ASSERT_STRING_EQUAL(argv[2], "x.pcap");
+	argv = v2;
+	argc = 3;
+	CU_ASSERT_EQUAL(sp_config_split_eal(&argc, &argv, eal, 3), 0);
+	CU_ASSERT_EQUAL(argc, 3);
+	CU_ASSERT_PTR_EQUAL(argv, v2);
+	argv = v3;
+	argc = 5;
+	CU_ASSERT_EQUAL(sp_config_split_eal(&argc, &argv, eal, 3), -E2BIG);
+	CU_ASSERT_PTR_EQUAL(argv, v3);
+}
+
 int
 sp_test_register(void)
 {
@@ -424,7 +454,8 @@ sp_test_register(void)
 	    CU_add_test(s, "IPFIX destinations", test_ipfix_uris) == NULL ||
 	    CU_add_test(s, "inputs and IPFIX options", test_inputs_and_ipfix) == NULL ||
 	    CU_add_test(s, "CSV options", test_csv_options) == NULL ||
-	    CU_add_test(s, "live capture parameters", test_live_parameters) == NULL)
+	    CU_add_test(s, "live capture parameters", test_live_parameters) == NULL ||
+	    CU_add_test(s, "EAL arguments split off", test_split_eal) == NULL)
 		return -1;
 	return 0;
 }

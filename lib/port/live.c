@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A live port ready to read (sp_port_live_open()): the port found or
+ * attached, its profile read, its RX queues started over a pool sized by
+ * the profile; and closed again leaving the interface as found.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_bus_vdev.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "sp_port.h"
+
+/* The af_packet vdev an --iface is read through. */
+#define LIVE_VDEV "net_af_packet_sp"
+
+struct sp_port_live {
+	uint16_t port_id;
+	uint16_t n_queues;
+	bool started;
+	bool vdev_attached;
+	bool iface_was_down;
+	bool dispatched;		/* one queue for several workers, or asked */
+	struct sp_port_iface *iface;	/* --iface: its flags, restored at close */
+	struct rte_mempool *pool;
+};
+
+/* Find the port: attach an af_packet vdev to the interface, or check the
+ * port the EAL options gave. Returns 0 or -1 with err set. */
+static int
+live_find_port(struct sp_port_live *l, const struct sp_port_live_params *p, uint16_t *room,
+	       char *err, size_t errlen)
+{
+	char ierr[256], args[192];
+	uint32_t frame;
+	uint16_t pid;
+	int ret;
+
+	if (p->iface == NULL) {
+		if (p->port_id < 0 || !rte_eth_dev_is_valid_port((uint16_t)p->port_id)) {
+			snprintf(err, errlen, "--port %d: no such port (%u available; give the "
+				 "device with EAL options)", p->port_id, rte_eth_dev_count_avail());
+			return -1;
+		}
+		l->port_id = (uint16_t)p->port_id;
+		return 0;
+	}
+	l->iface = sp_port_iface_open(p->iface, ierr, sizeof(ierr));
+	if (l->iface == NULL) {
+		snprintf(err, errlen, "--iface %s", ierr);
+		return -1;
+	}
+	l->iface_was_down = !sp_port_iface_was_up(l->iface);
+	/* one socket: af_packet's kernel fanout hashes outer headers only,
+	 * so the workers are fed by the software dispatch instead */
+	frame = sp_port_af_packet_frame(sp_port_iface_mtu(l->iface));
+	*room = sp_port_af_packet_mbuf_room(frame);
+	ret = sp_port_iface_devargs(p->iface, frame, p->ring_bytes, args, sizeof(args));
+	if (ret == 0)
+		ret = rte_eal_hotplug_add("vdev", LIVE_VDEV, args);
+	if (ret < 0) {
+		snprintf(err, errlen, "--iface %s: cannot open it (%s)", p->iface,
+			 rte_strerror(-ret));
+		return -1;
+	}
+	l->vdev_attached = true;
+	if (rte_eth_dev_get_port_by_name(LIVE_VDEV, &pid) != 0) {
+		snprintf(err, errlen, "--iface %s: no port", p->iface);
+		return -1;
+	}
+	l->port_id = pid;
+	return 0;
+}
+
+/* The port's profile: by its driver from the installed profiles, then the
+ * user's file. Returns 0, -1 (no profiles) or -EINVAL (a bad profile). */
+static int
+live_profile(const struct sp_port_live *l, const struct sp_port_live_params *p,
+	     struct rte_eth_dev_info *info, struct sp_port_profile *prof, char *err,
+	     size_t errlen)
+{
+	char dir[PATH_MAX];
+	int ret;
+
+	sp_port_profile_dir(dir, sizeof(dir));
+	if (access(dir, R_OK | X_OK) != 0) {
+		snprintf(err, errlen, "NIC profiles: %s: %s (they are installed with the binary; "
+			 "STREAMPROBE_DRIVERS_CONFIG names another directory)", dir,
+			 strerror(errno));
+		return -1;
+	}
+	ret = rte_eth_dev_info_get(l->port_id, info);
+	if (ret == 0)
+		ret = sp_port_profile_for_driver(dir, info->driver_name, prof, err, errlen);
+	if (ret == 0 && p->port_config != NULL)
+		ret = sp_port_profile_load(p->port_config, prof, err, errlen);
+	return ret != 0 ? -EINVAL : 0;
+}
+
+struct sp_port_live *
+sp_port_live_open(const struct sp_port_live_params *p, char *err, size_t errlen)
+{
+	struct sp_port_profile prof;
+	struct rte_eth_dev_info info;
+	struct sp_port_live *l;
+	uint16_t room = RTE_MBUF_DEFAULT_BUF_SIZE;
+	int ret, code = ENODEV;
+
+	if (p == NULL || p->n_workers == 0) {
+		snprintf(err, errlen, "live port: bad parameters");
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	l = calloc(1, sizeof(*l));
+	if (l == NULL) {
+		snprintf(err, errlen, "live port: %s", strerror(ENOMEM));
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	if (live_find_port(l, p, &room, err, errlen) != 0)
+		goto fail;
+	memset(&info, 0, sizeof(info));
+	ret = live_profile(l, p, &info, &prof, err, errlen);
+	if (ret != 0) {
+		code = ret == -EINVAL ? EINVAL : ENODEV;
+		goto fail;
+	}
+	if (p->promiscuous >= 0)
+		prof.promiscuous = p->promiscuous;
+	if (l->iface != NULL) {
+		ret = sp_port_iface_bind(l->iface, l->port_id, &prof);
+		if (ret != 0) {
+			snprintf(err, errlen, "--iface %s: cannot set promiscuous mode (%s)",
+				 p->iface, strerror(-ret));
+			goto fail;
+		}
+	}
+	/* Several workers need RSS over as many queues; otherwise (af_packet,
+	 * pcap, ring, a one-queue NIC) one queue is read by the management
+	 * lcore and spread in software by the flow key, inner headers
+	 * included, which hardware RSS and kernel fanout do not look at. */
+	l->n_queues = (uint16_t)p->n_workers;
+	if ((p->n_workers > 1 && (!prof.rss || info.max_rx_queues < p->n_workers)) ||
+	    p->dispatch)
+		l->n_queues = 1;
+	l->dispatched = p->dispatch || (p->n_workers > 1 && l->n_queues == 1);
+	l->pool = rte_pktmbuf_pool_create("sp_mbufs", prof.mbufs_per_queue * p->n_workers,
+					  prof.mbuf_cache,
+					  l->dispatched ? p->dispatch_priv_size : 0,
+					  room, p->socket_id);
+	if (l->pool == NULL) {
+		snprintf(err, errlen, "mbuf pool: %s", rte_strerror(rte_errno));
+		code = ENOMEM;
+		goto fail;
+	}
+	ret = sp_port_start(l->port_id, l->n_queues, l->pool, &prof, err, errlen);
+	if (ret != 0) {
+		code = EIO;
+		goto fail;
+	}
+	l->started = true;
+	return l;
+fail:
+	sp_port_live_close(l);
+	rte_errno = code;
+	return NULL;
+}
+
+bool
+sp_port_live_dispatched(const struct sp_port_live *l)
+{
+	return l->dispatched;
+}
+
+uint16_t
+sp_port_live_id(const struct sp_port_live *l)
+{
+	return l->port_id;
+}
+
+uint16_t
+sp_port_live_queues(const struct sp_port_live *l)
+{
+	return l->n_queues;
+}
+
+bool
+sp_port_live_iface_was_down(const struct sp_port_live *l)
+{
+	return l->iface_was_down;
+}
+
+int
+sp_port_live_close(struct sp_port_live *l)
+{
+	int ret;
+
+	if (l == NULL)
+		return 0;
+	if (l->started)
+		sp_port_stop(l->port_id);
+	if (l->vdev_attached)
+		rte_eal_hotplug_remove("vdev", LIVE_VDEV);
+	/* after the PMD let go of it: its flags as found */
+	ret = sp_port_iface_close(l->iface);
+	rte_mempool_free(l->pool);
+	free(l);
+	return ret;
+}

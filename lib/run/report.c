@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What a run tells while it runs and at its end (sp_run.h): the status
+ * line, NFStream's performance report, the telemetry commands and the
+ * report. Every total comes from one sum (sp_worker_stats_sum()).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_telemetry.h>
+
+#include <sp_common.h>
+#include <sp_dpi.h>
+#include <sp_parse.h>
+
+#include "run_private.h"
+
+struct sp_run *run_telemetry_of;
+static unsigned int run_telemetry_workers;	/* until the run exists */
+
+static uint64_t
+run_exported(const struct sp_run *r)
+{
+	struct sp_export_set_stats es;
+
+	sp_export_set_get_stats(r->p.exports, &es);
+	return es.exported;
+}
+
+static uint64_t
+run_ignored(const struct sp_worker_stats *ws)
+{
+	uint64_t ignored = 0;
+	unsigned int i;
+
+	for (i = 1; i < SP_PARSE_RESULTS; i++)
+		ignored += ws->ignored[i];
+	return ignored;
+}
+
+/* The status line on a terminal (files: percent read, packets/s, flows;
+ * live: rates and drops). `final` completes it at the end of the run, so
+ * that it ends at what was read (100 % of a whole file) before the report
+ * starts on the next line. */
+static void
+run_status_line(struct sp_run *r, double rate, uint64_t active, uint64_t drops, bool final)
+{
+	uint64_t bytes, exported = run_exported(r);
+	double done = sp_source_progress(r->p.src, &bytes);
+
+	if (!r->p.status_line || !isatty(STDERR_FILENO))
+		return;
+	/* a pipe has no size: the bytes read instead of a share */
+	if (!r->live && done < 0)
+		fprintf(stderr, "\r%.1f MB read  %.0f pkt/s  flows active %" PRIu64 "  exported %"
+			PRIu64 "   ", (double)bytes / 1e6, rate, active, exported);
+	else if (!r->live)
+		fprintf(stderr, "\r%5.1f%%  %.0f pkt/s  flows active %" PRIu64 "  exported %" PRIu64
+			"   ", 100.0 * done, rate, active, exported);
+	else
+		fprintf(stderr, "\r%.0f pkt/s  flows active %" PRIu64 "  exported %" PRIu64
+			"  dropped %" PRIu64 "   ", rate, active, exported, drops);
+	if (final)
+		fprintf(stderr, "\n");
+}
+
+/* Once a second: the status line, and NFStream's performance_report JSON
+ * line every performance_report seconds. Both come from one snapshot of
+ * the workers' counters, so that the line's total is the sum of its
+ * balance (two reads a moment apart gave "packets_processed": 0 beside a
+ * balance of 32). */
+void
+run_status(struct sp_run *r)
+{
+	struct sp_worker_stats ws[SP_MAX_WORKERS], tot;
+	uint64_t now = rte_get_tsc_cycles(), hz = rte_get_tsc_hz(), drops;
+	unsigned int i;
+	FILE *out;
+
+	if (now - r->status_tsc < hz)
+		return;
+	sp_worker_stats_sum(r->w, r->p.n_workers, r->dispatch, &tot, ws);
+	drops = tot.dropped_table_full + tot.records_dropped;
+	run_status_line(r, (double)(tot.packets - r->status_pkts) * (double)hz /
+			(double)(now - r->status_tsc), tot.flows_active, drops, false);
+	r->status_pkts = tot.packets;
+	r->status_tsc = now;
+	if (r->p.performance_report == 0 || now - r->perf_tsc < r->p.performance_report * hz)
+		return;
+	r->perf_tsc = now;
+	if (r->live) {
+		struct sp_capture_stats cs;
+
+		sp_source_get_stats(r->p.src, &cs);
+		drops += cs.lost;
+	}
+	out = r->p.performance_out;
+	fprintf(out, "{\"flows_expired\": %" PRIu64 ", \"packets_processed\": %" PRIu64
+		", \"packets_ignored\": %" PRIu64 ", \"packets_dropped_filtered_by_kernel\": %"
+		PRIu64 ", \"meters_packets_processing_balance\": [", run_exported(r), tot.packets,
+		run_ignored(&tot), drops);
+	for (i = 0; i < r->p.n_workers; i++)
+		fprintf(out, "%s%" PRIu64, i ? ", " : "", ws[i].packets);
+	fprintf(out, "]}\n");
+	fflush(out);
+}
+
+/* Where the wall clock went: start-up (EAL, tables, nDPI, exporters),
+ * the input (first packet polled to the last worker's end of input) and
+ * the final flush and drain; the input's rate is the workers' together. */
+static void
+run_report_time(const struct sp_run *r, uint64_t received)
+{
+	double end = 0, input;
+	unsigned int i;
+
+	for (i = 0; i < r->p.n_workers; i++)
+		end = RTE_MAX(end, r->wk[i].input_end_s);
+	if (end == 0 || r->launch_s == 0)
+		return;
+	input = end - r->launch_s;
+	fprintf(stderr, "time: start-up %.3f s, input %.3f s (%.3f M packets/s), flush %.3f s\n",
+		r->launch_s - r->p.start_s, input,
+		input > 0 ? (double)received / input / 1e6 : 0.0, r->joined_s - end);
+}
+
+int
+sp_run_report(struct sp_run *r)
+{
+	struct sp_worker_stats ws[SP_MAX_WORKERS], tot;
+	struct sp_export_set_stats es;
+	struct sp_capture_stats cs;
+	uint64_t ignored, received, dropped;
+	unsigned int i;
+	int rc = 0;
+
+	sp_source_get_stats(r->p.src, &cs);
+	sp_worker_stats_sum(r->w, r->p.n_workers, r->dispatch, &tot, ws);
+	received = tot.packets + cs.lost;
+	dropped = cs.lost + tot.dropped_table_full;
+	if (r->dispatch != NULL) {
+		struct sp_dispatch_stats ds;
+
+		/* Filtering and parsing happened at dispatch. */
+		sp_dispatch_get_stats(r->dispatch, &ds);
+		received = ds.packets + cs.lost;
+		dropped += ds.dropped_ring_full;
+	}
+	ignored = run_ignored(&tot);
+	sp_export_set_get_stats(r->p.exports, &es);
+	/* the line completed with the run's mean rate */
+	run_status_line(r, r->joined_s > r->launch_s ? (double)tot.packets /
+			(r->joined_s - r->launch_s) : 0, tot.flows_active, dropped, true);
+	fprintf(stderr, "accounting: received=%" PRIu64 " in_flows=%" PRIu64 " ignored=%" PRIu64
+		" filtered=%" PRIu64 " dropped=%" PRIu64 "\n",
+		received, tot.in_flows, ignored, tot.filtered, dropped);
+	fprintf(stderr, "ignored:");
+	for (i = 1; i < SP_PARSE_RESULTS; i++)
+		fprintf(stderr, " %s=%" PRIu64, sp_parse_result_name(i), tot.ignored[i]);
+	fprintf(stderr, "\nflows: exported=%" PRIu64 " evicted_table_full=%" PRIu64
+		" not_exported_max_nflows=%" PRIu64 " records_dropped=%" PRIu64 "\n",
+		es.exported, tot.flows_evicted, es.skipped + tot.flows_active,
+		tot.records_dropped);
+	if (r->p.n_workers > 1) {
+		fprintf(stderr, "workers:");
+		for (i = 0; i < r->p.n_workers; i++)
+			fprintf(stderr, " %u=%" PRIu64, i, ws[i].packets);
+		fputc('\n', stderr);
+	}
+	if (r->p.dpi_stats) {
+		char line[SP_DPI_STATS_LINE_MAX];
+
+		for (i = 0; i < r->p.n_workers; i++)
+			if (sp_dpi_format_stats(sp_worker_hook_ctx(r->w[i], sp_dpi_ops()), line,
+						sizeof(line)) > 0)
+				fprintf(stderr, "worker %u %s\n", i, line);
+	}
+	if (r->p.replay) {
+		double s = cs.replay_feed_s > 0 ? cs.replay_feed_s : 1e-9;
+
+		fprintf(stderr, "replay: loaded %" PRIu64 " packets (%.1f MB) in %.2f s; fed %"
+			PRIu64 " packets in %.3f s = %.3f Mpps, %.3f Gbit/s; %" PRIu64
+			" complete passes\n", cs.replay_loaded, (double)cs.replay_bytes / 1e6,
+			cs.replay_load_s, cs.received, s, (double)cs.received / s / 1e6,
+			(double)cs.replay_wire_bytes * 8 / s / 1e9, cs.replay_passes);
+	}
+	run_report_time(r, received);
+	if (cs.unmatched != 0)
+		fprintf(stderr, "streamprobe: warning: %" PRIu64 " packets could not be matched to "
+			"their pcap record; their wire length is their captured length\n",
+			cs.unmatched);
+	if (received != tot.in_flows + ignored + tot.filtered + dropped) {
+		fprintf(stderr, "streamprobe: error: packet accounting does not add up\n");
+		rc = -EIO;
+	}
+	if (cs.read_error != 0) {
+		fprintf(stderr, "streamprobe: error: %s\n", cs.error);
+		rc = -EIO;
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Telemetry (rte_telemetry; read with dpdk-telemetry.py -f PREFIX).   */
+
+static void
+run_tel_worker(struct rte_tel_data *d, const struct sp_worker_stats *ws)
+{
+	rte_tel_data_add_dict_u64(d, "packets", ws->packets);
+	rte_tel_data_add_dict_u64(d, "bytes", ws->bytes);
+	rte_tel_data_add_dict_u64(d, "in_flows", ws->in_flows);
+	rte_tel_data_add_dict_u64(d, "ignored", run_ignored(ws));
+	rte_tel_data_add_dict_u64(d, "filtered", ws->filtered);
+	rte_tel_data_add_dict_u64(d, "flows_active", ws->flows_active);
+	rte_tel_data_add_dict_u64(d, "flows_created", ws->flows_created);
+	rte_tel_data_add_dict_u64(d, "flows_exported", ws->flows_exported);
+	rte_tel_data_add_dict_u64(d, "flows_evicted", ws->flows_evicted);
+	rte_tel_data_add_dict_u64(d, "drop_table_full", ws->dropped_table_full);
+	rte_tel_data_add_dict_u64(d, "drop_records", ws->records_dropped);
+	rte_tel_data_add_dict_u64(d, "export_waits", ws->export_waits);
+}
+
+static int
+run_tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct sp_run *r = __atomic_load_n(&run_telemetry_of, __ATOMIC_ACQUIRE);
+	struct sp_worker_stats tot;
+	struct sp_capture_stats cs;
+	unsigned int i;
+
+	(void)cmd;
+	(void)params;
+	memset(&tot, 0, sizeof(tot));
+	memset(&cs, 0, sizeof(cs));
+	if (r != NULL) {
+		sp_worker_stats_sum(r->w, r->p.n_workers, r->dispatch, &tot, NULL);
+		sp_source_get_stats(r->p.src, &cs);
+	}
+	rte_tel_data_start_dict(d);
+	run_tel_worker(d, &tot);
+	for (i = 1; i < SP_PARSE_RESULTS; i++) {
+		char name[48];
+
+		snprintf(name, sizeof(name), "ignored_%s", sp_parse_result_name(i));
+		rte_tel_data_add_dict_u64(d, name, tot.ignored[i]);
+	}
+	rte_tel_data_add_dict_u64(d, "drop_input_lost", cs.lost);
+	rte_tel_data_add_dict_u64(d, "files_done", cs.files_done);
+	rte_tel_data_add_dict_u64(d, "records_exported", r != NULL ? run_exported(r) : 0);
+	rte_tel_data_add_dict_u64(d, "workers",
+				  r != NULL ? r->p.n_workers : run_telemetry_workers);
+	return 0;
+}
+
+static int
+run_tel_workers(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct sp_run *r = __atomic_load_n(&run_telemetry_of, __ATOMIC_ACQUIRE);
+	struct sp_worker_stats ws;
+	struct rte_tel_data *wd;
+	unsigned int i;
+	char name[16];
+
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (i = 0; r != NULL && i < r->p.n_workers; i++) {
+		if ((wd = rte_tel_data_alloc()) == NULL)
+			continue;
+		sp_worker_get_stats(r->w[i], &ws);
+		rte_tel_data_start_dict(wd);
+		rte_tel_data_add_dict_u64(wd, "lcore", r->wk[i].lcore);
+		run_tel_worker(wd, &ws);
+		snprintf(name, sizeof(name), "%u", i);
+		rte_tel_data_add_dict_container(d, name, wd, 0);
+	}
+	return 0;
+}
+
+void
+sp_run_telemetry_register(unsigned int n_workers)
+{
+	run_telemetry_workers = n_workers;
+	rte_telemetry_register_cmd("/streamprobe/stats", run_tel_stats,
+				   "Packets, flows and drops in total. No parameters");
+	rte_telemetry_register_cmd("/streamprobe/workers", run_tel_workers,
+				   "The same counters per worker. No parameters");
+}

@@ -38,6 +38,7 @@
 #include <sp_config.h>
 #include <sp_dispatch.h>
 #include <sp_dpi.h>
+#include <sp_plugins.h>
 #include <sp_export.h>
 #include <sp_filter.h>
 #include <sp_port.h>
@@ -93,6 +94,9 @@ struct app {
 };
 
 static struct app app;
+/* --plugin: loaded after the options, before the EAL (their records' size
+ * sizes its memory) */
+static struct sp_plugins *app_plugins;
 static volatile sig_atomic_t app_signals;
 /* The EAL leaves its runtime directory behind at exit (with --no-shconf:
  * just the telemetry socket). Ours is private to this run (--file-prefix
@@ -518,6 +522,49 @@ app_tel_workers(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* A plugin's counters summed over the workers; returns how many. */
+static unsigned int
+app_plugin_stats(unsigned int p, struct sp_plugin_stat *sum, unsigned int max)
+{
+	struct sp_plugin_stat st[32];
+	unsigned int i, k, n, total = 0;
+
+	for (i = 0; i < app.n_workers; i++) {
+		if (app.wk[i].w == NULL)
+			continue;
+		n = sp_plugins_worker_stats(app_plugins, p, sp_worker_hook_ctx(app.wk[i].w,
+					    sp_plugins_ops(app_plugins, p)), st, RTE_DIM(st));
+		for (k = 0; k < n && k < max; k++) {
+			if (k >= total)
+				sum[total++] = (struct sp_plugin_stat){ st[k].name, 0 };
+			sum[k].value += st[k].value;
+		}
+	}
+	return total;
+}
+
+static int
+app_tel_plugins(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct sp_plugin_stat sum[32];
+	struct rte_tel_data *pd;
+	unsigned int p, k, n;
+
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (p = 0; p < sp_plugins_count(app_plugins); p++) {
+		if ((pd = rte_tel_data_alloc()) == NULL)
+			continue;
+		rte_tel_data_start_dict(pd);
+		n = app_plugin_stats(p, sum, RTE_DIM(sum));
+		for (k = 0; k < n; k++)
+			rte_tel_data_add_dict_u64(pd, sum[k].name, sum[k].value);
+		rte_tel_data_add_dict_container(d, sp_plugins_name(app_plugins, p), pd, 0);
+	}
+	return 0;
+}
+
 /* An IPFIX exporter's losses, as a warning while running or an error at the end. */
 static void
 app_ipfix_loss(const char *level, const char *uri, uint64_t records, uint64_t refused,
@@ -702,6 +749,20 @@ app_report(void)
 						sizeof(line)) > 0)
 				fprintf(stderr, "worker %u %s\n", i, line);
 	}
+	for (i = 0; i < sp_plugins_count(app_plugins); i++) {
+		struct sp_plugin_stat sum[32];
+		unsigned int k, n = app_plugin_stats(i, sum, RTE_DIM(sum));
+		bool any = false;
+
+		for (k = 0; k < n; k++)
+			any |= sum[k].value != 0;
+		if (!any)
+			continue;
+		fprintf(stderr, "plugin %s:", sp_plugins_name(app_plugins, i));
+		for (k = 0; k < n; k++)
+			fprintf(stderr, " %s=%" PRIu64, sum[k].name, sum[k].value);
+		fputc('\n', stderr);
+	}
 	if (sp_config_replay(&app.cfg)) {
 		double s = cs.replay_feed_s > 0 ? cs.replay_feed_s : 1e-9;
 
@@ -841,6 +902,7 @@ app_columns(struct sp_columns *cols)
 	cols->app = app.cfg.n_dissections > 0;
 	cols->ndpi_risks = app.cfg.ndpi_risks;
 	cols->ndpi_extra = app.cfg.ndpi_extra;
+	cols->plugin_cols = sp_plugins_columns(app_plugins, &cols->n_plugin_cols);
 }
 
 /* Whether the main lcore reads the input and spreads it to the workers'
@@ -1212,11 +1274,18 @@ app_setup(void)
 		}
 		wp.hooks[wp.n_hooks++] = sp_dpi_ops();
 	}
+	for (i = 0; i < sp_plugins_count(app_plugins); i++)
+		wp.hooks[wp.n_hooks++] = sp_plugins_ops(app_plugins, i);
 	memset(&dp, 0, sizeof(dp));
 	for (i = 0; i < app.n_workers; i++) {
 		wp.id = i;
 		wp.socket_id = (int)rte_lcore_to_socket_id(app.wk[i].lcore);
 		app.wk[i].w = sp_worker_create(&wp);
+		if (app.wk[i].w == NULL && sp_plugins_init_failure(app_plugins) != NULL) {
+			fprintf(stderr, "streamprobe: --plugin %s: worker_init failed\n",
+				sp_plugins_init_failure(app_plugins));
+			return 1;
+		}
 		if (app.wk[i].w == NULL) {
 			app_worker_create_error(i, wp.socket_id, wp.rx_ring_size);
 			return 1;
@@ -1251,6 +1320,8 @@ app_teardown(void)
 	sp_dispatch_free(app.dispatch);
 	for (i = 0; i < app.n_workers; i++)
 		sp_worker_free(app.wk[i].w);
+	sp_plugins_unload(app_plugins);		/* after the workers' worker_fini */
+	app_plugins = NULL;
 	sp_filter_free(app.filter);
 	sp_capture_close(app.cap);
 	if (app.port_started)
@@ -1301,6 +1372,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "streamprobe: %s\n", err);
 		return 2;
 	}
+	app_plugins = sp_plugins_load(app.cfg.plugins, app.cfg.n_plugins, err, sizeof(err));
+	if (app_plugins == NULL) {
+		fprintf(stderr, "streamprobe: %s\n", err);
+		return 2;
+	}
+	app.cfg.record_ext_size = sp_plugins_area_size(app_plugins);
 	if (app.cfg.ipfix_elements != NULL) {
 		static const char *const fmts[] = { "xml", "csv", "iespec", "markdown" };
 		struct sp_columns cols;
@@ -1322,6 +1399,8 @@ main(int argc, char **argv)
 				   "Packets, flows and drops in total. No parameters");
 	rte_telemetry_register_cmd("/streamprobe/workers", app_tel_workers,
 				   "The same counters per worker. No parameters");
+	rte_telemetry_register_cmd("/streamprobe/plugins", app_tel_plugins,
+				   "Each plugin's counters (--plugin). No parameters");
 	ret = rte_eal_init(eal_argc, eal_argv);
 	if (ret < 0) {
 		fprintf(stderr, "streamprobe: EAL initialisation failed: %s\n",

@@ -20,6 +20,8 @@
 
 #include <sp_features.h>
 
+struct sp_plugins_column;
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -33,6 +35,9 @@ struct sp_columns {
 	/* Beyond NFStream, after its columns; both need app. */
 	bool ndpi_risks;	/**< application_risks, application_risk_score */
 	bool ndpi_extra;	/**< dns_query_type, dns_response_code, tls_version, tls_cipher */
+	/** The plugins' columns, after every other (sp_plugins_columns()); 0: none. */
+	const struct sp_plugins_column *plugin_cols;
+	unsigned int n_plugin_cols;
 };
 
 /** An exporter instance (opaque to the app). */

@@ -168,6 +168,8 @@ void sp_plugin_set_string(struct sp_plugin_record *r, unsigned int col, const ch
 void sp_plugin_list_add_int(struct sp_plugin_record *r, unsigned int col, int64_t v);
 void sp_plugin_list_add_string(struct sp_plugin_record *r, unsigned int col, const char *s,
 			       size_t len);
+/** Makes a list column an empty list, "[]" (a list column starts as None). */
+void sp_plugin_list_clear(struct sp_plugin_record *r, unsigned int col);
 /** Back to None (an empty field). */
 void sp_plugin_set_none(struct sp_plugin_record *r, unsigned int col);
 

@@ -88,7 +88,7 @@ record(char kind, const struct fake *f, const struct slot *s, const struct sp_pk
 }
 
 static void *
-fake_worker_init(unsigned int worker_id, int socket_id, uint32_t max_flows)
+fake_worker_init(const void *arg, unsigned int worker_id, int socket_id, uint32_t max_flows)
 {
 	static int which;
 
@@ -100,13 +100,16 @@ fake_worker_init(unsigned int worker_id, int socket_id, uint32_t max_flows)
 
 static int
 fake_init(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_t *ip,
-	  uint16_t ip_len, uint64_t t_ms)
+	  uint16_t ip_len, uint64_t t_ms, const struct sp_flow_state *st)
 {
 	struct fake *f = ctx;
 	struct slot *s = slot;
 
 	(void)ip;
 	(void)ip_len;
+	/* the hook sees the flow's state with this packet accounted */
+	CU_ASSERT_EQUAL(st->packets[SP_BI], 1);
+	CU_ASSERT_EQUAL(st->src_port, m->src_port);
 	s->magic = 0x5107;
 	s->sport = m->src_port;
 	s->nth = 1;
@@ -117,7 +120,7 @@ fake_init(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_t *ip,
 
 static int
 fake_update(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_t *ip,
-	    uint16_t ip_len, uint64_t t_ms, int dir)
+	    uint16_t ip_len, uint64_t t_ms, int dir, const struct sp_flow_state *st)
 {
 	struct fake *f = ctx;
 	struct slot *s = slot;
@@ -127,16 +130,20 @@ fake_update(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_t *i
 	CU_ASSERT_EQUAL(s->magic, 0x5107);	/* the flow's own slot */
 	CU_ASSERT_FALSE(s->done);		/* no call after done */
 	s->nth++;
+	CU_ASSERT_EQUAL(st->last_seen_ms[SP_BI], t_ms);
+	CU_ASSERT_EQUAL(st->src_port, s->sport);
 	s->done = fake_verdict(f, s->sport, s->nth) != SP_HOOK_CONTINUE;
 	record('u', f, s, m, dir, t_ms);
 	return fake_verdict(f, s->sport, s->nth);
 }
 
 static void
-fake_expire(void *ctx, void *slot, struct sp_flow_record *rec)
+fake_expire(void *ctx, void *slot, const struct sp_flow_state *st, struct sp_flow_record *rec)
 {
 	struct fake *f = ctx;
 	struct slot *s = slot;
+
+	CU_ASSERT_EQUAL(st->packets[SP_BI], rec->st.packets[SP_BI]);
 
 	CU_ASSERT_EQUAL(s->magic, 0x5107);
 	CU_ASSERT_EQUAL(rec->st.src_port, s->sport);

@@ -460,7 +460,8 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 		name = opt >= OPT_PCAP && opt < OPT_END ? sp_config_optname(opt) : "?";
 		/* An option given twice is a mistake (two --csv: which file?),
 		 * but for those that add to a list. */
-		if (opt >= OPT_PCAP && opt < OPT_END && opt != OPT_PCAP && opt != OPT_IPFIX) {
+		if (opt >= OPT_PCAP && opt < OPT_END && opt != OPT_PCAP && opt != OPT_IPFIX &&
+		    opt != OPT_PLUGIN) {
 			uint64_t bit = 1ull << ((opt - OPT_PCAP) % 64);
 
 			if (seen[(opt - OPT_PCAP) / 64] & bit)

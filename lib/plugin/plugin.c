@@ -723,7 +723,8 @@ check_columns(struct plugin_entry *e, const struct sp_plugin_config *pc, char *e
 }
 
 static int
-load_one(struct sp_plugins *ps, const char *spec, char *err, size_t errlen)
+load_one(struct sp_plugins *ps, const char *spec,
+	 const struct sp_plugin *(*resolve)(const char *name), char *err, size_t errlen)
 {
 	struct plugin_entry *e = &ps->e[ps->n];
 	struct sp_plugins_spec sp;
@@ -748,7 +749,9 @@ load_one(struct sp_plugins *ps, const char *spec, char *err, size_t errlen)
 		if (e->p == NULL)
 			return -EINVAL;
 	} else {
-		e->p = sp_plugins_find_shipped(sp.name);
+		e->p = resolve != NULL ? resolve(sp.name) : NULL;
+		if (e->p == NULL)
+			e->p = sp_plugins_find_shipped(sp.name);
 		if (e->p == NULL) {
 			char list[256];
 			size_t n = 0;
@@ -826,6 +829,14 @@ load_one(struct sp_plugins *ps, const char *spec, char *err, size_t errlen)
 struct sp_plugins *
 sp_plugins_load(const char *const *specs, unsigned int n, char *err, size_t errlen)
 {
+	return sp_plugins_load_with(specs, n, NULL, err, errlen);
+}
+
+struct sp_plugins *
+sp_plugins_load_with(const char *const *specs, unsigned int n,
+		     const struct sp_plugin *(*resolve)(const char *name), char *err,
+		     size_t errlen)
+{
 	struct sp_plugins *ps;
 	unsigned int i;
 	int ret = 0;
@@ -842,7 +853,7 @@ sp_plugins_load(const char *const *specs, unsigned int n, char *err, size_t errl
 		return NULL;
 	}
 	for (i = 0; i < n && ret == 0; i++)
-		ret = load_one(ps, specs[i], err, errlen);
+		ret = load_one(ps, specs[i], resolve, err, errlen);
 	if (ret != 0) {
 		if (ret == -ENOMEM)
 			snprintf(err, errlen, "--plugin %s: out of memory", specs[i - 1]);

@@ -109,6 +109,14 @@ struct sp_plugins;
 struct sp_plugins *sp_plugins_load(const char *const *specs, unsigned int n, char *err,
 				   size_t errlen);
 
+/**
+ * sp_plugins_load() with a resolver asked first for names that are not
+ * paths (the unit tests' fake plugins); NULL: the shipped ones only.
+ */
+struct sp_plugins *sp_plugins_load_with(const char *const *specs, unsigned int n,
+					const struct sp_plugin *(*resolve)(const char *name),
+					char *err, size_t errlen);
+
 /** Deconfigure and unload (after the workers are freed). NULL is a no-op. */
 void sp_plugins_unload(struct sp_plugins *ps);
 

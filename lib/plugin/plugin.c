@@ -107,10 +107,18 @@ sp_plugins_spec_parse(const char *spec, struct sp_plugins_spec *out, char *err, 
 		return plugins_err(err, errlen, spec, "longer than %zu bytes",
 				   sizeof(out->buf) - 1);
 	memcpy(out->buf, spec, l + 1);
-	/* A path may hold ':' (a directory name): the options start at the
-	 * first ':' after the last '/'. */
-	p = strrchr(out->buf, '/');
-	colon = strchr(p != NULL ? p : out->buf, ':');
+	/* A path may hold ':' (in a directory name). When the first ':'
+	 * follows a '/', the name ends at the first ".so:", or is the whole
+	 * spec when that ends in ".so"; otherwise the options start at the
+	 * first ':'. */
+	colon = strchr(out->buf, ':');
+	if (colon != NULL && memchr(out->buf, '/', (size_t)(colon - out->buf)) != NULL) {
+		p = strstr(out->buf, ".so:");
+		if (p != NULL)
+			colon = p + 3;
+		else if (l > 3 && strcmp(out->buf + l - 3, ".so") == 0)
+			colon = NULL;
+	}
 	out->name = out->buf;
 	if (colon == NULL)
 		return 0;

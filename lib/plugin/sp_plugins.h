@@ -74,10 +74,11 @@ struct sp_plugins_spec {
 };
 
 /**
- * Split `NAME[:key=value,...]`. A value may not contain ',' ; a bare key
- * has the value "". The name of a path may contain ':' only when the
- * options follow the last ':' (a name ending in ".so" followed by
- * ":k=v" is split there).
+ * Split `NAME[:key=value,...]`. A value may not contain ','; a bare key
+ * has the value "". A path may contain ':' (in a directory name): when
+ * the first ':' follows a '/', the name ends at the first ".so:", or is the
+ * whole spec when that ends in ".so"; otherwise the options start at the
+ * first ':'.
  *
  * @return 0, or -EINVAL with the reason in err ("--plugin NAME: ...").
  */

@@ -53,6 +53,17 @@ test_spec(void)
 	CU_ASSERT_EQUAL_FATAL(sp.n_opts, 1);
 	CU_ASSERT_STRING_EQUAL(sp.opt[0].key, "k");
 
+	CU_ASSERT_EQUAL(sp_plugins_spec_parse("./a:b/p.so", &sp, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(sp.name, "./a:b/p.so");
+	CU_ASSERT_EQUAL(sp.n_opts, 0);
+	/* a '/' in a value */
+	CU_ASSERT_EQUAL(sp_plugins_spec_parse("/x/p.so:rules=/etc/r", &sp, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(sp.name, "/x/p.so");
+	CU_ASSERT_EQUAL_FATAL(sp.n_opts, 1);
+	CU_ASSERT_STRING_EQUAL(sp.opt[0].value, "/etc/r");
+	CU_ASSERT_EQUAL(sp_plugins_spec_parse("x:path=/a/b.so", &sp, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(sp.name, "x");
+
 	CU_ASSERT_EQUAL(sp_plugins_spec_parse(":a=1", &sp, err, sizeof(err)), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(err, "--plugin :a=1: no plugin name before ':'");
 	CU_ASSERT_EQUAL(sp_plugins_spec_parse("x:", &sp, err, sizeof(err)), -EINVAL);

@@ -719,13 +719,20 @@ check_columns(struct plugin_entry *e, const struct sp_plugin_config *pc, char *e
 		if (c->type == SP_PLUGIN_STRING_LIST && c->max_str == 0)
 			return plugins_err(err, errlen, e->name, "column '%s': max_str must be "
 					   "> 0 for a list of strings", c->name);
-		if (c->ipfix_id >= 0x4000)
+		if (c->ipfix_id != 0 && (c->ipfix_id < SP_PLUGINS_IPFIX_ID_MIN ||
+					 c->ipfix_id > SP_PLUGINS_IPFIX_ID_MAX))
 			return plugins_err(err, errlen, e->name, "column '%s': ipfix_id %u is "
-					   "not in 1..16383", c->name, c->ipfix_id);
-		for (j = 0; j < i; j++)
+					   "not in the plugins' range %u..%u", c->name, c->ipfix_id,
+					   SP_PLUGINS_IPFIX_ID_MIN, SP_PLUGINS_IPFIX_ID_MAX);
+		for (j = 0; j < i; j++) {
 			if (strcmp(pc->columns[j].name, c->name) == 0)
 				return plugins_err(err, errlen, e->name, "column '%s' twice",
 						   c->name);
+			if (c->ipfix_id != 0 && pc->columns[j].ipfix_id == c->ipfix_id)
+				return plugins_err(err, errlen, e->name, "column '%s': ipfix_id "
+						   "%u is also column '%s''s", c->name, c->ipfix_id,
+						   pc->columns[j].name);
+		}
 	}
 	return 0;
 }
@@ -797,13 +804,19 @@ load_one(struct sp_plugins *ps, const char *spec,
 	ret = check_columns(e, &pc, err, errlen);
 	if (ret != 0)
 		return ret;
-	/* names unique across the run's plugins too */
+	/* names and declared IPFIX ids unique across the run's plugins too */
 	for (i = 0; i < pc.n_columns; i++)
-		for (j = 0; j < ps->n_cols; j++)
+		for (j = 0; j < ps->n_cols; j++) {
 			if (strcmp(ps->cols[j].c.name, pc.columns[i].name) == 0)
 				return plugins_err(err, errlen, e->name, "column '%s' is also "
 						   "plugin %s's", pc.columns[i].name,
 						   ps->e[ps->cols[j].plugin].name);
+			if (pc.columns[i].ipfix_id != 0 &&
+			    ps->cols[j].c.ipfix_id == pc.columns[i].ipfix_id)
+				return plugins_err(err, errlen, e->name, "column '%s': ipfix_id "
+						   "%u is also column '%s''s", pc.columns[i].name,
+						   pc.columns[i].ipfix_id, ps->cols[j].c.name);
+		}
 	if (pc.n_columns > 0) {
 		cols = realloc(ps->cols, (ps->n_cols + pc.n_columns) * sizeof(*cols));
 		if (cols == NULL)

@@ -79,7 +79,8 @@ struct sp_plugin_column {
 	uint16_t max_str;
 	/**
 	 * IPFIX: the element id under the run's enterprise number (--ipfix-pen),
-	 * 1..16383; 0 lets streamprobe number it in the plugins' range.
+	 * in the plugins' range 4096..8191 (streamprobe's own elements use the
+	 * others); 0 lets streamprobe number it there.
 	 */
 	uint16_t ipfix_id;
 };

@@ -43,8 +43,8 @@ extern "C" {
 /** Most options in one spec. */
 #define SP_PLUGINS_MAX_OPTIONS 32
 /** Enterprise element ids given to plugin columns without an ipfix_id. */
-#define SP_PLUGINS_IPFIX_ID_MIN 0x3000u
-#define SP_PLUGINS_IPFIX_ID_MAX 0x3fffu
+#define SP_PLUGINS_IPFIX_ID_MIN 0x1000u
+#define SP_PLUGINS_IPFIX_ID_MAX 0x1fffu
 
 /** Head of a column's cell in the plugin area. */
 struct sp_plugins_cell {

@@ -238,7 +238,7 @@ class Plugins(unittest.TestCase):
         self.assertIn("<name>udpsNote</name>", p.stdout)
         # the declared id, and the plugins' range for the others
         self.assertRegex(p.stdout, r"<name>udpsPayloadFirst</name>\s*<dataType>signed64"
-                         r"</dataType>[\s\S]*?<elementId>16000</elementId>")
+                         r"</dataType>[\s\S]*?<elementId>8000</elementId>")
         _, rows = read_csv(csvp)
         recs = ipfixdump(out, xml)
         self.assertEqual(len(recs), len(rows))

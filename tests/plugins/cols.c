@@ -20,7 +20,7 @@ static const struct sp_plugin_column cols_columns[] = {
 	{ .name = "udps.ports", .type = SP_PLUGIN_INT_LIST, .max = 4 },
 	{ .name = "udps.tags", .type = SP_PLUGIN_STRING_LIST, .max = 4, .max_str = 16 },
 	{ .name = "udps.none", .type = SP_PLUGIN_INT },
-	{ .name = "udps.payload_first", .type = SP_PLUGIN_INT, .ipfix_id = 16000 },
+	{ .name = "udps.payload_first", .type = SP_PLUGIN_INT, .ipfix_id = 8000 },
 };
 
 struct cols_slot {

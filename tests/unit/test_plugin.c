@@ -85,7 +85,7 @@ test_spec(void)
 
 static const struct sp_plugin_column ok_cols[] = {
 	{ .name = "udps.a", .type = SP_PLUGIN_INT },
-	{ .name = "udps.b", .type = SP_PLUGIN_STRING, .max = 10, .ipfix_id = 12288 },
+	{ .name = "udps.b", .type = SP_PLUGIN_STRING, .max = 10, .ipfix_id = 4096 },
 };
 static int deconfigured;
 
@@ -129,6 +129,24 @@ bad_max_configure(const struct sp_plugin_option *o, unsigned int n, struct sp_pl
 	return 0;
 }
 
+static const struct sp_plugin_column bad_id_cols[] = {
+	{ .name = "udps.x", .type = SP_PLUGIN_INT, .ipfix_id = 100 },
+};
+
+static int
+bad_id_configure(const struct sp_plugin_option *o, unsigned int n, struct sp_plugin_config *out,
+		 char *err, size_t errlen)
+{
+	out->columns = bad_id_cols;
+	out->n_columns = 1;
+	return 0;
+}
+
+static const struct sp_plugin badid_plugin = {
+	.abi_version = SP_PLUGIN_ABI_VERSION, .name = "badid", .configure = bad_id_configure,
+	.on_init = any_init,
+};
+
 static const struct sp_plugin ok_plugin = {
 	.abi_version = SP_PLUGIN_ABI_VERSION, .name = "ok", .configure = ok_configure,
 	.deconfigure = ok_deconfigure, .on_init = any_init,
@@ -148,7 +166,7 @@ static const struct sp_plugin *
 resolve(const char *name)
 {
 	static const struct sp_plugin *const all[] = {
-		&ok_plugin, &old_plugin, &noconf_plugin, &badmax_plugin,
+		&ok_plugin, &old_plugin, &noconf_plugin, &badmax_plugin, &badid_plugin,
 	};
 	unsigned int i;
 
@@ -197,8 +215,8 @@ test_load(void)
 	CU_ASSERT_EQUAL_FATAL(n, 2);
 	CU_ASSERT_STRING_EQUAL(c[0].c.name, "udps.a");
 	/* ids: declared, or the first free one of the plugins' range */
-	CU_ASSERT_EQUAL(c[1].ipfix_id, 12288);
-	CU_ASSERT_EQUAL(c[0].ipfix_id, 12289);
+	CU_ASSERT_EQUAL(c[1].ipfix_id, 4096);
+	CU_ASSERT_EQUAL(c[0].ipfix_id, 4097);
 	CU_ASSERT_EQUAL(c[0].offset, 0);
 	CU_ASSERT_EQUAL(c[1].offset, sizeof(struct sp_plugins_cell) + 8);
 	CU_ASSERT_EQUAL(sp_plugins_area_size(ps), 2 * sizeof(struct sp_plugins_cell) + 8 + 16);
@@ -218,6 +236,9 @@ test_load(void)
 			       "takes no options");
 	CU_ASSERT_STRING_EQUAL(load_err("badmax"), "--plugin badmax: column 'udps.s': max must "
 			       "be > 0 for a string or a list");
+	/* an IPFIX id outside the plugins' range would clash with streamprobe's own */
+	CU_ASSERT_STRING_EQUAL(load_err("badid"), "--plugin badid: column 'udps.x': ipfix_id 100 "
+			       "is not in the plugins' range 4096..8191");
 	CU_ASSERT_STRING_EQUAL(load_err("slicer"), "--plugin slicer: limit=N is required "
 			       "(slicer:limit=N)");
 	CU_ASSERT_STRING_EQUAL(load_err("slicer:limit=0"), "--plugin slicer: limit '0' is not a "

@@ -549,6 +549,7 @@ app_tel_plugins(const char *cmd, const char *params, struct rte_tel_data *d)
 	struct sp_plugin_stat sum[32];
 	struct rte_tel_data *pd;
 	unsigned int p, k, n;
+	char key[64];
 
 	(void)cmd;
 	(void)params;
@@ -557,10 +558,14 @@ app_tel_plugins(const char *cmd, const char *params, struct rte_tel_data *d)
 		if ((pd = rte_tel_data_alloc()) == NULL)
 			continue;
 		rte_tel_data_start_dict(pd);
+		/* keyed by the plugin's own name (telemetry keys take no '/'),
+		 * with its --plugin name inside */
+		rte_tel_data_add_dict_string(pd, "plugin", sp_plugins_name(app_plugins, p));
 		n = app_plugin_stats(p, sum, RTE_DIM(sum));
 		for (k = 0; k < n; k++)
 			rte_tel_data_add_dict_u64(pd, sum[k].name, sum[k].value);
-		rte_tel_data_add_dict_container(d, sp_plugins_name(app_plugins, p), pd, 0);
+		snprintf(key, sizeof(key), "%u_%s", p, sp_plugins_plugin(app_plugins, p)->name);
+		rte_tel_data_add_dict_container(d, key, pd, 0);
 	}
 	return 0;
 }
@@ -1400,7 +1405,7 @@ main(int argc, char **argv)
 	rte_telemetry_register_cmd("/streamprobe/workers", app_tel_workers,
 				   "The same counters per worker. No parameters");
 	rte_telemetry_register_cmd("/streamprobe/plugins", app_tel_plugins,
-				   "Each plugin's counters (--plugin). No parameters");
+				   "Each plugin's counters (--plugin), keyed N_NAME. No parameters");
 	ret = rte_eal_init(eal_argc, eal_argv);
 	if (ret < 0) {
 		fprintf(stderr, "streamprobe: EAL initialisation failed: %s\n",

@@ -10,7 +10,8 @@
 * The shipped slicer ends flows at their limit-th packet (expiration_id -1).
 * tests/plugins/cols.c (a column of each type) in the CSV as NFStream
   writes udps values, in IPFIX as ipfixDump decodes it with the element
-  file of --ipfix-elements, and its counters in the exit report.
+  file of --ipfix-elements, and its counters in the exit report and in
+  telemetry (/streamprobe/plugins) while the run goes on.
 * docs/plugins.md's example, after `meson install --destdir`, built out of
   tree with `cc -shared -fPIC $(pkg-config --cflags streamprobe-plugin)`
   against the installed header only, loaded by path; its columns checked in
@@ -22,10 +23,12 @@ import json
 import os
 import re
 import shutil
+import socket
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -253,6 +256,64 @@ class Plugins(unittest.TestCase):
             self.assertEqual(rec["udpsTags"], ["it's", 'a"b'])
             self.assertEqual(rec["udpsNone"], "0")	# IPFIX has no None
             self.assertEqual(rec["udpsPayloadFirst"], r["udps.payload_first"] or "0")
+
+    def test_telemetry(self):
+        """/streamprobe/plugins: each plugin's counters, summed over the workers, while
+        the run goes on (its input a FIFO still open)."""
+        fifo, out = os.path.join(self.tmp, "in.fifo"), os.path.join(self.tmp, "tel.csv")
+        os.mkfifo(fifo)
+        with open(self.pcap, "rb") as f:
+            data = f.read()
+        p = subprocess.Popen([BIN, "--telemetry", "--workers", "2", "--pcap", fifo, "--csv", out,
+                              "--plugin", self.fix("cols"), "--plugin", "slicer:limit=2"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            w = open(fifo, "wb")
+            # the capture, then a flow of 400 full-size packets: the reader
+            # reads the FIFO in blocks, so these push the first ones through
+            w.write(data)
+            filler = udp_frame(A, B, 7000, 7001, b"f" * 1400)
+            for i in range(400):
+                w.write(struct.pack("<IIII", T0 + 10, i, len(filler), len(filler)) + filler)
+            w.flush()
+            path = "/var/run/dpdk/streamprobe%d/dpdk_telemetry.v2" % p.pid
+            t0, s, got = time.monotonic(), None, None
+            while time.monotonic() - t0 < 20:
+                try:
+                    if s is None:
+                        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+                        s.connect(path)
+                        json.loads(s.recv(16384).decode())
+                    s.send(b"/streamprobe/plugins")
+                    got = json.loads(s.recv(1 << 16).decode())["/streamprobe/plugins"]
+                    if got.get("0_cols", {}).get("flows", 0) >= 3:
+                        break
+                except OSError:
+                    if s is not None:
+                        s.close()
+                    s = None
+                time.sleep(0.05)
+            if s is not None:
+                s.close()
+            # keyed by position and the plugin's own name (no '/' in telemetry
+            # keys); flows ended by the slicer were written by cols meanwhile
+            self.assertIsNotNone(got)
+            self.assertEqual(sorted(got), ["0_cols", "1_slicer"])
+            self.assertEqual(got["1_slicer"], {"plugin": "slicer", "values_cut": 0,
+                                               "bad_set": 0})
+            self.assertEqual(got["0_cols"]["plugin"], self.fix("cols"))
+            self.assertGreaterEqual(got["0_cols"]["flows"], 3)
+            w.close()
+            _, err = p.communicate(timeout=60)
+            self.assertEqual(p.returncode, 0, err)
+            _, rows = read_csv(out)
+            self.assertIn("plugin %s: flows=%d values_cut=0 bad_set=0" %
+                          (self.fix("cols"), len(rows)), err.splitlines())
+            self.assertGreaterEqual(len(rows), got["0_cols"]["flows"])
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
 
     def test_help_and_elements_without_plugin(self):
         # --ipfix-elements with no plugin has none of their elements

@@ -188,10 +188,14 @@ put_anonymized(char *p, const struct csv_exporter *c, const struct sp_export_col
 	       const struct sp_flow_record *r)
 {
 	static const char hex[16] = "0123456789abcdef";
-	size_t n = (size_t)(put_value(c->scratch, col, r, true) - c->scratch);
+	size_t n;
 	const uint8_t *d;
 	unsigned int i;
 
+	/* NFAnonymizer leaves None as None: an empty field */
+	if (col->type == SP_EXPORT_COLT_PLUGIN && !sp_plugins_cell(r, col->plugin)->set)
+		return p;
+	n = (size_t)(put_value(c->scratch, col, r, true) - c->scratch);
 	gcry_md_setkey(c->md, c->key, sizeof(c->key));
 	gcry_md_write(c->md, c->scratch, n);
 	d = gcry_md_read(c->md, GCRY_MD_BLAKE2B_512);

@@ -226,6 +226,28 @@ class Plugins(unittest.TestCase):
         # a plugin without counters (the slicer's are all 0) has no line
         self.assertFalse([l for l in p.stderr.splitlines() if l.startswith("plugin slicer")])
 
+    def test_cols_anonymized(self):
+        """--csv-anonymize takes plugin columns: blake2b of str(value), None left
+        None, as NFStream's NFAnonymizer."""
+        import hashlib
+        out, keyf = os.path.join(self.tmp, "anon.csv"), os.path.join(self.tmp, "key")
+        key = bytes(range(64))
+        with open(keyf, "wb") as f:
+            f.write(key)
+        p = run(["--pcap", self.pcap, "--csv", out, "--plugin", self.fix("cols"),
+                 "--csv-anonymize", "udps.tags,udps.mean_size,udps.none",
+                 "--csv-anonymize-key", keyf])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        _, rows = read_csv(out)
+
+        def h(v):
+            return hashlib.blake2b(str(v).encode(), digest_size=64, key=key).hexdigest()
+        for r in rows:
+            by, pk = int(r["bidirectional_bytes"]), int(r["bidirectional_packets"])
+            self.assertEqual(r["udps.tags"], h(["it's", 'a"b']))
+            self.assertEqual(r["udps.mean_size"], h(by / pk))
+            self.assertEqual(r["udps.none"], "")	# None stays None (anonymizer.py)
+
     def test_cols_ipfix(self):
         if shutil.which("ipfixDump") is None:
             raise AssertionError("ipfixDump missing (run tools/install-deps.sh)")

@@ -550,14 +550,19 @@ probe_worker(const char *spec, struct sp_plugins **ps)
 	struct sp_worker_params p;
 	struct sp_worker *w;
 	char err[256];
+	size_t heap;
 
 	*ps = sp_plugins_load_with(&spec, 1, probe_resolve, err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(*ps);
 	sp_config_defaults(&cfg);
 	cfg.max_flows = 256;
 	cfg.n_dissections = 0;
+	cfg.record_ext_size = 0;
+	heap = sp_worker_heap_size(&cfg, 0);
 	cfg.record_ext_size = sp_plugins_area_size(*ps);
 	CU_ASSERT(cfg.record_ext_size > 0);
+	/* the records pool holds the plugin area: the heap the EAL is given grows */
+	CU_ASSERT(sp_worker_heap_size(&cfg, 0) > heap);
 	memset(&p, 0, sizeof(p));
 	p.cfg = &cfg;
 	p.socket_id = SOCKET_ID_ANY;

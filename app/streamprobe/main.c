@@ -29,6 +29,7 @@
 #include <sp_dpi.h>
 #include <sp_export_set.h>
 #include <sp_filter.h>
+#include <sp_plugins.h>
 #include <sp_run.h>
 #include <sp_source.h>
 #include <sp_worker.h>
@@ -43,6 +44,7 @@ struct app {
 	struct sp_source *src;		/* the files, or a live port */
 	struct sp_port_live *port;	/* live: the source's port */
 	struct sp_filter *filter;
+	struct sp_plugins *plugins;	/* --plugin, loaded before the EAL */
 	struct sp_export_set *exports;
 	unsigned int n_workers;
 	unsigned int lcores[SP_MAX_WORKERS];
@@ -103,6 +105,7 @@ app_columns(struct sp_columns *cols)
 	cols->app = app.cfg.n_dissections > 0;
 	cols->ndpi_risks = app.cfg.ndpi_risks;
 	cols->ndpi_extra = app.cfg.ndpi_extra;
+	cols->plugin_cols = sp_plugins_columns(app.plugins, &cols->n_plugin_cols);
 }
 
 /* The input: the files, or a live port (an --iface through af_packet, or
@@ -195,20 +198,15 @@ app_setup(void)
 	struct sp_dispatch_params dp;
 	struct sp_worker_params wp;
 	struct sp_run_params rp;
-	unsigned int i, lcore = -1;
+	unsigned int i;
 	char err[512];
 	int socket, ret;
 
 	app.n_workers = app.cfg.n_workers;
-	for (i = 0; i < app.n_workers; i++) {
-		lcore = rte_get_next_lcore(lcore, 1, 0);
-		if (lcore >= RTE_MAX_LCORE) {
-			fprintf(stderr, "streamprobe: %u workers need %u lcores besides the main "
-				"one; the EAL has %u\n", app.n_workers, app.n_workers,
-				rte_lcore_count() - 1);
-			return 1;
-		}
-		app.lcores[i] = lcore;
+	if (sp_run_worker_lcores(app.n_workers, app.lcores) != 0) {
+		fprintf(stderr, "streamprobe: %u workers need %u lcores besides the main one; the "
+			"EAL has %u\n", app.n_workers, app.n_workers, rte_lcore_count() - 1);
+		return 1;
 	}
 	socket = (int)rte_lcore_to_socket_id(app.lcores[0]);
 	ret = app_setup_input(socket);
@@ -239,10 +237,17 @@ app_setup(void)
 		}
 		wp.hooks[wp.n_hooks++] = sp_dpi_ops();
 	}
+	for (i = 0; i < sp_plugins_count(app.plugins); i++)
+		wp.hooks[wp.n_hooks++] = sp_plugins_ops(app.plugins, i);
 	for (i = 0; i < app.n_workers; i++) {
 		wp.id = i;
 		wp.socket_id = (int)rte_lcore_to_socket_id(app.lcores[i]);
 		app.workers[i] = sp_worker_create(&wp);
+		if (app.workers[i] == NULL && sp_plugins_init_failure(app.plugins) != NULL) {
+			fprintf(stderr, "streamprobe: --plugin %s: worker_init failed\n",
+				sp_plugins_init_failure(app.plugins));
+			return 1;
+		}
 		if (app.workers[i] == NULL) {
 			sp_worker_create_strerror(&wp, app.user_eal, err, sizeof(err));
 			fprintf(stderr, "streamprobe: %s\n", err);
@@ -256,6 +261,7 @@ app_setup(void)
 		.dispatch = wp.rx_ring_size > 0 ? &dp : NULL, .exports = app.exports,
 		.status_line = !app.cfg.quiet, .performance_report = app.cfg.performance_report,
 		.dpi_stats = app.cfg.n_dissections > 0 && app.cfg.dpi_stats,
+		.plugins = app.plugins,
 		.replay = sp_config_replay(&app.cfg), .start_s = app.start_s };
 	memcpy(rp.workers, app.workers, sizeof(rp.workers));
 	memcpy(rp.lcores, app.lcores, sizeof(rp.lcores));
@@ -303,6 +309,8 @@ app_teardown(void)
 	sp_run_free(run);
 	for (i = 0; i < app.n_workers; i++)
 		sp_worker_free(app.workers[i]);
+	sp_plugins_unload(app.plugins);		/* after the workers' worker_fini */
+	app.plugins = NULL;
 	sp_filter_free(app.filter);
 	if (sp_source_close(app.src) != 0)
 		fprintf(stderr, "streamprobe: --iface %s: cannot restore its flags\n",
@@ -334,24 +342,25 @@ main(int argc, char **argv)
 		fprintf(stderr, "streamprobe: %s\n", err);
 		return 2;
 	}
+	/* before the EAL: the plugins' columns size the records, hence its memory */
+	app.plugins = sp_plugins_load(app.cfg.plugins, app.cfg.n_plugins, err, sizeof(err));
+	if (app.plugins == NULL) {
+		fprintf(stderr, "streamprobe: %s\n", err);
+		return 2;
+	}
+	app.cfg.record_ext_size = sp_plugins_area_size(app.plugins);
 	if (app.cfg.ipfix_elements != NULL) {
-		static const char *const fmts[] = { "xml", "csv", "iespec", "markdown" };
 		struct sp_columns cols;
-		unsigned int f;
 
-		for (f = 0; f < RTE_DIM(fmts); f++)
-			if (strcmp(app.cfg.ipfix_elements, fmts[f]) == 0)
-				break;
 		app_columns(&cols);
-		return sp_export_ipfix_elements(stdout, (enum sp_ipfix_elements_format)f, &cols,
-						app.cfg.ipfix_pen) == 0 ? 0 : 1;
+		return sp_export_ipfix_elements(stdout, sp_export_ipfix_elements_format(
+			app.cfg.ipfix_elements), &cols, app.cfg.ipfix_pen) == 0 ? 0 : 1;
 	}
 	if (eal_argc == 0) {
-		/* Without hugepages the flow tables and DPI states are
-		 * anonymous memory (sp_mem.h): the EAL heap holds the mbufs
-		 * and each worker's records and rings, plus 64 MB for the
-		 * rest. Sizing it to need rather than to the tables saves
-		 * ~30 ms of start-up (a descriptor per 4 KiB page of it). */
+		/* Without hugepages the flow tables and DPI states are anonymous
+		 * memory (sp_mem.h): the EAL heap holds the mbufs, each worker's
+		 * records and rings, and 64 MB more. Sized to need, not to the
+		 * tables: ~30 ms less start-up (a descriptor per 4 KiB page). */
 		struct sp_eal_defaults d = { .prog = argv[0], .n_workers = app.cfg.n_workers,
 					     .telemetry = app.cfg.telemetry };
 		struct sp_source_files_params fp;

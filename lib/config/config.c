@@ -45,6 +45,7 @@ enum {
 	OPT_PERF,
 	OPT_DPI_STATS,
 	OPT_IPFIX,
+	OPT_PLUGIN,
 	OPT_IPFIX_DOMAIN,
 	OPT_IPFIX_PEN,
 	OPT_IPFIX_MTU,
@@ -103,6 +104,7 @@ static const struct option sp_options[] = {
 	{ "performance-report", required_argument, NULL, OPT_PERF },
 	{ "dpi-stats", no_argument, NULL, OPT_DPI_STATS },
 	{ "ipfix", required_argument, NULL, OPT_IPFIX },
+	{ "plugin", required_argument, NULL, OPT_PLUGIN },
 	{ "ipfix-domain", required_argument, NULL, OPT_IPFIX_DOMAIN },
 	{ "ipfix-pen", required_argument, NULL, OPT_IPFIX_PEN },
 	{ "ipfix-mtu", required_argument, NULL, OPT_IPFIX_MTU },
@@ -202,6 +204,8 @@ sp_config_usage(const char *prog)
 	       "  --ipfix-elements FMT      print the information elements (xml, csv, iespec,\n"
 	       "                            markdown) for the chosen columns and exit\n"
 	       "  --bpf-filter EXPR         libpcap filter; rejected packets are counted as filtered\n"
+	       "  --plugin NAME[:K=V,...]   add a plugin's columns: a shipped one by name, or a .so\n"
+	       "                            by path; repeatable, order kept (docs/plugins.md)\n"
 	       "\n"
 	       "Flow semantics (NFStream parameters, same defaults):\n"
 	       "  --idle-timeout S          idle timeout in seconds (default %u)\n"
@@ -477,7 +481,8 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 		name = opt >= OPT_PCAP && opt < OPT_END ? sp_config_optname(opt) : "?";
 		/* An option given twice is a mistake (two --csv: which file?),
 		 * but for those that add to a list. */
-		if (opt >= OPT_PCAP && opt < OPT_END && opt != OPT_PCAP && opt != OPT_IPFIX) {
+		if (opt >= OPT_PCAP && opt < OPT_END && opt != OPT_PCAP && opt != OPT_IPFIX &&
+		    opt != OPT_PLUGIN) {
 			uint64_t bit = 1ull << ((opt - OPT_PCAP) % 64);
 
 			if (seen[(opt - OPT_PCAP) / 64] & bit)
@@ -599,6 +604,15 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 			if (sp_config_ipfix_uri(optarg, err, errlen) != 0)
 				return -EINVAL;
 			cfg->ipfix[cfg->n_ipfix++] = optarg;
+			break;
+		case OPT_PLUGIN:
+			if (cfg->n_plugins == SP_CONFIG_MAX_PLUGINS)
+				return sp_config_err(err, errlen, "--plugin: at most %d plugins",
+						     SP_CONFIG_MAX_PLUGINS);
+			if (optarg[0] == '\0' || optarg[0] == ':')
+				return sp_config_err(err, errlen, "--plugin: '%s' has no name",
+						     optarg);
+			cfg->plugins[cfg->n_plugins++] = optarg;
 			break;
 		case OPT_IPFIX_DOMAIN:
 		case OPT_IPFIX_PEN:

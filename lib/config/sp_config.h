@@ -19,6 +19,8 @@ extern "C" {
 
 #define SP_CONFIG_MAX_PCAPS 256
 #define SP_CONFIG_MAX_IPFIX 8
+/* nDPI and the plugins share the worker's 8 per-flow hooks */
+#define SP_CONFIG_MAX_PLUGINS 7
 
 #define SP_DEFAULT_IDLE_TIMEOUT_S 120
 #define SP_DEFAULT_ACTIVE_TIMEOUT_S 1800
@@ -96,6 +98,15 @@ struct sp_config {
 	const char *ndpi_categories;	/**< nDPI categories file */
 	bool ndpi_risks;		/**< --ndpi-risks: risk names and score columns */
 	bool ndpi_extra;		/**< --ndpi-extra: DNS and TLS metadata columns */
+	/** --plugin NAME[:key=value,...] as given, in order (lib/plugin parses them) */
+	const char *plugins[SP_CONFIG_MAX_PLUGINS];
+	unsigned int n_plugins;
+	/**
+	 * Not an option: bytes of the plugins' columns in each record, set by
+	 * sp_plugins_load() so that the workers' record pools (and the memory
+	 * sp_worker_heap_size() counts) hold them.
+	 */
+	size_t record_ext_size;
 };
 
 /** Whether the run replays its files from memory (--replay-loops/-time). */

@@ -797,13 +797,13 @@ fail:
 }
 
 static void *
-dpi_worker_init(unsigned int worker_id, int socket_id, uint32_t max_flows)
+dpi_worker_init(const void *arg, unsigned int worker_id, int socket_id, uint32_t max_flows)
 {
 	return dpi_worker_init_common(worker_id, socket_id, max_flows, false);
 }
 
 static void *
-dpi_worker_init_risks(unsigned int worker_id, int socket_id, uint32_t max_flows)
+dpi_worker_init_risks(const void *arg, unsigned int worker_id, int socket_id, uint32_t max_flows)
 {
 	return dpi_worker_init_common(worker_id, socket_id, max_flows, true);
 }
@@ -834,7 +834,7 @@ dpi_worker_fini(void *ctx)
  * flow's later packets then skip nDPI without a call. */
 static int
 dpi_flow_init(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_t *ip,
-	      uint16_t ip_len, uint64_t t_ms)
+	      uint16_t ip_len, uint64_t t_ms, const struct sp_flow_state *st)
 {
 	struct dpi_ctx *c = ctx;
 	struct dpi_slot *s = slot;
@@ -869,7 +869,7 @@ dpi_flow_init(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_t 
  * from the next packet to this one (see the file comment). */
 static int
 dpi_flow_update(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_t *ip,
-		uint16_t ip_len, uint64_t t_ms, int dir)
+		uint16_t ip_len, uint64_t t_ms, int dir, const struct sp_flow_state *st)
 {
 	struct dpi_ctx *c = ctx;
 	struct dpi_slot *s = slot;
@@ -892,7 +892,8 @@ dpi_flow_update(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_
 
 /* meter_expire_flow + flow_bidirectional_dissection_collect_info */
 static void
-dpi_flow_expire(void *ctx, void *slot, struct sp_flow_record *rec)
+dpi_flow_expire(void *ctx, void *slot, const struct sp_flow_state *st,
+		struct sp_flow_record *rec)
 {
 	struct dpi_ctx *c = ctx;
 	struct dpi_slot *s = slot;

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "export_private.h"
@@ -158,5 +159,34 @@ sp_export_column_find(const char *name, const struct sp_columns *cols)
 	for (i = 0; i < RTE_DIM(columns); i++)
 		if (strcmp(columns[i].name, name) == 0)
 			return sp_export_column_enabled(&columns[i], cols) ? 0 : -ENOENT;
+	for (i = 0; i < cols->n_plugin_cols; i++)
+		if (strcmp(cols->plugin_cols[i].c.name, name) == 0)
+			return 0;
 	return -EINVAL;
+}
+
+const struct sp_export_column **
+sp_export_columns_all(const struct sp_columns *cols, unsigned int *n)
+{
+	unsigned int i, k, np = cols->n_plugin_cols;
+	const struct sp_export_column **out;
+	struct sp_export_column *pc;
+
+	/* one block: the pointers, then the plugin columns they point at */
+	out = malloc((RTE_DIM(columns) + np) * sizeof(*out) + np * sizeof(*pc));
+	if (out == NULL)
+		return NULL;
+	pc = (struct sp_export_column *)(void *)(out + RTE_DIM(columns) + np);
+	k = sp_export_columns_select(cols, out);
+	for (i = 0; i < np; i++) {
+		memset(&pc[i], 0, sizeof(pc[i]));
+		pc[i].name = cols->plugin_cols[i].c.name;
+		pc[i].offset = cols->plugin_cols[i].offset;
+		pc[i].type = SP_EXPORT_COLT_PLUGIN;
+		pc[i].group = SP_EXPORT_COLG_PLUGIN;
+		pc[i].plugin = &cols->plugin_cols[i];
+		out[k++] = &pc[i];
+	}
+	*n = k;
+	return out;
 }

@@ -48,11 +48,11 @@ struct csv_exporter {
 	char *path;			/* as given: the names are made from it */
 	char *name;			/* the current file's name */
 	/* columns_to_anonymize */
-	bool anon[SP_EXPORT_MAX_COLUMNS];
+	bool *anon;			/* per column */
 	gcry_md_hd_t md;		/* NULL: nothing to anonymize */
 	char *scratch;			/* str(value) before hashing */
 	uint8_t key[SP_EXPORT_CSV_KEY_LEN];
-	const struct sp_export_column *col[SP_EXPORT_MAX_COLUMNS];
+	const struct sp_export_column **col;	/* sp_export_columns_all() */
 };
 
 /* Longest text of a column's value, quotes included (not the separator). */
@@ -85,6 +85,8 @@ column_max_len(const struct sp_export_column *c, uint16_t splt_n)
 		return 4 + (size_t)splt_n * (11 + 2);
 	case SP_EXPORT_COLT_SPLT_PIAT:
 		return 4 + (size_t)splt_n * (SP_EXPORT_INT_MAX_LEN + 2);
+	case SP_EXPORT_COLT_PLUGIN:
+		return sp_export_plugin_max_len(&c->plugin->c);
 	default:
 		return 0;
 	}
@@ -138,6 +140,8 @@ put_value(char *p, const struct sp_export_column *col, const struct sp_flow_reco
 		return p + sp_export_fmt_u64(p, *(const uint64_t *)v);
 	case SP_EXPORT_COLT_F64:
 		return p + sp_export_fmt_pyfloat(p, *(const double *)v);
+	case SP_EXPORT_COLT_PLUGIN:
+		return p + sp_export_fmt_plugin(p, col->plugin, r, raw);
 	default:
 		break;
 	}
@@ -184,10 +188,14 @@ put_anonymized(char *p, const struct csv_exporter *c, const struct sp_export_col
 	       const struct sp_flow_record *r)
 {
 	static const char hex[16] = "0123456789abcdef";
-	size_t n = (size_t)(put_value(c->scratch, col, r, true) - c->scratch);
+	size_t n;
 	const uint8_t *d;
 	unsigned int i;
 
+	/* NFAnonymizer leaves None as None: an empty field */
+	if (col->type == SP_EXPORT_COLT_PLUGIN && !sp_plugins_cell(r, col->plugin)->set)
+		return p;
+	n = (size_t)(put_value(c->scratch, col, r, true) - c->scratch);
 	gcry_md_setkey(c->md, c->key, sizeof(c->key));
 	gcry_md_write(c->md, c->scratch, n);
 	d = gcry_md_read(c->md, GCRY_MD_BLAKE2B_512);
@@ -382,6 +390,8 @@ csv_free(struct csv_exporter *c)
 		gcry_md_close(c->md);
 	explicit_bzero(c->key, sizeof(c->key));
 	free(c->scratch);
+	free(c->anon);
+	free(c->col);
 	free(c->header);
 	free(c->path);
 	free(c->name);
@@ -501,7 +511,12 @@ sp_export_csv_open_params(const char *path, const struct sp_columns *cols,
 	c->splt_n = cols->splt_n;
 	c->flows_per_file = p->flows_per_file;
 	c->rotate_files = p->rotate_files;
-	c->ncols = sp_export_columns_select(cols, c->col);
+	c->col = sp_export_columns_all(cols, &c->ncols);
+	c->anon = c->col != NULL ? calloc(c->ncols, sizeof(*c->anon)) : NULL;
+	if (c->anon == NULL) {
+		ret = -ENOMEM;
+		goto fail;
+	}
 	for (i = 0; i < c->ncols; i++) {
 		row += RTE_MAX(column_max_len(c->col[i], cols->splt_n),
 			       (size_t)CSV_ANON_HEX + 2) + 1;
@@ -585,16 +600,22 @@ sp_export_csv_load_key(const char *path, uint8_t key[SP_EXPORT_CSV_KEY_LEN])
 size_t
 sp_export_csv_header(const struct sp_columns *cols, char *buf, size_t len)
 {
-	const struct sp_export_column *col[SP_EXPORT_MAX_COLUMNS];
-	unsigned int i, n = sp_export_columns_select(cols, col);
+	const struct sp_export_column **col;
+	unsigned int i, n;
 	size_t need = 0;
 
+	col = sp_export_columns_all(cols, &n);
+	if (col == NULL)
+		return 0;
 	for (i = 0; i < n; i++)
 		need += strlen(col[i]->name) + (i > 0);
-	if (len < need + 1)
+	if (len < need + 1) {
+		free(col);
 		return 0;
+	}
 	format_header(col, n, buf);
 	buf[need] = '\0';
+	free(col);
 	return need;
 }
 

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include <sp_export.h>
+#include <sp_plugins.h>
 
 /** Column groups: which part of the column set a column belongs to
  * (docs/nfstream-semantics.md §2). */
@@ -27,6 +28,7 @@ enum sp_export_col_group {
 	SP_EXPORT_COLG_APP,		/**< sp_columns::app (9 columns) */
 	SP_EXPORT_COLG_RISKS,		/**< app && ndpi_risks (2 columns, not NFStream's) */
 	SP_EXPORT_COLG_EXTRA,		/**< app && ndpi_extra (4 columns, not NFStream's) */
+	SP_EXPORT_COLG_PLUGIN,		/**< sp_columns::plugin_cols (after every other) */
 	SP_EXPORT_COLG_COUNT
 };
 
@@ -45,6 +47,7 @@ enum sp_export_col_type {
 	SP_EXPORT_COLT_SPLT_DIR,	/**< int8 list from the SPLT area */
 	SP_EXPORT_COLT_SPLT_PS,		/**< int32 list */
 	SP_EXPORT_COLT_SPLT_PIAT,	/**< int64 list */
+	SP_EXPORT_COLT_PLUGIN,		/**< a plugin column's cell in the plugin area */
 };
 
 /** One output column. */
@@ -54,12 +57,18 @@ struct sp_export_column {
 	uint16_t size;		/**< bytes of the value (array size for strings) */
 	uint8_t type;		/**< enum sp_export_col_type */
 	uint8_t group;		/**< enum sp_export_col_group */
+	/** SP_EXPORT_COLT_PLUGIN: the column in the run's plugin area. */
+	const struct sp_plugins_column *plugin;
 };
 
 /** Number of NFStream's columns (every NFStream group on). */
 #define SP_EXPORT_NFSTREAM_COLUMNS 89
 
-/** Number of columns in the full table (every group on, nDPI extras included). */
+/**
+ * Number of columns in the built-in table (every group on, nDPI extras
+ * included). A run has these plus its plugins' columns, however many:
+ * sp_export_columns_all().
+ */
 #define SP_EXPORT_MAX_COLUMNS 95
 
 /**
@@ -84,6 +93,16 @@ bool sp_export_column_enabled(const struct sp_export_column *c, const struct sp_
  */
 unsigned int sp_export_columns_select(const struct sp_columns *cols,
 				      const struct sp_export_column **out);
+
+/**
+ * The columns of a column set in output order, plugin columns included
+ * (each as an SP_EXPORT_COLT_PLUGIN column after the built-in ones).
+ *
+ * @param n  set to the number of columns
+ * @return an array to free() with free(), or NULL (ENOMEM).
+ */
+const struct sp_export_column **sp_export_columns_all(const struct sp_columns *cols,
+						      unsigned int *n);
 
 /* ------------------------------------------------------------------------ */
 /* Text helpers (format.c). Each writes at dst, which must have room for the */
@@ -120,5 +139,33 @@ size_t sp_export_fmt_utf8(char *dst, const char *src, size_t len);
 
 /** sp_export_pyfloat() into a buffer of SP_EXPORT_FLOAT_MAX_LEN bytes. */
 size_t sp_export_fmt_pyfloat(char *dst, double x);
+
+/**
+ * Longest text of a plugin column's value in a CSV field (quotes and
+ * escapes included).
+ */
+size_t sp_export_plugin_max_len(const struct sp_plugin_column *c);
+
+/**
+ * A plugin column's value as NFStream's to_csv() writes a udps value
+ * (csv_converter: str() of it, '"' as '\"', in quotes; ints and floats
+ * bare): int decimal, float Python's repr, string as sp_export_fmt_pystr(),
+ * lists Python's str() ("[1, 2]", "['a', 'b']" with repr() of each
+ * string), None empty. With raw, str(value) alone (no quotes, no '"'
+ * escaping: what the anonymizer hashes). dst needs
+ * sp_export_plugin_max_len() bytes.
+ * @return bytes written.
+ */
+size_t sp_export_fmt_plugin(char *dst, const struct sp_plugins_column *c,
+			    const struct sp_flow_record *r, bool raw);
+
+/**
+ * Python's repr() of a str made of the UTF-8 bytes src[0..len) (invalid
+ * sequences dropped first, as decode(errors='ignore')): quotes chosen as
+ * Python does, backslash escapes for the quote, '\\', \t \n \r and
+ * the non-printable characters (\xNN, \uNNNN).
+ * dst needs 6 * len + 2 bytes.
+ */
+size_t sp_export_fmt_pyrepr(char *dst, const char *src, size_t len);
 
 #endif /* SP_EXPORT_PRIVATE_H */

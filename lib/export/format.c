@@ -572,3 +572,211 @@ sp_export_pyfloat(double x, char *buf, size_t len)
 	buf[n] = '\0';
 	return n;
 }
+
+/* ------------------------------------------------------------------------ */
+/* Plugin values (NFStream's udps columns).                                 */
+
+/* A character of a value, with csv_converter's '"' escaping when csv. */
+#define PUT(p, ch, csv) do { \
+	if ((csv) && (ch) == '"') \
+		*(p)++ = '\\'; \
+	*(p)++ = (char)(ch); \
+} while (0)
+
+static const char hexd[16] = "0123456789abcdef";
+
+/* Code point of a valid UTF-8 sequence of l bytes. */
+static uint32_t
+utf8_cp(const uint8_t *s, unsigned int l)
+{
+	switch (l) {
+	case 2:
+		return ((s[0] & 0x1fu) << 6) | (s[1] & 0x3fu);
+	case 3:
+		return ((s[0] & 0x0fu) << 12) | ((s[1] & 0x3fu) << 6) | (s[2] & 0x3fu);
+	default:
+		return ((s[0] & 0x07u) << 18) | ((s[1] & 0x3fu) << 12) | ((s[2] & 0x3fu) << 6) |
+		       (s[3] & 0x3fu);
+	}
+}
+
+/* Python's str.isprintable() for the code points above ASCII that are
+ * commonly met: the C1 controls, the no-break and format spaces, the line
+ * and paragraph separators, the BOM and private-use areas are not. */
+static bool
+py_printable(uint32_t cp)
+{
+	if (cp <= 0xa0 || cp == 0xad)
+		return false;
+	if ((cp >= 0x2000 && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202f) ||
+	    (cp >= 0x205f && cp <= 0x206f) || cp == 0x3000 || cp == 0xfeff ||
+	    (cp >= 0xfff9 && cp <= 0xfffb) || (cp >= 0xe000 && cp <= 0xf8ff) ||
+	    cp >= 0xf0000)
+		return false;
+	return true;
+}
+
+static char *
+repr_into(char *p, const char *src, size_t len, bool csv)
+{
+	const uint8_t *s = (const uint8_t *)src;
+	bool sq = false, dq = false;
+	size_t i;
+	char q;
+
+	for (i = 0; i < len; i++) {
+		sq |= s[i] == '\'';
+		dq |= s[i] == '"';
+	}
+	q = sq && !dq ? '"' : '\'';
+	PUT(p, q, csv);
+	for (i = 0; i < len;) {
+		uint8_t c = s[i];
+		unsigned int l;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			i++;
+			if (c == (uint8_t)q || c == '\\') {
+				*p++ = '\\';
+				PUT(p, c, csv);
+			} else if (c == '\t') {
+				*p++ = '\\';
+				*p++ = 't';
+			} else if (c == '\n') {
+				*p++ = '\\';
+				*p++ = 'n';
+			} else if (c == '\r') {
+				*p++ = '\\';
+				*p++ = 'r';
+			} else if (c < 0x20 || c == 0x7f) {
+				*p++ = '\\';
+				*p++ = 'x';
+				*p++ = hexd[c >> 4];
+				*p++ = hexd[c & 15];
+			} else {
+				PUT(p, c, csv);
+			}
+			continue;
+		}
+		l = utf8_seq_len(s + i, len - i);
+		if (l == 0) {
+			i++;	/* decode(errors='ignore') */
+			continue;
+		}
+		cp = utf8_cp(s + i, l);
+		if (py_printable(cp)) {
+			memcpy(p, s + i, l);
+			p += l;
+		} else if (cp <= 0xff) {
+			*p++ = '\\';
+			*p++ = 'x';
+			*p++ = hexd[cp >> 4];
+			*p++ = hexd[cp & 15];
+		} else {
+			int k, nd = cp <= 0xffff ? 4 : 8;
+
+			*p++ = '\\';
+			*p++ = nd == 4 ? 'u' : 'U';
+			for (k = nd - 1; k >= 0; k--)
+				*p++ = hexd[(cp >> (4 * k)) & 15];
+		}
+		i += l;
+	}
+	PUT(p, q, csv);
+	return p;
+}
+
+size_t
+sp_export_fmt_pyrepr(char *dst, const char *src, size_t len)
+{
+	return (size_t)(repr_into(dst, src, len, false) - dst);
+}
+
+size_t
+sp_export_plugin_max_len(const struct sp_plugin_column *c)
+{
+	switch (c->type) {
+	case SP_PLUGIN_INT:
+	case SP_PLUGIN_UINT:
+		return SP_EXPORT_INT_MAX_LEN;
+	case SP_PLUGIN_DOUBLE:
+		return SP_EXPORT_FLOAT_MAX_LEN;
+	case SP_PLUGIN_STRING:
+		return 2 * (size_t)c->max + 2;
+	case SP_PLUGIN_INT_LIST:
+		return 4 + (size_t)c->max * (SP_EXPORT_INT_MAX_LEN + 2);
+	case SP_PLUGIN_STRING_LIST:
+		/* each byte at worst "\xNN"; the quotes escaped */
+		return 4 + (size_t)c->max * (4 * (size_t)c->max_str + 6);
+	default:
+		return 0;
+	}
+}
+
+size_t
+sp_export_fmt_plugin(char *dst, const struct sp_plugins_column *c,
+		     const struct sp_flow_record *r, bool raw)
+{
+	const struct sp_plugins_cell *h = sp_plugins_cell(r, c);
+	const uint8_t *v = (const uint8_t *)(h + 1);
+	char *p = dst;
+	int64_t i64;
+	uint64_t u64;
+	double d;
+	uint16_t i, l;
+
+	if (!h->set)
+		return 0;	/* None: an empty field */
+	switch (c->c.type) {
+	case SP_PLUGIN_INT:
+		memcpy(&i64, v, 8);
+		return sp_export_fmt_i64(dst, i64);
+	case SP_PLUGIN_UINT:
+		memcpy(&u64, v, 8);
+		return sp_export_fmt_u64(dst, u64);
+	case SP_PLUGIN_DOUBLE:
+		memcpy(&d, v, 8);
+		return sp_export_fmt_pyfloat(dst, d);
+	default:
+		break;
+	}
+	if (!raw)
+		*p++ = '"';
+	switch (c->c.type) {
+	case SP_PLUGIN_STRING:
+		p += fmt_utf8(p, (const char *)v, h->n, !raw);
+		break;
+	case SP_PLUGIN_INT_LIST:
+		*p++ = '[';
+		for (i = 0; i < h->n; i++) {
+			if (i > 0) {
+				*p++ = ',';
+				*p++ = ' ';
+			}
+			memcpy(&i64, v + 8u * i, 8);
+			p += sp_export_fmt_i64(p, i64);
+		}
+		*p++ = ']';
+		break;
+	case SP_PLUGIN_STRING_LIST:
+		*p++ = '[';
+		for (i = 0; i < h->n; i++) {
+			const uint8_t *e = v + (size_t)i * SP_PLUGINS_STR_ELT(c->c.max_str);
+
+			if (i > 0) {
+				*p++ = ',';
+				*p++ = ' ';
+			}
+			memcpy(&l, e, 2);
+			p = repr_into(p, (const char *)e + 2, l, !raw);
+		}
+		*p++ = ']';
+		break;
+	default:
+		break;
+	}
+	if (!raw)
+		*p++ = '"';
+	return (size_t)(p - dst);
+}

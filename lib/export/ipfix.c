@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/sockios.h>
+#include <math.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -74,6 +75,7 @@ struct ipfix_op {
 	uint8_t enc;		/* enum sp_ipfix_enc */
 	uint16_t item_id;	/* lists: listed element id, enterprise bit set */
 	uint16_t item_len;
+	const struct sp_plugins_column *pc;	/* SP_IPFIX_ENC_PLUGIN_*: the column */
 };
 
 struct ipfix_tmpl {
@@ -81,8 +83,8 @@ struct ipfix_tmpl {
 	unsigned int nops;
 	size_t rec_max;			/* largest encoded record */
 	size_t trec_len;		/* template record bytes */
-	uint8_t trec[4 + 8 * SP_IPFIX_MAX_FIELDS];
-	struct ipfix_op ops[SP_IPFIX_MAX_FIELDS];
+	uint8_t *trec;			/* 4 + 8 bytes a field */
+	struct ipfix_op *ops;		/* one a field */
 };
 
 /* Header of a TCP queue entry; the message follows. */
@@ -291,19 +293,36 @@ op_max_len(const struct ipfix_op *o, uint16_t splt_n)
 	case SP_IPFIX_ENC_LIST_I32:
 	case SP_IPFIX_ENC_LIST_I64:
 		return 3 + 9 + (size_t)splt_n * o->item_len;
+	case SP_IPFIX_ENC_PLUGIN_NUM:
+		return 8;
+	case SP_IPFIX_ENC_PLUGIN_STR:
+		return 3 + (size_t)o->pc->c.max;
+	case SP_IPFIX_ENC_PLUGIN_LIST_I64:
+		return 3 + 9 + 8 * (size_t)o->pc->c.max;
+	case SP_IPFIX_ENC_PLUGIN_LIST_STR:
+		return 3 + 9 + (size_t)o->pc->c.max * (3 + (size_t)o->pc->c.max_str);
 	default:
 		return o->len;
 	}
 }
 
-static void
+static int
 compile_template(struct ipfix_exporter *x, const struct sp_columns *cols, bool v6)
 {
 	struct ipfix_tmpl *t = &x->t[v6];
-	struct sp_ipfix_field f[SP_IPFIX_MAX_FIELDS];
-	uint8_t *p = t->trec + 4;
-	unsigned int i, n;
+	unsigned int i, n, max = sp_ipfix_max_fields(cols);
+	struct sp_ipfix_field *f;
+	uint8_t *p;
 
+	/* sized to the run's columns: plugins add any number */
+	f = calloc(max, sizeof(*f));
+	t->trec = malloc(4 + 8 * (size_t)max);
+	t->ops = calloc(max, sizeof(*t->ops));
+	if (f == NULL || t->trec == NULL || t->ops == NULL) {
+		free(f);
+		return -ENOMEM;
+	}
+	p = t->trec + 4;
 	n = sp_ipfix_fields(cols, v6, x->p.pen, f);
 	t->tid = v6 ? SP_IPFIX_TID_V6 : SP_IPFIX_TID_V4;
 	t->nops = n;
@@ -328,9 +347,92 @@ compile_template(struct ipfix_exporter *x, const struct sp_columns *cols, bool v
 			o->len = f[i].col->size;
 		o->item_id = (uint16_t)(f[i].item.id | SP_IPFIX_ENTERPRISE_BIT);
 		o->item_len = f[i].item.len;
+		o->pc = f[i].col->plugin;
 		t->rec_max += op_max_len(o, x->splt_n);
 	}
 	t->trec_len = (size_t)(p - t->trec);
+	free(f);
+	return 0;
+}
+
+/* A varlen field's length prefix (RFC 7011 §7). */
+static inline uint8_t *
+put_varlen(uint8_t *p, size_t n)
+{
+	if (n < 255) {
+		*p++ = (uint8_t)n;
+	} else {
+		*p++ = 255;
+		put16(p, (uint16_t)n);
+		p += 2;
+	}
+	return p;
+}
+
+/* A plugin column's value. IPFIX has no None: numbers are 0 (NaN for a
+ * float), strings empty, lists empty (docs/plugins.md). */
+static uint8_t *
+put_plugin(struct ipfix_exporter *x, uint8_t *p, const struct ipfix_op *o,
+	   const struct sp_flow_record *r)
+{
+	const struct sp_plugins_column *pc = o->pc;
+	const struct sp_plugins_cell *h = sp_plugins_cell(r, pc);
+	const uint8_t *v = (const uint8_t *)(h + 1);
+	uint16_t n = h->set ? h->n : 0, i, l;
+	uint8_t *start;
+	uint64_t w;
+	size_t len;
+
+	switch (o->enc) {
+	case SP_IPFIX_ENC_PLUGIN_NUM:
+		if (h->set) {
+			memcpy(&w, v, 8);
+		} else if (pc->c.type == SP_PLUGIN_DOUBLE) {
+			double nan = NAN;
+
+			memcpy(&w, &nan, 8);
+		} else {
+			w = 0;
+		}
+		w = rte_cpu_to_be_64(w);
+		memcpy(p, &w, 8);
+		return p + 8;
+	case SP_IPFIX_ENC_PLUGIN_STR:
+		/* RFC 7011 strings are UTF-8: invalid sequences dropped as in the CSV */
+		len = sp_export_fmt_utf8((char *)x->strtmp, (const char *)v, n);
+		p = put_varlen(p, len);
+		memcpy(p, x->strtmp, len);
+		return p + len;
+	default:
+		break;
+	}
+	/* basicList: the length is known once the elements are written, so
+	 * the 3-byte form is always used for it */
+	start = p;
+	*p++ = 255;
+	p += 2;
+	*p++ = SP_IPFIX_LIST_ORDERED;
+	put16(p, o->item_id);
+	put16(p + 2, o->enc == SP_IPFIX_ENC_PLUGIN_LIST_I64 ? 8 : SP_IPFIX_VARLEN);
+	put32(p + 4, x->p.pen);
+	p += 8;
+	for (i = 0; i < n; i++) {
+		if (o->enc == SP_IPFIX_ENC_PLUGIN_LIST_I64) {
+			memcpy(&w, v + 8u * i, 8);
+			w = rte_cpu_to_be_64(w);
+			memcpy(p, &w, 8);
+			p += 8;
+			continue;
+		}
+		memcpy(&l, v + (size_t)i * SP_PLUGINS_STR_ELT(pc->c.max_str), 2);
+		len = sp_export_fmt_utf8((char *)x->strtmp, (const char *)v +
+					 (size_t)i * SP_PLUGINS_STR_ELT(pc->c.max_str) + 2, l);
+		p = put_varlen(p, len);
+		memcpy(p, x->strtmp, len);
+		p += len;
+	}
+	put16(start + 1, (uint16_t)(p - start - 3));
+	return p;
 }
 
 static void
@@ -524,6 +626,12 @@ encode_record(struct ipfix_exporter *x, const struct ipfix_tmpl *t,
 			break;
 		case SP_IPFIX_ENC_END_REASON:
 			*p++ = sp_ipfix_end_reason(*(const int8_t *)v);
+			break;
+		case SP_IPFIX_ENC_PLUGIN_NUM:
+		case SP_IPFIX_ENC_PLUGIN_STR:
+		case SP_IPFIX_ENC_PLUGIN_LIST_I64:
+		case SP_IPFIX_ENC_PLUGIN_LIST_STR:
+			p = put_plugin(x, p, o, r);
 			break;
 		default:
 			p = put_list(x, p, o, r);
@@ -1311,6 +1419,10 @@ ipfix_close_stats(struct ipfix_exporter *x, struct sp_ipfix_stats *st)
 	if (st != NULL)
 		sp_export_ipfix_get_stats(&x->base, st);
 	ret = x->first_err;
+	free(x->t[0].trec);
+	free(x->t[0].ops);
+	free(x->t[1].trec);
+	free(x->t[1].ops);
 	free(x->tmsg);
 	free(x->scratch);
 	free(x->strtmp);
@@ -1584,11 +1696,20 @@ sp_export_ipfix_open(const char *uri, const struct sp_columns *cols,
 	x->fd = -1;
 	resolve_params(&x->p, p);
 	x->splt_n = cols->splt_n;
-	compile_template(x, cols, false);
-	compile_template(x, cols, true);
-	for (i = 0; i < x->t[0].nops; i++)
-		if (x->t[0].ops[i].enc == SP_IPFIX_ENC_STR)
-			str_max = RTE_MAX(str_max, (size_t)x->t[0].ops[i].len);
+	if (compile_template(x, cols, false) != 0 || compile_template(x, cols, true) != 0) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	for (i = 0; i < x->t[0].nops; i++) {
+		const struct ipfix_op *o = &x->t[0].ops[i];
+
+		if (o->enc == SP_IPFIX_ENC_STR)
+			str_max = RTE_MAX(str_max, (size_t)o->len);
+		else if (o->enc == SP_IPFIX_ENC_PLUGIN_STR)
+			str_max = RTE_MAX(str_max, (size_t)o->pc->c.max);
+		else if (o->enc == SP_IPFIX_ENC_PLUGIN_LIST_STR)
+			str_max = RTE_MAX(str_max, (size_t)o->pc->c.max_str);
+	}
 	x->scratch = malloc(RTE_MAX(x->t[0].rec_max, x->t[1].rec_max));
 	x->strtmp = malloc(2 * str_max + 1);
 	if (x->scratch == NULL || x->strtmp == NULL) {
@@ -1612,6 +1733,10 @@ sp_export_ipfix_open(const char *uri, const struct sp_columns *cols,
 fail:
 	if (x->fd >= 0)
 		close(x->fd);
+	free(x->t[0].trec);
+	free(x->t[0].ops);
+	free(x->t[1].trec);
+	free(x->t[1].ops);
 	free(x->tmsg);
 	free(x->scratch);
 	free(x->strtmp);

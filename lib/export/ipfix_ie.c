@@ -482,6 +482,8 @@ type_of_column(const struct sp_export_column *c)
 		return SP_IPFIX_T_I32;
 	case SP_EXPORT_COLT_SPLT_PIAT:
 		return SP_IPFIX_T_I64;
+	case SP_EXPORT_COLT_PLUGIN:
+		break;	/* make_plugin_field() */
 	}
 	return SP_IPFIX_T_OCTETS;	/* a storage type added later: raw bytes */
 }
@@ -537,6 +539,8 @@ enc_of(const struct sp_export_column *c)
 		return SP_IPFIX_ENC_LIST_I32;
 	case SP_EXPORT_COLT_SPLT_PIAT:
 		return SP_IPFIX_ENC_LIST_I64;
+	case SP_EXPORT_COLT_PLUGIN:
+		break;	/* make_plugin_field() */
 	}
 	return SP_IPFIX_ENC_RAW;
 }
@@ -630,6 +634,85 @@ make_field(const struct sp_export_column *c, uint16_t ent_id, bool v6, uint32_t 
 	}
 }
 
+/* A plugin column: an enterprise element under the run's PEN, its id the
+ * column's ipfix_id or the one the plugin range gave it; lists as
+ * basicLists of that element, like the SPLT columns. */
+static void
+make_plugin_field(const struct sp_plugins_column *pc, uint32_t pen, struct sp_ipfix_field *f)
+{
+	struct sp_ipfix_ie *ie;
+	bool list = pc->c.type == SP_PLUGIN_INT_LIST || pc->c.type == SP_PLUGIN_STRING_LIST;
+	size_t o = 0;
+	const char *s;
+	bool up = false;
+
+	memset(f, 0, sizeof(*f));
+	f->pcol.name = pc->c.name;
+	f->pcol.offset = pc->offset;
+	f->pcol.type = SP_EXPORT_COLT_PLUGIN;
+	f->pcol.group = SP_EXPORT_COLG_PLUGIN;
+	f->pcol.plugin = pc;
+	f->col = &f->pcol;
+	ie = list ? &f->item : &f->ie;
+	/* "udps.dns_name" → "udpsDnsName": '.', '_' and '-' start a capital */
+	for (s = pc->c.name; *s != '\0' && o + 1 < sizeof(ie->name); s++) {
+		if (*s == '_' || *s == '.' || *s == '-') {
+			up = o > 0;
+			continue;
+		}
+		ie->name[o++] = up && *s >= 'a' && *s <= 'z' ? (char)(*s - 'a' + 'A') : *s;
+		up = false;
+	}
+	ie->name[o] = '\0';
+	ie->enterprise = true;
+	ie->pen = pen;
+	ie->id = pc->ipfix_id;
+	switch (pc->c.type) {
+	case SP_PLUGIN_INT:
+	case SP_PLUGIN_INT_LIST:
+		ie->type = SP_IPFIX_T_I64;
+		break;
+	case SP_PLUGIN_UINT:
+		ie->type = SP_IPFIX_T_U64;
+		break;
+	case SP_PLUGIN_DOUBLE:
+		ie->type = SP_IPFIX_T_F64;
+		break;
+	default:
+		ie->type = SP_IPFIX_T_STRING;
+		break;
+	}
+	ie->len = sp_ipfix_type_len(ie->type);
+	guess_semantics(pc->c.name, ie->type, ie);
+	snprintf(ie->desc, sizeof(ie->desc), "streamprobe plugin column %s%s.", pc->c.name,
+		 pc->c.type <= SP_PLUGIN_DOUBLE ? " (None is sent as 0, NaN for a float)" :
+		 pc->c.type == SP_PLUGIN_STRING ? " (None is sent as an empty string)" : "");
+	switch (pc->c.type) {
+	case SP_PLUGIN_INT_LIST:
+		f->enc = SP_IPFIX_ENC_PLUGIN_LIST_I64;
+		break;
+	case SP_PLUGIN_STRING_LIST:
+		f->enc = SP_IPFIX_ENC_PLUGIN_LIST_STR;
+		break;
+	case SP_PLUGIN_STRING:
+		f->enc = SP_IPFIX_ENC_PLUGIN_STR;
+		break;
+	default:
+		f->enc = SP_IPFIX_ENC_PLUGIN_NUM;
+		break;
+	}
+	if (list) {
+		snprintf(f->ie.name, sizeof(f->ie.name), "basicList");
+		snprintf(f->ie.desc, sizeof(f->ie.desc), "RFC 6313 basicList (ordered) of %s. "
+			 "streamprobe plugin column %s (None is sent as an empty list).",
+			 f->item.name, pc->c.name);
+		f->ie.id = 291;
+		f->ie.len = SP_IPFIX_VARLEN;
+		f->ie.type = SP_IPFIX_T_BASICLIST;
+		f->ie.semantics = SP_IPFIX_S_LIST;
+	}
+}
+
 unsigned int
 sp_ipfix_fields_of(const struct sp_export_column *tab, unsigned int n,
 		   const struct sp_columns *cols, bool v6, uint32_t pen, struct sp_ipfix_field *out)
@@ -645,6 +728,8 @@ sp_ipfix_fields_of(const struct sp_export_column *tab, unsigned int n,
 			continue;
 		make_field(&tab[i], ids[i], v6, pen, &out[k++]);
 	}
+	for (i = 0; cols != NULL && i < cols->n_plugin_cols; i++)
+		make_plugin_field(&cols->plugin_cols[i], pen, &out[k++]);
 	for (i = 0; i < RTE_DIM(extra_cols); i++)
 		make_field(&extra_cols[i], 0, v6, pen, &out[k++]);
 	free(ids);
@@ -878,11 +963,29 @@ write_md(FILE *f, const struct elem_ref *e, unsigned int n)
 }
 
 int
+sp_export_ipfix_elements_format(const char *name)
+{
+	static const char *const fmts[] = {
+		[SP_IPFIX_ELEMENTS_XML] = "xml",
+		[SP_IPFIX_ELEMENTS_CSV] = "csv",
+		[SP_IPFIX_ELEMENTS_IESPEC] = "iespec",
+		[SP_IPFIX_ELEMENTS_MARKDOWN] = "markdown",
+	};
+	unsigned int i;
+
+	for (i = 0; name != NULL && i < RTE_DIM(fmts); i++)
+		if (strcmp(name, fmts[i]) == 0)
+			return (int)i;
+	return -EINVAL;
+}
+
+int
 sp_export_ipfix_elements(FILE *f, enum sp_ipfix_elements_format fmt,
 			 const struct sp_columns *cols, uint32_t pen)
 {
-	struct elem_ref e[3 * SP_IPFIX_MAX_FIELDS];
+	unsigned int max = sp_ipfix_max_fields(cols);
 	struct sp_ipfix_field *f4, *f6;
+	struct elem_ref *e;
 	unsigned int n, ne;
 	int ret = 0;
 
@@ -890,10 +993,14 @@ sp_export_ipfix_elements(FILE *f, enum sp_ipfix_elements_format fmt,
 		return -EINVAL;
 	if (pen == 0)
 		pen = SP_IPFIX_PEN_DEFAULT;
-	f4 = calloc(2 * SP_IPFIX_MAX_FIELDS, sizeof(*f4));
-	if (f4 == NULL)
+	f4 = calloc(2 * (size_t)max, sizeof(*f4));
+	e = calloc(3 * (size_t)max, sizeof(*e));
+	if (f4 == NULL || e == NULL) {
+		free(f4);
+		free(e);
 		return -ENOMEM;
-	f6 = f4 + SP_IPFIX_MAX_FIELDS;
+	}
+	f6 = f4 + max;
 	n = sp_ipfix_fields(cols, false, pen, f4);
 	sp_ipfix_fields(cols, true, pen, f6);
 	ne = collect(f4, f6, n, e);
@@ -915,6 +1022,7 @@ sp_export_ipfix_elements(FILE *f, enum sp_ipfix_elements_format fmt,
 		break;
 	}
 	free(f4);
+	free(e);
 	if (ret == 0 && (fflush(f) != 0 || ferror(f)))
 		ret = -EIO;
 	return ret;

@@ -110,6 +110,10 @@ enum sp_ipfix_enc {
 	SP_IPFIX_ENC_LIST_I32,	/**< SPLT sizes → basicList of signed32 */
 	SP_IPFIX_ENC_LIST_I64,	/**< SPLT piat → basicList of signed64 */
 	SP_IPFIX_ENC_RAW,	/**< a column type unknown here: its raw bytes */
+	SP_IPFIX_ENC_PLUGIN_NUM,	/**< plugin int/uint/double: 8 bytes (None: 0, NaN) */
+	SP_IPFIX_ENC_PLUGIN_STR,	/**< plugin string → varlen UTF-8 (None: "") */
+	SP_IPFIX_ENC_PLUGIN_LIST_I64,	/**< plugin int list → basicList of signed64 */
+	SP_IPFIX_ENC_PLUGIN_LIST_STR,	/**< plugin string list → basicList of string */
 };
 
 /** flowEndReason values (IANA 136, RFC 5102). */
@@ -136,13 +140,25 @@ struct sp_ipfix_ie {
 	bool reverse;		/**< the reverse (dst2src) of another element */
 };
 
-/** One field of a template: a column and the element it is sent as. */
+/**
+ * One field of a template: a column and the element it is sent as. A
+ * plugin column's col points at pcol in the same field: fields are not
+ * copied by value.
+ */
 struct sp_ipfix_field {
 	const struct sp_export_column *col;
+	struct sp_export_column pcol;	/**< a plugin column's (col->plugin set) */
 	struct sp_ipfix_ie ie;		/**< basicList (291) for the SPLT columns */
 	struct sp_ipfix_ie item;	/**< the listed element of a basicList */
 	uint8_t enc;			/**< enum sp_ipfix_enc */
 };
+
+/** Room sp_ipfix_fields() needs for a column set (NULL: the built-in columns). */
+static inline unsigned int
+sp_ipfix_max_fields(const struct sp_columns *cols)
+{
+	return SP_IPFIX_MAX_FIELDS + (cols != NULL ? cols->n_plugin_cols : 0);
+}
 
 /**
  * The fields of one template: one per column of the set, in column order,
@@ -152,7 +168,7 @@ struct sp_ipfix_field {
  * @param cols  the run's column set
  * @param v6    IPv6 template (addresses as sourceIPv6Address, ...)
  * @param pen   PEN of the enterprise elements
- * @param out   room for SP_IPFIX_MAX_FIELDS fields
+ * @param out   room for sp_ipfix_max_fields(cols) fields
  * @return number of fields
  */
 unsigned int sp_ipfix_fields(const struct sp_columns *cols, bool v6, uint32_t pen,

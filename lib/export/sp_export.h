@@ -21,6 +21,8 @@
 
 #include <sp_features.h>
 
+struct sp_plugins_column;
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -34,6 +36,9 @@ struct sp_columns {
 	/* Beyond NFStream, after its columns; both need app. */
 	bool ndpi_risks;	/**< application_risks, application_risk_score */
 	bool ndpi_extra;	/**< dns_query_type, dns_response_code, tls_version, tls_cipher */
+	/** The plugins' columns, after every other (sp_plugins_columns()); 0: none. */
+	const struct sp_plugins_column *plugin_cols;
+	unsigned int n_plugin_cols;
 };
 
 /** An exporter instance (its format's state opaque to the export set). */
@@ -350,6 +355,12 @@ enum sp_ipfix_elements_format {
  */
 int sp_export_ipfix_elements(FILE *f, enum sp_ipfix_elements_format fmt,
 			     const struct sp_columns *cols, uint32_t pen);
+
+/**
+ * The format of that name ("xml", "csv", "iespec", "markdown", as
+ * --ipfix-elements takes), or -EINVAL.
+ */
+int sp_export_ipfix_elements_format(const char *name);
 
 /** Helpers calling through the ops table. */
 static inline int

@@ -178,6 +178,31 @@ sp_record_size(uint16_t splt_n)
 	return sizeof(struct sp_flow_record) + (size_t)splt_n * (8 + 4 + 1);
 }
 
+/**
+ * Offset of a record's plugin area: after the SPLT arrays, 8-aligned. The
+ * area's layout is the run's plugins' (lib/plugin/sp_plugins.h); records of
+ * a run with plugins are sp_record_size_ext() bytes.
+ */
+static inline size_t
+sp_record_ext_offset(uint16_t splt_n)
+{
+	return (sp_record_size(splt_n) + 7) & ~(size_t)7;
+}
+
+/** Bytes of a record with SPLT arrays of splt_n and a plugin area of ext bytes. */
+static inline size_t
+sp_record_size_ext(uint16_t splt_n, size_t ext)
+{
+	return ext == 0 ? sp_record_size(splt_n) : sp_record_ext_offset(splt_n) + ext;
+}
+
+/** A record's plugin area (meaningful only when the run has one). */
+static inline uint8_t *
+sp_record_ext(const struct sp_flow_record *r)
+{
+	return (uint8_t *)(uintptr_t)r + sp_record_ext_offset(r->splt_n);
+}
+
 static inline int64_t *
 sp_record_splt_piat(const struct sp_flow_record *r)
 {

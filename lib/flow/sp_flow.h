@@ -343,20 +343,29 @@ enum sp_hook_verdict {
 struct sp_flow_ops {
 	const char *name;
 	size_t slot_size;
+	/** Handed to worker_init: what the stage needs to set a worker up
+	 * (a plugin's configuration; NULL for nDPI). */
+	const void *arg;
 	/** Per-worker setup; returns the stage's context or NULL (rte_errno). */
-	void *(*worker_init)(unsigned int worker_id, int socket_id, uint32_t max_flows);
+	void *(*worker_init)(const void *arg, unsigned int worker_id, int socket_id,
+			     uint32_t max_flows);
 	void (*worker_fini)(void *ctx);
-	/** First packet of a flow. ip/ip_len: the packet from its IP header.
+	/** First packet of a flow. ip/ip_len: the packet from its IP header;
+	 * st: the flow's state, this packet accounted (read only).
 	 * @return an enum sp_hook_verdict. */
 	int (*flow_init)(void *ctx, void *slot, const struct sp_pkt_meta *m,
-			 const uint8_t *ip, uint16_t ip_len, uint64_t t_ms);
+			 const uint8_t *ip, uint16_t ip_len, uint64_t t_ms,
+			 const struct sp_flow_state *st);
 	/** Later packets, with their direction (0 src2dst, 1 dst2src), until
 	 * this hook or flow_init returned SP_HOOK_DONE for the flow.
 	 * @return an enum sp_hook_verdict. */
 	int (*flow_update)(void *ctx, void *slot, const struct sp_pkt_meta *m,
-			   const uint8_t *ip, uint16_t ip_len, uint64_t t_ms, int dir);
-	/** Flow ends: fill the stage's part of the record, release the slot. */
-	void (*flow_expire)(void *ctx, void *slot, struct sp_flow_record *rec);
+			   const uint8_t *ip, uint16_t ip_len, uint64_t t_ms, int dir,
+			   const struct sp_flow_state *st);
+	/** Flow ends: fill the stage's part of the record, release the slot.
+	 * st: the flow's final state. */
+	void (*flow_expire)(void *ctx, void *slot, const struct sp_flow_state *st,
+			    struct sp_flow_record *rec);
 };
 
 #ifdef __cplusplus

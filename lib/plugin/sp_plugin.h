@@ -79,7 +79,8 @@ struct sp_plugin_column {
 	uint16_t max_str;
 	/**
 	 * IPFIX: the element id under the run's enterprise number (--ipfix-pen),
-	 * 1..16383; 0 lets streamprobe number it in the plugins' range.
+	 * in the plugins' range 4096..8191 (streamprobe's own elements use the
+	 * others); 0 lets streamprobe number it there.
 	 */
 	uint16_t ipfix_id;
 };
@@ -168,6 +169,8 @@ void sp_plugin_set_string(struct sp_plugin_record *r, unsigned int col, const ch
 void sp_plugin_list_add_int(struct sp_plugin_record *r, unsigned int col, int64_t v);
 void sp_plugin_list_add_string(struct sp_plugin_record *r, unsigned int col, const char *s,
 			       size_t len);
+/** Makes a list column an empty list, "[]" (a list column starts as None). */
+void sp_plugin_list_clear(struct sp_plugin_record *r, unsigned int col);
 /** Back to None (an empty field). */
 void sp_plugin_set_none(struct sp_plugin_record *r, unsigned int col);
 

@@ -13,6 +13,8 @@
 #include <rte_cycles.h>
 #include <rte_telemetry.h>
 
+#include <sp_plugins.h>
+
 #include <sp_common.h>
 #include <sp_dpi.h>
 #include <sp_parse.h>
@@ -128,6 +130,45 @@ run_report_time(const struct sp_run *r, uint64_t received)
 		input > 0 ? (double)received / input / 1e6 : 0.0, r->joined_s - end);
 }
 
+/* A plugin's counters summed over the workers; returns how many. */
+static unsigned int
+run_plugin_stats(const struct sp_run *r, unsigned int p, struct sp_plugin_stat *sum,
+		 unsigned int max)
+{
+	const struct sp_plugins *ps = r->p.plugins;
+	struct sp_plugin_stat st[32];
+	unsigned int i, k, n, total = 0;
+
+	for (i = 0; i < r->p.n_workers; i++) {
+		n = sp_plugins_worker_stats(ps, p, sp_worker_hook_ctx(r->w[i], sp_plugins_ops(ps, p)),
+					    st, RTE_DIM(st));
+		for (k = 0; k < n && k < max; k++) {
+			if (k >= total)
+				sum[total++] = (struct sp_plugin_stat){ st[k].name, 0 };
+			sum[k].value += st[k].value;
+		}
+	}
+	return total;
+}
+
+/* A plugin's line in the report, when one of its counters is not zero. */
+static void
+run_report_plugin(const struct sp_run *r, unsigned int p)
+{
+	struct sp_plugin_stat sum[32];
+	unsigned int k, n = run_plugin_stats(r, p, sum, RTE_DIM(sum));
+	bool any = false;
+
+	for (k = 0; k < n; k++)
+		any |= sum[k].value != 0;
+	if (!any)
+		return;
+	fprintf(stderr, "plugin %s:", sp_plugins_name(r->p.plugins, p));
+	for (k = 0; k < n; k++)
+		fprintf(stderr, " %s=%" PRIu64, sum[k].name, sum[k].value);
+	fputc('\n', stderr);
+}
+
 int
 sp_run_report(struct sp_run *r)
 {
@@ -179,6 +220,8 @@ sp_run_report(struct sp_run *r)
 						sizeof(line)) > 0)
 				fprintf(stderr, "worker %u %s\n", i, line);
 	}
+	for (i = 0; i < sp_plugins_count(r->p.plugins); i++)
+		run_report_plugin(r, i);
 	if (r->p.replay) {
 		double s = cs.replay_feed_s > 0 ? cs.replay_feed_s : 1e-9;
 
@@ -281,6 +324,34 @@ run_tel_workers(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+static int
+run_tel_plugins(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct sp_run *r = __atomic_load_n(&run_telemetry_of, __ATOMIC_ACQUIRE);
+	struct sp_plugin_stat sum[32];
+	struct rte_tel_data *pd;
+	unsigned int p, k, n;
+	char key[64];
+
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (p = 0; r != NULL && p < sp_plugins_count(r->p.plugins); p++) {
+		if ((pd = rte_tel_data_alloc()) == NULL)
+			continue;
+		rte_tel_data_start_dict(pd);
+		/* keyed by the plugin's own name (telemetry keys take no '/'),
+		 * with its --plugin name inside */
+		rte_tel_data_add_dict_string(pd, "plugin", sp_plugins_name(r->p.plugins, p));
+		n = run_plugin_stats(r, p, sum, RTE_DIM(sum));
+		for (k = 0; k < n; k++)
+			rte_tel_data_add_dict_u64(pd, sum[k].name, sum[k].value);
+		snprintf(key, sizeof(key), "%u_%s", p, sp_plugins_plugin(r->p.plugins, p)->name);
+		rte_tel_data_add_dict_container(d, key, pd, 0);
+	}
+	return 0;
+}
+
 void
 sp_run_telemetry_register(unsigned int n_workers)
 {
@@ -289,4 +360,6 @@ sp_run_telemetry_register(unsigned int n_workers)
 				   "Packets, flows and drops in total. No parameters");
 	rte_telemetry_register_cmd("/streamprobe/workers", run_tel_workers,
 				   "The same counters per worker. No parameters");
+	rte_telemetry_register_cmd("/streamprobe/plugins", run_tel_plugins,
+				   "Each plugin's counters (--plugin), keyed N_NAME. No parameters");
 }

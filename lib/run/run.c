@@ -290,3 +290,17 @@ sp_run_manage(struct sp_run *r)
 	r->stop_rx = true;	/* the input has ended */
 	sp_export_set_input_stopped(r->p.exports);
 }
+
+int
+sp_run_worker_lcores(unsigned int n, unsigned int *lcores)
+{
+	unsigned int i, lcore = -1;
+
+	for (i = 0; i < n; i++) {
+		lcore = rte_get_next_lcore(lcore, 1, 0);
+		if (lcore >= RTE_MAX_LCORE)
+			return -ENODEV;
+		lcores[i] = lcore;
+	}
+	return 0;
+}

@@ -31,6 +31,7 @@
 #include <sp_dispatch.h>
 #include <sp_export_set.h>
 #include <sp_source.h>
+#include <sp_plugins.h>
 #include <sp_worker.h>
 
 #ifdef __cplusplus
@@ -54,11 +55,20 @@ struct sp_run_params {
 	unsigned int performance_report; /**< s between NFStream's JSON lines, 0: none */
 	FILE *performance_out;		/**< where those go */
 	bool dpi_stats;			/**< nDPI's counters per worker in the report */
+	/** --plugin: their counters in the report and telemetry (NULL: none) */
+	const struct sp_plugins *plugins;
 	bool replay;			/**< the replay's line in the report */
 	double start_s;			/**< sp_now_s() when the program started */
 };
 
 struct sp_run;
+
+/**
+ * The lcores of n workers: the EAL's worker lcores (not the main one), in
+ * order.
+ * @return 0, or -ENODEV when the EAL has fewer than n.
+ */
+int sp_run_worker_lcores(unsigned int n, unsigned int *lcores);
 
 /**
  * Prepare a run: the dispatcher when asked for, the timers of live

@@ -178,7 +178,7 @@ sp_worker_create(const struct sp_worker_params *p)
 	snprintf(name, sizeof(name), "sp_export_%u", p->id);
 	w->ring = rte_ring_create(name, WORKER_RING_SIZE, p->socket_id,
 				  RING_F_SP_ENQ | RING_F_SC_DEQ);
-	rec_size = sp_record_size(p->cfg->splt_n);
+	rec_size = sp_record_size_ext(p->cfg->splt_n, p->cfg->record_ext_size);
 	n_rec = worker_records(rec_size);
 	snprintf(name, sizeof(name), "sp_records_%u", p->id);
 	/* Records are never given to a device: with NO_IOVA_CONTIG the
@@ -213,7 +213,8 @@ sp_worker_create(const struct sp_worker_params *p)
 
 		h->ops = p->hooks[i];
 		if (h->ops->worker_init != NULL) {
-			h->ctx = h->ops->worker_init(p->id, p->socket_id, p->cfg->max_flows);
+			h->ctx = h->ops->worker_init(h->ops->arg, p->id, p->socket_id,
+						     p->cfg->max_flows);
 			if (h->ctx == NULL)
 				goto fail;
 		}
@@ -303,7 +304,7 @@ sp_worker_create_strerror(const struct sp_worker_params *p, bool user_eal, char 
 size_t
 sp_worker_heap_size(const struct sp_config *cfg, unsigned int rx_ring_size)
 {
-	size_t rec_size = sp_record_size(cfg->splt_n);
+	size_t rec_size = sp_record_size_ext(cfg->splt_n, cfg->record_ext_size);
 	unsigned int n_rec = worker_records(rec_size);
 	size_t total;
 
@@ -365,6 +366,7 @@ static void
 worker_expire(struct sp_flow_table *t, int32_t idx, int8_t expiration_id, void *arg)
 {
 	struct sp_worker *w = arg;
+	const struct sp_flow_state *st = sp_flow_state_at(t, idx);
 	struct sp_flow_record *rec = NULL;
 	unsigned int i;
 	void *obj;
@@ -381,7 +383,7 @@ worker_expire(struct sp_flow_table *t, int32_t idx, int8_t expiration_id, void *
 	if (rec == NULL)
 		rec = w->scratch_rec;
 	rec->splt_n = w->fp.splt_n;
-	sp_features_export(&w->fp, sp_flow_state_at(t, idx), sp_flow_stats_at(t, idx),
+	sp_features_export(&w->fp, st, sp_flow_stats_at(t, idx),
 			   sp_flow_splt_at(t, idx), expiration_id, rec);
 	if (w->app_cols)
 		worker_app_defaults(rec);
@@ -389,7 +391,7 @@ worker_expire(struct sp_flow_table *t, int32_t idx, int8_t expiration_id, void *
 	for (i = 0; i < w->n_hooks; i++)
 		if (w->hook[i].ops->flow_expire != NULL)
 			w->hook[i].ops->flow_expire(w->hook[i].ctx, worker_slot(&w->hook[i], idx),
-						    rec);
+						    st, rec);
 	if (rec == w->scratch_rec) {
 		if (!w->stop_export)
 			w->st.records_dropped++;
@@ -420,7 +422,8 @@ worker_expire_custom(struct sp_worker *w, int32_t idx)
  * leave its mask. */
 static __rte_always_inline void
 worker_hooks_update(struct sp_worker *w, int32_t idx, const struct sp_pkt_meta *m,
-		    const uint8_t *ip, uint16_t ip_len, uint64_t t_ms, int dir)
+		    const uint8_t *ip, uint16_t ip_len, uint64_t t_ms, int dir,
+		    const struct sp_flow_state *st)
 {
 	uint8_t mask = w->active[idx], left = mask;
 	bool expire = false;
@@ -431,7 +434,7 @@ worker_hooks_update(struct sp_worker *w, int32_t idx, const struct sp_pkt_meta *
 		i = (unsigned int)__builtin_ctz(left);
 		left &= (uint8_t)(left - 1);
 		v = w->hook[i].ops->flow_update(w->hook[i].ctx, worker_slot(&w->hook[i], idx), m,
-						ip, ip_len, t_ms, dir);
+						ip, ip_len, t_ms, dir, st);
 		if (v != SP_HOOK_CONTINUE) {
 			mask &= (uint8_t)~(1u << i);
 			expire |= v == SP_HOOK_EXPIRE;
@@ -447,6 +450,7 @@ worker_flow_new(struct sp_worker *w, uint32_t hash, const struct sp_pkt_meta *m,
 		const uint8_t *ip, uint16_t ip_len, uint64_t t_ms)
 {
 	struct sp_flow_table *t = w->table;
+	const struct sp_flow_state *st;
 	bool expire = false;
 	unsigned int i;
 	uint8_t mask;
@@ -464,7 +468,8 @@ worker_flow_new(struct sp_worker *w, uint32_t hash, const struct sp_pkt_meta *m,
 	}
 	if (idx < 0)
 		return idx;
-	sp_features_init(&w->fp, sp_flow_state_at(t, idx), sp_flow_stats_at(t, idx),
+	st = sp_flow_state_at(t, idx);
+	sp_features_init(&w->fp, (struct sp_flow_state *)(uintptr_t)st, sp_flow_stats_at(t, idx),
 			 sp_flow_splt_at(t, idx), m, t_ms);
 	w->st.flows_created++;
 	if (w->n_hooks == 0)
@@ -479,7 +484,7 @@ worker_flow_new(struct sp_worker *w, uint32_t hash, const struct sp_pkt_meta *m,
 		v = SP_HOOK_CONTINUE;
 		if (ops->flow_init != NULL)
 			v = ops->flow_init(w->hook[i].ctx, worker_slot(&w->hook[i], idx), m, ip,
-					   ip_len, t_ms);
+					   ip_len, t_ms, st);
 		if (v != SP_HOOK_CONTINUE)
 			mask &= (uint8_t)~(1u << i);
 		expire |= v == SP_HOOK_EXPIRE;
@@ -530,7 +535,7 @@ worker_packet(struct sp_worker *w, const struct sp_pkt_meta *m, const uint8_t *i
 			sp_features_update(&w->fp, st, sp_flow_stats_at(t, idx),
 					   sp_flow_splt_at(t, idx), m, t_ms, dir);
 			if (w->active != NULL)
-				worker_hooks_update(w, idx, m, ip, ip_len, t_ms, dir);
+				worker_hooks_update(w, idx, m, ip, ip_len, t_ms, dir, st);
 		}
 	} else {
 		idx = worker_flow_new(w, hash, m, ip, ip_len, t_ms);

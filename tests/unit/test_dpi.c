@@ -112,9 +112,9 @@ send_pkt(void *ctx, struct tflow *f, int dir, uint8_t flags, const void *pl, uin
 	m.protocol = f->proto;
 	m.ip_version = 4;
 	if (f->n == 0)
-		ops->flow_init(ctx, f->slot, &m, b, n, f->t_ms);
+		ops->flow_init(ctx, f->slot, &m, b, n, f->t_ms, NULL);
 	else
-		ops->flow_update(ctx, f->slot, &m, b, n, f->t_ms, dir);
+		ops->flow_update(ctx, f->slot, &m, b, n, f->t_ms, dir, NULL);
 	f->n++;
 	f->t_ms += 1;
 	if (f->proto == 6)
@@ -143,7 +143,7 @@ expire(void *ctx, struct tflow *f, struct sp_flow_record *rec)
 	memset(rec, 0, sizeof(*rec));
 	strcpy(rec->app.application_name, "Unknown");
 	strcpy(rec->app.category_name, "Unspecified");
-	ops->flow_expire(ctx, f->slot, rec);
+	ops->flow_expire(ctx, f->slot, NULL, rec);
 }
 
 static void
@@ -168,7 +168,7 @@ worker_opts(uint8_t d, bool extra, bool risks)
 	p.risks = risks;
 	CU_ASSERT_FATAL(sp_dpi_configure(&p) == 0);
 	ops = sp_dpi_ops();
-	ctx = ops->worker_init(0, 0, 64);
+	ctx = ops->worker_init(NULL, 0, 0, 64);
 	CU_ASSERT_FATAL(ctx != NULL);
 	return ctx;
 }
@@ -540,7 +540,7 @@ test_files(void)
 	p.categories_file = cats;
 	CU_ASSERT_FATAL(sp_dpi_configure(&p) == 0);
 	ops = sp_dpi_ops();
-	ctx = ops->worker_init(0, 0, 64);
+	ctx = ops->worker_init(NULL, 0, 0, 64);
 	CU_ASSERT_FATAL(ctx != NULL);
 
 	http_flow(ctx, &f, 40000, http_req);
@@ -594,7 +594,7 @@ test_memory(void)
 	p.max_states = 1;
 	CU_ASSERT_FATAL(sp_dpi_configure(&p) == 0);
 	ops = sp_dpi_ops();
-	ctx = ops->worker_init(0, 0, 64);
+	ctx = ops->worker_init(NULL, 0, 0, 64);
 	CU_ASSERT_FATAL(ctx != NULL);
 	tflow_init(&f, 17, IP(10, 0, 0, 1), 40000, IP(10, 0, 0, 53), 53);
 	send_pkt(ctx, &f, 0, 0, dns_query, sizeof(dns_query));
@@ -614,7 +614,7 @@ test_memory(void)
 	p.max_states = 0;
 	CU_ASSERT_FATAL(sp_dpi_configure(&p) == 0);
 	ops = sp_dpi_ops();
-	ctx = ops->worker_init(0, 0, 1);
+	ctx = ops->worker_init(NULL, 0, 0, 1);
 	CU_ASSERT_FATAL(ctx != NULL);
 	memset(ua, 'b', 200);
 	ua[200] = '\0';
@@ -822,7 +822,7 @@ test_risks(void)
 	p.max_states = 1;
 	CU_ASSERT_FATAL(sp_dpi_configure(&p) == 0);
 	ops = sp_dpi_ops();
-	ctx = ops->worker_init(0, 0, 1);
+	ctx = ops->worker_init(NULL, 0, 0, 1);
 	CU_ASSERT_FATAL(ctx != NULL);
 	memset(ua, 'b', 200);
 	ua[200] = '\0';
@@ -865,7 +865,7 @@ test_extra_off(void)
 	send_pkt(ctx, &f, 1, 0, dns_answer, sizeof(dns_answer));
 	memset(&rec, 0, sizeof(rec));
 	rec.app_extra = poison.app_extra;
-	ops->flow_expire(ctx, f.slot, &rec);
+	ops->flow_expire(ctx, f.slot, NULL, &rec);
 	CU_ASSERT_STRING_EQUAL(rec.app.application_name, "DNS");
 	CU_ASSERT_EQUAL(memcmp(&rec.app_extra, &poison.app_extra, sizeof(rec.app_extra)), 0);
 	ops->worker_fini(ctx);

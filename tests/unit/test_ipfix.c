@@ -1394,16 +1394,16 @@ test_new_columns(void)
 	struct sp_ipfix_field base[SP_IPFIX_MAX_FIELDS];
 	const struct sp_export_column extra[] = {
 		{ "ndpi_risk", offsetof(struct sp_flow_record, id), 8, SP_EXPORT_COLT_U64,
-		  SP_EXPORT_COLG_CORE },
+		  SP_EXPORT_COLG_CORE, NULL },
 		{ "src2dst_retrans_packets", offsetof(struct sp_flow_record, id), 8,
-		  SP_EXPORT_COLT_U64, SP_EXPORT_COLG_STAT },
+		  SP_EXPORT_COLT_U64, SP_EXPORT_COLG_STAT, NULL },
 		{ "dst2src_retrans_packets", offsetof(struct sp_flow_record, id), 8,
-		  SP_EXPORT_COLT_U64, SP_EXPORT_COLG_STAT },
+		  SP_EXPORT_COLT_U64, SP_EXPORT_COLG_STAT, NULL },
 		{ "bidirectional_retrans_bytes", offsetof(struct sp_flow_record, id), 8,
-		  SP_EXPORT_COLT_U64, SP_EXPORT_COLG_STAT },
+		  SP_EXPORT_COLT_U64, SP_EXPORT_COLG_STAT, NULL },
 		{ "ndpi_risk_names", offsetof(struct sp_flow_record, app.application_name),
-		  SP_APP_NAME_LEN, SP_EXPORT_COLT_STR, SP_EXPORT_COLG_APP },
-		{ "plugin_blob", offsetof(struct sp_flow_record, id), 5, 99, SP_EXPORT_COLG_CORE },
+		  SP_APP_NAME_LEN, SP_EXPORT_COLT_STR, SP_EXPORT_COLG_APP, NULL },
+		{ "plugin_blob", offsetof(struct sp_flow_record, id), 5, 99, SP_EXPORT_COLG_CORE, NULL },
 	};
 	struct sp_columns all = { .tunnel_id = true, .statistical = true, .splt_n = 1,
 				  .app = true, .ndpi_risks = true, .ndpi_extra = true };

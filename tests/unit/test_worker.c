@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <CUnit/Basic.h>
@@ -19,6 +20,7 @@
 #include <rte_ring.h>
 
 #include <sp_config.h>
+#include <sp_plugins.h>
 #include <sp_worker.h>
 
 #include "sp_test.h"
@@ -88,7 +90,7 @@ record(char kind, const struct fake *f, const struct slot *s, const struct sp_pk
 }
 
 static void *
-fake_worker_init(unsigned int worker_id, int socket_id, uint32_t max_flows)
+fake_worker_init(const void *arg, unsigned int worker_id, int socket_id, uint32_t max_flows)
 {
 	static int which;
 
@@ -100,13 +102,16 @@ fake_worker_init(unsigned int worker_id, int socket_id, uint32_t max_flows)
 
 static int
 fake_init(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_t *ip,
-	  uint16_t ip_len, uint64_t t_ms)
+	  uint16_t ip_len, uint64_t t_ms, const struct sp_flow_state *st)
 {
 	struct fake *f = ctx;
 	struct slot *s = slot;
 
 	(void)ip;
 	(void)ip_len;
+	/* the hook sees the flow's state with this packet accounted */
+	CU_ASSERT_EQUAL(st->packets[SP_BI], 1);
+	CU_ASSERT_EQUAL(st->src_port, m->src_port);
 	s->magic = 0x5107;
 	s->sport = m->src_port;
 	s->nth = 1;
@@ -117,7 +122,7 @@ fake_init(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_t *ip,
 
 static int
 fake_update(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_t *ip,
-	    uint16_t ip_len, uint64_t t_ms, int dir)
+	    uint16_t ip_len, uint64_t t_ms, int dir, const struct sp_flow_state *st)
 {
 	struct fake *f = ctx;
 	struct slot *s = slot;
@@ -127,16 +132,20 @@ fake_update(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_t *i
 	CU_ASSERT_EQUAL(s->magic, 0x5107);	/* the flow's own slot */
 	CU_ASSERT_FALSE(s->done);		/* no call after done */
 	s->nth++;
+	CU_ASSERT_EQUAL(st->last_seen_ms[SP_BI], t_ms);
+	CU_ASSERT_EQUAL(st->src_port, s->sport);
 	s->done = fake_verdict(f, s->sport, s->nth) != SP_HOOK_CONTINUE;
 	record('u', f, s, m, dir, t_ms);
 	return fake_verdict(f, s->sport, s->nth);
 }
 
 static void
-fake_expire(void *ctx, void *slot, struct sp_flow_record *rec)
+fake_expire(void *ctx, void *slot, const struct sp_flow_state *st, struct sp_flow_record *rec)
 {
 	struct fake *f = ctx;
 	struct slot *s = slot;
+
+	CU_ASSERT_EQUAL(st->packets[SP_BI], rec->st.packets[SP_BI]);
 
 	CU_ASSERT_EQUAL(s->magic, 0x5107);
 	CU_ASSERT_EQUAL(rec->st.src_port, s->sport);
@@ -396,6 +405,307 @@ test_flush_order(void)
 	sp_worker_free(w);
 }
 
+/* ------------------------------------------------------------------------ */
+/* A plugin (struct sp_plugin) through the adapter: its packets and flow    */
+/* view, its verdicts, its columns in the record.                           */
+
+struct probe_conf {
+	uint64_t done_at, expire_at;	/* bidirectional packet count, 0: never */
+};
+
+struct probe_slot {
+	uint64_t n;
+	uint64_t payload_ok;		/* packets whose payload was found at its offset */
+	int64_t dirs[8];
+};
+
+static const struct sp_plugin_column probe_cols[] = {
+	{ .name = "udps.packets", .type = SP_PLUGIN_UINT },
+	{ .name = "udps.dirs", .type = SP_PLUGIN_INT_LIST, .max = 3 },
+	{ .name = "udps.label", .type = SP_PLUGIN_STRING, .max = 8 },
+	{ .name = "udps.never", .type = SP_PLUGIN_INT },
+};
+
+static struct probe_conf probe_conf;
+static unsigned int probe_inits, probe_workers;
+
+static int
+probe_configure(const struct sp_plugin_option *o, unsigned int n, struct sp_plugin_config *out,
+		char *err, size_t errlen)
+{
+	unsigned int i;
+
+	memset(&probe_conf, 0, sizeof(probe_conf));
+	for (i = 0; i < n; i++) {
+		if (strcmp(o[i].key, "done_at") == 0)
+			probe_conf.done_at = strtoull(o[i].value, NULL, 10);
+		else if (strcmp(o[i].key, "expire_at") == 0)
+			probe_conf.expire_at = strtoull(o[i].value, NULL, 10);
+		else
+			return snprintf(err, errlen, "unknown option '%s'", o[i].key), -EINVAL;
+	}
+	out->slot_size = sizeof(struct probe_slot);
+	out->columns = probe_cols;
+	out->n_columns = RTE_DIM(probe_cols);
+	out->conf = &probe_conf;
+	return 0;
+}
+
+static void *
+probe_worker_init(const void *conf, unsigned int worker_id, int socket_id, uint32_t max_flows)
+{
+	(void)worker_id;
+	(void)socket_id;
+	(void)max_flows;
+	probe_workers++;
+	return (void *)(uintptr_t)conf;
+}
+
+static int
+probe_packet(const struct probe_conf *c, struct probe_slot *s, const struct sp_plugin_packet *p,
+	     const struct sp_plugin_flow *f)
+{
+	s->n++;
+	/* the flow view counts this packet; the payload is where it says */
+	CU_ASSERT_EQUAL(sp_plugin_flow_packets(f, SP_PLUGIN_BIDIRECTIONAL), s->n);
+	CU_ASSERT_EQUAL(sp_plugin_flow_last_seen_ms(f, SP_PLUGIN_BIDIRECTIONAL), p->time_ms);
+	CU_ASSERT_EQUAL(sp_plugin_flow_dst_port(f), 53);
+	CU_ASSERT_EQUAL(p->protocol, 17);
+	CU_ASSERT_EQUAL(p->src_port, p->direction ? 53 : sp_plugin_flow_src_port(f));
+	if (p->payload_size == 20 && p->payload_offset == 28 && p->ip_len >= 48 &&
+	    p->ip[p->payload_offset] == 0xab && p->ip[p->payload_offset + 19] == 0xab)
+		s->payload_ok++;
+	if (s->n <= RTE_DIM(s->dirs))
+		s->dirs[s->n - 1] = p->direction;
+	if (c->expire_at != 0 && s->n == c->expire_at)
+		return SP_PLUGIN_EXPIRE;
+	if (c->done_at != 0 && s->n == c->done_at)
+		return SP_PLUGIN_DONE;
+	return SP_PLUGIN_CONTINUE;
+}
+
+static int
+probe_on_init(void *w, void *slot, const struct sp_plugin_packet *p, const struct sp_plugin_flow *f)
+{
+	struct probe_slot *s = slot;
+
+	probe_inits++;
+	CU_ASSERT_EQUAL(s->n, 0);	/* zeroed for each flow */
+	CU_ASSERT_EQUAL(p->direction, 0);
+	return probe_packet(w, s, p, f);
+}
+
+static int
+probe_on_update(void *w, void *slot, const struct sp_plugin_packet *p,
+		const struct sp_plugin_flow *f)
+{
+	return probe_packet(w, slot, p, f);
+}
+
+static void
+probe_on_expire(void *w, void *slot, const struct sp_plugin_flow *f, struct sp_plugin_record *r)
+{
+	struct probe_slot *s = slot;
+	unsigned int i;
+
+	(void)w;
+	(void)f;
+	sp_plugin_set_uint(r, 0, s->n);
+	for (i = 0; i < s->n && i < RTE_DIM(s->dirs); i++)
+		sp_plugin_list_add_int(r, 1, s->dirs[i]);	/* cut after 3 */
+	sp_plugin_set_string(r, 2, s->payload_ok == s->n ? "payload" : "nopayload", 9);
+	sp_plugin_set_int(r, 7, 1);			/* no such column: counted */
+}
+
+static const struct sp_plugin probe_plugin = {
+	.abi_version = SP_PLUGIN_ABI_VERSION,
+	.name = "probe",
+	.configure = probe_configure,
+	.worker_init = probe_worker_init,
+	.on_init = probe_on_init,
+	.on_update = probe_on_update,
+	.on_expire = probe_on_expire,
+};
+
+static const struct sp_plugin *
+probe_resolve(const char *name)
+{
+	return strcmp(name, "probe") == 0 ? &probe_plugin : NULL;
+}
+
+struct probe_rec {
+	uint16_t sport;
+	int8_t exp_id;
+	uint64_t pkts;
+	bool packets_set, never_set;
+	uint64_t packets;
+	uint16_t n_dirs;
+	int64_t dirs[3];
+	char label[9];
+};
+
+static struct sp_worker *
+probe_worker(const char *spec, struct sp_plugins **ps)
+{
+	struct sp_worker_params p;
+	struct sp_worker *w;
+	char err[256];
+	size_t heap;
+
+	*ps = sp_plugins_load_with(&spec, 1, probe_resolve, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(*ps);
+	sp_config_defaults(&cfg);
+	cfg.max_flows = 256;
+	cfg.n_dissections = 0;
+	cfg.record_ext_size = 0;
+	heap = sp_worker_heap_size(&cfg, 0);
+	cfg.record_ext_size = sp_plugins_area_size(*ps);
+	CU_ASSERT(cfg.record_ext_size > 0);
+	/* the records pool holds the plugin area: the heap the EAL is given grows */
+	CU_ASSERT(sp_worker_heap_size(&cfg, 0) > heap);
+	memset(&p, 0, sizeof(p));
+	p.cfg = &cfg;
+	p.socket_id = SOCKET_ID_ANY;
+	p.lossless = true;
+	p.hooks[0] = sp_plugins_ops(*ps, 0);
+	p.n_hooks = 1;
+	probe_inits = 0;
+	w = sp_worker_create(&p);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	return w;
+}
+
+static unsigned int
+probe_drain(struct sp_worker *w, struct sp_plugins *ps, struct probe_rec *out, unsigned int max)
+{
+	const struct sp_plugins_column *c;
+	unsigned int n = 0, nc;
+	void *obj;
+
+	c = sp_plugins_columns(ps, &nc);
+	CU_ASSERT_EQUAL_FATAL(nc, RTE_DIM(probe_cols));
+	while (rte_ring_sc_dequeue(sp_worker_export_ring(w), &obj) == 0) {
+		const struct sp_flow_record *r = obj;
+		const struct sp_plugins_cell *h;
+
+		if (n < max) {
+			struct probe_rec *o = &out[n];
+
+			memset(o, 0, sizeof(*o));
+			o->sport = r->st.src_port;
+			o->exp_id = r->expiration_id;
+			o->pkts = r->st.packets[SP_BI];
+			h = sp_plugins_cell(r, &c[0]);
+			o->packets_set = h->set;
+			memcpy(&o->packets, h + 1, 8);
+			h = sp_plugins_cell(r, &c[1]);
+			o->n_dirs = h->set ? h->n : 0;
+			memcpy(o->dirs, h + 1, 8u * RTE_MIN(o->n_dirs, 3));
+			h = sp_plugins_cell(r, &c[2]);
+			if (h->set)
+				memcpy(o->label, h + 1, RTE_MIN(h->n, 8));
+			o->never_set = sp_plugins_cell(r, &c[3])->set;
+		}
+		n++;
+		rte_mempool_put(sp_worker_record_pool(w), obj);
+	}
+	return n;
+}
+
+/* The plugin's columns in the record, written by on_expire through the
+ * setters; the packet and flow views it was given (checked in the hooks). */
+static void
+test_plugin_columns(void)
+{
+	struct sp_plugins *ps;
+	struct sp_worker *w = probe_worker("probe", &ps);
+	struct probe_rec r[4];
+	struct sp_plugin_stat st[4];
+	unsigned int n;
+
+	send_pkt(w, 40000, false, T0);
+	send_pkt(w, 40000, true, T0 + 1);
+	send_pkt(w, 40000, false, T0 + 2);
+	send_pkt(w, 40000, true, T0 + 3);
+	send_pkt(w, 40001, false, T0 + 4);
+	sp_worker_flush(w);
+	n = probe_drain(w, ps, r, 4);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	CU_ASSERT_EQUAL(r[0].sport, 40000);
+	CU_ASSERT(r[0].packets_set);
+	CU_ASSERT_EQUAL(r[0].packets, 4);
+	CU_ASSERT_EQUAL(r[0].n_dirs, 3);	/* max 3: the 4th cut */
+	CU_ASSERT(r[0].dirs[0] == 0 && r[0].dirs[1] == 1 && r[0].dirs[2] == 0);
+	CU_ASSERT_STRING_EQUAL(r[0].label, "payload");	/* cut to 8 of 9 bytes */
+	CU_ASSERT_FALSE(r[0].never_set);		/* None */
+	CU_ASSERT_EQUAL(r[1].packets, 1);
+	CU_ASSERT_EQUAL(r[1].n_dirs, 1);
+	/* the counters the setters kept: per flow a cut string, a bad column,
+	 * and flow 40000's fourth list element */
+	n = sp_plugins_worker_stats(ps, 0, sp_worker_hook_ctx(w, sp_plugins_ops(ps, 0)), st, 4);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	CU_ASSERT_STRING_EQUAL(st[0].name, "values_cut");
+	CU_ASSERT_EQUAL(st[0].value, 3);
+	CU_ASSERT_STRING_EQUAL(st[1].name, "bad_set");
+	CU_ASSERT_EQUAL(st[1].value, 2);
+	sp_worker_free(w);
+	sp_plugins_unload(ps);
+}
+
+/* done: no more on_update, on_expire still comes; expire: the flow ends
+ * with expiration_id -1 and the next packet starts a new one (on_init). */
+static void
+test_plugin_verdicts(void)
+{
+	struct sp_plugins *ps;
+	struct sp_worker *w = probe_worker("probe:done_at=2", &ps);
+	struct probe_rec r[8];
+	unsigned int n, i;
+
+	for (i = 0; i < 5; i++)
+		send_pkt(w, 40000, i % 2, T0 + i);
+	sp_worker_flush(w);
+	n = probe_drain(w, ps, r, 8);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_EQUAL(r[0].pkts, 5);
+	CU_ASSERT_EQUAL(r[0].packets, 2);	/* the plugin saw 2 packets */
+	CU_ASSERT_EQUAL(r[0].exp_id, 0);
+	sp_worker_free(w);
+	sp_plugins_unload(ps);
+
+	w = probe_worker("probe:expire_at=2", &ps);
+	for (i = 0; i < 5; i++)
+		send_pkt(w, 40000, i % 2, T0 + i);
+	n = probe_drain(w, ps, r, 8);
+	CU_ASSERT_EQUAL_FATAL(n, 2);		/* packets 1-2, 3-4 */
+	CU_ASSERT_EQUAL(r[0].exp_id, -1);
+	CU_ASSERT_EQUAL(r[0].pkts, 2);
+	CU_ASSERT_EQUAL(r[0].packets, 2);
+	CU_ASSERT_EQUAL(r[1].exp_id, -1);
+	/* packet 5 starts a third flow, ended by the flush */
+	sp_worker_flush(w);
+	n = probe_drain(w, ps, r, 8);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_EQUAL(r[0].exp_id, 0);
+	CU_ASSERT_EQUAL(r[0].pkts, 1);
+	CU_ASSERT_EQUAL(probe_inits, 3);
+	sp_worker_free(w);
+	sp_plugins_unload(ps);
+
+	/* expire at the first packet: every packet is a flow of its own */
+	w = probe_worker("probe:expire_at=1", &ps);
+	for (i = 0; i < 3; i++)
+		send_pkt(w, 40000, false, T0 + i);
+	n = probe_drain(w, ps, r, 8);
+	CU_ASSERT_EQUAL(n, 3);
+	for (i = 0; i < n; i++) {
+		CU_ASSERT_EQUAL(r[i].exp_id, -1);
+		CU_ASSERT_EQUAL(r[i].pkts, 1);
+	}
+	sp_worker_free(w);
+	sp_plugins_unload(ps);
+}
+
 static int
 suite_init(void)
 {
@@ -422,7 +732,9 @@ sp_test_register(void)
 	    CU_add_test(s, "done: no more calls", test_done) == NULL ||
 	    CU_add_test(s, "expire: expiration_id -1", test_custom_expire) == NULL ||
 	    CU_add_test(s, "timed out before its successor", test_timeout_before_successor) == NULL ||
-	    CU_add_test(s, "flush in creation order", test_flush_order) == NULL)
+	    CU_add_test(s, "flush in creation order", test_flush_order) == NULL ||
+	    CU_add_test(s, "plugin columns through the adapter", test_plugin_columns) == NULL ||
+	    CU_add_test(s, "plugin verdicts: done, expire", test_plugin_verdicts) == NULL)
 		return -1;
 	return 0;
 }

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SP_PLUGINS_H
+#define SP_PLUGINS_H
+
+/**
+ * @file
+ * The run's side of the plugins (sp_plugin.h is the plugins' side): the
+ * `--plugin` specs parsed, the plugins found (shipped ones by name, others
+ * by path with dlopen) and configured, each turned into a per-flow hook of
+ * the worker (struct sp_flow_ops), and their columns laid out in the
+ * record's plugin area for the exporters.
+ *
+ * The plugin area follows a record's SPLT arrays (sp_record_ext()). Each
+ * column has a cell there: a struct sp_plugins_cell, then its value:
+ *   INT, UINT, DOUBLE   8 bytes (int64, uint64, double)
+ *   STRING              max bytes (cell.n of them used)
+ *   INT_LIST            max int64 (cell.n of them used)
+ *   STRING_LIST         max elements of SP_PLUGINS_STR_ELT(max_str) bytes:
+ *                       a uint16 length, then the bytes
+ * A cell whose `set` is 0 is None (an empty CSV field, no IPFIX value).
+ *
+ * Thread safety: load, unload and the queries run on the main lcore; the
+ * hooks on the workers (struct sp_flow_ops rules).
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <sp_features.h>
+#include <sp_flow.h>
+#include <sp_plugin.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Most plugins in a run (nDPI and the plugins share the worker's hooks). */
+#define SP_PLUGINS_MAX 7
+/** Most columns of one plugin. */
+#define SP_PLUGINS_MAX_COLUMNS 256
+/** Most options in one spec. */
+#define SP_PLUGINS_MAX_OPTIONS 32
+/** Enterprise element ids given to plugin columns without an ipfix_id. */
+#define SP_PLUGINS_IPFIX_ID_MIN 0x1000u
+#define SP_PLUGINS_IPFIX_ID_MAX 0x1fffu
+
+/** Head of a column's cell in the plugin area. */
+struct sp_plugins_cell {
+	uint16_t set;		/**< 0: None */
+	uint16_t n;		/**< string bytes, list elements */
+	uint32_t reserved;
+};
+
+/** Bytes of one element of a STRING_LIST cell. */
+#define SP_PLUGINS_STR_ELT(max_str) (2u + (unsigned int)(max_str))
+
+/** A plugin column of the run, laid out in the plugin area. */
+struct sp_plugins_column {
+	struct sp_plugin_column c;	/**< as declared; name owned by the run */
+	uint32_t offset;		/**< of the cell in the plugin area */
+	uint32_t size;			/**< bytes of the cell, head included */
+	uint16_t ipfix_id;		/**< the declared id, or the one given in the range */
+	uint16_t plugin;		/**< index of its plugin in the run */
+};
+
+/** One `--plugin` spec split: NAME and its options (pointing into buf). */
+struct sp_plugins_spec {
+	const char *name;
+	struct sp_plugin_option opt[SP_PLUGINS_MAX_OPTIONS];
+	unsigned int n_opts;
+	char buf[512];
+};
+
+/**
+ * Split `NAME[:key=value,...]`. A value may not contain ','; a bare key
+ * has the value "". A path may contain ':' (in a directory name): when
+ * the first ':' follows a '/', the name ends at the first ".so:", or is the
+ * whole spec when that ends in ".so"; otherwise the options start at the
+ * first ':'.
+ *
+ * @return 0, or -EINVAL with the reason in err ("--plugin NAME: ...").
+ */
+int sp_plugins_spec_parse(const char *spec, struct sp_plugins_spec *out, char *err,
+			  size_t errlen);
+
+/** Whether a plugin name is a path to load (contains '/' or ends in ".so"). */
+bool sp_plugins_is_path(const char *name);
+
+/** The plugins shipped with streamprobe (NULL-terminated list of names). */
+const char *const *sp_plugins_shipped(void);
+
+/** A shipped plugin by name, or NULL. */
+const struct sp_plugin *sp_plugins_find_shipped(const char *name);
+
+/** The plugins of a run. */
+struct sp_plugins;
+
+/**
+ * Find, check and configure the plugins of `--plugin` specs, in order.
+ *
+ * @param specs   the raw specs (struct sp_config.plugins)
+ * @param err     on failure the one-line reason, "--plugin NAME: reason"
+ *                (without the "streamprobe: " prefix)
+ * @return the run's plugins (possibly none), or NULL with rte_errno set
+ *   (EINVAL: bad spec, unknown plugin, ABI mismatch, missing symbol,
+ *   configure refused; ENOMEM).
+ */
+struct sp_plugins *sp_plugins_load(const char *const *specs, unsigned int n, char *err,
+				   size_t errlen);
+
+/**
+ * sp_plugins_load() with a resolver asked first for names that are not
+ * paths (the unit tests' fake plugins); NULL: the shipped ones only.
+ */
+struct sp_plugins *sp_plugins_load_with(const char *const *specs, unsigned int n,
+					const struct sp_plugin *(*resolve)(const char *name),
+					char *err, size_t errlen);
+
+/** Deconfigure and unload (after the workers are freed). NULL is a no-op. */
+void sp_plugins_unload(struct sp_plugins *ps);
+
+/** Number of plugins loaded. */
+unsigned int sp_plugins_count(const struct sp_plugins *ps);
+
+/** The i-th plugin's name (as in its spec) and its struct. */
+const char *sp_plugins_name(const struct sp_plugins *ps, unsigned int i);
+const struct sp_plugin *sp_plugins_plugin(const struct sp_plugins *ps, unsigned int i);
+
+/** The i-th plugin's hook for the worker (after nDPI's). */
+const struct sp_flow_ops *sp_plugins_ops(const struct sp_plugins *ps, unsigned int i);
+
+/**
+ * Every plugin column of the run, in --plugin order, then each plugin's
+ * own order. NULL ps: none.
+ */
+const struct sp_plugins_column *sp_plugins_columns(const struct sp_plugins *ps,
+						   unsigned int *n);
+
+/** Bytes of the plugin area of a record (0 without plugin columns). */
+size_t sp_plugins_area_size(const struct sp_plugins *ps);
+
+/**
+ * After a worker could not be created: the plugin whose worker_init
+ * returned NULL, so that the app says "--plugin NAME: worker_init failed".
+ * @return its name, or NULL when no plugin failed.
+ */
+const char *sp_plugins_init_failure(const struct sp_plugins *ps);
+
+/**
+ * The counters a plugin's hook has on one worker: the plugin's own
+ * (stats callback), then "values_cut" and "bad_set" counted by the
+ * setters.
+ *
+ * @param ctx  the hook's context on that worker (sp_worker_hook_ctx())
+ * @return the number written to out (at most max).
+ */
+unsigned int sp_plugins_worker_stats(const struct sp_plugins *ps, unsigned int i,
+				     const void *ctx, struct sp_plugin_stat *out,
+				     unsigned int max);
+
+/* ------------------------------------------------------------------------ */
+/* The record's plugin area (the adapter and the exporters).                 */
+
+/** The cell of a column in a record. */
+static inline const struct sp_plugins_cell *
+sp_plugins_cell(const struct sp_flow_record *r, const struct sp_plugins_column *c)
+{
+	return (const struct sp_plugins_cell *)(const void *)(sp_record_ext(r) + c->offset);
+}
+
+/** Bytes of a column's cell. */
+uint32_t sp_plugins_cell_size(const struct sp_plugin_column *c);
+
+/**
+ * A record view for tests and tools: set values of column col (of all the
+ * run's columns) in area as on_expire would. r must be released with
+ * sp_plugins_record_free().
+ */
+struct sp_plugin_record *sp_plugins_record_new(const struct sp_plugins_column *cols,
+					       unsigned int n, uint8_t *area);
+void sp_plugins_record_free(struct sp_plugin_record *r);
+/** Clear every cell of the record's columns to None. */
+void sp_plugins_record_clear(struct sp_plugin_record *r);
+/** Values cut / bad calls counted through this record view. */
+uint64_t sp_plugins_record_cut(const struct sp_plugin_record *r);
+uint64_t sp_plugins_record_bad(const struct sp_plugin_record *r);
+
+/**
+ * Lay out columns (tests): offsets and sizes, ipfix ids numbered from
+ * SP_PLUGINS_IPFIX_ID_MIN for those without one.
+ * @return the area size.
+ */
+size_t sp_plugins_layout(struct sp_plugins_column *cols, unsigned int n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SP_PLUGINS_H */

@@ -536,7 +536,9 @@ capture_own_rx(struct sp_capture *c, struct rte_mbuf **pkts, struct sp_rx_info *
 	return capture_next_file(c, r == -EIO ? capture_file_error(c->file) : NULL);
 }
 
-int
+/* Out of line for the same reason as sp_worker_process_burst(): the
+ * reading's cost shows under this name (tools/sp-bench's callgrind rows). */
+__rte_noinline int
 sp_capture_rx(struct sp_capture *c, struct rte_mbuf **pkts, struct sp_rx_info *info, uint16_t n)
 {
 	uint16_t nb, i;

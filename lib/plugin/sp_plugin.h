@@ -168,6 +168,11 @@ void sp_plugin_set_string(struct sp_plugin_record *r, unsigned int col, const ch
 void sp_plugin_list_add_int(struct sp_plugin_record *r, unsigned int col, int64_t v);
 void sp_plugin_list_add_string(struct sp_plugin_record *r, unsigned int col, const char *s,
 			       size_t len);
+/**
+ * Make a list column the empty list, written "[]" (NFStream's plugins set
+ * `flow.udps.x = []` on every flow), dropping any element added before.
+ */
+void sp_plugin_list_clear(struct sp_plugin_record *r, unsigned int col);
 /** Back to None (an empty field). */
 void sp_plugin_set_none(struct sp_plugin_record *r, unsigned int col);
 

@@ -95,4 +95,18 @@ bool sp_test_corpus_dir(char *dir, size_t len);
 int sp_test_plugin_corpus(const struct sp_plugin *pl, const char *corpus, const char *capture,
 			  uint16_t port, bool expected, struct sp_test_corpus_res *res);
 
+/**
+ * The differential test's driver (tests/integration/test_plugin_dpkt.py):
+ * read flows from in, one per block
+ *   F <ip version> <src ip hex> <dst ip hex> <src port> <dst port> <protocol>
+ *   P <direction> <IP packet hex>     (any number)
+ *   E
+ * and write, for each P, "P <verdict> <1 if counted as raising>" ("P -"
+ * after a verdict other than continue), then at E a "C <hex>" line per
+ * column (its CSV text) and "E <bad calls> <values cut>".
+ * @return 0, or -1 on a malformed input.
+ */
+#include <stdio.h>
+int sp_test_plugin_replay(const struct sp_plugin *pl, FILE *in, FILE *out);
+
 #endif

@@ -702,6 +702,9 @@ sp_test_register(void)
 	char dir[4096];
 	CU_pSuite s;
 
+	/* the driver of the dpkt differential test */
+	if (sp_test_argc > 1 && strcmp(sp_test_argv[1], "--replay") == 0)
+		exit(sp_test_plugin_replay(PL, stdin, stdout) == 0 ? 0 : 2);
 	if (corpus && !sp_test_corpus_dir(dir, sizeof(dir))) {
 		printf("plugin_dhcp-corpus: no corpus at %s (set SP_CORPUS): skipped\n", dir);
 		exit(77);

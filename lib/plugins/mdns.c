@@ -75,83 +75,201 @@ static const char *const stat_names[N_STATS] = {
 	[ST_NAMES_CUT] = "names_cut",
 };
 
+
+/*
+ * Names. dpkt.dns.unpack_name() follows a compression pointer only when it
+ * points before the start of the labels being read, so a name ends, but a
+ * chain of pointers each to the one before makes every name that uses it
+ * cost the chain's length: a 64 KiB message could make a worker walk
+ * hundreds of millions of pointers. What a name gives from a pointer
+ * target on (its labels' length, whether it decodes, its first label) does
+ * not depend on how it was reached, so it is worked out once per target
+ * and packet (targets are below 2^14) and every name costs its own labels.
+ */
+#define MEMO_N 16384u
+#define MEMO_NONE 0xffffu
+
+enum { M_BAD = 1, M_UTF8_BAD = 2 };
+
+struct mdns_memo {
+	uint32_t gen;			/* the packet's number */
+	uint32_t seen[MEMO_N];		/* gen when worked out */
+	uint16_t units[MEMO_N];		/* label bytes and length bytes from here */
+	uint16_t first[MEMO_N];		/* the first label from here, or MEMO_NONE */
+	uint8_t flags[MEMO_N];		/* M_BAD: dpkt fails; M_UTF8_BAD: not UTF-8 */
+	uint16_t stack[MEMO_N];
+};
+
+/* One message being decoded. */
+struct dns_msg {
+	const uint8_t *b;
+	uint32_t len;
+	struct mdns_memo *m;
+};
+
+/* The end of a name's segment: the 0 or a pointer. */
+#define SEG_END 0xffffffffu
+
+/*
+ * The labels from o to the name's end or its next pointer, as dpkt reads
+ * them when the current labels started at s: their units (length bytes
+ * included), whether they decode as UTF-8 (joined with '.', which is
+ * ASCII, a name decodes when each label does), the pointer's target (or
+ * SEG_END) and the offset after the segment.
+ * @return 0, or -1 where dpkt raises NeedData/UnpackError.
+ */
+static int
+dns_segment(const struct dns_msg *d, uint32_t o, uint32_t s, uint32_t *units, bool *utf8,
+	    uint32_t *ptr, uint32_t *after)
+{
+	*units = 0;
+	*utf8 = true;
+	for (;;) {
+		uint8_t n;
+
+		if (o >= d->len)
+			return -1;			/* NeedData */
+		n = d->b[o];
+		if (n == 0) {
+			*ptr = SEG_END;
+			*after = o + 1;
+			return 0;
+		}
+		if ((n & 0xc0) == 0xc0) {
+			if (d->len - o < 2)
+				return -1;		/* struct.error -> UnpackError */
+			*ptr = nf_be16(d->b + o) & 0x3fff;
+			if (*ptr >= s)
+				return -1;		/* "Invalid label compression pointer" */
+			*after = o + 2;
+			return 0;
+		}
+		if ((n & 0xc0) != 0)
+			return -1;			/* "Invalid label length" */
+		o++;
+		*units += n + 1u;
+		if (*units > 255)
+			return -1;			/* "name longer than 255 bytes" */
+		/* a label cut by the end fails at the next turn (off >= len) */
+		if (d->len - o < n)
+			return -1;
+		if (!nf_utf8_valid(d->b + o, n))
+			*utf8 = false;
+		o += n;
+	}
+}
+
 struct mdns_worker {
 	struct mdns_entry *pool;
 	uint32_t n;
 	uint32_t free_head;
 	uint64_t stats[N_STATS];
+	struct mdns_memo memo;
 };
 
+/* Work out the name from pointer target q on (and the targets it uses). */
+static void
+memo_get(const struct dns_msg *d, uint32_t q)
+{
+	struct mdns_memo *m = d->m;
+	uint32_t sp = 0;
+
+	if (m->seen[q] == m->gen)
+		return;
+	m->stack[sp++] = (uint16_t)q;
+	while (sp > 0) {
+		uint32_t p = m->stack[sp - 1], units, ptr, after;
+		bool utf8;
+		uint8_t fl = 0;
+		uint16_t first = MEMO_NONE;
+
+		/* reached by a jump: the labels being read start at p */
+		if (dns_segment(d, p, p, &units, &utf8, &ptr, &after) != 0) {
+			fl = M_BAD;
+		} else {
+			if (units > 0)
+				first = (uint16_t)p;
+			if (ptr != SEG_END) {
+				if (m->seen[ptr] != m->gen) {
+					/* ptr < p: the stack is at most MEMO_N deep */
+					m->stack[sp++] = (uint16_t)ptr;
+					continue;
+				}
+				fl = m->flags[ptr];
+				if (!(fl & M_BAD) && units + m->units[ptr] > 255)
+					fl = M_BAD;
+				units += m->units[ptr];
+				if (first == MEMO_NONE)
+					first = m->first[ptr];
+			}
+			if (!utf8)
+				fl |= M_UTF8_BAD;
+		}
+		m->units[p] = (uint16_t)(units > 256 ? 256 : units);
+		m->flags[p] = fl;
+		m->first[p] = first;
+		m->seen[p] = m->gen;
+		sp--;
+	}
+}
+
 /*
- * dpkt.dns.unpack_name(buf, off): the name at off (out, its bytes, may be
- * NULL) and the offset after it. Pointers must point before the start of
- * the labels being read, so each one moves strictly backwards: the loop
- * ends within len steps.
+ * dpkt.dns.unpack_name(buf, off): whether the name at off decodes, and the
+ * offset after it.
  */
 static enum nf_rc
-dns_name(const uint8_t *b, uint32_t len, uint32_t off, uint32_t *next, char *out, uint8_t *olen)
+dns_name(const struct dns_msg *d, uint32_t off, uint32_t *next)
 {
-	uint32_t saved = 0, start = off, name_len = 0, o = 0;
-	bool first = true;
-	char tmp[MDNS_NAME_MAX];
+	uint32_t units, ptr, after;
+	bool utf8;
 
-	for (;;) {
-		uint8_t n;
-
-		if (off >= len)
-			return NF_CAUGHT;		/* NeedData */
-		n = b[off];
-		if (n == 0) {
-			off++;
-			break;
-		}
-		if ((n & 0xc0) == 0xc0) {
-			uint32_t ptr;
-
-			if (len - off < 2)
-				return NF_CAUGHT;	/* struct.error -> UnpackError */
-			ptr = nf_be16(b + off) & 0x3fff;
-			if (ptr >= start)
-				return NF_CAUGHT;	/* "Invalid label compression pointer" */
-			off += 2;
-			if (saved == 0)
-				saved = off;
-			start = off = ptr;
-		} else if ((n & 0xc0) == 0) {
-			off++;
-			name_len += n + 1u;
-			if (name_len > 255)
-				return NF_CAUGHT;	/* "name longer than 255 bytes" */
-			/* a label cut by the end fails at the next turn (off >= len) */
-			if (len - off < n)
-				return NF_CAUGHT;
-			if (!first)
-				tmp[o++] = '.';
-			memcpy(tmp + o, b + off, n);
-			o += n;
-			first = false;
-			off += n;
-		} else {
-			return NF_CAUGHT;		/* "Invalid label length" */
-		}
+	if (dns_segment(d, off, off, &units, &utf8, &ptr, &after) != 0)
+		return NF_CAUGHT;
+	if (ptr != SEG_END) {
+		memo_get(d, ptr);
+		if ((d->m->flags[ptr] & M_BAD) || units + d->m->units[ptr] > 255)
+			return NF_CAUGHT;
+		if (d->m->flags[ptr] & M_UTF8_BAD)
+			utf8 = false;
 	}
-	if (saved == 0)
-		saved = off;
 	/* codecs.decode(name, "utf-8"): UnicodeDecodeError escapes */
-	if (!nf_utf8_valid((const uint8_t *)tmp, o))
+	if (!utf8)
 		return NF_RAISES;
-	if (out != NULL) {
-		memcpy(out, tmp, o);
-		*olen = (uint8_t)o;
-	}
-	*next = saved;
+	*next = after;
 	return NF_OK;
+}
+
+/*
+ * The text of a name dns_name() took: its labels joined with '.', each
+ * pointer followed to the first label after it (at most 254 bytes).
+ */
+static uint8_t
+dns_name_text(const struct dns_msg *d, uint32_t o, char *out)
+{
+	uint32_t n_out = 0;
+
+	while (o != MEMO_NONE && o < d->len && d->b[o] != 0) {
+		uint8_t n = d->b[o];
+
+		if ((n & 0xc0) == 0xc0) {
+			o = d->m->first[nf_be16(d->b + o) & 0x3fff];
+			continue;
+		}
+		if (n_out > 0)
+			out[n_out++] = '.';
+		memcpy(out + n_out, d->b + o + 1, n);
+		n_out += n;
+		o += 1u + n;
+	}
+	return (uint8_t)n_out;
 }
 
 /* DNS.RR.unpack_rdata: whether the record's data decodes. */
 static enum nf_rc
-dns_rdata(const uint8_t *b, uint32_t len, uint16_t type, uint32_t off, uint16_t rdlen)
+dns_rdata(const struct dns_msg *d, uint16_t type, uint32_t off, uint16_t rdlen)
 {
+	const uint8_t *b = d->b;
+	uint32_t len = d->len;
 	/* rdata = buf[off:off + rdlen], cut at the end */
 	uint32_t rl = off >= len ? 0 : (len - off < rdlen ? len - off : rdlen);
 	uint32_t next;
@@ -167,22 +285,22 @@ dns_rdata(const uint8_t *b, uint32_t len, uint16_t type, uint32_t off, uint16_t 
 	case DNS_CNAME:
 	case DNS_PTR:
 		/* the name is read from the whole message, not only rdata */
-		return dns_name(b, len, off, &next, NULL, NULL);
+		return dns_name(d, off, &next);
 	case DNS_SOA:
-		rc = dns_name(b, len, off, &off, NULL, NULL);
+		rc = dns_name(d, off, &off);
 		if (rc == NF_OK)
-			rc = dns_name(b, len, off, &off, NULL, NULL);
+			rc = dns_name(d, off, &off);
 		if (rc == NF_OK && (off >= len || len - off < 20))
 			rc = NF_CAUGHT;		/* struct.unpack('>IIIII') */
 		return rc;
 	case DNS_MX:
 		if (rl < 2)
 			return NF_CAUGHT;
-		return dns_name(b, len, off + 2, &next, NULL, NULL);
+		return dns_name(d, off + 2, &next);
 	case DNS_SRV:
 		if (rl < 6)
 			return NF_CAUGHT;
-		return dns_name(b, len, off + 6, &next, NULL, NULL);
+		return dns_name(d, off + 6, &next);
 	case DNS_TXT:
 	case DNS_HINFO: {
 		const uint8_t *t = b + off;
@@ -205,48 +323,46 @@ dns_rdata(const uint8_t *b, uint32_t len, uint16_t type, uint32_t off, uint16_t 
 }
 
 /*
- * dpkt.dns.DNS(buf). With w NULL: whether it decodes. With w: the PTR
- * answers' names, in order, given to add() (the message is known to decode).
+ * dpkt.dns.DNS(buf): whether the message decodes. With add: the PTR
+ * answers' names, in order (the message is known to decode).
  */
 static enum nf_rc
-dns_walk(const uint8_t *b, uint32_t len,
-	 void (*add)(void *ctx, const char *name, uint8_t n), void *ctx)
+dns_walk(const struct dns_msg *d, void (*add)(void *ctx, const char *name, uint8_t n),
+	 void *ctx)
 {
-	uint32_t off = 12;
+	const uint8_t *b = d->b;
+	uint32_t off = 12, len = d->len;
 	enum nf_rc rc;
 
 	if (len < 12)
 		return NF_CAUGHT;			/* NeedData */
 	for (uint32_t q = nf_be16(b + 4); q > 0; q--) {
-		rc = dns_name(b, len, off, &off, NULL, NULL);
+		rc = dns_name(d, off, &off);
 		if (rc != NF_OK)
 			return rc;
 		if (off >= len || len - off < 4)
-			return NF_CAUGHT;
+			return NF_CAUGHT;		/* struct.unpack('>HH') */
 		off += 4;
 	}
 	for (unsigned int sec = 0; sec < 3; sec++) {
 		for (uint32_t c = nf_be16(b + 6 + 2 * sec); c > 0; c--) {
 			uint16_t type, rdlen;
 
-			rc = dns_name(b, len, off, &off, NULL, NULL);
+			rc = dns_name(d, off, &off);
 			if (rc != NF_OK)
 				return rc;
 			if (off >= len || len - off < 10)
-				return NF_CAUGHT;
+				return NF_CAUGHT;	/* struct.unpack('>HHIH') */
 			type = nf_be16(b + off);
 			rdlen = nf_be16(b + off + 8);
 			off += 10;
-			rc = dns_rdata(b, len, type, off, rdlen);
+			rc = dns_rdata(d, type, off, rdlen);
 			if (rc != NF_OK)
 				return rc;
 			if (add != NULL && sec == 0 && type == DNS_PTR) {
 				char name[MDNS_NAME_MAX];
-				uint8_t n;
-				uint32_t next;
 
-				if (dns_name(b, len, off, &next, name, &n) == NF_OK)
-					add(ctx, name, n);
+				add(ctx, name, dns_name_text(d, off, name));
 			}
 			/* off += rdlen, past the end too: the next read fails */
 			off += rdlen;
@@ -309,22 +425,31 @@ mdns_on_update(void *wctx, void *slot, const struct sp_plugin_packet *p,
 {
 	struct mdns_worker *w = wctx;
 	struct mdns_add_ctx a = { .w = w, .s = slot };
-	const uint8_t *pl;
-	uint32_t pl_len;
+	struct dns_msg d;
+	const uint8_t *pl = NULL;
+	uint32_t pl_len = 0;
 	enum nf_rc rc;
 
 	(void)f;
 	w->stats[ST_PACKETS]++;
 	rc = nf_dpkt_l4_payload(p->ip, p->ip_len, &pl, &pl_len);
+	d.b = pl;
+	d.len = pl_len;
+	d.m = &w->memo;
+	/* a new packet: the memo's entries are stale */
+	if (++w->memo.gen == 0) {
+		memset(w->memo.seen, 0, sizeof(w->memo.seen));
+		w->memo.gen = 1;
+	}
 	if (rc == NF_OK)
-		rc = dns_walk(pl, pl_len, NULL, NULL);
+		rc = dns_walk(&d, NULL, NULL);
 	if (rc != NF_OK) {
 		w->stats[rc == NF_CAUGHT ? ST_NOT_DECODED :
 			 rc == NF_RAISES ? ST_RAISES : ST_OTHER_PROTO]++;
 		return SP_PLUGIN_CONTINUE;
 	}
 	/* decodes whole: now take its PTR answers (a second walk, same result) */
-	(void)dns_walk(pl, pl_len, mdns_add, &a);
+	(void)dns_walk(&d, mdns_add, &a);
 	return SP_PLUGIN_CONTINUE;
 }
 

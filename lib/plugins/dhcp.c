@@ -92,8 +92,12 @@ struct dhcp_entry {
 };
 
 struct dhcp_slot {
-	uint32_t entry;			/* 1 + pool index; 0: none */
+	uint32_t entry;			/* 1 + pool index; 0: none; SLOT_LOST */
 };
+
+/* The pool was empty when the flow needed an entry: it keeps no value at
+ * all (rather than the later ones only), so that its row is plainly empty. */
+#define SLOT_LOST UINT32_MAX
 
 struct dhcp_conf {
 	uint32_t flows;
@@ -252,10 +256,13 @@ entry_get(struct dhcp_worker *w, struct dhcp_slot *s)
 {
 	struct dhcp_entry *e;
 
+	if (s->entry == SLOT_LOST)
+		return NULL;
 	if (s->entry != 0)
 		return &w->pool[s->entry - 1];
 	if (w->free_head == 0) {
 		w->stats[ST_POOL_FULL]++;
+		s->entry = SLOT_LOST;
 		return NULL;
 	}
 	s->entry = w->free_head;
@@ -418,8 +425,10 @@ dhcp_on_expire(void *wctx, void *slot, const struct sp_plugin_flow *f,
 	(void)f;
 	/* dhcp.py's on_init: dhcp_options = [], the rest None */
 	sp_plugin_list_clear(r, COL_OPTIONS);
-	if (s->entry == 0)
+	if (s->entry == 0 || s->entry == SLOT_LOST) {
+		s->entry = 0;
 		return;
+	}
 	e = &w->pool[s->entry - 1];
 	if (e->has & HAS_12) {
 		uint8_t dec[3 * 255];

@@ -56,8 +56,12 @@ struct mdns_entry {
 };
 
 struct mdns_slot {
-	uint32_t entry;			/* 1 + pool index; 0: none */
+	uint32_t entry;			/* 1 + pool index; 0: none; SLOT_LOST */
 };
+
+/* The pool was empty when the flow needed an entry: it keeps no value at
+ * all (rather than the later ones only), so that its row is plainly empty. */
+#define SLOT_LOST UINT32_MAX
 
 struct mdns_conf {
 	uint32_t flows;
@@ -381,10 +385,13 @@ entry_get(struct mdns_worker *w, struct mdns_slot *s)
 {
 	struct mdns_entry *e;
 
+	if (s->entry == SLOT_LOST)
+		return NULL;
 	if (s->entry != 0)
 		return &w->pool[s->entry - 1];
 	if (w->free_head == 0) {
 		w->stats[ST_POOL_FULL]++;
+		s->entry = SLOT_LOST;
 		return NULL;
 	}
 	s->entry = w->free_head;
@@ -474,8 +481,10 @@ mdns_on_expire(void *wctx, void *slot, const struct sp_plugin_flow *f,
 	(void)f;
 	/* mdns.py's on_init: mdns_ptr = [] on every flow */
 	sp_plugin_list_clear(r, 0);
-	if (s->entry == 0)
+	if (s->entry == 0 || s->entry == SLOT_LOST) {
+		s->entry = 0;
 		return;
+	}
 	e = &w->pool[s->entry - 1];
 	for (uint32_t i = 0; i < e->n; i++)
 		sp_plugin_list_add_string(r, 0, e->names[i].b, e->names[i].len);

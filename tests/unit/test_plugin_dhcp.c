@@ -640,8 +640,17 @@ test_pool_full(void)
 	CU_ASSERT_EQUAL(stat_of("pool_full"), 1);
 	expire(&b);
 	CU_ASSERT_STRING_EQUAL(cells[C12], "");
+	CU_ASSERT_STRING_EQUAL(cells[COPT], "\"[]\"");
+	/* a flow that found the pool empty keeps nothing, even once it is not */
+	ip = build(false, 17, CLI, SRV, 69, 67, &REQ_HDR, ack + 3, 4);
+	CU_ASSERT_EQUAL(feed(&b, ip), SP_PLUGIN_CONTINUE);
 	expire(&a);
-	CU_ASSERT_STRING_EQUAL(cells[C12], "\"x\"");
+	ip = build(false, 17, CLI, SRV, 69, 67, &REQ_HDR, ack, sizeof(ack));
+	CU_ASSERT_EQUAL(feed(&b, ip), SP_PLUGIN_EXPIRE);
+	CU_ASSERT_STRING_EQUAL(cells[C12], "\"x\"");	/* a's */
+	expire(&b);
+	CU_ASSERT_STRING_EQUAL(cells[C12], "");
+	CU_ASSERT_STRING_EQUAL(cells[CMSG], "");
 	/* given back: the next flow has its values */
 	CU_ASSERT_EQUAL(feed(&b, ip), SP_PLUGIN_EXPIRE);
 	expire(&b);

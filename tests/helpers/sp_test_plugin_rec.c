@@ -273,8 +273,8 @@ sp_test_py_repr(const char *s, size_t n, char *out, size_t cap)
 		size_t k = 1;
 
 		if (cp >= 0xf0 && i + 3 < n) {
-			cp = ((cp & 7u) << 18) | ((b[i + 1] & 0x3fu) << 12) | ((b[i + 2] & 0x3fu) << 6) |
-			     (b[i + 3] & 0x3fu);
+			cp = ((cp & 7u) << 18) | ((b[i + 1] & 0x3fu) << 12) |
+			     ((b[i + 2] & 0x3fu) << 6) | (b[i + 3] & 0x3fu);
 			k = 4;
 		} else if (cp >= 0xe0 && i + 2 < n) {
 			cp = ((cp & 0xfu) << 12) | ((b[i + 1] & 0x3fu) << 6) | (b[i + 2] & 0x3fu);
@@ -291,7 +291,8 @@ sp_test_py_repr(const char *s, size_t n, char *out, size_t cap)
 			PUT("\\n");
 		else if (cp == '\r')
 			PUT("\\r");
-		else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0x100 && py_unprintable(cp)))
+		else if (cp < 0x20 || cp == 0x7f ||
+			 (cp >= 0x80 && cp < 0x100 && py_unprintable(cp)))
 			PUT("\\x%02x", cp);
 		else if (cp >= 0x100 && py_unprintable(cp))
 			PUT("\\u%04x", cp);

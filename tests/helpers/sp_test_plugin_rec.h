@@ -70,11 +70,11 @@ struct sp_test_corpus_res {
 	unsigned int flows;		/**< flows to the port compared */
 	unsigned int cells;		/**< cells compared */
 	unsigned int differ;		/**< cells that differ (printed) */
-	unsigned int verdicts_differ;	/**< expiration_id -1 where we did not expire or back */
+	unsigned int verdicts_differ;	/**< expiration_id -1 iff expired: not so */
 	unsigned int unmatched;		/**< our flows without an expected row (printed) */
 	unsigned int missed;		/**< expected flows to the port we did not make */
 	unsigned int with_values;	/**< flows compared with a value other than None / [] */
-	unsigned int bad_calls;		/**< flows whose on_expire made bad or cut setter calls */
+	unsigned int bad_calls;		/**< flows with bad or cut setter calls */
 	uint64_t raises;		/**< the plugin's "nfstream_raises" counter at the end */
 };
 

@@ -137,7 +137,8 @@ static int
 feed_payload(struct tflow *t, const uint8_t *pl, size_t pl_len, bool v6, uint16_t sport,
 	     uint16_t dport, uint32_t cut)
 {
-	static const uint8_t S6[16] = { 0xfe, 0x80, [15] = 1 }, D6[16] = { 0xff, 0x02, [15] = 0xfb };
+	static const uint8_t S6[16] = { 0xfe, 0x80, [15] = 1 };
+	static const uint8_t D6[16] = { 0xff, 0x02, [15] = 0xfb };
 	struct sp_plugin_packet p;
 	uint32_t ip, len;
 	uint8_t *copy;

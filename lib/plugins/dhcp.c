@@ -28,7 +28,7 @@
 #define DHCP_PORT 67
 #define DHCP_HDR_LEN 240		/* dpkt.dhcp.DHCP.__hdr_len__ */
 #define DHCP_FLOWS_DEFAULT 4096u
-#define DHCP_FLOWS_MAX (1u << 24)
+#define DHCP_FLOWS_MAX (1u << 20)
 /* dhcp_options: codes of one REQUEST kept; beyond, cut and counted */
 #define DHCP_MAX_OPTIONS 64
 

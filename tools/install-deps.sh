@@ -15,7 +15,7 @@ PKGS="build-essential pkg-config meson ninja-build python3
 libdpdk-dev dpdk-dev libndpi-dev libndpi-bin libhyperscan-dev libcunit1-dev libpcap-dev
 zlib1g-dev liblzma-dev libzstd-dev gzip xz-utils zstd libgcrypt20-dev
 tcpdump tcpreplay iproute2 procps python3-pandas
-libfixbuf-dev libfixbuf-tools nfdump tshark python3-ipfix valgrind"
+libfixbuf-dev libfixbuf-tools nfdump tshark python3-ipfix valgrind python3-dpkt"
 BENCH_PKGS="softflowd wireshark-common"
 for arg in "$@"; do
 	case "$arg" in

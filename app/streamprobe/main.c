@@ -6,8 +6,9 @@
  *   options (lib/config) → EAL → the source: files (lib/capture) or a live
  *   port (lib/port), with its mbufs (lib/run) → filter (lib/filter) → the
  *   export set of CSV and IPFIX exporters (lib/export) → workers and their
- *   hooks, nDPI (lib/worker, lib/dpi) → the run: lcore loops, dispatcher,
- *   management loop, report (lib/run) → teardown.
+ *   hooks: nDPI and the plugins, as lib/plugin registered them (lib/worker)
+ *   → the run: lcore loops, dispatcher, management loop, report (lib/run)
+ *   → teardown.
  *
  * Packets: source → [dispatcher] → workers (parse, flow table, features,
  * hooks) → export rings → management lcore → export set.
@@ -26,7 +27,6 @@
 
 #include <sp_common.h>
 #include <sp_config.h>
-#include <sp_dpi.h>
 #include <sp_export_set.h>
 #include <sp_filter.h>
 #include <sp_plugins.h>
@@ -102,10 +102,7 @@ app_columns(struct sp_columns *cols)
 	cols->tunnel_id = app.cfg.decode_tunnels;
 	cols->statistical = app.cfg.statistical;
 	cols->splt_n = app.cfg.splt_n;
-	cols->app = app.cfg.n_dissections > 0;
-	cols->ndpi_risks = app.cfg.ndpi_risks;
-	cols->ndpi_extra = app.cfg.ndpi_extra;
-	cols->plugin_cols = sp_plugins_columns(app.plugins, &cols->n_plugin_cols);
+	sp_export_columns_plugins(cols, app.plugins);	/* nDPI's, then the plugins' */
 }
 
 /* The input: the files, or a live port (an --iface through af_packet, or
@@ -222,23 +219,8 @@ app_setup(void)
 	wp.filter = app.filter;
 	wp.lossless = app.port == NULL;
 	wp.rx_ring_size = sp_source_dispatched(app.src) ? APP_RX_RING : 0;
-	if (app.cfg.n_dissections > 0) {
-		struct sp_dpi_params dpp = { .n_dissections = app.cfg.n_dissections,
-			.protos_file = app.cfg.ndpi_protos,
-			.categories_file = app.cfg.ndpi_categories, .risks = app.cfg.ndpi_risks,
-			.extra = app.cfg.ndpi_extra };
-
-		ret = sp_dpi_configure(&dpp);
-		if (ret != 0) {
-			fprintf(stderr, "streamprobe: nDPI: %s%s%s\n", strerror(-ret),
-				app.cfg.ndpi_protos ? " (check --ndpi-protos)" : "",
-				app.cfg.ndpi_categories ? " (check --ndpi-categories)" : "");
-			return 2;
-		}
-		wp.hooks[wp.n_hooks++] = sp_dpi_ops();
-	}
-	for (i = 0; i < sp_plugins_count(app.plugins); i++)
-		wp.hooks[wp.n_hooks++] = sp_plugins_ops(app.plugins, i);
+	for (i = 0; i < sp_plugins_n_hooks(app.plugins); i++)	/* nDPI's first */
+		wp.hooks[wp.n_hooks++] = sp_plugins_hook(app.plugins, i);
 	for (i = 0; i < app.n_workers; i++) {
 		wp.id = i;
 		wp.socket_id = (int)rte_lcore_to_socket_id(app.lcores[i]);
@@ -260,7 +242,7 @@ app_setup(void)
 	rp = (struct sp_run_params){ .src = app.src, .n_workers = app.n_workers,
 		.dispatch = wp.rx_ring_size > 0 ? &dp : NULL, .exports = app.exports,
 		.status_line = !app.cfg.quiet, .performance_report = app.cfg.performance_report,
-		.dpi_stats = app.cfg.n_dissections > 0 && app.cfg.dpi_stats,
+		.dpi_stats = sp_plugins_dpi(app.plugins) != NULL && app.cfg.dpi_stats,
 		.plugins = app.plugins,
 		.replay = sp_config_replay(&app.cfg), .start_s = app.start_s };
 	memcpy(rp.workers, app.workers, sizeof(rp.workers));
@@ -343,7 +325,11 @@ main(int argc, char **argv)
 		return 2;
 	}
 	/* before the EAL: the plugins' columns size the records, hence its memory */
-	app.plugins = sp_plugins_load(app.cfg.plugins, app.cfg.n_plugins, err, sizeof(err));
+	app.plugins = sp_plugins_load_run(&(struct sp_plugins_params){
+		.specs = app.cfg.plugins, .n_specs = app.cfg.n_plugins,
+		.dpi = { .n_dissections = app.cfg.n_dissections, .protos_file = app.cfg.ndpi_protos,
+			 .categories_file = app.cfg.ndpi_categories, .risks = app.cfg.ndpi_risks,
+			 .extra = app.cfg.ndpi_extra } }, err, sizeof(err));
 	if (app.plugins == NULL) {
 		fprintf(stderr, "streamprobe: %s\n", err);
 		return 2;

@@ -103,7 +103,7 @@ struct sp_config {
 	unsigned int n_plugins;
 	/**
 	 * Not an option: bytes of the plugins' columns in each record, set by
-	 * sp_plugins_load() so that the workers' record pools (and the memory
+	 * sp_plugins_load_run() so that the workers' record pools (and the memory
 	 * sp_worker_heap_size() counts) hold them.
 	 */
 	size_t record_ext_size;

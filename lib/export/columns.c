@@ -165,6 +165,20 @@ sp_export_column_find(const char *name, const struct sp_columns *cols)
 	return -EINVAL;
 }
 
+void
+sp_export_columns_plugins(struct sp_columns *cols, const struct sp_plugins *ps)
+{
+	const struct sp_dpi_params *dpi = sp_plugins_dpi(ps);
+
+	/* nDPI's columns are fields of the record with IANA elements, kept in
+	 * the table above (sp_plugins_params says why); the loader decides
+	 * whether they are in the run */
+	cols->app = dpi != NULL;
+	cols->ndpi_risks = dpi != NULL && dpi->risks;
+	cols->ndpi_extra = dpi != NULL && dpi->extra;
+	cols->plugin_cols = sp_plugins_columns(ps, &cols->n_plugin_cols);
+}
+
 const struct sp_export_column **
 sp_export_columns_all(const struct sp_columns *cols, unsigned int *n)
 {

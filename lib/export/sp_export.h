@@ -22,6 +22,7 @@
 #include <sp_features.h>
 
 struct sp_plugins_column;
+struct sp_plugins;
 
 #ifdef __cplusplus
 extern "C" {
@@ -40,6 +41,18 @@ struct sp_columns {
 	const struct sp_plugins_column *plugin_cols;
 	unsigned int n_plugin_cols;
 };
+
+/**
+ * The column set's parts that come from the run's plugins (lib/plugin):
+ * nDPI's columns when the loader registered nDPI (app, and ndpi_risks /
+ * ndpi_extra as configured), then every plugin's columns. The rest of cols
+ * is left as it is. The exporters then walk the registry in this order:
+ * the core columns, nDPI's, each plugin's in --plugin order
+ * (sp_export_columns_all()).
+ *
+ * @param ps  the run's plugins; NULL: no nDPI and no plugin columns
+ */
+void sp_export_columns_plugins(struct sp_columns *cols, const struct sp_plugins *ps);
 
 /** An exporter instance (its format's state opaque to the export set). */
 struct sp_exporter;

@@ -62,6 +62,9 @@ struct plugin_entry {
 struct sp_plugins {
 	struct plugin_entry e[SP_PLUGINS_MAX];
 	unsigned int n;
+	/* nDPI, the run's first hook when loaded (sp_plugins_params) */
+	bool dpi;
+	struct sp_dpi_params dpi_params;	/* file names cleared after the load */
 	struct sp_plugins_column *cols;
 	unsigned int n_cols;
 	size_t area;
@@ -858,8 +861,42 @@ sp_plugins_load_with(const char *const *specs, unsigned int n,
 		     const struct sp_plugin *(*resolve)(const char *name), char *err,
 		     size_t errlen)
 {
+	struct sp_plugins_params p;
+
+	memset(&p, 0, sizeof(p));
+	p.specs = specs;
+	p.n_specs = n;
+	p.resolve = resolve;
+	return sp_plugins_load_run(&p, err, errlen);
+}
+
+/* nDPI, the internal plugin: its stage configured (process-wide, lib/dpi),
+ * its hook lib/dpi's own (see sp_plugins_params for why). */
+static int
+load_dpi(struct sp_plugins *ps, const struct sp_dpi_params *dp, char *err, size_t errlen)
+{
+	int ret;
+
+	ret = sp_dpi_configure(dp);
+	if (ret != 0) {
+		snprintf(err, errlen, "nDPI: %s%s%s", strerror(-ret),
+			 dp->protos_file != NULL ? " (check --ndpi-protos)" : "",
+			 dp->categories_file != NULL ? " (check --ndpi-categories)" : "");
+		return ret;
+	}
+	ps->dpi = true;
+	ps->dpi_params = *dp;
+	/* sp_dpi_configure() copied them; the caller's strings may go */
+	ps->dpi_params.protos_file = NULL;
+	ps->dpi_params.categories_file = NULL;
+	return 0;
+}
+
+struct sp_plugins *
+sp_plugins_load_run(const struct sp_plugins_params *p, char *err, size_t errlen)
+{
 	struct sp_plugins *ps;
-	unsigned int i;
+	unsigned int i = 0, n = p->n_specs;
 	int ret = 0;
 
 	if (n > SP_PLUGINS_MAX) {
@@ -873,11 +910,18 @@ sp_plugins_load_with(const char *const *specs, unsigned int n,
 		rte_errno = ENOMEM;
 		return NULL;
 	}
+	if (p->dpi.n_dissections > 0)
+		ret = load_dpi(ps, &p->dpi, err, errlen);
+	if (ret != 0) {
+		sp_plugins_unload(ps);
+		rte_errno = -ret;
+		return NULL;
+	}
 	for (i = 0; i < n && ret == 0; i++)
-		ret = load_one(ps, specs[i], resolve, err, errlen);
+		ret = load_one(ps, p->specs[i], p->resolve, err, errlen);
 	if (ret != 0) {
 		if (ret == -ENOMEM)
-			snprintf(err, errlen, "--plugin %s: out of memory", specs[i - 1]);
+			snprintf(err, errlen, "--plugin %s: out of memory", p->specs[i - 1]);
 		sp_plugins_unload(ps);
 		rte_errno = -ret;
 		return NULL;
@@ -930,6 +974,26 @@ const struct sp_flow_ops *
 sp_plugins_ops(const struct sp_plugins *ps, unsigned int i)
 {
 	return &ps->e[i].ops;
+}
+
+unsigned int
+sp_plugins_n_hooks(const struct sp_plugins *ps)
+{
+	return ps != NULL ? ps->n + (ps->dpi ? 1u : 0u) : 0;
+}
+
+const struct sp_flow_ops *
+sp_plugins_hook(const struct sp_plugins *ps, unsigned int i)
+{
+	if (ps->dpi && i == 0)
+		return sp_dpi_ops();
+	return &ps->e[i - (ps->dpi ? 1u : 0u)].ops;
+}
+
+const struct sp_dpi_params *
+sp_plugins_dpi(const struct sp_plugins *ps)
+{
+	return ps != NULL && ps->dpi ? &ps->dpi_params : NULL;
 }
 
 const struct sp_plugins_column *

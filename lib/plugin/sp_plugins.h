@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <sp_dpi.h>
 #include <sp_features.h>
 #include <sp_flow.h>
 #include <sp_plugin.h>
@@ -36,7 +37,7 @@
 extern "C" {
 #endif
 
-/** Most plugins in a run (nDPI and the plugins share the worker's hooks). */
+/** Most --plugin plugins in a run (nDPI and they share the worker's 8 hooks). */
 #define SP_PLUGINS_MAX 7
 /** Most columns of one plugin. */
 #define SP_PLUGINS_MAX_COLUMNS 256
@@ -118,17 +119,66 @@ struct sp_plugins *sp_plugins_load_with(const char *const *specs, unsigned int n
 					const struct sp_plugin *(*resolve)(const char *name),
 					char *err, size_t errlen);
 
+/**
+ * What a run loads: nDPI first, whenever dpi.n_dissections > 0, then the
+ * `--plugin` specs in order. nDPI is registered here like the plugins: its
+ * hook is the run's first (sp_plugins_hook()), its columns come right after
+ * the core's (sp_export_columns_plugins()), so that the app names no stage.
+ *
+ * nDPI is an internal plugin on a fast path: it keeps its own worker hook
+ * (lib/dpi's struct sp_flow_ops) rather than the sp_plugin.h adapter, and
+ * its columns stay fields of the record. Why: its columns are exported with
+ * IANA IPFIX elements (applicationName 96, applicationCategoryName 372,
+ * httpUserAgent 468, httpContentType 469) and streamprobe's own enterprise
+ * ids 45..49, which a plugin column (enterprise ids 4096..8191
+ * only) cannot carry; and its hook reads only the IP packet and its time,
+ * so it is not handed the packet view the adapter builds per call.
+ */
+struct sp_plugins_params {
+	const char *const *specs;	/**< the raw specs (struct sp_config.plugins) */
+	unsigned int n_specs;
+	/**
+	 * nDPI's stage (--n-dissections, --ndpi-protos, --ndpi-categories,
+	 * --ndpi-risks, --ndpi-extra); n_dissections 0: no nDPI. The file names
+	 * are read during the load only.
+	 */
+	struct sp_dpi_params dpi;
+	/** Asked first for names that are not paths (tests); NULL: the shipped ones. */
+	const struct sp_plugin *(*resolve)(const char *name);
+};
+
+/**
+ * Configure nDPI (when asked) and load the plugins of a run.
+ *
+ * @param err  on failure the one-line reason (without "streamprobe: "):
+ *   "nDPI: reason (check --ndpi-protos)" or "--plugin NAME: reason"
+ * @return the run's plugins, or NULL with rte_errno set (EINVAL, ENOMEM, or
+ *   the errno of an nDPI file that cannot be read).
+ */
+struct sp_plugins *sp_plugins_load_run(const struct sp_plugins_params *p, char *err,
+				       size_t errlen);
+
+/**
+ * The run's worker hooks, in order: nDPI's when it is loaded, then each
+ * plugin's (sp_plugins_ops()). NULL ps: none.
+ */
+unsigned int sp_plugins_n_hooks(const struct sp_plugins *ps);
+const struct sp_flow_ops *sp_plugins_hook(const struct sp_plugins *ps, unsigned int i);
+
+/** nDPI's configuration in the run, or NULL when nDPI is not loaded (or ps is NULL). */
+const struct sp_dpi_params *sp_plugins_dpi(const struct sp_plugins *ps);
+
 /** Deconfigure and unload (after the workers are freed). NULL is a no-op. */
 void sp_plugins_unload(struct sp_plugins *ps);
 
-/** Number of plugins loaded. */
+/** Number of --plugin plugins loaded (nDPI not counted: see sp_plugins_n_hooks()). */
 unsigned int sp_plugins_count(const struct sp_plugins *ps);
 
 /** The i-th plugin's name (as in its spec) and its struct. */
 const char *sp_plugins_name(const struct sp_plugins *ps, unsigned int i);
 const struct sp_plugin *sp_plugins_plugin(const struct sp_plugins *ps, unsigned int i);
 
-/** The i-th plugin's hook for the worker (after nDPI's). */
+/** The i-th --plugin plugin's hook for the worker (after nDPI's). */
 const struct sp_flow_ops *sp_plugins_ops(const struct sp_plugins *ps, unsigned int i);
 
 /**

@@ -175,6 +175,39 @@ class Plugins(unittest.TestCase):
         self.one_line(self.fix("cols") + ":=1", 2,
                       r"^streamprobe: --plugin %s/cols\.so: option '=1' has no key$" % fix)
 
+    def test_ndpi_first(self):
+        # nDPI is the run's first plugin (registered by the loader): its
+        # columns right after the core's, before every --plugin's, with its
+        # optional ones; none at --n-dissections 0; a bad nDPI file is one
+        # line, exit 2; --dpi-stats still reports each worker
+        out = os.path.join(self.tmp, "ndpi.csv")
+        p = run(["--pcap", self.pcap, "--csv", out, "--ndpi-risks", "--ndpi-extra",
+                 "--plugin", self.fix("cols"), "--dpi-stats"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        head, rows = read_csv(out)
+        i = head.index("dst2src_bytes")
+        self.assertEqual(head[i + 1:i + 16], [
+            "application_name", "application_category_name", "application_is_guessed",
+            "application_confidence", "requested_server_name", "client_fingerprint",
+            "server_fingerprint", "user_agent", "content_type", "application_risks",
+            "application_risk_score", "dns_query_type", "dns_response_code", "tls_version",
+            "tls_cipher"])
+        self.assertTrue(all(h.startswith("udps.") for h in head[i + 16:]), head)
+        self.assertGreater(len(head), i + 16)
+        self.assertEqual(len(rows), 3)
+        self.assertTrue(all(r["application_name"] != "" for r in rows), rows)
+        self.assertRegex(p.stderr, r"(?m)^worker 0 dpi: flows_dissected=3 ")
+        p = run(["--pcap", self.pcap, "--csv", out, "--n-dissections", "0",
+                 "--plugin", self.fix("cols")])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        head, _ = read_csv(out)
+        self.assertNotIn("application_name", head)
+        self.assertEqual(head[head.index("dst2src_bytes") + 1][:5], "udps.")
+        p = run(["--pcap", self.pcap, "--csv", out, "--ndpi-protos", "/nonexistent"])
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("streamprobe: nDPI: No such file or directory (check --ndpi-protos)\n",
+                      p.stderr)
+
     def test_slicer(self):
         out = os.path.join(self.tmp, "slicer.csv")
         p = run(["--pcap", self.pcap, "--csv", out, "--plugin", "slicer:limit=2"])

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <CUnit/Basic.h>
+#include <rte_errno.h>
 
 #include <sp_plugins.h>
 
@@ -260,6 +261,78 @@ test_load(void)
 	sp_plugins_unload(ps);
 }
 
+/* nDPI, the internal plugin: registered by the loader whenever
+ * n_dissections > 0, its hook lib/dpi's and the run's first, its columns in
+ * the registry right after the core's and before the plugins'. */
+static void
+test_dpi_registered(void)
+{
+	const char *specs[] = { "ok" };
+	const struct sp_export_column **all;
+	struct sp_plugins_params p;
+	struct sp_plugins *ps;
+	struct sp_columns cols;
+	unsigned int n;
+	char err[256];
+
+	memset(&p, 0, sizeof(p));
+	p.specs = specs;
+	p.n_specs = 1;
+	p.resolve = resolve;
+	p.dpi.n_dissections = 20;
+	p.dpi.risks = true;
+	ps = sp_plugins_load_run(&p, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ps);
+	CU_ASSERT_EQUAL(sp_plugins_count(ps), 1);	/* the --plugin ones */
+	CU_ASSERT_EQUAL_FATAL(sp_plugins_n_hooks(ps), 2);
+	CU_ASSERT_PTR_EQUAL(sp_plugins_hook(ps, 0), sp_dpi_ops());
+	CU_ASSERT_EQUAL(sp_plugins_hook(ps, 0)->slot_size, SP_DPI_SLOT_SIZE_RISKS);
+	CU_ASSERT_PTR_EQUAL(sp_plugins_hook(ps, 1), sp_plugins_ops(ps, 0));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sp_plugins_dpi(ps));
+	CU_ASSERT_EQUAL(sp_plugins_dpi(ps)->n_dissections, 20);
+	CU_ASSERT(sp_plugins_dpi(ps)->risks && !sp_plugins_dpi(ps)->extra);
+	memset(&cols, 0, sizeof(cols));
+	sp_export_columns_plugins(&cols, ps);
+	CU_ASSERT(cols.app && cols.ndpi_risks && !cols.ndpi_extra);
+	all = sp_export_columns_all(&cols, &n);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(all);
+	/* core (28 columns without tunnel, statistics nor SPLT), nDPI's 9 and
+	 * its 2 risk columns, then the plugin's 2 */
+	CU_ASSERT_EQUAL_FATAL(n, 28 + 9 + 2 + 2);
+	CU_ASSERT_STRING_EQUAL(all[0]->name, "id");
+	CU_ASSERT_STRING_EQUAL(all[27]->name, "dst2src_bytes");
+	CU_ASSERT_STRING_EQUAL(all[28]->name, "application_name");
+	CU_ASSERT_STRING_EQUAL(all[36]->name, "content_type");
+	CU_ASSERT_STRING_EQUAL(all[37]->name, "application_risks");
+	CU_ASSERT_STRING_EQUAL(all[38]->name, "application_risk_score");
+	CU_ASSERT_STRING_EQUAL(all[39]->name, "udps.a");
+	CU_ASSERT_STRING_EQUAL(all[40]->name, "udps.b");
+	free(all);
+	sp_plugins_unload(ps);
+
+	/* without nDPI: the plugins' hooks only, no application column */
+	p.dpi.n_dissections = 0;
+	ps = sp_plugins_load_run(&p, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ps);
+	CU_ASSERT_EQUAL(sp_plugins_n_hooks(ps), 1);
+	CU_ASSERT_PTR_EQUAL(sp_plugins_hook(ps, 0), sp_plugins_ops(ps, 0));
+	CU_ASSERT_PTR_NULL(sp_plugins_dpi(ps));
+	sp_export_columns_plugins(&cols, ps);
+	CU_ASSERT(!cols.app && !cols.ndpi_risks && !cols.ndpi_extra);
+	CU_ASSERT_EQUAL(cols.n_plugin_cols, 2);
+	sp_plugins_unload(ps);
+	CU_ASSERT_EQUAL(sp_plugins_n_hooks(NULL), 0);
+	CU_ASSERT_PTR_NULL(sp_plugins_dpi(NULL));
+
+	/* an nDPI file that cannot be read: the reason names the option */
+	p.dpi.n_dissections = 20;
+	p.dpi.protos_file = "/nonexistent/streamprobe-protos.txt";
+	err[0] = '\0';
+	CU_ASSERT_PTR_NULL(sp_plugins_load_run(&p, err, sizeof(err)));
+	CU_ASSERT_EQUAL(rte_errno, ENOENT);
+	CU_ASSERT_STRING_EQUAL(err, "nDPI: No such file or directory (check --ndpi-protos)");
+}
+
 /* ------------------------------------------------------------------------ */
 /* The plugin area: setters and the CSV text                                */
 
@@ -444,6 +517,7 @@ sp_test_register(void)
 
 	if (s == NULL || CU_add_test(s, "spec parser", test_spec) == NULL ||
 	    CU_add_test(s, "loader and its reasons", test_load) == NULL ||
+	    CU_add_test(s, "nDPI registered first", test_dpi_registered) == NULL ||
 	    CU_add_test(s, "setters and CSV text", test_setters) == NULL ||
 	    CU_add_test(s, "string lists as Python's repr", test_string_list) == NULL ||
 	    CU_add_test(s, "shipped plugins", test_shipped) == NULL)

@@ -36,7 +36,6 @@
 
 static const struct sp_exporter_ops ipfix_ops;
 
-
 void
 sp_ipfix_set_err(struct sp_ipfix_exporter *x, int err)
 {

@@ -426,7 +426,7 @@ tcp_close(struct sp_ipfix_exporter *x)
 }
 
 static void
-tcp_free(struct sp_ipfix_exporter *x)
+tcp_release(struct sp_ipfix_exporter *x)
 {
 	struct tcp_exporter *c = tcp_of(x);
 
@@ -454,6 +454,6 @@ const struct sp_ipfix_transport_ops sp_ipfix_tcp = {
 	.write = tcp_write,
 	.flush = tcp_flush,
 	.close = tcp_close,
-	.release = tcp_free,
+	.release = tcp_release,
 	.stats = tcp_stats,
 };

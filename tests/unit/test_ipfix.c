@@ -6,7 +6,8 @@
  * IPv6; variable-length strings (1- and 3-byte lengths, UTF-8 cleaning);
  * SPLT basicLists; UDP messages within the MTU, template refresh by count
  * and by time; the TCP queue bound with its dropped count, reconnection;
- * file rotation; the element mapping rules; bad URIs.
+ * file rotation, also through the transport ops alone; a failed file
+ * write; the element mapping rules; bad URIs.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1469,6 +1470,117 @@ test_new_columns(void)
 	CU_ASSERT(strcmp(f[k + 5].ie.desc, "NFStream column plugin_blob.") == 0);
 }
 
+/*
+ * The transport table, and the file transport driven through its ops
+ * alone, as the exporter drives it: begin gives room for a message at the
+ * buffer's end, write takes it and rotates once the file is over the size,
+ * each file starting with the templates numbered from 0.
+ */
+static void
+test_transport_ops(void)
+{
+	static const struct {
+		const char *uri;
+		const struct sp_ipfix_transport_ops *tr;
+	} map[] = {
+		{ "udp://127.0.0.1:4739", &sp_ipfix_udp }, { "tcp://[::1]:4739", &sp_ipfix_tcp },
+		{ "file:/tmp/x.ipfix", &sp_ipfix_file }, { "file:", &sp_ipfix_file },
+		{ "UDP://127.0.0.1:4739", NULL }, { "udp:/127.0.0.1:4739", NULL },
+		{ "sctp://127.0.0.1:4739", NULL }, { "", NULL },
+	};
+	struct sp_ipfix_params p = { .rotate_bytes = 4000 };
+	struct sp_ipfix_exporter *x;
+	struct sp_ipfix_stats st;
+	struct sp_exporter *e;
+	size_t tlen, len, i;
+	char uri[300], path[300];
+	unsigned int k;
+	uint8_t *m;
+
+	for (k = 0; k < RTE_DIM(map); k++) {
+		const struct sp_ipfix_transport_ops *tr = sp_ipfix_transport(map[k].uri);
+
+		CU_ASSERT(tr == map[k].tr);
+		if (tr == NULL)
+			continue;
+		CU_ASSERT(tr->size >= sizeof(struct sp_ipfix_exporter));
+		CU_ASSERT(tr->open != NULL && tr->begin != NULL && tr->write != NULL &&
+			  tr->flush != NULL && tr->close != NULL && tr->release != NULL);
+		CU_ASSERT(strncmp(map[k].uri, tr->scheme, strlen(tr->scheme)) == 0);
+	}
+	CU_ASSERT(sp_ipfix_tcp.stats != NULL);	/* buffered_bytes, connected */
+
+	snprintf(uri, sizeof(uri), "file:%s/ops.ipfix", tmpdir);
+	e = sp_export_ipfix_open(uri, &core_cols, &p);
+	CU_ASSERT_FATAL(e != NULL);
+	x = (struct sp_ipfix_exporter *)e;
+	CU_ASSERT_FATAL(x->tr == &sp_ipfix_file);
+	/* What open set up: the limits, no lone buffer, the first file's templates. */
+	CU_ASSERT(x->msg_limit == SP_IPFIX_MSG_MAX && x->msg_cap == SP_IPFIX_MSG_MAX);
+	CU_ASSERT(x->lone == NULL && x->n_tmsg == 1);
+	CU_ASSERT(x->st.files == 1 && x->st.template_sends == 1 && x->st.messages == 1);
+	tlen = x->tmsg_total;
+	CU_ASSERT(x->st.bytes == tlen);
+	for (k = 0; k < 3; k++) {
+		m = x->tr->begin(x);
+		CU_ASSERT_FATAL(m != NULL);
+		memset(m, 0xa0 + k, 3000);
+		x->tr->write(x, m, 3000, 7);
+	}
+	CU_ASSERT(x->tr->flush(x) == 0);
+	/* Over 4000 bytes after the second message: a second file for the third. */
+	CU_ASSERT(x->st.files == 2 && x->st.template_sends == 2);
+	CU_ASSERT(x->st.messages == 2 + 3 && x->st.bytes == 2 * tlen + 3 * 3000);
+	CU_ASSERT(x->st.records_dropped == 0 && x->st.messages_dropped == 0);
+	CU_ASSERT(sp_export_ipfix_close(e, &st) == 0);
+	for (k = 0; k < 2; k++) {
+		uint8_t *buf;
+
+		snprintf(path, sizeof(path), "%s/ops.ipfix.%06u", tmpdir, k);
+		buf = (uint8_t *)sp_test_slurp(path, &len);
+		CU_ASSERT_FATAL(buf != NULL);
+		CU_ASSERT_FATAL(len == tlen + (k == 0 ? 6000 : 3000));
+		CU_ASSERT(be16(buf) == 10 && be16(buf + 2) == tlen && be16(buf + 16) == 2);
+		CU_ASSERT(be32(buf + 8) == 0);	/* a Transport Session of its own */
+		for (i = tlen; i < len; i++)
+			if (buf[i] != 0xa0 + 2 * k + (i - tlen) / 3000)
+				break;
+		CU_ASSERT(i == len);	/* the messages as written, in order */
+		free(buf);
+	}
+}
+
+/*
+ * A file cut short by a failed write: what was buffered and what follows
+ * is dropped and counted with its cause, write and close return the error.
+ */
+static void
+test_file_write_failure(void)
+{
+	struct sp_flow_record *r = calloc(1, sp_record_size(0));
+	struct sp_ipfix_stats st;
+	struct sp_ipfix_loss l;
+	struct sp_exporter *e;
+	unsigned int i;
+
+	CU_ASSERT_FATAL(r != NULL);
+	e = sp_export_ipfix_open("file:/dev/full", &core_cols, NULL);
+	CU_ASSERT_FATAL(e != NULL);
+	fill_record(r, 0, false);
+	for (i = 0; i < 5; i++)
+		CU_ASSERT(sp_export_write(e, r) == 0);
+	CU_ASSERT(sp_export_flush(e) == -ENOSPC);
+	CU_ASSERT(sp_export_ipfix_poll_loss(e, 0, &l) == 1);
+	CU_ASSERT(l.records == 5 && l.refused == 0);
+	CU_ASSERT(strcmp(l.cause, "write failed: No space left on device") == 0);
+	CU_ASSERT(sp_export_write(e, r) == -ENOSPC);
+	CU_ASSERT(sp_export_ipfix_close(e, &st) == -ENOSPC);
+	CU_ASSERT(st.records == 6 && st.records_dropped == 6 && st.messages_dropped == 1);
+	CU_ASSERT(st.files == 1);
+	CU_ASSERT(strcmp(st.loss_cause, "write failed: No space left on device") == 0);
+	free(r);
+}
+
 static void
 test_open_errors(void)
 {
@@ -1643,6 +1755,10 @@ sp_test_register(void)
 			test_udp_pace_drop) == NULL ||
 	    CU_add_test(s, "file rotation by size", test_file_rotation) == NULL ||
 	    CU_add_test(s, "file rotation by time", test_file_rotation_by_time) == NULL ||
+	    CU_add_test(s, "transport table; file transport through its ops",
+			test_transport_ops) == NULL ||
+	    CU_add_test(s, "file write failure dropped, counted, returned",
+			test_file_write_failure) == NULL ||
 	    CU_add_test(s, "columns added later", test_new_columns) == NULL ||
 	    CU_add_test(s, "bad URIs and parameters", test_open_errors) == NULL ||
 	    CU_add_test(s, "element mapping rules", test_element_rules) == NULL)

@@ -19,8 +19,8 @@ extern "C" {
 
 #define SP_CONFIG_MAX_PCAPS 256
 #define SP_CONFIG_MAX_IPFIX 8
-/* nDPI and the plugins share the worker's 8 per-flow hooks */
-#define SP_CONFIG_MAX_PLUGINS 7
+/* nDPI and the plugins share the worker's 16 per-flow hooks */
+#define SP_CONFIG_MAX_PLUGINS 15
 
 #define SP_DEFAULT_IDLE_TIMEOUT_S 120
 #define SP_DEFAULT_ACTIVE_TIMEOUT_S 1800

@@ -36,8 +36,8 @@
 extern "C" {
 #endif
 
-/** Most plugins in a run (nDPI and the plugins share the worker's hooks). */
-#define SP_PLUGINS_MAX 7
+/** Most plugins in a run (nDPI and the plugins share the worker's 16 hooks). */
+#define SP_PLUGINS_MAX 15
 /** Most columns of one plugin. */
 #define SP_PLUGINS_MAX_COLUMNS 256
 /** Most options in one spec. */

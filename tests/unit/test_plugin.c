@@ -252,6 +252,21 @@ test_load(void)
 	specs[1] = "ok";
 	CU_ASSERT_PTR_NULL(sp_plugins_load_with(specs, 2, resolve, err, sizeof(err)));
 	CU_ASSERT_STRING_EQUAL(err, "--plugin ok: column 'udps.a' is also plugin ok's");
+	/* as many plugins as the worker has hooks besides nDPI's, not one more */
+	{
+		const char *many[16];
+		unsigned int i;
+
+		for (i = 0; i < RTE_DIM(many); i++)
+			many[i] = "slicer:limit=1000000";
+		ps = sp_plugins_load_with(many, 15, resolve, err, sizeof(err));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(ps);
+		CU_ASSERT_EQUAL(sp_plugins_count(ps), 15);
+		CU_ASSERT_PTR_NOT_NULL(sp_plugins_ops(ps, 14)->flow_update);
+		sp_plugins_unload(ps);
+		CU_ASSERT_PTR_NULL(sp_plugins_load_with(many, 16, resolve, err, sizeof(err)));
+		CU_ASSERT_STRING_EQUAL(err, "--plugin: at most 15 plugins");
+	}
 	/* no plugin at all: an empty run */
 	ps = sp_plugins_load(NULL, 0, err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ps);

@@ -92,6 +92,7 @@ struct sp_config {
 	uint32_t ipfix_rate;		/**< UDP records/s, 0 unpaced (when ipfix_rate_set) */
 	bool ipfix_rate_set;		/**< else: files SP_DEFAULT_IPFIX_FILE_RATE, live 0 */
 	const char *ipfix_elements;	/**< print the element list (xml, csv, iespec) and exit */
+	bool plugin_info;		/**< print the plugins' memory and columns and exit */
 	bool dpi_stats;			/**< print the nDPI memory line at exit */
 	unsigned int performance_report; /**< seconds between JSON lines, 0 = off */
 	const char *ndpi_protos;	/**< nDPI protocols file (ndpiReader -p) */

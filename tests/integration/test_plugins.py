@@ -220,6 +220,25 @@ class Plugins(unittest.TestCase):
         self.assertEqual(p.returncode, 2, p.stderr)
         self.assertEqual(messages(p.stderr), ["streamprobe: --plugin: at most 15 plugins"])
 
+    def test_plugin_info(self):
+        """--plugin-info: each plugin's slot and record bytes and columns, then the total,
+        on stdout; no input needed, nothing else started."""
+        p = run(["--plugin", self.fix("cols"), "--plugin", "slicer:limit=3",
+                 "--plugin", self.fix("done"), "--plugin-info"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stderr, "")
+        lines = p.stdout.splitlines()
+        self.assertEqual(len(lines), 4, p.stdout)
+        self.assertRegex(lines[0], r"^plugin %s: slot_bytes=8 record_bytes=\d+ on_update=no "
+                         r"columns=udps\.proto,udps\.bytes,.*,udps\.payload_first$" %
+                         re.escape(self.fix("cols")))
+        self.assertEqual(lines[1], "plugin slicer: slot_bytes=0 record_bytes=0 on_update=yes "
+                         "columns=")
+        self.assertEqual(lines[2], "plugin %s: slot_bytes=0 record_bytes=0 on_update=yes "
+                         "columns=" % self.fix("done"))
+        rec = int(re.search(r"record_bytes=(\d+)", lines[0]).group(1))
+        self.assertEqual(lines[3], "plugins: n=3 slot_bytes=8 record_bytes=%d" % rec)
+
     def test_cols_csv(self):
         out = os.path.join(self.tmp, "cols.csv")
         p = run(["--pcap", self.pcap, "--csv", out, "--plugin", self.fix("cols"),

@@ -211,6 +211,11 @@ test_plugin_count(void)
 	a[2 + 2 * 15] = "--plugin";
 	CU_ASSERT_EQUAL(parse(&c, err, a), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(err, "--plugin: at most 15 plugins");
+	/* --plugin-info prints and exits: no input needed */
+	a[0] = "--plugin-info";
+	a[1] = NULL;
+	CU_ASSERT_EQUAL(parse(&c, err, a), 0);
+	CU_ASSERT(c.plugin_info);
 }
 
 /* IPFIX destinations: the syntax is checked before anything opens. */

@@ -267,6 +267,25 @@ test_load(void)
 		CU_ASSERT_PTR_NULL(sp_plugins_load_with(many, 16, resolve, err, sizeof(err)));
 		CU_ASSERT_STRING_EQUAL(err, "--plugin: at most 15 plugins");
 	}
+	/* --plugin-info: each plugin's slot and cells, then the total */
+	{
+		const char *two[] = { "ok", "slicer:limit=3" };
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+		ps = sp_plugins_load_with(two, 2, resolve, err, sizeof(err));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(ps);
+		CU_ASSERT_EQUAL(sp_plugins_info(ps, f), 0);
+		fclose(f);
+		CU_ASSERT_STRING_EQUAL(text,
+			"plugin ok: slot_bytes=8 record_bytes=40 on_update=no columns=udps.a,udps.b\n"
+			"plugin slicer: slot_bytes=0 record_bytes=0 on_update=yes columns=\n"
+			"plugins: n=2 slot_bytes=8 record_bytes=40\n");
+		free(text);
+		sp_plugins_unload(ps);
+	}
 	/* no plugin at all: an empty run */
 	ps = sp_plugins_load(NULL, 0, err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ps);

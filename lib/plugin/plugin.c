@@ -843,7 +843,10 @@ load_one(struct sp_plugins *ps, const char *spec,
 	e->ops.worker_fini = adapter_worker_fini;
 	e->ops.flow_init = adapter_flow_init;
 	e->ops.flow_update = e->p->on_update != NULL ? adapter_flow_update : NULL;
-	e->ops.flow_expire = adapter_flow_expire;
+	/* nothing to clear nor to call at a flow's end: no call per flow
+	 * (a plugin done at on_init then costs its on_init alone) */
+	e->ops.flow_expire = e->p->on_expire != NULL || pc.n_columns > 0 ? adapter_flow_expire :
+			     NULL;
 	return 0;
 }
 

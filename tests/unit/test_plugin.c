@@ -211,6 +211,9 @@ test_load(void)
 	CU_ASSERT_EQUAL(sp_plugins_ops(ps, 1)->slot_size, 0);
 	CU_ASSERT_PTR_NOT_NULL(sp_plugins_ops(ps, 1)->flow_update);
 	CU_ASSERT_PTR_NULL(sp_plugins_ops(ps, 0)->flow_update);	/* no on_update */
+	/* the slicer has no on_expire and no column: no call at the flow's end */
+	CU_ASSERT_PTR_NULL(sp_plugins_ops(ps, 1)->flow_expire);
+	CU_ASSERT_PTR_NOT_NULL(sp_plugins_ops(ps, 0)->flow_expire);
 	c = sp_plugins_columns(ps, &n);
 	CU_ASSERT_EQUAL_FATAL(n, 2);
 	CU_ASSERT_STRING_EQUAL(c[0].c.name, "udps.a");

@@ -335,6 +335,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	app.cfg.record_ext_size = sp_plugins_area_size(app.plugins);
+	if (app.cfg.plugin_info)
+		return sp_plugins_info(app.plugins, stdout) == 0 ? 0 : 1;
 	if (app.cfg.ipfix_elements != NULL) {
 		struct sp_columns cols;
 

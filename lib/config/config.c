@@ -46,6 +46,7 @@ enum {
 	OPT_DPI_STATS,
 	OPT_IPFIX,
 	OPT_PLUGIN,
+	OPT_PLUGIN_INFO,
 	OPT_IPFIX_DOMAIN,
 	OPT_IPFIX_PEN,
 	OPT_IPFIX_MTU,
@@ -105,6 +106,7 @@ static const struct option sp_options[] = {
 	{ "dpi-stats", no_argument, NULL, OPT_DPI_STATS },
 	{ "ipfix", required_argument, NULL, OPT_IPFIX },
 	{ "plugin", required_argument, NULL, OPT_PLUGIN },
+	{ "plugin-info", no_argument, NULL, OPT_PLUGIN_INFO },
 	{ "ipfix-domain", required_argument, NULL, OPT_IPFIX_DOMAIN },
 	{ "ipfix-pen", required_argument, NULL, OPT_IPFIX_PEN },
 	{ "ipfix-mtu", required_argument, NULL, OPT_IPFIX_MTU },
@@ -206,6 +208,8 @@ sp_config_usage(const char *prog)
 	       "  --bpf-filter EXPR         libpcap filter; rejected packets are counted as filtered\n"
 	       "  --plugin NAME[:K=V,...]   add a plugin's columns: a shipped one by name, or a .so\n"
 	       "                            by path; repeatable, order kept (docs/plugins.md)\n"
+	       "  --plugin-info             print each --plugin's memory (slot bytes a flow,\n"
+	       "                            record bytes) and columns, and exit\n"
 	       "\n"
 	       "Flow semantics (NFStream parameters, same defaults):\n"
 	       "  --idle-timeout S          idle timeout in seconds (default %u)\n"
@@ -668,6 +672,9 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 			cfg->ipfix_rate = (uint32_t)v;
 			cfg->ipfix_rate_set = true;
 			break;
+		case OPT_PLUGIN_INFO:
+			cfg->plugin_info = true;
+			break;
 		case OPT_IPFIX_ELEMENTS:
 			if (strcmp(optarg, "xml") != 0 && strcmp(optarg, "csv") != 0 &&
 			    strcmp(optarg, "iespec") != 0 && strcmp(optarg, "markdown") != 0)
@@ -785,8 +792,8 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 	if (optind < argc)
 		return sp_config_err(err, errlen, "unexpected argument '%s' (see --help)",
 				     argv[optind]);
-	if (cfg->ipfix_elements != NULL)
-		return 0;	/* prints the element list only: no input needed */
+	if (cfg->ipfix_elements != NULL || cfg->plugin_info)
+		return 0;	/* prints a list only: no input needed */
 	ret = sp_config_check_csv(cfg, err, errlen);
 	if (ret != 0)
 		return ret;

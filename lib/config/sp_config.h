@@ -19,8 +19,8 @@ extern "C" {
 
 #define SP_CONFIG_MAX_PCAPS 256
 #define SP_CONFIG_MAX_IPFIX 8
-/* nDPI and the plugins share the worker's 8 per-flow hooks */
-#define SP_CONFIG_MAX_PLUGINS 7
+/* nDPI and the plugins share the worker's 16 per-flow hooks */
+#define SP_CONFIG_MAX_PLUGINS 15
 
 #define SP_DEFAULT_IDLE_TIMEOUT_S 120
 #define SP_DEFAULT_ACTIVE_TIMEOUT_S 1800
@@ -92,6 +92,7 @@ struct sp_config {
 	uint32_t ipfix_rate;		/**< UDP records/s, 0 unpaced (when ipfix_rate_set) */
 	bool ipfix_rate_set;		/**< else: files SP_DEFAULT_IPFIX_FILE_RATE, live 0 */
 	const char *ipfix_elements;	/**< print the element list (xml, csv, iespec) and exit */
+	bool plugin_info;		/**< print the plugins' memory and columns and exit */
 	bool dpi_stats;			/**< print the nDPI memory line at exit */
 	unsigned int performance_report; /**< seconds between JSON lines, 0 = off */
 	const char *ndpi_protos;	/**< nDPI protocols file (ndpiReader -p) */

@@ -846,7 +846,10 @@ load_one(struct sp_plugins *ps, const char *spec,
 	e->ops.worker_fini = adapter_worker_fini;
 	e->ops.flow_init = adapter_flow_init;
 	e->ops.flow_update = e->p->on_update != NULL ? adapter_flow_update : NULL;
-	e->ops.flow_expire = adapter_flow_expire;
+	/* nothing to clear nor to call at a flow's end: no call per flow
+	 * (a plugin done at on_init then costs its on_init alone) */
+	e->ops.flow_expire = e->p->on_expire != NULL || pc.n_columns > 0 ? adapter_flow_expire :
+			     NULL;
 	return 0;
 }
 
@@ -1007,6 +1010,30 @@ size_t
 sp_plugins_area_size(const struct sp_plugins *ps)
 {
 	return ps != NULL ? ps->area : 0;
+}
+
+int
+sp_plugins_info(const struct sp_plugins *ps, FILE *f)
+{
+	unsigned int i, j, n = sp_plugins_count(ps);
+	size_t slots = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct plugin_entry *e = &ps->e[i];
+		size_t rec = 0;
+
+		for (j = 0; j < e->n_cols; j++)
+			rec += ps->cols[e->first_col + j].size;
+		slots += e->ops.slot_size;
+		fprintf(f, "plugin %s: slot_bytes=%zu record_bytes=%zu on_update=%s columns=", e->name,
+			e->ops.slot_size, rec, e->ops.flow_update != NULL ? "yes" : "no");
+		for (j = 0; j < e->n_cols; j++)
+			fprintf(f, "%s%s", j > 0 ? "," : "", ps->cols[e->first_col + j].c.name);
+		fputc('\n', f);
+	}
+	fprintf(f, "plugins: n=%u slot_bytes=%zu record_bytes=%zu\n", n, slots,
+		sp_plugins_area_size(ps));
+	return fflush(f) == 0 && !ferror(f) ? 0 : -EIO;
 }
 
 const char *

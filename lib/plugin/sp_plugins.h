@@ -37,8 +37,8 @@
 extern "C" {
 #endif
 
-/** Most --plugin plugins in a run (nDPI and they share the worker's 8 hooks). */
-#define SP_PLUGINS_MAX 7
+/** Most --plugin plugins in a run (nDPI and they share the worker's 16 hooks). */
+#define SP_PLUGINS_MAX 15
 /** Most columns of one plugin. */
 #define SP_PLUGINS_MAX_COLUMNS 256
 /** Most options in one spec. */
@@ -190,6 +190,17 @@ const struct sp_plugins_column *sp_plugins_columns(const struct sp_plugins *ps,
 
 /** Bytes of the plugin area of a record (0 without plugin columns). */
 size_t sp_plugins_area_size(const struct sp_plugins *ps);
+
+/**
+ * Print what each plugin costs in memory and adds (--plugin-info), one line
+ * a plugin, then the total:
+ *   plugin NAME: slot_bytes=N record_bytes=N on_update=yes|no columns=C1,C2
+ *   plugins: n=N slot_bytes=N record_bytes=N
+ * slot_bytes: per flow of the table (--max-flows of them per worker, as the
+ * flows use them); record_bytes: its columns' cells in each flow record.
+ * @return 0, or -EIO when f has a write error.
+ */
+int sp_plugins_info(const struct sp_plugins *ps, FILE *f);
 
 /**
  * After a worker could not be created: the plugin whose worker_init

@@ -32,7 +32,8 @@
 extern "C" {
 #endif
 
-#define SP_WORKER_MAX_HOOKS 8
+/* nDPI and up to 15 plugins: bit i of a flow's hook mask (uint16_t) is hook i. */
+#define SP_WORKER_MAX_HOOKS 16
 
 struct sp_worker_params {
 	const struct sp_config *cfg;

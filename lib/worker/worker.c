@@ -62,12 +62,15 @@ struct sp_worker {
 	bool lru;			/* last-seen order (live, --lru-idle-scan) */
 	uint32_t max_flows;
 	unsigned int n_hooks;
-	uint8_t update_mask;		/* the hooks that have a flow_update */
+	uint16_t update_mask;		/* the hooks that have a flow_update */
 	struct worker_hook hook[SP_WORKER_MAX_HOOKS];
 	/* Per flow: the hooks still to be called on its packets (bit i: hook
 	 * i). A hook that said done is skipped without a call or a touch of
-	 * its slot: nDPI is done after a few packets of most flows. */
-	uint8_t *active;
+	 * its slot: nDPI is done after a few packets of most flows. 16 bits
+	 * (2 bytes a flow) for nDPI and up to 15 plugins: read and written
+	 * once a packet as the 8 bits were, at the same cost (callgrind,
+	 * BENCHMARKS.md "Plugins"). */
+	uint16_t *active;
 	struct sp_worker_stats st;
 	struct sp_flow_record *scratch_rec;	/* for flows whose record is not kept */
 	uint8_t *scratch;		/* linearised multi-segment frames */
@@ -220,7 +223,7 @@ sp_worker_create(const struct sp_worker_params *p)
 		}
 		w->n_hooks++;
 		if (h->ops->flow_update != NULL)
-			w->update_mask |= (uint8_t)(1u << i);
+			w->update_mask |= (uint16_t)(1u << i);
 		if (h->ops->slot_size > 0) {
 			h->slots = sp_mem_alloc("sp_hook_slots",
 						h->ops->slot_size * p->cfg->max_flows,
@@ -230,7 +233,8 @@ sp_worker_create(const struct sp_worker_params *p)
 		}
 	}
 	if (w->update_mask != 0) {
-		w->active = sp_mem_alloc("sp_hooks_active", p->cfg->max_flows, p->socket_id);
+		w->active = sp_mem_alloc("sp_hooks_active",
+					 sizeof(*w->active) * p->cfg->max_flows, p->socket_id);
 		if (w->active == NULL)
 			goto fail;
 	}
@@ -334,7 +338,7 @@ sp_worker_free(struct sp_worker *w)
 		if (w->hook[i].ops->slot_size > 0)
 			sp_mem_free(w->hook[i].slots, w->hook[i].ops->slot_size * w->max_flows);
 	}
-	sp_mem_free(w->active, w->max_flows);
+	sp_mem_free(w->active, sizeof(*w->active) * w->max_flows);
 	sp_flow_table_free(w->table);
 	rte_ring_free(w->ring);
 	rte_ring_free(w->rx_ring);
@@ -425,18 +429,18 @@ worker_hooks_update(struct sp_worker *w, int32_t idx, const struct sp_pkt_meta *
 		    const uint8_t *ip, uint16_t ip_len, uint64_t t_ms, int dir,
 		    const struct sp_flow_state *st)
 {
-	uint8_t mask = w->active[idx], left = mask;
+	uint16_t mask = w->active[idx], left = mask;
 	bool expire = false;
 	unsigned int i;
 	int v;
 
 	while (left != 0) {
 		i = (unsigned int)__builtin_ctz(left);
-		left &= (uint8_t)(left - 1);
+		left &= (uint16_t)(left - 1);
 		v = w->hook[i].ops->flow_update(w->hook[i].ctx, worker_slot(&w->hook[i], idx), m,
 						ip, ip_len, t_ms, dir, st);
 		if (v != SP_HOOK_CONTINUE) {
-			mask &= (uint8_t)~(1u << i);
+			mask &= (uint16_t)~(1u << i);
 			expire |= v == SP_HOOK_EXPIRE;
 		}
 	}
@@ -453,7 +457,7 @@ worker_flow_new(struct sp_worker *w, uint32_t hash, const struct sp_pkt_meta *m,
 	const struct sp_flow_state *st;
 	bool expire = false;
 	unsigned int i;
-	uint8_t mask;
+	uint16_t mask;
 	int32_t idx;
 	int v;
 
@@ -486,7 +490,7 @@ worker_flow_new(struct sp_worker *w, uint32_t hash, const struct sp_pkt_meta *m,
 			v = ops->flow_init(w->hook[i].ctx, worker_slot(&w->hook[i], idx), m, ip,
 					   ip_len, t_ms, st);
 		if (v != SP_HOOK_CONTINUE)
-			mask &= (uint8_t)~(1u << i);
+			mask &= (uint16_t)~(1u << i);
 		expire |= v == SP_HOOK_EXPIRE;
 	}
 	if (w->active != NULL)

@@ -129,7 +129,7 @@ class Plugins(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="sp-plugins-")
         cls.pcap = os.path.join(cls.tmp, "udp.pcap")
         capture(cls.pcap)
-        for f in ("abi", "nosym", "badconf", "badinit", "cols"):
+        for f in ("abi", "nosym", "badconf", "badinit", "cols", "done"):
             if not os.path.isfile(os.path.join(FIX, f + ".so")):
                 raise AssertionError("fixture %s.so not built in %s" % (f, FIX))
 
@@ -225,6 +225,52 @@ class Plugins(unittest.TestCase):
         _, rows = read_csv(out)
         self.assertEqual(len(rows), 8)
         self.assertEqual({r["expiration_id"] for r in rows}, {"-1"})
+
+    def test_fifteen(self):
+        """The most plugins a run takes, 15, with nDPI: 16 hooks. 14 done.so (done at each
+        flow's first packet; they count the on_update calls the worker makes: none) and,
+        last, the slicer in the flow mask's top bit: the flows are cut as with the slicer
+        alone, the CSV is the same bytes. A 16th plugin is refused in one line."""
+        alone = os.path.join(self.tmp, "alone.csv")
+        out = os.path.join(self.tmp, "fifteen.csv")
+        p = run(["--pcap", self.pcap, "--csv", alone, "--plugin", "slicer:limit=2"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        specs = [self.fix("done")] * 14 + ["slicer:limit=2"]
+        args = ["--pcap", self.pcap, "--csv", out]
+        for s in specs:
+            args += ["--plugin", s]
+        p = run(args)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(alone) as a, open(out) as b:
+            self.assertEqual(b.read(), a.read())
+        lines = [l for l in p.stderr.splitlines()
+                 if l.startswith("plugin %s: " % self.fix("done"))]
+        self.assertEqual(len(lines), 14, p.stderr)
+        # 5 flows (the slicer cut flow 1 into 3); not one on_update call
+        for l in lines:
+            self.assertRegex(l, r": flows=5 updates=0 values_cut=0 bad_set=0$")
+        p = run(args + ["--plugin", self.fix("done")])
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertEqual(messages(p.stderr), ["streamprobe: --plugin: at most 15 plugins"])
+
+    def test_plugin_info(self):
+        """--plugin-info: each plugin's slot and record bytes and columns, then the total,
+        on stdout; no input needed, nothing else started."""
+        p = run(["--plugin", self.fix("cols"), "--plugin", "slicer:limit=3",
+                 "--plugin", self.fix("done"), "--plugin-info"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stderr, "")
+        lines = p.stdout.splitlines()
+        self.assertEqual(len(lines), 4, p.stdout)
+        self.assertRegex(lines[0], r"^plugin %s: slot_bytes=8 record_bytes=\d+ on_update=no "
+                         r"columns=udps\.proto,udps\.bytes,.*,udps\.payload_first$" %
+                         re.escape(self.fix("cols")))
+        self.assertEqual(lines[1], "plugin slicer: slot_bytes=0 record_bytes=0 on_update=yes "
+                         "columns=")
+        self.assertEqual(lines[2], "plugin %s: slot_bytes=0 record_bytes=0 on_update=yes "
+                         "columns=" % self.fix("done"))
+        rec = int(re.search(r"record_bytes=(\d+)", lines[0]).group(1))
+        self.assertEqual(lines[3], "plugins: n=3 slot_bytes=8 record_bytes=%d" % rec)
 
     def test_cols_csv(self):
         out = os.path.join(self.tmp, "cols.csv")

@@ -13,11 +13,11 @@
 static int
 parse(struct sp_config *c, char *err, const char *const *args)
 {
-	char *argv[32];
+	char *argv[48];
 	int argc = 0;
 
 	argv[argc++] = "streamprobe";
-	while (*args != NULL && argc < 31)
+	while (*args != NULL && argc < 47)
 		argv[argc++] = (char *)(uintptr_t)*args++;
 	argv[argc] = NULL;
 	sp_config_defaults(c);
@@ -190,6 +190,32 @@ test_conflicts(void)
 	CU_ASSERT_EQUAL(c.n_pcaps, 2);
 	CU_ASSERT_EQUAL(c.n_ipfix, 2);
 	CU_ASSERT_EQUAL(parse(&c, err, shorts), 1);
+}
+
+/* --plugin repeats up to the worker's hooks besides nDPI's: 15. */
+static void
+test_plugin_count(void)
+{
+	const char *a[2 + 2 * 16 + 1] = { "--pcap", "x" };
+	struct sp_config c;
+	char err[256];
+	unsigned int i;
+
+	for (i = 0; i < 16; i++) {
+		a[2 + 2 * i] = "--plugin";
+		a[3 + 2 * i] = "slicer:limit=1";
+	}
+	a[2 + 2 * 15] = NULL;
+	CU_ASSERT_EQUAL(parse(&c, err, a), 0);
+	CU_ASSERT_EQUAL(c.n_plugins, 15);
+	a[2 + 2 * 15] = "--plugin";
+	CU_ASSERT_EQUAL(parse(&c, err, a), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "--plugin: at most 15 plugins");
+	/* --plugin-info prints and exits: no input needed */
+	a[0] = "--plugin-info";
+	a[1] = NULL;
+	CU_ASSERT_EQUAL(parse(&c, err, a), 0);
+	CU_ASSERT(c.plugin_info);
 }
 
 /* IPFIX destinations: the syntax is checked before anything opens. */
@@ -451,6 +477,7 @@ sp_test_register(void)
 	    CU_add_test(s, "nDPI extra columns", test_ndpi_columns) == NULL ||
 	    CU_add_test(s, "missing input or value", test_missing_input_and_value) == NULL ||
 	    CU_add_test(s, "conflicts and option names", test_conflicts) == NULL ||
+	    CU_add_test(s, "--plugin at most 15", test_plugin_count) == NULL ||
 	    CU_add_test(s, "IPFIX destinations", test_ipfix_uris) == NULL ||
 	    CU_add_test(s, "inputs and IPFIX options", test_inputs_and_ipfix) == NULL ||
 	    CU_add_test(s, "CSV options", test_csv_options) == NULL ||

@@ -212,6 +212,9 @@ test_load(void)
 	CU_ASSERT_EQUAL(sp_plugins_ops(ps, 1)->slot_size, 0);
 	CU_ASSERT_PTR_NOT_NULL(sp_plugins_ops(ps, 1)->flow_update);
 	CU_ASSERT_PTR_NULL(sp_plugins_ops(ps, 0)->flow_update);	/* no on_update */
+	/* the slicer has no on_expire and no column: no call at the flow's end */
+	CU_ASSERT_PTR_NULL(sp_plugins_ops(ps, 1)->flow_expire);
+	CU_ASSERT_PTR_NOT_NULL(sp_plugins_ops(ps, 0)->flow_expire);
 	c = sp_plugins_columns(ps, &n);
 	CU_ASSERT_EQUAL_FATAL(n, 2);
 	CU_ASSERT_STRING_EQUAL(c[0].c.name, "udps.a");
@@ -253,6 +256,40 @@ test_load(void)
 	specs[1] = "ok";
 	CU_ASSERT_PTR_NULL(sp_plugins_load_with(specs, 2, resolve, err, sizeof(err)));
 	CU_ASSERT_STRING_EQUAL(err, "--plugin ok: column 'udps.a' is also plugin ok's");
+	/* as many plugins as the worker has hooks besides nDPI's, not one more */
+	{
+		const char *many[16];
+		unsigned int i;
+
+		for (i = 0; i < RTE_DIM(many); i++)
+			many[i] = "slicer:limit=1000000";
+		ps = sp_plugins_load_with(many, 15, resolve, err, sizeof(err));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(ps);
+		CU_ASSERT_EQUAL(sp_plugins_count(ps), 15);
+		CU_ASSERT_PTR_NOT_NULL(sp_plugins_ops(ps, 14)->flow_update);
+		sp_plugins_unload(ps);
+		CU_ASSERT_PTR_NULL(sp_plugins_load_with(many, 16, resolve, err, sizeof(err)));
+		CU_ASSERT_STRING_EQUAL(err, "--plugin: at most 15 plugins");
+	}
+	/* --plugin-info: each plugin's slot and cells, then the total */
+	{
+		const char *two[] = { "ok", "slicer:limit=3" };
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+		ps = sp_plugins_load_with(two, 2, resolve, err, sizeof(err));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(ps);
+		CU_ASSERT_EQUAL(sp_plugins_info(ps, f), 0);
+		fclose(f);
+		CU_ASSERT_STRING_EQUAL(text,
+			"plugin ok: slot_bytes=8 record_bytes=40 on_update=no columns=udps.a,udps.b\n"
+			"plugin slicer: slot_bytes=0 record_bytes=0 on_update=yes columns=\n"
+			"plugins: n=2 slot_bytes=8 record_bytes=40\n");
+		free(text);
+		sp_plugins_unload(ps);
+	}
 	/* no plugin at all: an empty run */
 	ps = sp_plugins_load(NULL, 0, err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ps);

@@ -16,6 +16,7 @@
 
 #include <CUnit/Basic.h>
 
+#include <rte_errno.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
@@ -406,6 +407,133 @@ test_flush_order(void)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Every hook the worker has room for: nDPI and --plugin's most fill it.    */
+
+_Static_assert(SP_CONFIG_MAX_PLUGINS == SP_PLUGINS_MAX, "--plugin's limit is the loader's");
+_Static_assert(SP_PLUGINS_MAX + 1 == SP_WORKER_MAX_HOOKS, "nDPI and the plugins fill the hooks");
+
+/* Hook i of many: calls counted per hook, done at the flow's packet
+ * many_done_at[i] (1 = flow_init, 0 = never). */
+struct many_ctx {
+	unsigned int id;
+	unsigned int inits, updates, expires;
+	uint32_t nth;			/* the one flow's packets this hook saw */
+};
+
+static struct many_ctx many[SP_WORKER_MAX_HOOKS];
+static uint32_t many_done_at[SP_WORKER_MAX_HOOKS];
+
+static void *
+many_worker_init(const void *arg, unsigned int worker_id, int socket_id, uint32_t max_flows)
+{
+	(void)worker_id;
+	(void)socket_id;
+	(void)max_flows;
+	return (void *)(uintptr_t)arg;
+}
+
+static int
+many_init(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_t *ip,
+	  uint16_t ip_len, uint64_t t_ms, const struct sp_flow_state *st)
+{
+	struct many_ctx *c = ctx;
+
+	(void)slot;
+	(void)m;
+	(void)ip;
+	(void)ip_len;
+	(void)t_ms;
+	(void)st;
+	c->inits++;
+	c->nth = 1;
+	return many_done_at[c->id] == 1 ? SP_HOOK_DONE : SP_HOOK_CONTINUE;
+}
+
+static int
+many_update(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_t *ip,
+	    uint16_t ip_len, uint64_t t_ms, int dir, const struct sp_flow_state *st)
+{
+	struct many_ctx *c = ctx;
+
+	(void)slot;
+	(void)m;
+	(void)ip;
+	(void)ip_len;
+	(void)t_ms;
+	(void)dir;
+	c->updates++;
+	c->nth++;
+	/* the flow's packet count and this hook's agree: no packet skipped */
+	CU_ASSERT_EQUAL(st->packets[SP_BI], c->nth);
+	return many_done_at[c->id] == c->nth ? SP_HOOK_DONE : SP_HOOK_CONTINUE;
+}
+
+static void
+many_expire(void *ctx, void *slot, const struct sp_flow_state *st, struct sp_flow_record *rec)
+{
+	struct many_ctx *c = ctx;
+
+	(void)slot;
+	(void)st;
+	(void)rec;
+	c->expires++;
+}
+
+/* 16 hooks (bits 8..15 of the per-flow mask are the ones an 8-bit mask
+ * lost): hook i is done at the flow's packet i + 1, except hook 15 which
+ * listens to the end and hook 12 which has no flow_update (a plugin
+ * without on_update). One hook more is refused. */
+static void
+test_all_hooks(void)
+{
+	struct sp_flow_ops ops[SP_WORKER_MAX_HOOKS];
+	struct sp_worker_params p;
+	struct sp_worker *w;
+	unsigned int i;
+	uint16_t sport[4];
+	int8_t exp_id[4];
+	uint64_t pkts[4];
+	const unsigned int n_pkts = 20;
+
+	CU_ASSERT_FATAL(SP_WORKER_MAX_HOOKS >= 16);
+	memset(many, 0, sizeof(many));
+	memset(ops, 0, sizeof(ops));
+	sp_config_defaults(&cfg);
+	cfg.max_flows = 256;
+	cfg.n_dissections = 0;
+	memset(&p, 0, sizeof(p));
+	p.cfg = &cfg;
+	p.socket_id = SOCKET_ID_ANY;
+	p.lossless = true;
+	for (i = 0; i < SP_WORKER_MAX_HOOKS; i++) {
+		many[i].id = i;
+		many_done_at[i] = i == 15 ? 0 : i + 1;
+		ops[i] = (struct sp_flow_ops){ .name = "many", .arg = &many[i],
+			.worker_init = many_worker_init, .flow_init = many_init,
+			.flow_update = i == 12 ? NULL : many_update, .flow_expire = many_expire };
+		p.hooks[i] = &ops[i];
+	}
+	p.n_hooks = SP_WORKER_MAX_HOOKS + 1;
+	CU_ASSERT_PTR_NULL(sp_worker_create(&p));
+	CU_ASSERT_EQUAL(rte_errno, EINVAL);
+	p.n_hooks = SP_WORKER_MAX_HOOKS;
+	w = sp_worker_create(&p);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	for (i = 0; i < n_pkts; i++)
+		send_pkt(w, 40000, i % 2, T0 + i);
+	sp_worker_flush(w);
+	for (i = 0; i < SP_WORKER_MAX_HOOKS; i++) {
+		CU_ASSERT_EQUAL(many[i].inits, 1);
+		CU_ASSERT_EQUAL(many[i].expires, 1);
+		/* done at packet i + 1: the updates of packets 2 .. i + 1 */
+		CU_ASSERT_EQUAL(many[i].updates, i == 12 ? 0 : i == 15 ? n_pkts - 1 : i);
+	}
+	CU_ASSERT_EQUAL(drain(w, sport, exp_id, pkts, 4), 1);
+	CU_ASSERT_EQUAL(pkts[0], n_pkts);
+	sp_worker_free(w);
+}
+
+/* ------------------------------------------------------------------------ */
 /* A plugin (struct sp_plugin) through the adapter: its packets and flow    */
 /* view, its verdicts, its columns in the record.                           */
 
@@ -733,6 +861,7 @@ sp_test_register(void)
 	    CU_add_test(s, "expire: expiration_id -1", test_custom_expire) == NULL ||
 	    CU_add_test(s, "timed out before its successor", test_timeout_before_successor) == NULL ||
 	    CU_add_test(s, "flush in creation order", test_flush_order) == NULL ||
+	    CU_add_test(s, "16 hooks: the mask's high bits", test_all_hooks) == NULL ||
 	    CU_add_test(s, "plugin columns through the adapter", test_plugin_columns) == NULL ||
 	    CU_add_test(s, "plugin verdicts: done, expire", test_plugin_verdicts) == NULL)
 		return -1;

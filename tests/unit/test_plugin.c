@@ -293,7 +293,20 @@ test_dpi_registered(void)
 	CU_ASSERT(sp_plugins_dpi(ps)->risks && !sp_plugins_dpi(ps)->extra);
 	memset(&cols, 0, sizeof(cols));
 	sp_export_columns_plugins(&cols, ps);
-	CU_ASSERT(cols.app && cols.ndpi_risks && !cols.ndpi_extra);
+	/* nDPI's columns are the run's first plugin columns, with their own
+	 * IPFIX elements; the plugin's keep the plugins' range */
+	CU_ASSERT_EQUAL_FATAL(cols.n_plugin_cols, 9 + 2 + 2);
+	CU_ASSERT_EQUAL(cols.plugin_cols[0].plugin, SP_PLUGINS_DPI);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cols.plugin_cols[0].ie);
+	CU_ASSERT_EQUAL(cols.plugin_cols[0].ipfix_id, 96);
+	CU_ASSERT_EQUAL(cols.plugin_cols[0].offset, 0);
+	CU_ASSERT_EQUAL(cols.plugin_cols[2].ipfix_id, 45);
+	CU_ASSERT_EQUAL(cols.plugin_cols[10].ipfix_id, 10604);
+	CU_ASSERT_EQUAL(cols.plugin_cols[11].plugin, 0);
+	CU_ASSERT_PTR_NULL(cols.plugin_cols[11].ie);
+	CU_ASSERT_EQUAL(cols.plugin_cols[11].ipfix_id, SP_PLUGINS_IPFIX_ID_MIN + 1);
+	CU_ASSERT_EQUAL(cols.plugin_cols[11].offset, sp_dpi_area_size());
+	CU_ASSERT_EQUAL(sp_plugins_area_size(ps), sp_dpi_area_size() + 16 + 24);
 	all = sp_export_columns_all(&cols, &n);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(all);
 	/* core (28 columns without tunnel, statistics nor SPLT), nDPI's 9 and
@@ -318,8 +331,9 @@ test_dpi_registered(void)
 	CU_ASSERT_PTR_EQUAL(sp_plugins_hook(ps, 0), sp_plugins_ops(ps, 0));
 	CU_ASSERT_PTR_NULL(sp_plugins_dpi(ps));
 	sp_export_columns_plugins(&cols, ps);
-	CU_ASSERT(!cols.app && !cols.ndpi_risks && !cols.ndpi_extra);
-	CU_ASSERT_EQUAL(cols.n_plugin_cols, 2);
+	CU_ASSERT_EQUAL_FATAL(cols.n_plugin_cols, 2);
+	CU_ASSERT_STRING_EQUAL(cols.plugin_cols[0].c.name, "udps.a");
+	CU_ASSERT_EQUAL(cols.plugin_cols[0].offset, 0);
 	sp_plugins_unload(ps);
 	CU_ASSERT_EQUAL(sp_plugins_n_hooks(NULL), 0);
 	CU_ASSERT_PTR_NULL(sp_plugins_dpi(NULL));

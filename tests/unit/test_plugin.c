@@ -143,6 +143,25 @@ bad_id_configure(const struct sp_plugin_option *o, unsigned int n, struct sp_plu
 	return 0;
 }
 
+/* A column named as one of nDPI's. */
+static const struct sp_plugin_column dup_app_cols[] = {
+	{ .name = "user_agent", .type = SP_PLUGIN_STRING, .max = 8 },
+};
+
+static int
+dup_app_configure(const struct sp_plugin_option *o, unsigned int n,
+		  struct sp_plugin_config *out, char *err, size_t errlen)
+{
+	out->columns = dup_app_cols;
+	out->n_columns = 1;
+	return 0;
+}
+
+static const struct sp_plugin dupapp_plugin = {
+	.abi_version = SP_PLUGIN_ABI_VERSION, .name = "dupapp", .configure = dup_app_configure,
+	.on_init = any_init,
+};
+
 static const struct sp_plugin badid_plugin = {
 	.abi_version = SP_PLUGIN_ABI_VERSION, .name = "badid", .configure = bad_id_configure,
 	.on_init = any_init,
@@ -168,6 +187,7 @@ resolve(const char *name)
 {
 	static const struct sp_plugin *const all[] = {
 		&ok_plugin, &old_plugin, &noconf_plugin, &badmax_plugin, &badid_plugin,
+		&dupapp_plugin,
 	};
 	unsigned int i;
 
@@ -337,6 +357,17 @@ test_dpi_registered(void)
 	sp_plugins_unload(ps);
 	CU_ASSERT_EQUAL(sp_plugins_n_hooks(NULL), 0);
 	CU_ASSERT_PTR_NULL(sp_plugins_dpi(NULL));
+
+	/* nDPI's columns are the run's: a plugin may not name one of them
+	 * (the CSV would have it twice); without nDPI it may */
+	specs[0] = "dupapp";
+	p.dpi.n_dissections = 20;
+	CU_ASSERT_PTR_NULL(sp_plugins_load_run(&p, err, sizeof(err)));
+	CU_ASSERT_STRING_EQUAL(err, "--plugin dupapp: column 'user_agent' is also nDPI's");
+	p.dpi.n_dissections = 0;
+	ps = sp_plugins_load_run(&p, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL(ps);
+	sp_plugins_unload(ps);
 
 	/* an nDPI file that cannot be read: the reason names the option */
 	p.dpi.n_dissections = 20;

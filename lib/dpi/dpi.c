@@ -55,6 +55,8 @@
 
 #include <ndpi_api.h>
 
+#include <sp_plugin_internal.h>
+
 #include "sp_dpi.h"
 
 /* Log type "sp.dpi" (init and configuration only: never on packets). */
@@ -155,6 +157,8 @@ dpi_alloc_install(void)
 /* ------------------------------------------------------------------------ */
 /* Run parameters.                                                          */
 
+static void dpi_layout_make(bool risks, bool extra);
+
 static struct {
 	uint8_t n_dissections;
 	bool extra;
@@ -205,6 +209,7 @@ sp_dpi_configure(const struct sp_dpi_params *p)
 	snprintf(dpi_conf.protos_file, PATH_MAX, "%s", p->protos_file != NULL ? p->protos_file : "");
 	snprintf(dpi_conf.categories_file, PATH_MAX, "%s",
 		 p->categories_file != NULL ? p->categories_file : "");
+	dpi_layout_make(p->risks, p->extra);
 	dpi_alloc_install();
 	return 0;
 }
@@ -340,13 +345,170 @@ enum {
 	DPI_NSTR,
 };
 
+/* Buffer sizes of NFStream's fields (NUL included): a value keeps at most
+ * one byte less. */
+#define DPI_NAME_LEN 40
+#define DPI_CATEGORY_LEN 40
+#define DPI_SERVER_NAME_LEN 80
+#define DPI_FINGERPRINT_LEN 48
+#define DPI_CONTENT_TYPE_LEN 64
+#define DPI_USER_AGENT_LEN 256
+#define DPI_RISKS_LEN 256
+#define DPI_TLS_VERSION_LEN 16
+#define DPI_TLS_CIPHER_LEN 48
+
 static const size_t dpi_str_cap[DPI_NSTR] = {
-	SP_APP_SERVER_NAME_LEN,
-	SP_APP_FINGERPRINT_LEN,
-	SP_APP_FINGERPRINT_LEN,
-	SP_APP_CONTENT_TYPE_LEN,
-	SP_APP_USER_AGENT_LEN,
+	DPI_SERVER_NAME_LEN,
+	DPI_FINGERPRINT_LEN,
+	DPI_FINGERPRINT_LEN,
+	DPI_CONTENT_TYPE_LEN,
+	DPI_USER_AGENT_LEN,
 };
+
+/* ------------------------------------------------------------------------ */
+/* Columns: registry columns as any plugin's, with their IPFIX elements.    */
+
+enum dpi_col {
+	COL_NAME,
+	COL_CATEGORY,
+	COL_GUESSED,
+	COL_CONFIDENCE,
+	COL_SERVER_NAME,
+	COL_CLIENT_FP,
+	COL_SERVER_FP,
+	COL_USER_AGENT,
+	COL_CONTENT_TYPE,
+	COL_RISKS,		/* --ndpi-risks */
+	COL_RISK_SCORE,
+	COL_DNS_QTYPE,		/* --ndpi-extra */
+	COL_DNS_RCODE,
+	COL_TLS_VERSION,
+	COL_TLS_CIPHER,
+	DPI_NCOLS,
+};
+
+#define DPI_NFSTREAM_COLS (COL_CONTENT_TYPE + 1)
+
+/* IANA abstract data types (RFC 7012 §3.1) and semantics the columns use. */
+#define IE_U8 1
+#define IE_U16 2
+#define IE_I8 5
+#define IE_STRING 13
+#define IE_S_DEFAULT 0
+#define IE_S_IDENTIFIER 4
+
+#define STR_COL(n, len) { .name = (n), .type = SP_PLUGIN_STRING, .max = (len) - 1 }
+#define UINT_COL(n) { .name = (n), .type = SP_PLUGIN_UINT }
+#define INT_COL(n) { .name = (n), .type = SP_PLUGIN_INT }
+#define IANA_IE(nm, i, d) { .iana_name = (nm), .id = (i), .type = IE_STRING, \
+	.semantics = IE_S_DEFAULT, .desc = (d) }
+#define ENT_IE(i, t, s, d) { .id = (i), .type = IE_ ## t, .semantics = IE_S_ ## s, .desc = (d) }
+
+/*
+ * NFStream's nine, then streamprobe's own. The elements are an interface
+ * (collectors' element files keep them, docs/ipfix.md): never renumber.
+ * The ids of the --ndpi-risks/--ndpi-extra columns are the ones the
+ * exporter's name hash gave them when they were record fields.
+ */
+static const struct sp_plugin_icolumn dpi_columns[DPI_NCOLS] = {
+	[COL_NAME] = { STR_COL("application_name", DPI_NAME_LEN),
+		IANA_IE("applicationName", 96,
+			"nDPI application name (master.app), NFStream application_name") },
+	[COL_CATEGORY] = { STR_COL("application_category_name", DPI_CATEGORY_LEN),
+		IANA_IE("applicationCategoryName", 372, "nDPI category name") },
+	[COL_GUESSED] = { UINT_COL("application_is_guessed"),
+		ENT_IE(45, U8, IDENTIFIER,
+		       "1 when nDPI guessed the application (no dissector matched)") },
+	[COL_CONFIDENCE] = { UINT_COL("application_confidence"),
+		ENT_IE(46, U8, IDENTIFIER,
+		       "nDPI confidence of the classification (ndpi_confidence_t)") },
+	[COL_SERVER_NAME] = { STR_COL("requested_server_name", DPI_SERVER_NAME_LEN),
+		ENT_IE(47, STRING, DEFAULT, "Server name the client asked for: TLS/QUIC SNI, "
+		       "HTTP Host, DNS query, ...") },
+	[COL_CLIENT_FP] = { STR_COL("client_fingerprint", DPI_FINGERPRINT_LEN),
+		ENT_IE(48, STRING, DEFAULT,
+		       "Client fingerprint (TLS JA3 client hash, SSH HASSH client)") },
+	[COL_SERVER_FP] = { STR_COL("server_fingerprint", DPI_FINGERPRINT_LEN),
+		ENT_IE(49, STRING, DEFAULT,
+		       "Server fingerprint (TLS JA3S hash, SSH HASSH server)") },
+	[COL_USER_AGENT] = { STR_COL("user_agent", DPI_USER_AGENT_LEN),
+		IANA_IE("httpUserAgent", 468, "HTTP User-Agent seen by nDPI") },
+	[COL_CONTENT_TYPE] = { STR_COL("content_type", DPI_CONTENT_TYPE_LEN),
+		IANA_IE("httpContentType", 469, "HTTP Content-Type seen by nDPI") },
+	[COL_RISKS] = { STR_COL("application_risks", DPI_RISKS_LEN),
+		ENT_IE(8850, STRING, DEFAULT, NULL) },
+	[COL_RISK_SCORE] = { UINT_COL("application_risk_score"),
+		ENT_IE(10604, U16, IDENTIFIER, NULL) },
+	[COL_DNS_QTYPE] = { UINT_COL("dns_query_type"), ENT_IE(15288, U16, IDENTIFIER, NULL) },
+	[COL_DNS_RCODE] = { INT_COL("dns_response_code"), ENT_IE(11014, I8, IDENTIFIER, NULL) },
+	[COL_TLS_VERSION] = { STR_COL("tls_version", DPI_TLS_VERSION_LEN),
+		ENT_IE(12657, STRING, DEFAULT, NULL) },
+	[COL_TLS_CIPHER] = { STR_COL("tls_cipher", DPI_TLS_CIPHER_LEN),
+		ENT_IE(15052, STRING, DEFAULT, NULL) },
+};
+
+/* The strings of dpi_strings() by column. */
+static const uint8_t dpi_str_col[DPI_NSTR] = {
+	[STR_SERVER_NAME] = COL_SERVER_NAME,
+	[STR_CLIENT_FP] = COL_CLIENT_FP,
+	[STR_SERVER_FP] = COL_SERVER_FP,
+	[STR_CONTENT_TYPE] = COL_CONTENT_TYPE,
+	[STR_USER_AGENT] = COL_USER_AGENT,
+};
+
+/* The run's columns (sp_dpi_configure()) and their cells' offsets in the
+ * record's plugin area: nDPI's columns are the run's first, so that the
+ * loader's layout (lib/plugin) gives them these same offsets from 0. */
+static struct {
+	struct sp_plugin_icolumn cols[DPI_NCOLS];
+	unsigned int n_cols;
+	uint32_t off[DPI_NCOLS];	/* by enum dpi_col; UINT32_MAX: not in the run */
+	size_t area;
+} dpi_layout;
+
+static void
+dpi_layout_make(bool risks, bool extra)
+{
+	uint32_t off = 0;
+	unsigned int i;
+
+	dpi_layout.n_cols = 0;
+	for (i = 0; i < DPI_NCOLS; i++) {
+		dpi_layout.off[i] = UINT32_MAX;
+		if ((i == COL_RISKS || i == COL_RISK_SCORE) && !risks)
+			continue;
+		if (i >= COL_DNS_QTYPE && !extra)
+			continue;
+		dpi_layout.cols[dpi_layout.n_cols++] = dpi_columns[i];
+		dpi_layout.off[i] = off;
+		off += sp_plugins_cell_bytes(&dpi_columns[i].c);
+	}
+	dpi_layout.area = off;
+}
+
+const struct sp_plugin_icolumn *
+sp_dpi_columns(unsigned int *n)
+{
+	*n = dpi_layout.n_cols;
+	return dpi_layout.cols;
+}
+
+bool
+sp_dpi_is_column(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < DPI_NCOLS; i++)
+		if (strcmp(dpi_columns[i].c.name, name) == 0)
+			return true;
+	return false;
+}
+
+size_t
+sp_dpi_area_size(void)
+{
+	return dpi_layout.area;
+}
 
 struct dpi_strs {
 	const char *s[DPI_NSTR];
@@ -356,9 +518,10 @@ struct dpi_strs {
 struct dpi_ctx {
 	struct ndpi_detection_module_struct *mod;
 	uint8_t n_dissections;
-	bool extra;			/* collect struct sp_app_extra's DNS/TLS fields */
+	bool extra;			/* the --ndpi-extra DNS/TLS columns */
 	bool risks;			/* slots are struct dpi_slot_risk */
 	size_t slot_size;
+	uint32_t off[DPI_NCOLS];	/* the columns' cells (dpi_layout) */
 	unsigned int lcore;		/* the worker's, from its first flow; for stats */
 	struct dpi_slab states;		/* struct ndpi_flow_struct */
 	struct dpi_slab chunks;		/* struct dpi_chunk */
@@ -474,17 +637,18 @@ dpi_collect(const struct dpi_ctx *c, struct dpi_slot *s, const struct ndpi_flow_
 }
 
 /* Risk names in risk-number order, ';'-separated, whole names only (a set
- * too long for the field loses its last names; the score keeps them all). */
+ * too long for the column loses its last names; the score keeps them all). */
 static void
-dpi_risks_text(uint64_t risk, struct sp_app_extra *x)
+dpi_risks_text(const struct dpi_ctx *c, uint64_t risk, uint8_t *area)
 {
+	char *out = sp_plugins_cell_str(area, c->off[COL_RISKS]);
 	uint16_t cli, srv;
 	size_t off = 0, n;
 	unsigned int i;
 	const char *name;
 
-	x->risks[0] = '\0';
-	x->risk_score = risk != 0 ? ndpi_risk2score(risk, &cli, &srv) : 0;
+	sp_plugins_cell_put_int(area, c->off[COL_RISK_SCORE],
+				risk != 0 ? ndpi_risk2score(risk, &cli, &srv) : 0);
 	/* Bit 0 is NDPI_NO_RISK, never set; ndpi_risk2str() would format it
 	 * in a static buffer that several workers would share. */
 	for (i = 1; i < NDPI_MAX_RISK; i++) {
@@ -492,13 +656,14 @@ dpi_risks_text(uint64_t risk, struct sp_app_extra *x)
 			continue;
 		name = ndpi_risk2str((ndpi_risk_enum)i);
 		n = strlen(name);
-		if (off + (off > 0) + n >= sizeof(x->risks))
+		if (off + (off > 0) + n >= DPI_RISKS_LEN)
 			break;
 		if (off > 0)
-			x->risks[off++] = ';';
-		memcpy(x->risks + off, name, n + 1);
+			out[off++] = ';';
+		memcpy(out + off, name, n);
 		off += n;
 	}
+	sp_plugins_cell_put_len(area, c->off[COL_RISKS], off);
 }
 
 /* ndpi_cipher2str() formats an unknown cipher in a static buffer shared by
@@ -520,44 +685,36 @@ dpi_cipher_text(uint16_t cipher, char *buf, size_t len)
 		snprintf(buf, len, "0X%04X", cipher);
 }
 
-/* Fill the record's extra fields from a slot (all zero: the defaults). */
+/* The extra columns from a slot (all zero: the defaults). */
 static void
-dpi_extra_export(const struct dpi_ctx *c, const struct dpi_slot *s, struct sp_app_extra *x)
+dpi_extra_export(const struct dpi_ctx *c, const struct dpi_slot *s, uint8_t *area)
 {
+	uint16_t qtype = 0;
+	int8_t rcode = -1;
+	char *ver, *cipher;
+
 	if (c->risks)
-		dpi_risks_text(((const struct dpi_slot_risk *)s)->risk, x);
+		dpi_risks_text(c, ((const struct dpi_slot_risk *)s)->risk, area);
 	if (!c->extra)
 		return;
-	x->dns_query_type = 0;
-	x->dns_response_code = -1;
-	x->tls_version[0] = '\0';
-	x->tls_cipher[0] = '\0';
+	ver = sp_plugins_cell_str(area, c->off[COL_TLS_VERSION]);
+	cipher = sp_plugins_cell_str(area, c->off[COL_TLS_CIPHER]);
+	ver[0] = '\0';
+	cipher[0] = '\0';
 	if (dpi_is_dns(s)) {
-		x->dns_query_type = s->x.dns.qtype;
-		x->dns_response_code = (int8_t)(s->x.dns.rcode1 - 1);
+		qtype = s->x.dns.qtype;
+		rcode = (int8_t)(s->x.dns.rcode1 - 1);
 	} else if (dpi_is_tls(s)) {
 		if (s->x.tls.version != 0)
-			ndpi_ssl_version2str(x->tls_version, sizeof(x->tls_version),
-					     s->x.tls.version, NULL);
-		dpi_cipher_text(s->x.tls.cipher, x->tls_cipher, sizeof(x->tls_cipher));
+			ndpi_ssl_version2str(ver, DPI_TLS_VERSION_LEN, s->x.tls.version, NULL);
+		dpi_cipher_text(s->x.tls.cipher, cipher, DPI_TLS_CIPHER_LEN);
 	}
-}
-
-static char *
-dpi_rec_field(struct sp_app_info *a, int i)
-{
-	switch (i) {
-	case STR_SERVER_NAME:
-		return a->requested_server_name;
-	case STR_CLIENT_FP:
-		return a->client_fingerprint;
-	case STR_SERVER_FP:
-		return a->server_fingerprint;
-	case STR_CONTENT_TYPE:
-		return a->content_type;
-	default:
-		return a->user_agent;
-	}
+	sp_plugins_cell_put_int(area, c->off[COL_DNS_QTYPE], qtype);
+	sp_plugins_cell_put_int(area, c->off[COL_DNS_RCODE], rcode);
+	sp_plugins_cell_put_len(area, c->off[COL_TLS_VERSION],
+				strnlen(ver, DPI_TLS_VERSION_LEN - 1));
+	sp_plugins_cell_put_len(area, c->off[COL_TLS_CIPHER],
+				strnlen(cipher, DPI_TLS_CIPHER_LEN - 1));
 }
 
 /* Pack the strings, each with its NUL, into a chain of chunks. Nothing
@@ -614,9 +771,9 @@ dpi_pack(struct dpi_ctx *c, struct dpi_slot *s, const struct dpi_strs *t)
 	return true;
 }
 
-/* Copy packed strings into the record and free their chunks. */
+/* Copy packed strings into the record's cells and free their chunks. */
 static void
-dpi_unpack(struct dpi_ctx *c, struct dpi_chunk *head, struct sp_app_info *a)
+dpi_unpack(struct dpi_ctx *c, struct dpi_chunk *head, uint8_t *area)
 {
 	struct dpi_chunk *ch = head, *next;
 	size_t off = 0, len;
@@ -624,7 +781,7 @@ dpi_unpack(struct dpi_ctx *c, struct dpi_chunk *head, struct sp_app_info *a)
 	int i;
 
 	for (i = 0; i < DPI_NSTR; i++) {
-		dst = dpi_rec_field(a, i);
+		dst = sp_plugins_cell_str(area, c->off[dpi_str_col[i]]);
 		len = 0;
 		for (;;) {
 			if (off == DPI_CHUNK_DATA) {
@@ -636,6 +793,7 @@ dpi_unpack(struct dpi_ctx *c, struct dpi_chunk *head, struct sp_app_info *a)
 				break;
 			len++;
 		}
+		sp_plugins_cell_put_len(area, c->off[dpi_str_col[i]], len);
 	}
 	for (ch = head; ch != NULL; ch = next) {
 		next = ch->next;
@@ -744,6 +902,7 @@ dpi_worker_init_common(unsigned int worker_id, int socket_id, uint32_t max_flows
 	 * the worker sized the slots by that table. */
 	c->risks = risks;
 	c->slot_size = risks ? sizeof(struct dpi_slot_risk) : sizeof(struct dpi_slot);
+	memcpy(c->off, dpi_layout.off, sizeof(c->off));
 	c->lcore = RTE_MAX_LCORE;
 
 	c->mod = ndpi_init_detection_module(ndpi_no_prefs);
@@ -890,23 +1049,33 @@ dpi_flow_update(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_
 	return s->state == DPI_DETECTING ? SP_HOOK_CONTINUE : SP_HOOK_DONE;
 }
 
-/* meter_expire_flow + flow_bidirectional_dissection_collect_info */
+/* meter_expire_flow + flow_bidirectional_dissection_collect_info. Every
+ * column of the run is written: records are reused. */
 static void
 dpi_flow_expire(void *ctx, void *slot, const struct sp_flow_state *st,
 		struct sp_flow_record *rec)
 {
 	struct dpi_ctx *c = ctx;
 	struct dpi_slot *s = slot;
-	struct sp_app_info *a = &rec->app;
+	uint8_t *area = sp_record_ext(rec);
 	const char *cat;
+	char *name;
 	struct dpi_strs t;
 	size_t n;
 	int i;
 
+	RTE_SET_USED(st);
 	switch (s->state) {
 	case DPI_NONE:
-		/* Not dissected: the slot is all zero, the extras' defaults. */
-		dpi_extra_export(c, s, &rec->app_extra);
+		/* Not dissected: NFStream's values for a flow nDPI never
+		 * labelled; the slot is all zero, the extras' defaults. */
+		sp_plugins_cell_put_str(area, c->off[COL_NAME], "Unknown", 7);
+		sp_plugins_cell_put_str(area, c->off[COL_CATEGORY], "Unspecified", 11);
+		sp_plugins_cell_put_int(area, c->off[COL_GUESSED], 0);
+		sp_plugins_cell_put_int(area, c->off[COL_CONFIDENCE], 0);
+		for (i = 0; i < DPI_NSTR; i++)
+			sp_plugins_cell_put_len(area, c->off[dpi_str_col[i]], 0);
+		dpi_extra_export(c, s, area);
 		return;
 	case DPI_DETECTING:
 		if (s->app == NDPI_PROTOCOL_UNKNOWN)
@@ -916,29 +1085,28 @@ dpi_flow_expire(void *ctx, void *slot, const struct sp_flow_state *st,
 		/* fall through */
 	case DPI_KEPT:
 		dpi_strings(s, s->u.nf, &t);
-		for (i = 0; i < DPI_NSTR; i++) {
-			memcpy(dpi_rec_field(a, i), t.s[i], t.len[i]);
-			dpi_rec_field(a, i)[t.len[i]] = '\0';
-		}
+		for (i = 0; i < DPI_NSTR; i++)
+			sp_plugins_cell_put_str(area, c->off[dpi_str_col[i]], t.s[i], t.len[i]);
 		dpi_state_put(c, s->u.nf);
 		break;
 	case DPI_DONE:
 		if (s->u.strs != NULL)
-			dpi_unpack(c, s->u.strs, a);
+			dpi_unpack(c, s->u.strs, area);
 		else
 			for (i = 0; i < DPI_NSTR; i++)
-				dpi_rec_field(a, i)[0] = '\0';
+				sp_plugins_cell_put_len(area, c->off[dpi_str_col[i]], 0);
 		break;
 	}
-	ndpi_protocol2name(c->mod, dpi_proto(s), a->application_name,
-			   sizeof(a->application_name));
+	/* straight into the cell: it holds DPI_NAME_LEN bytes (max rounded to 8) */
+	name = sp_plugins_cell_str(area, c->off[COL_NAME]);
+	ndpi_protocol2name(c->mod, dpi_proto(s), name, DPI_NAME_LEN);
+	sp_plugins_cell_put_len(area, c->off[COL_NAME], strnlen(name, DPI_NAME_LEN - 1));
 	cat = ndpi_category_get_name(c->mod, (ndpi_protocol_category_t)s->category);
 	n = strnlen(cat, DPI_CATEGORY_COPY);
-	memcpy(a->category_name, cat, n);
-	a->category_name[n] = '\0';
-	a->is_guessed = s->guessed;
-	a->confidence = s->confidence;
-	dpi_extra_export(c, s, &rec->app_extra);
+	sp_plugins_cell_put_str(area, c->off[COL_CATEGORY], cat, n);
+	sp_plugins_cell_put_int(area, c->off[COL_GUESSED], s->guessed);
+	sp_plugins_cell_put_int(area, c->off[COL_CONFIDENCE], s->confidence);
+	dpi_extra_export(c, s, area);
 	s->state = DPI_NONE;
 	s->u.nf = NULL;
 }

@@ -36,9 +36,10 @@
  * nDPI's own allocations go through a counting allocator (per-lcore
  * counters, so several workers never share a written cache line).
  *
- * Beyond NFStream's nine columns, params.risks and params.extra fill
- * struct sp_app_extra of the record (docs/columns.md); without them that
- * struct is not written.
+ * nDPI is the run's first plugin (lib/plugin registers it): its columns
+ * (sp_dpi_columns(): NFStream's nine, then those of params.risks and
+ * params.extra, docs/columns.md) are registry columns like any plugin's,
+ * written at expire into the first cells of the record's plugin area.
  *
  * Thread safety: sp_dpi_configure(), sp_dpi_ops() and worker_init run on
  * one thread (nDPI initialises libgcrypt there), before the workers start.
@@ -48,6 +49,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <sp_flow.h>
@@ -75,12 +77,12 @@ struct sp_dpi_params {
 	const char *categories_file;
 	/**
 	 * Collect DNS query type / response code and TLS version / cipher
-	 * into struct sp_app_extra (the --ndpi-extra columns).
+	 * (the --ndpi-extra columns).
 	 */
 	bool extra;
 	/**
-	 * Collect the flow's nDPI risks and their score into struct
-	 * sp_app_extra (--ndpi-risks). The slot is then
+	 * Collect the flow's nDPI risks and their score (the --ndpi-risks
+	 * columns). The slot is then
 	 * SP_DPI_SLOT_SIZE_RISKS bytes (see sp_dpi_ops()).
 	 */
 	bool risks;
@@ -147,6 +149,28 @@ int sp_dpi_configure(const struct sp_dpi_params *p);
  * layout of the table it was given even if the stage is configured again.
  */
 const struct sp_flow_ops *sp_dpi_ops(void);
+
+struct sp_plugin_icolumn;
+
+/**
+ * nDPI's columns in the configured run (sp_dpi_configure()), in output
+ * order: NFStream's nine, then --ndpi-risks' two, then --ndpi-extra's
+ * four, each with its IPFIX element (sp_plugin_internal.h). The loader
+ * makes them the run's first plugin columns.
+ *
+ * @param n  set to the number of columns
+ */
+const struct sp_plugin_icolumn *sp_dpi_columns(unsigned int *n);
+
+/** Whether name is one of nDPI's columns with any options (configured or not). */
+bool sp_dpi_is_column(const char *name);
+
+/**
+ * Bytes of the record's plugin area that nDPI's cells take, from offset 0
+ * (their layout is sp_plugins_layout()'s for these columns first): the
+ * hook writes every one of them at expire.
+ */
+size_t sp_dpi_area_size(void);
 
 /**
  * Read the counters.

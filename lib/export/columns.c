@@ -2,9 +2,10 @@
 /*
  * The one table of output columns. Order and names are NFStream's
  * NFlow.__slots__ (flow.py): every exporter walks this table, so a column
- * is added or moved here and nowhere else. streamprobe's own nDPI columns
- * (docs/columns.md) come after all of NFStream's, so that a run without
- * them has exactly NFStream's columns and a run with them only appends.
+ * is added or moved here and nowhere else. The columns of the run's
+ * plugins follow it (sp_export_columns_all()): nDPI's first (NFStream's
+ * nine application columns, then streamprobe's --ndpi-risks/--ndpi-extra
+ * ones), then the --plugin ones.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -93,21 +94,6 @@ static const struct sp_export_column columns[] = {
 	SPLT_COL("splt_direction", SPLT_DIR),
 	SPLT_COL("splt_ps", SPLT_PS),
 	SPLT_COL("splt_piat_ms", SPLT_PIAT),
-	COL("application_name", app.application_name, STR, APP),
-	COL("application_category_name", app.category_name, STR, APP),
-	COL("application_is_guessed", app.is_guessed, U8, APP),
-	COL("application_confidence", app.confidence, U8, APP),
-	COL("requested_server_name", app.requested_server_name, STR, APP),
-	COL("client_fingerprint", app.client_fingerprint, STR, APP),
-	COL("server_fingerprint", app.server_fingerprint, STR, APP),
-	COL("user_agent", app.user_agent, STR, APP),
-	COL("content_type", app.content_type, STR, APP),
-	COL("application_risks", app_extra.risks, STR, RISKS),
-	COL("application_risk_score", app_extra.risk_score, U16, RISKS),
-	COL("dns_query_type", app_extra.dns_query_type, U16, EXTRA),
-	COL("dns_response_code", app_extra.dns_response_code, I8, EXTRA),
-	COL("tls_version", app_extra.tls_version, STR, EXTRA),
-	COL("tls_cipher", app_extra.tls_cipher, STR, EXTRA),
 };
 
 _Static_assert(RTE_DIM(columns) == SP_EXPORT_MAX_COLUMNS, "column table size");
@@ -129,12 +115,6 @@ sp_export_column_enabled(const struct sp_export_column *c, const struct sp_colum
 		return cols->statistical;
 	case SP_EXPORT_COLG_SPLT:
 		return cols->splt_n > 0;
-	case SP_EXPORT_COLG_APP:
-		return cols->app;
-	case SP_EXPORT_COLG_RISKS:
-		return cols->app && cols->ndpi_risks;
-	case SP_EXPORT_COLG_EXTRA:
-		return cols->app && cols->ndpi_extra;
 	default:
 		return true;
 	}
@@ -162,20 +142,14 @@ sp_export_column_find(const char *name, const struct sp_columns *cols)
 	for (i = 0; i < cols->n_plugin_cols; i++)
 		if (strcmp(cols->plugin_cols[i].c.name, name) == 0)
 			return 0;
-	return -EINVAL;
+	/* nDPI's, in a run without it (--n-dissections 0) */
+	return sp_plugins_internal_column(name) ? -ENOENT : -EINVAL;
 }
 
 void
 sp_export_columns_plugins(struct sp_columns *cols, const struct sp_plugins *ps)
 {
-	const struct sp_dpi_params *dpi = sp_plugins_dpi(ps);
-
-	/* nDPI's columns are fields of the record with IANA elements, kept in
-	 * the table above (sp_plugins_params says why); the loader decides
-	 * whether they are in the run */
-	cols->app = dpi != NULL;
-	cols->ndpi_risks = dpi != NULL && dpi->risks;
-	cols->ndpi_extra = dpi != NULL && dpi->extra;
+	/* nDPI's columns are the first of them when the loader registered it */
 	cols->plugin_cols = sp_plugins_columns(ps, &cols->n_plugin_cols);
 }
 

@@ -77,8 +77,6 @@ column_max_len(const struct sp_export_column *c, uint16_t splt_n)
 		return 17 + 2;
 	case SP_EXPORT_COLT_OUI:
 		return 8 + 2;
-	case SP_EXPORT_COLT_STR:
-		return 2 * (size_t)c->size + 2;
 	case SP_EXPORT_COLT_SPLT_DIR:
 		return 4 + (size_t)splt_n * (4 + 2);
 	case SP_EXPORT_COLT_SPLT_PS:
@@ -157,12 +155,6 @@ put_value(char *p, const struct sp_export_column *col, const struct sp_flow_reco
 		break;
 	case SP_EXPORT_COLT_OUI:
 		p += sp_export_fmt_mac(p, v, 3);
-		break;
-	case SP_EXPORT_COLT_STR:
-		if (raw)
-			p += sp_export_fmt_utf8(p, v, col->size);
-		else
-			p += sp_export_fmt_pystr(p, v, col->size);
 		break;
 	default:
 		/* put_splt() brings its own quotes. */

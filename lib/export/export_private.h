@@ -25,9 +25,6 @@ enum sp_export_col_group {
 	SP_EXPORT_COLG_TUNNEL,		/**< sp_columns::tunnel_id */
 	SP_EXPORT_COLG_STAT,		/**< sp_columns::statistical (48 columns) */
 	SP_EXPORT_COLG_SPLT,		/**< sp_columns::splt_n > 0 (3 columns) */
-	SP_EXPORT_COLG_APP,		/**< sp_columns::app (9 columns) */
-	SP_EXPORT_COLG_RISKS,		/**< app && ndpi_risks (2 columns, not NFStream's) */
-	SP_EXPORT_COLG_EXTRA,		/**< app && ndpi_extra (4 columns, not NFStream's) */
 	SP_EXPORT_COLG_PLUGIN,		/**< sp_columns::plugin_cols (after every other) */
 	SP_EXPORT_COLG_COUNT
 };
@@ -43,7 +40,6 @@ enum sp_export_col_type {
 	SP_EXPORT_COLT_DST_IP,		/**< st.dst_ip, family from st.ip_version */
 	SP_EXPORT_COLT_MAC,		/**< uint8_t[6] */
 	SP_EXPORT_COLT_OUI,		/**< first 3 bytes of a uint8_t[6] */
-	SP_EXPORT_COLT_STR,		/**< char[size], NUL-terminated or full */
 	SP_EXPORT_COLT_SPLT_DIR,	/**< int8 list from the SPLT area */
 	SP_EXPORT_COLT_SPLT_PS,		/**< int32 list */
 	SP_EXPORT_COLT_SPLT_PIAT,	/**< int64 list */
@@ -61,19 +57,22 @@ struct sp_export_column {
 	const struct sp_plugins_column *plugin;
 };
 
-/** Number of NFStream's columns (every NFStream group on). */
+/**
+ * Number of NFStream's columns (every NFStream group on): the built-in
+ * table's, then nDPI's nine (its first plugin columns, sp_dpi_columns()).
+ */
 #define SP_EXPORT_NFSTREAM_COLUMNS 89
 
 /**
- * Number of columns in the built-in table (every group on, nDPI extras
- * included). A run has these plus its plugins' columns, however many:
+ * Number of columns in the built-in table (every group on). A run has
+ * these plus its plugins' columns, nDPI's included, however many:
  * sp_export_columns_all().
  */
-#define SP_EXPORT_MAX_COLUMNS 95
+#define SP_EXPORT_MAX_COLUMNS 80
 
 /**
- * All columns NFStream can produce (udps/system columns aside), in its
- * column order, then streamprobe's optional nDPI columns.
+ * All columns NFStream can produce (udps/system columns aside) but nDPI's
+ * (a plugin's), in its column order.
  *
  * @param n
  *   Set to the number of entries.

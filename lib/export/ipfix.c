@@ -97,14 +97,12 @@ op_max_len(const struct sp_ipfix_op *o, uint16_t splt_n)
 		return 2;
 	case SP_IPFIX_ENC_U64:
 		return 8;
-	case SP_IPFIX_ENC_STR:
-		return 3 + (size_t)o->len;
 	case SP_IPFIX_ENC_LIST_I8:
 	case SP_IPFIX_ENC_LIST_I32:
 	case SP_IPFIX_ENC_LIST_I64:
 		return 3 + 9 + (size_t)splt_n * o->item_len;
 	case SP_IPFIX_ENC_PLUGIN_NUM:
-		return 8;
+		return o->len;
 	case SP_IPFIX_ENC_PLUGIN_STR:
 		return 3 + (size_t)o->pc->c.max;
 	case SP_IPFIX_ENC_PLUGIN_LIST_I64:
@@ -153,7 +151,7 @@ compile_template(struct sp_ipfix_exporter *x, const struct sp_columns *cols, boo
 		o->off = f[i].col->offset;
 		o->enc = f[i].enc;
 		o->len = ie->len;
-		if (o->enc == SP_IPFIX_ENC_STR || o->enc == SP_IPFIX_ENC_RAW)
+		if (o->enc == SP_IPFIX_ENC_RAW)
 			o->len = f[i].col->size;
 		o->item_id = (uint16_t)(f[i].item.id | SP_IPFIX_ENTERPRISE_BIT);
 		o->item_len = f[i].item.len;
@@ -203,6 +201,19 @@ put_plugin(struct sp_ipfix_exporter *x, uint8_t *p, const struct sp_ipfix_op *o,
 			memcpy(&w, &nan, 8);
 		} else {
 			w = 0;
+		}
+		/* an internal column's element may be narrower (its value fits) */
+		if (o->len == 1) {
+			*p = (uint8_t)w;
+			return p + 1;
+		}
+		if (o->len == 2) {
+			sp_ipfix_put16(p, (uint16_t)w);
+			return p + 2;
+		}
+		if (o->len == 4) {
+			sp_ipfix_put32(p, (uint32_t)w);
+			return p + 4;
 		}
 		w = rte_cpu_to_be_64(w);
 		memcpy(p, &w, 8);
@@ -306,44 +317,6 @@ sp_ipfix_tmpl_stamp(struct sp_ipfix_exporter *x, uint32_t seq)
 /* ------------------------------------------------------------------------ */
 /* Record encoding.                                                         */
 
-/*
- * An application string as the CSV has it (invalid UTF-8 dropped, as
- * Python's decode(errors='ignore') does): RFC 7011 strings are UTF-8.
- * ASCII, the usual case, is copied as is.
- */
-static uint8_t *
-put_str(struct sp_ipfix_exporter *x, uint8_t *p, const char *s, uint16_t size)
-{
-	size_t n = strnlen(s, size), i, m;
-	uint8_t hi = 0;
-	const uint8_t *src = (const uint8_t *)s;
-
-	for (i = 0; i < n; i++)
-		hi |= src[i];
-	if (unlikely(hi & 0x80)) {
-		/* sp_export_fmt_pystr() escapes '"' as '\"': undo that. */
-		size_t l = sp_export_fmt_pystr((char *)x->strtmp, s, size), o = 0;
-
-		for (i = 0; i < l; i++) {
-			if (x->strtmp[i] == '\\' && i + 1 < l && x->strtmp[i + 1] == '"')
-				i++;
-			x->strtmp[o++] = x->strtmp[i];
-		}
-		src = x->strtmp;
-		n = o;
-	}
-	m = n;
-	if (m < 255) {
-		*p++ = (uint8_t)m;
-	} else {
-		*p++ = 255;
-		sp_ipfix_put16(p, (uint16_t)m);
-		p += 2;
-	}
-	memcpy(p, src, n);
-	return p + n;
-}
-
 static uint8_t *
 put_list(const struct sp_ipfix_exporter *x, uint8_t *p, const struct sp_ipfix_op *o,
 	 const struct sp_flow_record *r)
@@ -430,9 +403,6 @@ encode_record(struct sp_ipfix_exporter *x, const struct sp_ipfix_tmpl *t,
 		case SP_IPFIX_ENC_RAW:
 			memcpy(p, v, o->len);
 			p += o->len;
-			break;
-		case SP_IPFIX_ENC_STR:
-			p = put_str(x, p, (const char *)v, o->len);
 			break;
 		case SP_IPFIX_ENC_END_REASON:
 			*p++ = sp_ipfix_end_reason(*(const int8_t *)v);
@@ -765,9 +735,7 @@ sp_export_ipfix_open(const char *uri, const struct sp_columns *cols,
 	for (i = 0; i < x->t[0].nops; i++) {
 		const struct sp_ipfix_op *o = &x->t[0].ops[i];
 
-		if (o->enc == SP_IPFIX_ENC_STR)
-			str_max = RTE_MAX(str_max, (size_t)o->len);
-		else if (o->enc == SP_IPFIX_ENC_PLUGIN_STR)
+		if (o->enc == SP_IPFIX_ENC_PLUGIN_STR)
 			str_max = RTE_MAX(str_max, (size_t)o->pc->c.max);
 		else if (o->enc == SP_IPFIX_ENC_PLUGIN_LIST_STR)
 			str_max = RTE_MAX(str_max, (size_t)o->pc->c.max_str);

@@ -118,24 +118,7 @@ static const struct known_ie known[] = {
 	    "SPLT: size of each of the first packets (accounting mode), -1 none"),
 	ENT("splt_piat_ms", 44, I64, QUANTITY, MILLISECONDS,
 	    "SPLT: inter-arrival time of each of the first packets, ms, -1 none"),
-	IANA("application_name", "applicationName", 96, STRING, DEFAULT, NONE,
-	     "nDPI application name (master.app), NFStream application_name"),
-	IANA("application_category_name", "applicationCategoryName", 372, STRING, DEFAULT, NONE,
-	     "nDPI category name"),
-	ENT("application_is_guessed", 45, U8, IDENTIFIER, NONE,
-	    "1 when nDPI guessed the application (no dissector matched)"),
-	ENT("application_confidence", 46, U8, IDENTIFIER, NONE,
-	    "nDPI confidence of the classification (ndpi_confidence_t)"),
-	ENT("requested_server_name", 47, STRING, DEFAULT, NONE,
-	    "Server name the client asked for: TLS/QUIC SNI, HTTP Host, DNS query, ..."),
-	ENT("client_fingerprint", 48, STRING, DEFAULT, NONE,
-	    "Client fingerprint (TLS JA3 client hash, SSH HASSH client)"),
-	ENT("server_fingerprint", 49, STRING, DEFAULT, NONE,
-	    "Server fingerprint (TLS JA3S hash, SSH HASSH server)"),
-	IANA("user_agent", "httpUserAgent", 468, STRING, DEFAULT, NONE,
-	     "HTTP User-Agent seen by nDPI"),
-	IANA("content_type", "httpContentType", 469, STRING, DEFAULT, NONE,
-	     "HTTP Content-Type seen by nDPI"),
+	/* 45..49: nDPI's columns (lib/dpi declares their elements); never reuse */
 	/* The fields that are no column (extra_cols[]). */
 	IANA("observation_time_ms", "observationTimeMilliseconds", 323, DT_MS, DEFAULT,
 	     MILLISECONDS, "Time of the flow's first packet, as bidirectional_first_seen_ms: "
@@ -272,6 +255,16 @@ name_hash(const char *s)
 #define ID_SPACE SP_IPFIX_REVERSE_BIT
 
 /*
+ * Enterprise ids that internal plugins' columns hold (nDPI's, lib/dpi
+ * dpi_columns[]): a column hashed here never takes one, whatever the run.
+ * The hashed ones were given to nDPI's --ndpi-risks/--ndpi-extra columns
+ * when they were in the table above.
+ */
+static const uint16_t internal_ids[] = {
+	45, 46, 47, 48, 49, 8850, 10604, 11014, 12657, 15052, 15288,
+};
+
+/*
  * Enterprise id of every column of the whole table (0: IANA element). Done
  * over the full table, not the run's column set, so that an id never
  * depends on which options a run has.
@@ -288,6 +281,8 @@ enterprise_ids(const struct sp_export_column *tab, unsigned int n, uint16_t *ids
 	for (i = 0; i < RTE_DIM(known); i++)
 		if (known[i].iana_name == NULL)
 			used[known[i].id / 8] |= (uint8_t)(1u << (known[i].id % 8));
+	for (i = 0; i < RTE_DIM(internal_ids); i++)
+		used[internal_ids[i] / 8] |= (uint8_t)(1u << (internal_ids[i] % 8));
 	for (i = 0; i < n; i++) {
 		const struct known_ie *k;
 		uint32_t span = ID_SPACE - SP_IPFIX_HASH_ID_MIN, id;
@@ -471,8 +466,6 @@ type_of_column(const struct sp_export_column *c)
 		return SP_IPFIX_T_MAC;
 	case SP_EXPORT_COLT_OUI:
 		return SP_IPFIX_T_OCTETS;
-	case SP_EXPORT_COLT_STR:
-		return SP_IPFIX_T_STRING;
 	case SP_EXPORT_COLT_SRC_IP:
 	case SP_EXPORT_COLT_DST_IP:
 		return SP_IPFIX_T_IPV4;
@@ -531,8 +524,6 @@ enc_of(const struct sp_export_column *c)
 	case SP_EXPORT_COLT_MAC:
 	case SP_EXPORT_COLT_OUI:
 		return SP_IPFIX_ENC_BYTES;
-	case SP_EXPORT_COLT_STR:
-		return SP_IPFIX_ENC_STR;
 	case SP_EXPORT_COLT_SPLT_DIR:
 		return SP_IPFIX_ENC_LIST_I8;
 	case SP_EXPORT_COLT_SPLT_PS:
@@ -636,7 +627,8 @@ make_field(const struct sp_export_column *c, uint16_t ent_id, bool v6, uint32_t 
 
 /* A plugin column: an enterprise element under the run's PEN, its id the
  * column's ipfix_id or the one the plugin range gave it; lists as
- * basicLists of that element, like the SPLT columns. */
+ * basicLists of that element, like the SPLT columns. An internal plugin's
+ * column may name its exact element instead (sp_plugin_internal.h). */
 static void
 make_plugin_field(const struct sp_plugins_column *pc, uint32_t pen, struct sp_ipfix_field *f)
 {
@@ -700,6 +692,27 @@ make_plugin_field(const struct sp_plugins_column *pc, uint32_t pen, struct sp_ip
 	default:
 		f->enc = SP_IPFIX_ENC_PLUGIN_NUM;
 		break;
+	}
+	if (pc->ie != NULL && !list) {
+		/* an internal plugin's column (nDPI's): its own element, width
+		 * and words, as they were when its columns were record fields */
+		const struct sp_plugin_ie *x = pc->ie;
+
+		if (x->iana_name != NULL) {
+			snprintf(ie->name, sizeof(ie->name), "%s", x->iana_name);
+			ie->enterprise = false;
+			ie->pen = 0;
+		}
+		ie->id = x->id;
+		ie->type = x->type;
+		ie->len = sp_ipfix_type_len(x->type);
+		ie->semantics = x->semantics;
+		ie->units = x->units;
+		if (x->desc != NULL)
+			snprintf(ie->desc, sizeof(ie->desc), "%s. NFStream column %s.", x->desc,
+				 pc->c.name);
+		else
+			snprintf(ie->desc, sizeof(ie->desc), "NFStream column %s.", pc->c.name);
 	}
 	if (list) {
 		snprintf(f->ie.name, sizeof(f->ie.name), "basicList");

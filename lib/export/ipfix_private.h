@@ -112,13 +112,13 @@ enum sp_ipfix_enc {
 	SP_IPFIX_ENC_U8_U16,	/**< uint8 → unsigned16 (tcpControlBits) */
 	SP_IPFIX_ENC_U64,	/**< host uint64 / double bits → big endian */
 	SP_IPFIX_ENC_BYTES,	/**< copy len bytes (addresses, MAC, OUI) */
-	SP_IPFIX_ENC_STR,	/**< char[size] → varlen UTF-8 string */
 	SP_IPFIX_ENC_END_REASON, /**< int8 expiration_id → flowEndReason */
 	SP_IPFIX_ENC_LIST_I8,	/**< SPLT direction → basicList of signed8 */
 	SP_IPFIX_ENC_LIST_I32,	/**< SPLT sizes → basicList of signed32 */
 	SP_IPFIX_ENC_LIST_I64,	/**< SPLT piat → basicList of signed64 */
 	SP_IPFIX_ENC_RAW,	/**< a column type unknown here: its raw bytes */
-	SP_IPFIX_ENC_PLUGIN_NUM,	/**< plugin int/uint/double: 8 bytes (None: 0, NaN) */
+	SP_IPFIX_ENC_PLUGIN_NUM,	/**< plugin int/uint/double: 8 bytes, or an internal
+					 * column's element width (None: 0, NaN) */
 	SP_IPFIX_ENC_PLUGIN_STR,	/**< plugin string → varlen UTF-8 (None: "") */
 	SP_IPFIX_ENC_PLUGIN_LIST_I64,	/**< plugin int list → basicList of signed64 */
 	SP_IPFIX_ENC_PLUGIN_LIST_STR,	/**< plugin string list → basicList of string */
@@ -249,7 +249,7 @@ enum sp_ipfix_loss_kind {
 /** One field of a compiled template. */
 struct sp_ipfix_op {
 	uint32_t off;		/**< value's offset in struct sp_flow_record */
-	uint16_t len;		/**< BYTES, RAW: bytes; STR: array size */
+	uint16_t len;		/**< BYTES, RAW, PLUGIN_NUM: bytes */
 	uint8_t enc;		/**< enum sp_ipfix_enc */
 	uint16_t item_id;	/**< lists: listed element id, enterprise bit set */
 	uint16_t item_len;

@@ -33,20 +33,19 @@ struct sp_columns {
 	bool tunnel_id;		/**< decode_tunnels: the tunnel_id column exists */
 	bool statistical;	/**< the 48 ps/piat/flag columns */
 	uint16_t splt_n;	/**< 0: no SPLT columns; else 3 columns of n values */
-	bool app;		/**< n_dissections > 0: the 9 application columns */
-	/* Beyond NFStream, after its columns; both need app. */
-	bool ndpi_risks;	/**< application_risks, application_risk_score */
-	bool ndpi_extra;	/**< dns_query_type, dns_response_code, tls_version, tls_cipher */
-	/** The plugins' columns, after every other (sp_plugins_columns()); 0: none. */
+	/**
+	 * The plugins' columns, after every other (sp_plugins_columns()); 0:
+	 * none. nDPI's (NFStream's nine application columns, then those of
+	 * --ndpi-risks and --ndpi-extra) are the first when it is loaded.
+	 */
 	const struct sp_plugins_column *plugin_cols;
 	unsigned int n_plugin_cols;
 };
 
 /**
  * The column set's parts that come from the run's plugins (lib/plugin):
- * nDPI's columns when the loader registered nDPI (app, and ndpi_risks /
- * ndpi_extra as configured), then every plugin's columns. The rest of cols
- * is left as it is. The exporters then walk the registry in this order:
+ * nDPI's columns when the loader registered nDPI, then every plugin's
+ * columns. The rest of cols is left as it is. The exporters then walk the registry in this order:
  * the core columns, nDPI's, each plugin's in --plugin order
  * (sp_export_columns_all()).
  *

@@ -103,51 +103,12 @@ struct sp_flow_stats {
 /* ------------------------------------------------------------------------ */
 /* The flow record: one finished flow, as exporters see it.                 */
 
-#define SP_APP_NAME_LEN 40
-#define SP_APP_CATEGORY_LEN 40
-#define SP_APP_SERVER_NAME_LEN 80
-#define SP_APP_FINGERPRINT_LEN 48
-#define SP_APP_CONTENT_TYPE_LEN 64
-#define SP_APP_USER_AGENT_LEN 256
-
-/** Application fields (NFStream's nine nDPI columns), NUL-terminated. */
-struct sp_app_info {
-	char application_name[SP_APP_NAME_LEN];
-	char category_name[SP_APP_CATEGORY_LEN];
-	char requested_server_name[SP_APP_SERVER_NAME_LEN];
-	char client_fingerprint[SP_APP_FINGERPRINT_LEN];
-	char server_fingerprint[SP_APP_FINGERPRINT_LEN];
-	char content_type[SP_APP_CONTENT_TYPE_LEN];
-	char user_agent[SP_APP_USER_AGENT_LEN];
-	uint8_t is_guessed;
-	uint8_t confidence;
-};
-
-#define SP_APP_RISKS_LEN 256
-#define SP_APP_TLS_VERSION_LEN 16
-#define SP_APP_TLS_CIPHER_LEN 48
-
-/**
- * nDPI metadata beyond NFStream's columns (--ndpi-risks, --ndpi-extra),
- * NUL-terminated strings. Only the DPI stage writes it, and only the parts
- * its run switched on: the rest of the struct is undefined, which is why
- * the exporters read it only for the columns enabled in struct sp_columns.
- */
-struct sp_app_extra {
-	/** nDPI risk names in risk-number order, ';'-separated, whole names only. */
-	char risks[SP_APP_RISKS_LEN];
-	char tls_version[SP_APP_TLS_VERSION_LEN];	/**< "TLSv1.3", "" when none */
-	char tls_cipher[SP_APP_TLS_CIPHER_LEN];	/**< IANA name, "" when none */
-	uint16_t risk_score;			/**< nDPI's score of the risks */
-	uint16_t dns_query_type;		/**< QTYPE of the query, 0 when none */
-	int8_t dns_response_code;		/**< RCODE of the response, -1 when none */
-};
-
 /**
  * A finished flow with every NFStream column's value. Times are ms. Values
  * that NFStream derives at export (stddev, durations) are already derived.
  * The SPLT arrays follow the struct (see sp_record_splt_*()); a record is
- * sp_record_size(splt_n) bytes.
+ * sp_record_size(splt_n) bytes, or sp_record_size_ext() with a plugin area,
+ * where the plugins' columns are (nDPI's application columns among them).
  */
 struct sp_flow_record {
 	uint64_t id;			/**< set by the exporting side */
@@ -164,8 +125,6 @@ struct sp_flow_record {
 	double mean_piat_ms[SP_SCOPES];
 	double stddev_piat_ms[SP_SCOPES];
 	uint64_t flags[SP_SCOPES][8];	/**< syn, cwr, ece, urg, ack, psh, rst, fin */
-	struct sp_app_info app;
-	struct sp_app_extra app_extra;	/**< only with --ndpi-risks/--ndpi-extra */
 	uint16_t splt_n;		/**< length of each SPLT array, 0 = none */
 	/** int64 piat[splt_n], int32 ps[splt_n], int8 direction[splt_n]. */
 	uint8_t splt[] __rte_aligned(8);
@@ -403,8 +362,8 @@ sp_features_update(const struct sp_features_params *p, struct sp_flow_state *st,
 /**
  * Fill a record from a flow's state: identity, counters, durations, and
  * (when enabled) the derived statistics, flag counters and SPLT arrays.
- * rec must have room for sp_record_size(p->splt_n) bytes; rec->id,
- * rec->app and rec->app_extra are left untouched.
+ * rec must have room for sp_record_size(p->splt_n) bytes; rec->id and
+ * the plugin area (nDPI's columns included) are left untouched.
  */
 void sp_features_export(const struct sp_features_params *p, const struct sp_flow_state *st,
 			const struct sp_flow_stats *stats, const void *splt,

@@ -65,6 +65,9 @@ struct sp_plugins {
 	/* nDPI, the run's first hook when loaded (sp_plugins_params) */
 	bool dpi;
 	struct sp_dpi_params dpi_params;	/* file names cleared after the load */
+	/* nDPI's columns' elements, which cols[].ie point at: the run's own
+	 * copy (lib/dpi's changes when it is configured again) */
+	struct sp_plugin_ie dpi_ie[SP_PLUGINS_DPI_MAX_COLUMNS];
 	struct sp_plugins_column *cols;
 	unsigned int n_cols;
 	size_t area;
@@ -179,27 +182,10 @@ sp_plugins_find_shipped(const char *name)
 /* ------------------------------------------------------------------------ */
 /* The record's plugin area                                                 */
 
-static uint32_t
-round8(uint32_t v)
-{
-	return (v + 7u) & ~7u;
-}
-
 uint32_t
 sp_plugins_cell_size(const struct sp_plugin_column *c)
 {
-	uint32_t h = sizeof(struct sp_plugins_cell);
-
-	switch (c->type) {
-	case SP_PLUGIN_STRING:
-		return h + round8(c->max);
-	case SP_PLUGIN_INT_LIST:
-		return h + 8u * c->max;
-	case SP_PLUGIN_STRING_LIST:
-		return h + round8(c->max * SP_PLUGINS_STR_ELT(c->max_str));
-	default:
-		return h + 8;
-	}
+	return sp_plugins_cell_bytes(c);
 }
 
 size_t
@@ -213,6 +199,10 @@ sp_plugins_layout(struct sp_plugins_column *cols, unsigned int n)
 		cols[i].offset = (uint32_t)off;
 		cols[i].size = sp_plugins_cell_size(&cols[i].c);
 		off += cols[i].size;
+		if (cols[i].ie != NULL) {
+			cols[i].ipfix_id = cols[i].ie->id;
+			continue;
+		}
 		if (cols[i].c.ipfix_id != 0) {
 			cols[i].ipfix_id = cols[i].c.ipfix_id;
 			continue;
@@ -220,7 +210,7 @@ sp_plugins_layout(struct sp_plugins_column *cols, unsigned int n)
 		/* the next id of the range no column declared */
 		for (;;) {
 			for (j = 0; j < n; j++)
-				if (cols[j].c.ipfix_id == next_id)
+				if (cols[j].ie == NULL && cols[j].c.ipfix_id == next_id)
 					break;
 			if (j == n)
 				break;
@@ -423,6 +413,12 @@ void
 sp_plugins_record_free(struct sp_plugin_record *r)
 {
 	free(r);
+}
+
+void
+sp_plugins_record_set_area(struct sp_plugin_record *r, uint8_t *area)
+{
+	r->area = area;
 }
 
 void
@@ -812,9 +808,11 @@ load_one(struct sp_plugins *ps, const char *spec,
 		for (j = 0; j < ps->n_cols; j++) {
 			if (strcmp(ps->cols[j].c.name, pc.columns[i].name) == 0)
 				return plugins_err(err, errlen, e->name, "column '%s' is also "
-						   "plugin %s's", pc.columns[i].name,
-						   ps->e[ps->cols[j].plugin].name);
-			if (pc.columns[i].ipfix_id != 0 &&
+						   "%s%s's", pc.columns[i].name,
+						   ps->cols[j].plugin == SP_PLUGINS_DPI ? "" :
+						   "plugin ", ps->cols[j].plugin == SP_PLUGINS_DPI ?
+						   "nDPI" : ps->e[ps->cols[j].plugin].name);
+			if (pc.columns[i].ipfix_id != 0 && ps->cols[j].ie == NULL &&
 			    ps->cols[j].c.ipfix_id == pc.columns[i].ipfix_id)
 				return plugins_err(err, errlen, e->name, "column '%s': ipfix_id "
 						   "%u is also column '%s''s", pc.columns[i].name,
@@ -874,10 +872,13 @@ sp_plugins_load_with(const char *const *specs, unsigned int n,
 }
 
 /* nDPI, the internal plugin: its stage configured (process-wide, lib/dpi),
- * its hook lib/dpi's own (see sp_plugins_params for why). */
+ * its hook lib/dpi's own (see sp_plugins_params for why), its columns the
+ * run's first, with their IPFIX elements. */
 static int
 load_dpi(struct sp_plugins *ps, const struct sp_dpi_params *dp, char *err, size_t errlen)
 {
+	const struct sp_plugin_icolumn *dc;
+	unsigned int i, n;
 	int ret;
 
 	ret = sp_dpi_configure(dp);
@@ -892,6 +893,25 @@ load_dpi(struct sp_plugins *ps, const struct sp_dpi_params *dp, char *err, size_
 	/* sp_dpi_configure() copied them; the caller's strings may go */
 	ps->dpi_params.protos_file = NULL;
 	ps->dpi_params.categories_file = NULL;
+	dc = sp_dpi_columns(&n);
+	RTE_VERIFY(n <= SP_PLUGINS_DPI_MAX_COLUMNS);
+	ps->cols = calloc(n, sizeof(*ps->cols));
+	if (ps->cols == NULL) {
+		snprintf(err, errlen, "nDPI: out of memory");
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		ps->cols[i].c = dc[i].c;
+		ps->cols[i].c.name = strdup(dc[i].c.name);
+		if (ps->cols[i].c.name == NULL) {
+			snprintf(err, errlen, "nDPI: out of memory");
+			return -ENOMEM;
+		}
+		ps->dpi_ie[i] = dc[i].ie;
+		ps->cols[i].ie = &ps->dpi_ie[i];
+		ps->cols[i].plugin = SP_PLUGINS_DPI;
+		ps->n_cols++;
+	}
 	return 0;
 }
 
@@ -930,7 +950,17 @@ sp_plugins_load_run(const struct sp_plugins_params *p, char *err, size_t errlen)
 		return NULL;
 	}
 	ps->area = sp_plugins_layout(ps->cols, ps->n_cols);
+	/* nDPI writes its cells at the offsets it laid out itself, from 0:
+	 * the same rule over the same first columns gives the same ones */
+	RTE_VERIFY(!ps->dpi || (ps->n_cols > 0 && ps->cols[0].offset == 0 &&
+				sp_dpi_area_size() <= ps->area));
 	return ps;
+}
+
+bool
+sp_plugins_internal_column(const char *name)
+{
+	return sp_dpi_is_column(name);
 }
 
 void

@@ -32,6 +32,7 @@
 #include <sp_features.h>
 #include <sp_flow.h>
 #include <sp_plugin.h>
+#include <sp_plugin_internal.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -47,24 +48,22 @@ extern "C" {
 #define SP_PLUGINS_IPFIX_ID_MIN 0x1000u
 #define SP_PLUGINS_IPFIX_ID_MAX 0x1fffu
 
-/** Head of a column's cell in the plugin area. */
-struct sp_plugins_cell {
-	uint16_t set;		/**< 0: None */
-	uint16_t n;		/**< string bytes, list elements */
-	uint32_t reserved;
-};
-
-/** Bytes of one element of a STRING_LIST cell. */
-#define SP_PLUGINS_STR_ELT(max_str) (2u + (unsigned int)(max_str))
-
 /** A plugin column of the run, laid out in the plugin area. */
 struct sp_plugins_column {
 	struct sp_plugin_column c;	/**< as declared; name owned by the run */
 	uint32_t offset;		/**< of the cell in the plugin area */
 	uint32_t size;			/**< bytes of the cell, head included */
 	uint16_t ipfix_id;		/**< the declared id, or the one given in the range */
-	uint16_t plugin;		/**< index of its plugin in the run */
+	uint16_t plugin;		/**< index of its plugin in the run; SP_PLUGINS_DPI: nDPI */
+	/** An internal plugin's exact IPFIX element (nDPI's columns); NULL: the
+	 * plugins' rule (an enterprise element of the run's PEN, 8-byte numbers). */
+	const struct sp_plugin_ie *ie;
 };
+
+/** sp_plugins_column.plugin of nDPI's columns. */
+#define SP_PLUGINS_DPI UINT16_MAX
+/** Most columns of nDPI (sp_dpi_columns(): 15 with every option). */
+#define SP_PLUGINS_DPI_MAX_COLUMNS 16
 
 /** One `--plugin` spec split: NAME and its options (pointing into buf). */
 struct sp_plugins_spec {
@@ -125,14 +124,17 @@ struct sp_plugins *sp_plugins_load_with(const char *const *specs, unsigned int n
  * hook is the run's first (sp_plugins_hook()), its columns come right after
  * the core's (sp_export_columns_plugins()), so that the app names no stage.
  *
- * nDPI is an internal plugin on a fast path: it keeps its own worker hook
- * (lib/dpi's struct sp_flow_ops) rather than the sp_plugin.h adapter, and
- * its columns stay fields of the record. Why: its columns are exported with
- * IANA IPFIX elements (applicationName 96, applicationCategoryName 372,
- * httpUserAgent 468, httpContentType 469) and streamprobe's own enterprise
- * ids 45..49, which a plugin column (enterprise ids 4096..8191
- * only) cannot carry; and its hook reads only the IP packet and its time,
- * so it is not handed the packet view the adapter builds per call.
+ * nDPI is an internal plugin: its columns are registry columns like any
+ * plugin's (the run's first, sp_dpi_columns()), its values cells of the
+ * record's plugin area, exported by the same code. Two things set it apart,
+ * both internal (sp_plugin_internal.h, not the public ABI): its columns
+ * carry their exact IPFIX elements (IANA applicationName 96,
+ * applicationCategoryName 372, httpUserAgent 468, httpContentType 469,
+ * streamprobe's enterprise ids 45..49 in one byte, ...), and it keeps its
+ * own worker hook (lib/dpi's struct sp_flow_ops) rather than the
+ * sp_plugin.h adapter, because that hook reads only the IP packet and its
+ * time: it is not handed the packet view the adapter builds per call, and
+ * writes its cells without the setters' checks.
  */
 struct sp_plugins_params {
 	const char *const *specs;	/**< the raw specs (struct sp_config.plugins) */
@@ -168,6 +170,13 @@ const struct sp_flow_ops *sp_plugins_hook(const struct sp_plugins *ps, unsigned 
 /** nDPI's configuration in the run, or NULL when nDPI is not loaded (or ps is NULL). */
 const struct sp_dpi_params *sp_plugins_dpi(const struct sp_plugins *ps);
 
+/**
+ * Whether name is a column of an internal plugin (nDPI's, with any of its
+ * options), loaded in the run or not: a column some run has, which a run
+ * without it skips (--csv-anonymize) rather than refuses.
+ */
+bool sp_plugins_internal_column(const char *name);
+
 /** Deconfigure and unload (after the workers are freed). NULL is a no-op. */
 void sp_plugins_unload(struct sp_plugins *ps);
 
@@ -182,8 +191,8 @@ const struct sp_plugin *sp_plugins_plugin(const struct sp_plugins *ps, unsigned 
 const struct sp_flow_ops *sp_plugins_ops(const struct sp_plugins *ps, unsigned int i);
 
 /**
- * Every plugin column of the run, in --plugin order, then each plugin's
- * own order. NULL ps: none.
+ * Every plugin column of the run: nDPI's first when it is loaded, then in
+ * --plugin order, each plugin's own order. NULL ps: none.
  */
 const struct sp_plugins_column *sp_plugins_columns(const struct sp_plugins *ps,
 						   unsigned int *n);
@@ -231,7 +240,7 @@ sp_plugins_cell(const struct sp_flow_record *r, const struct sp_plugins_column *
 	return (const struct sp_plugins_cell *)(const void *)(sp_record_ext(r) + c->offset);
 }
 
-/** Bytes of a column's cell. */
+/** Bytes of a column's cell (sp_plugins_cell_bytes()). */
 uint32_t sp_plugins_cell_size(const struct sp_plugin_column *c);
 
 /**
@@ -242,6 +251,8 @@ uint32_t sp_plugins_cell_size(const struct sp_plugin_column *c);
 struct sp_plugin_record *sp_plugins_record_new(const struct sp_plugins_column *cols,
 					       unsigned int n, uint8_t *area);
 void sp_plugins_record_free(struct sp_plugin_record *r);
+/** Point such a view at another record's area (its counters kept). */
+void sp_plugins_record_set_area(struct sp_plugin_record *r, uint8_t *area);
 /** Clear every cell of the record's columns to None. */
 void sp_plugins_record_clear(struct sp_plugin_record *r);
 /** Values cut / bad calls counted through this record view. */
@@ -250,7 +261,8 @@ uint64_t sp_plugins_record_bad(const struct sp_plugin_record *r);
 
 /**
  * Lay out columns (tests): offsets and sizes, ipfix ids numbered from
- * SP_PLUGINS_IPFIX_ID_MIN for those without one.
+ * SP_PLUGINS_IPFIX_ID_MIN for those without one (a column with an exact
+ * element, ie, keeps that element's id and takes none of the range).
  * @return the area size.
  */
 size_t sp_plugins_layout(struct sp_plugins_column *cols, unsigned int n);

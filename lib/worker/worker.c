@@ -57,7 +57,6 @@ struct sp_worker {
 	struct rte_mempool *rec_pool;
 	bool lossless;
 	bool decode_tunnels;
-	bool app_cols;
 	volatile bool stop_export;
 	bool lru;			/* last-seen order (live, --lru-idle-scan) */
 	uint32_t max_flows;
@@ -161,7 +160,6 @@ sp_worker_create(const struct sp_worker_params *p)
 	w->filter = p->filter;
 	w->lossless = p->lossless;
 	w->decode_tunnels = p->cfg->decode_tunnels;
-	w->app_cols = p->cfg->n_dissections > 0;
 	w->max_flows = p->cfg->max_flows;
 	w->lru = p->cfg->lru_idle_scan;
 
@@ -355,15 +353,6 @@ worker_slot(const struct worker_hook *h, int32_t idx)
 	return h->slots != NULL ? h->slots + (size_t)idx * h->ops->slot_size : NULL;
 }
 
-static void
-worker_app_defaults(struct sp_flow_record *rec)
-{
-	/* NFStream's values for a flow nDPI never labelled. */
-	memset(&rec->app, 0, sizeof(rec->app));
-	strcpy(rec->app.application_name, "Unknown");
-	strcpy(rec->app.category_name, "Unspecified");
-}
-
 /* A flow leaves the table: build its record and hand it to the management
  * lcore. Called by the flow table before it removes the flow. */
 static void
@@ -389,8 +378,6 @@ worker_expire(struct sp_flow_table *t, int32_t idx, int8_t expiration_id, void *
 	rec->splt_n = w->fp.splt_n;
 	sp_features_export(&w->fp, st, sp_flow_stats_at(t, idx),
 			   sp_flow_splt_at(t, idx), expiration_id, rec);
-	if (w->app_cols)
-		worker_app_defaults(rec);
 	/* Hooks always run: they release their per-flow state here. */
 	for (i = 0; i < w->n_hooks; i++)
 		if (w->hook[i].ops->flow_expire != NULL)

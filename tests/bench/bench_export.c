@@ -45,6 +45,16 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* nDPI's columns as a run with nDPI has them: its nine, the first plugin columns. */
+static struct sp_plugins *ndpi;
+static struct sp_columns full = { .tunnel_id = true, .statistical = true, .splt_n = 10 };
+
+static void
+set_str(struct sp_plugin_record *v, unsigned int col, const char *s)
+{
+	sp_plugin_set_string(v, col, s, strlen(s));
+}
+
 /* Records that look like real ones: a mix of v4 and v6, TLS/HTTP/DNS strings. */
 static struct sp_flow_record **
 make_records(uint16_t splt_n)
@@ -56,16 +66,21 @@ make_records(uint16_t splt_n)
 	static const char *const sni[] = { "www.google.com", "example.org",
 					   "login.live.com", "rr3---sn-4g5e6nzz.googlevideo.com" };
 	struct sp_flow_record **r = calloc(NREC_POOL, sizeof(*r));
+	struct sp_plugin_record *v;
 	unsigned int i, s, k;
 
-	if (r == NULL)
+	v = sp_plugins_record_new(full.plugin_cols, full.n_plugin_cols, NULL);
+	if (r == NULL || v == NULL)
 		return NULL;
 	for (i = 0; i < NREC_POOL; i++) {
-		struct sp_flow_record *x = calloc(1, sp_record_size(splt_n));
+		struct sp_flow_record *x = calloc(1, sp_record_size_ext(splt_n,
+							sp_plugins_area_size(ndpi)));
 
 		if (x == NULL)
 			return NULL;
 		r[i] = x;
+		x->splt_n = splt_n;	/* first: the plugin area follows the SPLT arrays */
+		sp_plugins_record_set_area(v, sp_record_ext(x));
 		x->id = i;
 		x->expiration_id = (int8_t)(i % 3 == 2 ? 1 : 0);
 		x->st.ip_version = i % 5 == 0 ? 6 : 4;
@@ -104,31 +119,24 @@ make_records(uint16_t splt_n)
 			for (k = 0; k < 8; k++)
 				x->flags[s][k] = (i + k + s) % 11;
 		}
-		snprintf(x->app.application_name, sizeof(x->app.application_name), "%s",
-			 names[i % 4]);
-		snprintf(x->app.category_name, sizeof(x->app.category_name), "%s", cats[i % 4]);
-		snprintf(x->app.requested_server_name, sizeof(x->app.requested_server_name), "%s",
-			 sni[i % 4]);
-		if (i % 4 == 0 || i % 4 == 3) {
-			snprintf(x->app.client_fingerprint, sizeof(x->app.client_fingerprint),
-				 "cd08e31494f9531f560d64c695473da9");
-			snprintf(x->app.server_fingerprint, sizeof(x->app.server_fingerprint),
-				 "f4febc55ea12b31ae17cfb7e614afda8");
-		}
-		if (i % 4 == 1) {
-			snprintf(x->app.user_agent, sizeof(x->app.user_agent),
-				 "Mozilla/5.0 (X11; Linux x86_64; rv:109.0) Gecko/20100101 "
-				 "Firefox/115.0");
-			snprintf(x->app.content_type, sizeof(x->app.content_type), "text/html");
-		}
-		x->app.confidence = 6;
-		x->splt_n = splt_n;
+		/* nDPI's columns in its order (sp_dpi_columns()), every one set */
+		set_str(v, 0, names[i % 4]);
+		set_str(v, 1, cats[i % 4]);
+		sp_plugin_set_uint(v, 2, 0);
+		sp_plugin_set_uint(v, 3, 6);
+		set_str(v, 4, sni[i % 4]);
+		set_str(v, 5, i % 4 == 0 || i % 4 == 3 ? "cd08e31494f9531f560d64c695473da9" : "");
+		set_str(v, 6, i % 4 == 0 || i % 4 == 3 ? "f4febc55ea12b31ae17cfb7e614afda8" : "");
+		set_str(v, 7, i % 4 == 1 ? "Mozilla/5.0 (X11; Linux x86_64; rv:109.0) "
+			"Gecko/20100101 Firefox/115.0" : "");
+		set_str(v, 8, i % 4 == 1 ? "text/html" : "");
 		for (k = 0; k < splt_n; k++) {
 			sp_record_splt_direction(x)[k] = (int8_t)(k & 1);
 			sp_record_splt_ps(x)[k] = (int32_t)(60 + 100 * k);
 			sp_record_splt_piat(x)[k] = k == 0 ? 0 : (int64_t)(k * 3);
 		}
 	}
+	sp_plugins_record_free(v);
 	return r;
 }
 
@@ -374,15 +382,21 @@ int
 main(int argc, char **argv)
 {
 	struct sp_columns core = { .tunnel_id = true };
-	struct sp_columns full = { .tunnel_id = true, .statistical = true, .splt_n = 10,
-				   .app = true };
+	struct sp_plugins_params pp = { .dpi = { .n_dissections = 20 } };
 	uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 0) : 1000000;
-	struct sp_flow_record **rc = make_records(0), **rf = make_records(10);
+	struct sp_flow_record **rc, **rf;
+	char err[256];
 	struct sp_ipfix_params jumbo = { .mtu = 9000 };
 	char uri[64];
 	pid_t child = -1;
 	int port, ufd = -1, rcode = 0;
 
+	ndpi = sp_plugins_load_run(&pp, err, sizeof(err));
+	if (ndpi == NULL)
+		return 1;
+	sp_export_columns_plugins(&full, ndpi);
+	rc = make_records(0);
+	rf = make_records(10);
 	if (rc == NULL || rf == NULL || n == 0)
 		return 1;
 	signal(SIGPIPE, SIG_IGN);

@@ -9,7 +9,9 @@
  *   ipfix_replay --elements xml|csv|iespec|md [--csv-in flows.csv] [--pen N]
  *
  * Each CSV row is parsed back into a struct sp_flow_record, column by
- * column through the export column table, so --csv-out writes the input
+ * column through the export column registry (nDPI's columns registered by
+ * the plugin loader, as in the probe, their values set through the
+ * plugins' setters), so --csv-out writes the input
  * again byte for byte (the test checks it: the records are exactly what
  * the probe exported). The app's management loop is imitated: a flush of
  * every exporter every --flush-ms, and with --pace N:MS a pause of MS ms
@@ -33,6 +35,12 @@
 
 #define MAX_URIS 8
 #define LINE_MAX_LEN (1u << 20)
+/* the built-in columns and nDPI's with every option */
+#define MAX_FIELDS (SP_EXPORT_MAX_COLUMNS + SP_PLUGINS_DPI_MAX_COLUMNS)
+
+/* nDPI's columns, when the CSV has them: the run the probe had */
+static struct sp_plugins *plugins;
+static struct sp_plugin_record *plugin_rec;
 
 struct field {
 	const char *s;	/* unquoted, unescaped text */
@@ -114,6 +122,34 @@ parse_list(const struct field *f, int64_t *out, unsigned int max)
 	return (int)n;
 }
 
+/* A plugin column's value (nDPI's: strings and integers, never None). */
+static int
+parse_plugin(const struct sp_export_column *c, const struct field *f, const char *tmp,
+	     struct sp_flow_record *r)
+{
+	const struct sp_plugins_column *all;
+	unsigned int k, n;
+
+	all = sp_plugins_columns(plugins, &n);
+	k = (unsigned int)(c->plugin - all);
+	sp_plugins_record_set_area(plugin_rec, sp_record_ext(r));
+	switch (c->plugin->c.type) {
+	case SP_PLUGIN_STRING:
+		sp_plugin_set_string(plugin_rec, k, f->s, f->len);
+		break;
+	case SP_PLUGIN_INT:
+		sp_plugin_set_int(plugin_rec, k, strtoll(tmp, NULL, 10));
+		break;
+	case SP_PLUGIN_UINT:
+		sp_plugin_set_uint(plugin_rec, k, strtoull(tmp, NULL, 10));
+		break;
+	default:
+		return -1;
+	}
+	return sp_plugins_record_cut(plugin_rec) == 0 && sp_plugins_record_bad(plugin_rec) == 0 ?
+	       0 : -1;
+}
+
 static int
 parse_value(const struct sp_export_column *c, const struct field *f, struct sp_flow_record *r)
 {
@@ -122,7 +158,9 @@ parse_value(const struct sp_export_column *c, const struct field *f, struct sp_f
 	static int64_t list[65536];
 	int n, i;
 
-	if (c->type != SP_EXPORT_COLT_STR && c->type < SP_EXPORT_COLT_SPLT_DIR) {
+	if (c->type == SP_EXPORT_COLT_PLUGIN && c->plugin->c.type == SP_PLUGIN_STRING)
+		return parse_plugin(c, f, NULL, r);
+	if (c->type < SP_EXPORT_COLT_SPLT_DIR || c->type == SP_EXPORT_COLT_PLUGIN) {
 		if (f->len >= sizeof(tmp))
 			return -1;
 		memcpy(tmp, f->s, f->len);
@@ -164,12 +202,8 @@ parse_value(const struct sp_export_column *c, const struct field *f, struct sp_f
 			      &v[4], &v[5]) == 6 ? 0 : -1;
 	case SP_EXPORT_COLT_OUI:
 		return 0;	/* derived from the MAC */
-	case SP_EXPORT_COLT_STR:
-		if (f->len > c->size)
-			return -1;
-		memset(v, 0, c->size);
-		memcpy(v, f->s, f->len);
-		return 0;
+	case SP_EXPORT_COLT_PLUGIN:
+		return parse_plugin(c, f, tmp, r);
 	case SP_EXPORT_COLT_SPLT_DIR:
 	case SP_EXPORT_COLT_SPLT_PS:
 	case SP_EXPORT_COLT_SPLT_PIAT:
@@ -192,17 +226,20 @@ parse_value(const struct sp_export_column *c, const struct field *f, struct sp_f
 
 /* Column set of a header; the header must be exactly that set's columns. */
 static int
-columns_of_header(char *hdr, struct sp_columns *cols, const struct sp_export_column **col,
+columns_of_header(char *hdr, struct sp_columns *cols, const struct sp_export_column ***col,
 		  unsigned int *ncol)
 {
-	struct field f[SP_EXPORT_MAX_COLUMNS + 1];
-	const struct sp_export_column *sel[SP_EXPORT_MAX_COLUMNS];
+	struct field f[MAX_FIELDS + 1];
+	const struct sp_export_column **sel;
+	struct sp_plugins_params pp;
 	int n = split_line(hdr, f, RTE_DIM(f));
 	unsigned int i, k;
+	char err[256];
 
 	if (n <= 0)
 		return -1;
 	memset(cols, 0, sizeof(*cols));
+	memset(&pp, 0, sizeof(pp));
 	for (i = 0; i < (unsigned int)n; i++) {
 		if (strcmp(f[i].s, "tunnel_id") == 0)
 			cols->tunnel_id = true;
@@ -211,16 +248,30 @@ columns_of_header(char *hdr, struct sp_columns *cols, const struct sp_export_col
 		else if (strcmp(f[i].s, "splt_direction") == 0)
 			cols->splt_n = 1;	/* length from the first row */
 		else if (strcmp(f[i].s, "application_name") == 0)
-			cols->app = true;
+			pp.dpi.n_dissections = 20;
+		else if (strcmp(f[i].s, "application_risks") == 0)
+			pp.dpi.risks = true;
+		else if (strcmp(f[i].s, "dns_query_type") == 0)
+			pp.dpi.extra = true;
 	}
-	k = sp_export_columns_select(cols, sel);
-	if (k != (unsigned int)n)
+	plugins = sp_plugins_load_run(&pp, err, sizeof(err));
+	if (plugins == NULL) {
+		fprintf(stderr, "ipfix_replay: %s\n", err);
 		return -1;
-	for (i = 0; i < k; i++) {
-		if (strcmp(sel[i]->name, f[i].s) != 0)
-			return -1;
-		col[i] = sel[i];
 	}
+	sp_export_columns_plugins(cols, plugins);
+	plugin_rec = sp_plugins_record_new(cols->plugin_cols, cols->n_plugin_cols, NULL);
+	sel = sp_export_columns_all(cols, &k);
+	if (plugin_rec == NULL || sel == NULL || k != (unsigned int)n) {
+		free(sel);
+		return -1;
+	}
+	for (i = 0; i < k; i++)
+		if (strcmp(sel[i]->name, f[i].s) != 0) {
+			free(sel);
+			return -1;
+		}
+	*col = sel;
 	*ncol = k;
 	return 0;
 }
@@ -263,7 +314,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *in = NULL, *out = NULL, *uris[MAX_URIS], *elements = NULL;
-	const struct sp_export_column *col[SP_EXPORT_MAX_COLUMNS];
+	const struct sp_export_column **col = NULL;
 	struct sp_exporter *ex[MAX_URIS], *csv = NULL;
 	struct sp_ipfix_params p;
 	struct sp_columns cols;
@@ -312,7 +363,7 @@ main(int argc, char **argv)
 		}
 	}
 	line = malloc(LINE_MAX_LEN);
-	f = calloc(SP_EXPORT_MAX_COLUMNS + 1, sizeof(*f));
+	f = calloc(MAX_FIELDS + 1, sizeof(*f));
 	if (line == NULL || f == NULL)
 		goto out;
 	memset(&cols, 0, sizeof(cols));
@@ -326,7 +377,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "ipfix_replay: %s: empty\n", in);
 			goto out;
 		}
-		if (columns_of_header(line, &cols, col, &ncol) != 0) {
+		if (columns_of_header(line, &cols, &col, &ncol) != 0) {
 			fprintf(stderr, "ipfix_replay: %s: not a streamprobe CSV header\n", in);
 			goto out;
 		}
@@ -342,8 +393,28 @@ main(int argc, char **argv)
 			rc = 2;
 			goto out;
 		}
-		ret = sp_export_ipfix_elements(stdout, (enum sp_ipfix_elements_format)i,
-					       in != NULL ? &cols : NULL, p.pen);
+		if (in == NULL) {
+			/* every column a run can have: all groups, nDPI with
+			 * every option (its columns a run's plugin columns) */
+			struct sp_plugins_params pp;
+			char err[256];
+
+			memset(&pp, 0, sizeof(pp));
+			pp.dpi.n_dissections = 20;
+			pp.dpi.risks = true;
+			pp.dpi.extra = true;
+			plugins = sp_plugins_load_run(&pp, err, sizeof(err));
+			if (plugins == NULL) {
+				fprintf(stderr, "ipfix_replay: %s\n", err);
+				goto out;
+			}
+			cols.tunnel_id = true;
+			cols.statistical = true;
+			cols.splt_n = 1;
+			sp_export_columns_plugins(&cols, plugins);
+		}
+		ret = sp_export_ipfix_elements(stdout, (enum sp_ipfix_elements_format)i, &cols,
+					       p.pen);
 		rc = ret == 0 ? 0 : 1;
 		goto out;
 	}
@@ -359,7 +430,7 @@ main(int argc, char **argv)
 		static int64_t tmp[65536];
 
 		if (fgets(line, LINE_MAX_LEN, fp) != NULL &&
-		    split_line(line, f, SP_EXPORT_MAX_COLUMNS + 1) == (int)ncol) {
+		    split_line(line, f, MAX_FIELDS + 1) == (int)ncol) {
 			for (i = 0; i < ncol; i++)
 				if (col[i]->type == SP_EXPORT_COLT_SPLT_DIR)
 					fd = &f[i];
@@ -371,7 +442,7 @@ main(int argc, char **argv)
 		}
 		fseek(fp, pos, SEEK_SET);
 	}
-	rec = calloc(1, sp_record_size(cols.splt_n));
+	rec = calloc(1, sp_record_size_ext(cols.splt_n, sp_plugins_area_size(plugins)));
 	if (rec == NULL)
 		goto out;
 	for (i = 0; i < nuris; i++) {
@@ -397,13 +468,14 @@ main(int argc, char **argv)
 		while (fgets(line, LINE_MAX_LEN, fp) != NULL) {
 			int n;
 
-			n = split_line(line, f, SP_EXPORT_MAX_COLUMNS + 1);
+			n = split_line(line, f, MAX_FIELDS + 1);
 			if (n != (int)ncol) {
 				fprintf(stderr, "ipfix_replay: row %" PRIu64
 					": %d fields, want %u\n", rows + 1, n, ncol);
 				goto out;
 			}
-			memset(rec, 0, sp_record_size(cols.splt_n));
+			memset(rec, 0, sp_record_size_ext(cols.splt_n,
+							  sp_plugins_area_size(plugins)));
 			rec->splt_n = cols.splt_n;
 			for (i = 0; i < ncol; i++) {
 				if (parse_value(col[i], &f[i], rec) != 0) {
@@ -480,5 +552,9 @@ out:
 	free(rec);
 	free(f);
 	free(line);
+	free(col);
+	if (plugin_rec != NULL)
+		sp_plugins_record_free(plugin_rec);
+	sp_plugins_unload(plugins);
 	return rc;
 }

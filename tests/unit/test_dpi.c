@@ -16,6 +16,10 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 
+#include <rte_common.h>
+
+#include <sp_plugin_internal.h>
+
 #include "sp_dpi.h"
 #include "sp_test.h"
 #include "sp_test_pkt.h"
@@ -136,14 +140,86 @@ tflow_init(struct tflow *f, uint8_t proto, uint32_t cli, uint16_t cport, uint32_
 	f->t_ms = 1700000000000ull;
 }
 
-/* Export the flow as the worker does: NFStream's defaults, then the hook. */
-static void
-expire(void *ctx, struct tflow *f, struct sp_flow_record *rec)
+/* A record and its plugin area, where nDPI's cells come first. */
+struct trec {
+	struct sp_flow_record r;	/* splt_n 0: the area follows at once */
+	uint8_t area[4096];
+};
+
+/* Column name's cell in the record (nDPI's layout: its columns from 0). */
+static const struct sp_plugins_cell *
+cell(const struct trec *t, const char *name, enum sp_plugin_type *type)
 {
-	memset(rec, 0, sizeof(*rec));
-	strcpy(rec->app.application_name, "Unknown");
-	strcpy(rec->app.category_name, "Unspecified");
-	ops->flow_expire(ctx, f->slot, NULL, rec);
+	const struct sp_plugin_icolumn *c;
+	unsigned int i, n;
+	uint32_t off = 0;
+
+	CU_ASSERT_EQUAL_FATAL(sp_record_ext_offset(0), offsetof(struct trec, area));
+	c = sp_dpi_columns(&n);
+	for (i = 0; i < n; i++) {
+		if (strcmp(c[i].c.name, name) == 0) {
+			*type = c[i].c.type;
+			return (const struct sp_plugins_cell *)(const void *)(t->area + off);
+		}
+		off += sp_plugins_cell_bytes(&c[i].c);
+	}
+	CU_FAIL_FATAL("no such nDPI column");
+	return NULL;
+}
+
+/* A string column's value (NUL-terminated copy; the cell must be set). */
+static const char *
+col_str(const struct trec *t, const char *name)
+{
+	static char buf[2][512];
+	static unsigned int k;
+	enum sp_plugin_type type;
+	const struct sp_plugins_cell *h = cell(t, name, &type);
+	char *b = buf[k++ % 2];
+
+	CU_ASSERT_EQUAL(type, SP_PLUGIN_STRING);
+	CU_ASSERT_EQUAL(h->set, 1);
+	CU_ASSERT_FATAL(h->n < sizeof(buf[0]));
+	memcpy(b, h + 1, h->n);
+	b[h->n] = '\0';
+	return b;
+}
+
+static int64_t
+col_int(const struct trec *t, const char *name)
+{
+	enum sp_plugin_type type;
+	const struct sp_plugins_cell *h = cell(t, name, &type);
+	int64_t v;
+
+	CU_ASSERT(type == SP_PLUGIN_INT || type == SP_PLUGIN_UINT);
+	CU_ASSERT_EQUAL(h->set, 1);
+	memcpy(&v, h + 1, 8);
+	return v;
+}
+
+/* Export the flow as the worker does, into a reused record: every cell of
+ * the run's columns must be written (set), whatever was there before. */
+static void
+expire(void *ctx, struct tflow *f, struct trec *rec)
+{
+	const struct sp_plugin_icolumn *c;
+	unsigned int i, n;
+	uint32_t off = 0;
+
+	memset(rec, 0x5a, sizeof(*rec));
+	rec->r.splt_n = 0;
+	ops->flow_expire(ctx, f->slot, NULL, &rec->r);
+	c = sp_dpi_columns(&n);
+	for (i = 0; i < n; i++) {
+		const struct sp_plugins_cell *h =
+			(const struct sp_plugins_cell *)(const void *)(rec->area + off);
+
+		CU_ASSERT_EQUAL(h->set, 1);
+		CU_ASSERT(h->n <= (c[i].c.type == SP_PLUGIN_STRING ? c[i].c.max : 1));
+		off += sp_plugins_cell_bytes(&c[i].c);
+	}
+	CU_ASSERT_EQUAL(off, sp_dpi_area_size());
 }
 
 static void
@@ -261,19 +337,19 @@ static const uint8_t garbage[24] = {
 #define JA3_SERVER "9e36d0263f2c16df7144edfdcdd47374"
 
 static void
-assert_app(const struct sp_flow_record *r, const char *name, const char *cat, uint8_t guessed,
+assert_app(const struct trec *r, const char *name, const char *cat, uint8_t guessed,
 	   uint8_t conf, const char *server, const char *cfp, const char *sfp, const char *ct,
 	   const char *ua)
 {
-	CU_ASSERT_STRING_EQUAL(r->app.application_name, name);
-	CU_ASSERT_STRING_EQUAL(r->app.category_name, cat);
-	CU_ASSERT_EQUAL(r->app.is_guessed, guessed);
-	CU_ASSERT_EQUAL(r->app.confidence, conf);
-	CU_ASSERT_STRING_EQUAL(r->app.requested_server_name, server);
-	CU_ASSERT_STRING_EQUAL(r->app.client_fingerprint, cfp);
-	CU_ASSERT_STRING_EQUAL(r->app.server_fingerprint, sfp);
-	CU_ASSERT_STRING_EQUAL(r->app.content_type, ct);
-	CU_ASSERT_STRING_EQUAL(r->app.user_agent, ua);
+	CU_ASSERT_STRING_EQUAL(col_str(r, "application_name"), name);
+	CU_ASSERT_STRING_EQUAL(col_str(r, "application_category_name"), cat);
+	CU_ASSERT_EQUAL(col_int(r, "application_is_guessed"), guessed);
+	CU_ASSERT_EQUAL(col_int(r, "application_confidence"), conf);
+	CU_ASSERT_STRING_EQUAL(col_str(r, "requested_server_name"), server);
+	CU_ASSERT_STRING_EQUAL(col_str(r, "client_fingerprint"), cfp);
+	CU_ASSERT_STRING_EQUAL(col_str(r, "server_fingerprint"), sfp);
+	CU_ASSERT_STRING_EQUAL(col_str(r, "content_type"), ct);
+	CU_ASSERT_STRING_EQUAL(col_str(r, "user_agent"), ua);
 }
 
 static struct sp_dpi_stats
@@ -299,7 +375,7 @@ http_flow(void *ctx, struct tflow *f, uint16_t cport, const char *req)
 static void
 test_dns(void)
 {
-	struct sp_flow_record rec;
+	struct trec rec;
 	struct tflow f;
 	void *ctx = worker(20);
 
@@ -333,7 +409,7 @@ test_dns(void)
 static void
 test_http(void)
 {
-	struct sp_flow_record rec;
+	struct trec rec;
 	struct tflow f;
 	char req[512], ua[301];
 	void *ctx = worker(20);
@@ -370,7 +446,7 @@ test_http(void)
 static void
 test_tls(void)
 {
-	struct sp_flow_record rec;
+	struct trec rec;
 	struct tflow f;
 	void *ctx = worker(20);
 
@@ -394,7 +470,7 @@ test_tls(void)
 static void
 test_giveup_at_export(void)
 {
-	struct sp_flow_record rec;
+	struct trec rec;
 	struct tflow f;
 	void *ctx = worker(20);
 
@@ -424,7 +500,7 @@ test_giveup_at_export(void)
 static void
 test_dissection_limit(void)
 {
-	struct sp_flow_record rec;
+	struct trec rec;
 	struct tflow f;
 	void *ctx = worker(2);
 
@@ -460,7 +536,7 @@ test_dissection_limit(void)
 static void
 test_one_dissection(void)
 {
-	struct sp_flow_record rec;
+	struct trec rec;
 	struct tflow f;
 	void *ctx = worker(1);
 
@@ -518,7 +594,7 @@ test_files(void)
 {
 	char protos[64], cats[64];
 	struct sp_dpi_params p;
-	struct sp_flow_record rec;
+	struct trec rec;
 	struct tflow f;
 	FILE *fp;
 	void *ctx;
@@ -565,7 +641,7 @@ static void
 test_memory(void)
 {
 	struct sp_dpi_params p;
-	struct sp_flow_record rec;
+	struct trec rec;
 	struct tflow f, g;
 	int64_t base = stats(NULL).ndpi_bytes;
 	uint64_t allocs = stats(NULL).ndpi_allocs;
@@ -641,20 +717,20 @@ test_memory(void)
 /* Beyond NFStream: --ndpi-extra and --ndpi-risks.                           */
 
 static void
-assert_extra(const struct sp_flow_record *r, uint16_t qtype, int8_t rcode, const char *ver,
+assert_extra(const struct trec *r, uint16_t qtype, int8_t rcode, const char *ver,
 	     const char *cipher)
 {
-	CU_ASSERT_EQUAL(r->app_extra.dns_query_type, qtype);
-	CU_ASSERT_EQUAL(r->app_extra.dns_response_code, rcode);
-	CU_ASSERT_STRING_EQUAL(r->app_extra.tls_version, ver);
-	CU_ASSERT_STRING_EQUAL(r->app_extra.tls_cipher, cipher);
+	CU_ASSERT_EQUAL(col_int(r, "dns_query_type"), qtype);
+	CU_ASSERT_EQUAL(col_int(r, "dns_response_code"), rcode);
+	CU_ASSERT_STRING_EQUAL(col_str(r, "tls_version"), ver);
+	CU_ASSERT_STRING_EQUAL(col_str(r, "tls_cipher"), cipher);
 }
 
 static void
-assert_risks(const struct sp_flow_record *r, const char *risks, uint16_t score)
+assert_risks(const struct trec *r, const char *risks, uint16_t score)
 {
-	CU_ASSERT_STRING_EQUAL(r->app_extra.risks, risks);
-	CU_ASSERT_EQUAL(r->app_extra.risk_score, score);
+	CU_ASSERT_STRING_EQUAL(col_str(r, "application_risks"), risks);
+	CU_ASSERT_EQUAL(col_int(r, "application_risk_score"), score);
 }
 
 /* nDPI 4.2 risk names and scores (ndpi_risk2str, ndpi_risk2score: low 10,
@@ -674,7 +750,7 @@ test_extra_dns(void)
 		0x00, 0x1c, 0x00, 0x01,
 	};
 	uint8_t query_aaaa[sizeof(dns_query)];
-	struct sp_flow_record rec;
+	struct trec rec;
 	struct tflow f;
 	void *ctx = worker_opts(20, true, false);
 
@@ -701,7 +777,7 @@ test_extra_dns(void)
 	send_pkt(ctx, &f, 0, 0, query_aaaa, sizeof(query_aaaa));
 	send_pkt(ctx, &f, 1, 0, nxdomain_aaaa, sizeof(nxdomain_aaaa));
 	expire(ctx, &f, &rec);
-	CU_ASSERT_STRING_EQUAL(rec.app.application_name, "DNS");
+	CU_ASSERT_STRING_EQUAL(col_str(&rec, "application_name"), "DNS");
 	assert_extra(&rec, 28, 3, "", "");
 
 	/* nDPI 4.2 takes any header with the QR bit for a response: 0xff...
@@ -728,7 +804,7 @@ test_extra_dns(void)
 static void
 test_extra_tls(void)
 {
-	struct sp_flow_record rec;
+	struct trec rec;
 	struct tflow f;
 	void *ctx = worker_opts(20, true, false);
 
@@ -762,7 +838,7 @@ test_extra_tls(void)
 
 	http_flow(ctx, &f, 40003, http_req);
 	expire(ctx, &f, &rec);
-	CU_ASSERT_STRING_EQUAL(rec.app.application_name, "HTTP");
+	CU_ASSERT_STRING_EQUAL(col_str(&rec, "application_name"), "HTTP");
 	assert_extra(&rec, 0, -1, "", "");
 	ops->worker_fini(ctx);
 }
@@ -773,7 +849,7 @@ static void
 test_risks(void)
 {
 	struct sp_dpi_params p;
-	struct sp_flow_record rec;
+	struct trec rec;
 	struct tflow f;
 	char req[512], ua[201];
 	void *ctx = worker_opts(20, false, true);
@@ -801,14 +877,14 @@ test_risks(void)
 	tcp_handshake(ctx, &f);
 	send_pkt(ctx, &f, 0, TH_PSH | TH_ACK, tls_client_hello, sizeof(tls_client_hello));
 	expire(ctx, &f, &rec);
-	CU_ASSERT_STRING_EQUAL(rec.app.application_name, "TLS");
+	CU_ASSERT_STRING_EQUAL(col_str(&rec, "application_name"), "TLS");
 	assert_risks(&rec, RISK_PORT ";" RISK_NOT_HTTPS, 60);
 
 	/* Guessed and undissected flows: no risk. */
 	tflow_init(&f, 6, IP(10, 0, 0, 1), 40004, IP(10, 0, 0, 80), 80);
 	send_pkt(ctx, &f, 0, TH_SYN, NULL, 0);
 	expire(ctx, &f, &rec);
-	CU_ASSERT_EQUAL(rec.app.is_guessed, 1);
+	CU_ASSERT_EQUAL(col_int(&rec, "application_is_guessed"), 1);
 	assert_risks(&rec, "", 0);
 	ops->worker_fini(ctx);
 
@@ -849,26 +925,80 @@ test_risks(void)
 	ops->worker_fini(ctx);
 }
 
-/* Without the options the hook never writes struct sp_app_extra (its
- * columns are off, and the worker does not clear it). */
+/* Without the options nDPI has its nine columns only, and the hook writes
+ * nothing past their cells (the next plugin's). */
 static void
 test_extra_off(void)
 {
-	struct sp_flow_record rec, poison;
+	struct trec rec;
 	struct tflow f;
 	void *ctx = worker(20);
+	unsigned int i, n;
+	size_t area;
 
 	CU_ASSERT_EQUAL(ops->slot_size, SP_DPI_SLOT_SIZE);
-	memset(&poison.app_extra, 0x5a, sizeof(poison.app_extra));
+	sp_dpi_columns(&n);
+	CU_ASSERT_EQUAL(n, 9);
+	area = sp_dpi_area_size();
+	CU_ASSERT_FATAL(area > 0 && area < sizeof(rec.area));
 	tflow_init(&f, 17, IP(10, 0, 0, 1), 40000, IP(10, 0, 0, 53), 53);
 	send_pkt(ctx, &f, 0, 0, dns_query, sizeof(dns_query));
 	send_pkt(ctx, &f, 1, 0, dns_answer, sizeof(dns_answer));
-	memset(&rec, 0, sizeof(rec));
-	rec.app_extra = poison.app_extra;
-	ops->flow_expire(ctx, f.slot, NULL, &rec);
-	CU_ASSERT_STRING_EQUAL(rec.app.application_name, "DNS");
-	CU_ASSERT_EQUAL(memcmp(&rec.app_extra, &poison.app_extra, sizeof(rec.app_extra)), 0);
+	expire(ctx, &f, &rec);
+	CU_ASSERT_STRING_EQUAL(col_str(&rec, "application_name"), "DNS");
+	for (i = area; i < sizeof(rec.area); i++)
+		if (rec.area[i] != 0x5a)
+			break;
+	CU_ASSERT_EQUAL(i, sizeof(rec.area));
 	ops->worker_fini(ctx);
+}
+
+/* The columns of each configuration, in order, with their IPFIX elements:
+ * NFStream's nine, then --ndpi-risks' two, then --ndpi-extra's four. */
+static void
+test_columns(void)
+{
+	static const char *const all[] = {
+		"application_name", "application_category_name", "application_is_guessed",
+		"application_confidence", "requested_server_name", "client_fingerprint",
+		"server_fingerprint", "user_agent", "content_type", "application_risks",
+		"application_risk_score", "dns_query_type", "dns_response_code", "tls_version",
+		"tls_cipher",
+	};
+	const struct sp_plugin_icolumn *c;
+	struct sp_dpi_params p;
+	unsigned int n;
+
+	memset(&p, 0, sizeof(p));
+	p.n_dissections = 20;
+	p.extra = true;
+	CU_ASSERT_FATAL(sp_dpi_configure(&p) == 0);
+	c = sp_dpi_columns(&n);
+	CU_ASSERT_EQUAL_FATAL(n, 13);
+	CU_ASSERT_STRING_EQUAL(c[8].c.name, all[8]);
+	CU_ASSERT_STRING_EQUAL(c[9].c.name, all[11]);
+	p.risks = true;
+	CU_ASSERT_FATAL(sp_dpi_configure(&p) == 0);
+	c = sp_dpi_columns(&n);
+	CU_ASSERT_EQUAL_FATAL(n, RTE_DIM(all));
+	for (n = 0; n < RTE_DIM(all); n++)
+		CU_ASSERT_STRING_EQUAL(c[n].c.name, all[n]);
+	/* IANA elements, streamprobe's ids 45..49, the widths of the old fields */
+	CU_ASSERT_STRING_EQUAL(c[0].ie.iana_name, "applicationName");
+	CU_ASSERT_EQUAL(c[0].ie.id, 96);
+	CU_ASSERT_EQUAL(c[1].ie.id, 372);
+	CU_ASSERT_PTR_NULL(c[2].ie.iana_name);
+	CU_ASSERT_EQUAL(c[2].ie.id, 45);
+	CU_ASSERT_EQUAL(c[2].ie.type, 1);	/* unsigned8 */
+	CU_ASSERT_EQUAL(c[6].ie.id, 49);
+	CU_ASSERT_EQUAL(c[7].ie.id, 468);
+	CU_ASSERT_EQUAL(c[8].ie.id, 469);
+	CU_ASSERT_EQUAL(c[10].ie.type, 2);	/* unsigned16 */
+	CU_ASSERT_EQUAL(c[12].ie.type, 5);	/* signed8 */
+	CU_ASSERT_EQUAL(c[12].c.type, SP_PLUGIN_INT);
+	/* NFStream's field sizes, less the NUL */
+	CU_ASSERT_EQUAL(c[0].c.max, 39);
+	CU_ASSERT_EQUAL(c[7].c.max, 255);
 }
 
 /* The stats line: every key, the sizes, and the buffer contract. */
@@ -876,7 +1006,7 @@ static void
 test_format_stats(void)
 {
 	char buf[SP_DPI_STATS_LINE_MAX], small[32];
-	struct sp_flow_record rec;
+	struct trec rec;
 	struct sp_dpi_stats st;
 	struct tflow f;
 	int n;
@@ -951,7 +1081,8 @@ sp_test_register(void)
 	    CU_add_test(s, "extra: DNS", test_extra_dns) == NULL ||
 	    CU_add_test(s, "extra: TLS", test_extra_tls) == NULL ||
 	    CU_add_test(s, "risks", test_risks) == NULL ||
-	    CU_add_test(s, "extras off: record untouched", test_extra_off) == NULL ||
+	    CU_add_test(s, "extras off: nine columns only", test_extra_off) == NULL ||
+	    CU_add_test(s, "columns and their IPFIX elements", test_columns) == NULL ||
 	    CU_add_test(s, "stats line", test_format_stats) == NULL)
 		return -1;
 	return 0;

@@ -255,10 +255,76 @@ static const char base_header[] =
 	"src2dst_packets,src2dst_bytes,dst2src_first_seen_ms,dst2src_last_seen_ms,"
 	"dst2src_duration_ms,dst2src_packets,dst2src_bytes";
 
-static const struct sp_columns cols_full = {
-	.tunnel_id = true, .statistical = true, .splt_n = 10, .app = true,
+/* Every NFStream group: nDPI's nine columns are the run's first plugin
+ * columns, as the loader registers them (ndpi_cols()). */
+static struct sp_columns cols_full = {
+	.tunnel_id = true, .statistical = true, .splt_n = 10,
 };
 static const struct sp_columns cols_base;
+
+/* Runs with nDPI and no --plugin, by --ndpi-risks, --ndpi-extra. */
+static struct sp_plugins *ndpi_runs[2][2];
+
+/* cols with nDPI's columns as a run with these options has them. */
+static void
+ndpi_cols(struct sp_columns *cols, bool risks, bool extra)
+{
+	struct sp_plugins **ps = &ndpi_runs[risks][extra];
+	struct sp_plugins_params p;
+	char err[256];
+
+	if (*ps == NULL) {
+		memset(&p, 0, sizeof(p));
+		p.dpi.n_dissections = 20;
+		p.dpi.risks = risks;
+		p.dpi.extra = extra;
+		*ps = sp_plugins_load_run(&p, err, sizeof(err));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(*ps);
+	}
+	sp_export_columns_plugins(cols, *ps);
+}
+
+/* Set an nDPI column of a record (made by record_new()) through the
+ * plugins' setters, as the hook's cells hold it: s for a string, else v. */
+static void
+app_set(struct sp_flow_record *r, const struct sp_columns *cols, const char *name,
+	const char *s, int64_t v)
+{
+	struct sp_plugin_record *pr;
+	unsigned int i;
+
+	pr = sp_plugins_record_new(cols->plugin_cols, cols->n_plugin_cols, sp_record_ext(r));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pr);
+	for (i = 0; i < cols->n_plugin_cols; i++)
+		if (strcmp(cols->plugin_cols[i].c.name, name) == 0)
+			break;
+	CU_ASSERT_FATAL(i < cols->n_plugin_cols);
+	if (s != NULL)
+		sp_plugin_set_string(pr, i, s, strlen(s));
+	else if (cols->plugin_cols[i].c.type == SP_PLUGIN_INT)
+		sp_plugin_set_int(pr, i, v);
+	else
+		sp_plugin_set_uint(pr, i, (uint64_t)v);
+	CU_ASSERT_EQUAL(sp_plugins_record_bad(pr), 0);
+	CU_ASSERT_EQUAL(sp_plugins_record_cut(pr), 0);
+	sp_plugins_record_free(pr);
+}
+
+/* The nine as a flow nDPI labelled: every one set, strings empty. */
+static void
+app_defaults(struct sp_flow_record *r)
+{
+	static const char *const strs[] = {
+		"application_name", "application_category_name", "requested_server_name",
+		"client_fingerprint", "server_fingerprint", "user_agent", "content_type",
+	};
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(strs); i++)
+		app_set(r, &cols_full, strs[i], "", 0);
+	app_set(r, &cols_full, "application_is_guessed", NULL, 0);
+	app_set(r, &cols_full, "application_confidence", NULL, 0);
+}
 
 static unsigned int
 count_fields(const char *s)
@@ -303,32 +369,33 @@ test_header(void)
 	CU_ASSERT_EQUAL(count_fields(buf), 31);
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, ",dst2src_bytes,splt_direction,splt_ps,splt_piat_ms"));
 	cols = cols_base;
-	cols.app = true;
+	ndpi_cols(&cols, false, false);
 	sp_export_csv_header(&cols, buf, sizeof(buf));
 	CU_ASSERT_EQUAL(count_fields(buf), 37);
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, ",dst2src_bytes,application_name,"));
 
 	/* The nDPI columns beyond NFStream: appended after NFStream's last
-	 * column, and only with the application columns. */
+	 * column (nDPI's, with --ndpi-risks and --ndpi-extra). */
 	cols = cols_full;
-	cols.ndpi_risks = true;
+	ndpi_cols(&cols, true, false);
 	sp_export_csv_header(&cols, buf, sizeof(buf));
 	CU_ASSERT_EQUAL(count_fields(buf), 91);
 	CU_ASSERT_EQUAL(strncmp(buf, full_header, strlen(full_header)), 0);
 	CU_ASSERT_STRING_EQUAL(buf + strlen(full_header),
 			       ",application_risks,application_risk_score");
-	cols.ndpi_extra = true;
+	ndpi_cols(&cols, true, true);
 	sp_export_csv_header(&cols, buf, sizeof(buf));
 	CU_ASSERT_EQUAL(count_fields(buf), 95);
 	CU_ASSERT_STRING_EQUAL(buf + strlen(full_header),
 			       ",application_risks,application_risk_score,dns_query_type,"
 			       "dns_response_code,tls_version,tls_cipher");
-	cols.ndpi_risks = false;
+	ndpi_cols(&cols, false, true);
 	sp_export_csv_header(&cols, buf, sizeof(buf));
 	CU_ASSERT_STRING_EQUAL(buf + strlen(full_header),
 			       ",dns_query_type,dns_response_code,tls_version,tls_cipher");
-	cols.ndpi_risks = true;
-	cols.app = false;
+	/* without nDPI (--n-dissections 0): none of them */
+	cols.plugin_cols = NULL;
+	cols.n_plugin_cols = 0;
 	sp_export_csv_header(&cols, buf, sizeof(buf));
 	CU_ASSERT_EQUAL(count_fields(buf), 89 - 9);
 	CU_ASSERT_PTR_NULL(strstr(buf, "application"));
@@ -379,15 +446,13 @@ test_column_table(void)
 	CU_ASSERT_EQUAL(groups[SP_EXPORT_COLG_TUNNEL], 1);
 	CU_ASSERT_EQUAL(groups[SP_EXPORT_COLG_STAT], 48);
 	CU_ASSERT_EQUAL(groups[SP_EXPORT_COLG_SPLT], 3);
-	CU_ASSERT_EQUAL(groups[SP_EXPORT_COLG_APP], 9);
-	CU_ASSERT_EQUAL(groups[SP_EXPORT_COLG_RISKS], 2);
-	CU_ASSERT_EQUAL(groups[SP_EXPORT_COLG_EXTRA], 4);
-	CU_ASSERT_EQUAL(n, SP_EXPORT_NFSTREAM_COLUMNS + 6);
-	/* NFStream's columns first: its last one closes its part of the table. */
-	CU_ASSERT_STRING_EQUAL(t[SP_EXPORT_NFSTREAM_COLUMNS - 1].name, "content_type");
-	for (i = SP_EXPORT_NFSTREAM_COLUMNS; i < n; i++)
-		CU_ASSERT(t[i].group == SP_EXPORT_COLG_RISKS || t[i].group == SP_EXPORT_COLG_EXTRA);
-	CU_ASSERT_EQUAL(sp_export_columns_select(&cols_full, sel), 89);
+	/* nDPI's nine are plugin columns now, the table NFStream's others */
+	CU_ASSERT_EQUAL(n, SP_EXPORT_NFSTREAM_COLUMNS - 9);
+	CU_ASSERT_STRING_EQUAL(t[n - 1].name, "splt_piat_ms");
+	for (i = 0; i < n; i++)
+		CU_ASSERT_PTR_NULL(strstr(t[i].name, "application"));
+	CU_ASSERT_EQUAL(sp_export_columns_select(&cols_full, sel), 80);
+	CU_ASSERT_EQUAL(cols_full.n_plugin_cols, 9);
 	CU_ASSERT_EQUAL(sp_export_columns_select(&cols_base, sel), 28);
 	CU_ASSERT_STRING_EQUAL(sel[27]->name, "dst2src_bytes");
 }
@@ -398,7 +463,8 @@ test_column_table(void)
 static struct sp_flow_record *
 record_new(uint16_t splt_n)
 {
-	struct sp_flow_record *r = calloc(1, sp_record_size(splt_n));
+	/* with room for the plugin area of any nDPI column set */
+	struct sp_flow_record *r = calloc(1, sp_record_size_ext(splt_n, 4096));
 
 	CU_ASSERT_FATAL(r != NULL);
 	r->splt_n = splt_n;
@@ -491,13 +557,13 @@ quic_record(void)
 	set_piat(r, SP_S2D, 7, 1049.625, 2876.395111817171, 8168);
 	set_piat(r, SP_D2S, 0, 845.2, 2571.2382144709104, 8162);
 	set_splt(r, dir, ps, piat);
-	strcpy(r->app.application_name, "QUIC.Google");
-	strcpy(r->app.category_name, "Web");
-	r->app.is_guessed = 0;
-	r->app.confidence = 4;
-	strcpy(r->app.requested_server_name, "media.example.org");
-	strcpy(r->app.client_fingerprint, "0123456789abcdef0123456789abcdef");
-	strcpy(r->app.user_agent, "Example/1.0 (X11; Linux x86_64; rv:1.0) Test");
+	app_defaults(r);
+	app_set(r, &cols_full, "application_name", "QUIC.Google", 0);
+	app_set(r, &cols_full, "application_category_name", "Web", 0);
+	app_set(r, &cols_full, "application_confidence", NULL, 4);
+	app_set(r, &cols_full, "requested_server_name", "media.example.org", 0);
+	app_set(r, &cols_full, "client_fingerprint", "0123456789abcdef0123456789abcdef", 0);
+	app_set(r, &cols_full, "user_agent", "Example/1.0 (X11; Linux x86_64; rv:1.0) Test", 0);
 	return r;
 }
 
@@ -560,15 +626,15 @@ tcp_record(void)
 	set_piat(r, SP_D2S, 0, 0.0, 0.0, 0);
 	memcpy(r->flags, flags, sizeof(flags));
 	set_splt(r, dir, ps, piat);
-	strcpy(r->app.application_name, "HTTP");
-	strcpy(r->app.category_name, "Web");
-	r->app.is_guessed = 1;
-	r->app.confidence = 1;
-	strcpy(r->app.requested_server_name, "a\"b");
-	strcpy(r->app.client_fingerprint, "caf\xc3\xa9\xff");
-	strcpy(r->app.server_fingerprint, "\xe2\x82\xe2\x82\xac\xed\xa0\x80");
-	strcpy(r->app.user_agent, "x,y\nz");
-	strcpy(r->app.content_type, "q\"\"");
+	app_set(r, &cols_full, "application_name", "HTTP", 0);
+	app_set(r, &cols_full, "application_category_name", "Web", 0);
+	app_set(r, &cols_full, "application_is_guessed", NULL, 1);
+	app_set(r, &cols_full, "application_confidence", NULL, 1);
+	app_set(r, &cols_full, "requested_server_name", "a\"b", 0);
+	app_set(r, &cols_full, "client_fingerprint", "caf\xc3\xa9\xff", 0);
+	app_set(r, &cols_full, "server_fingerprint", "\xe2\x82\xe2\x82\xac\xed\xa0\x80", 0);
+	app_set(r, &cols_full, "user_agent", "x,y\nz", 0);
+	app_set(r, &cols_full, "content_type", "q\"\"", 0);
 	return r;
 }
 
@@ -577,12 +643,27 @@ static char tmp_dir[] = "/tmp/sp_test_export.XXXXXX";
 static int
 suite_init(void)
 {
+	struct sp_plugins_params p;
+	char err[256];
+
+	memset(&p, 0, sizeof(p));
+	p.dpi.n_dissections = 20;
+	ndpi_runs[0][0] = sp_plugins_load_run(&p, err, sizeof(err));
+	if (ndpi_runs[0][0] == NULL)
+		return -1;
+	sp_export_columns_plugins(&cols_full, ndpi_runs[0][0]);
 	return mkdtemp(tmp_dir) == NULL ? -1 : 0;
 }
 
 static int
 suite_clean(void)
 {
+	unsigned int i;
+
+	for (i = 0; i < 4; i++) {
+		sp_plugins_unload(ndpi_runs[i / 2][i % 2]);
+		ndpi_runs[i / 2][i % 2] = NULL;
+	}
 	return rmdir(tmp_dir);
 }
 
@@ -668,8 +749,8 @@ test_csv_rows(void)
 }
 
 /* The nDPI columns beyond NFStream: a risk list with its score, DNS and TLS
- * values, and the "no value" forms (empty strings, type 0, code -1). The
- * struct is only read for enabled columns, so it is poisoned elsewhere. */
+ * values, and the "no value" forms (empty strings, type 0, code -1). Their
+ * cells are only read when the run has them, so they are poisoned after. */
 static void
 test_csv_ndpi_columns(void)
 {
@@ -680,26 +761,27 @@ test_csv_ndpi_columns(void)
 	const char *tail;
 	size_t len;
 
-	memset(&q->app_extra, 0x5a, sizeof(q->app_extra));
-	strcpy(q->app_extra.risks, "Known Protocol on Non Standard Port;Missing SNI TLS Extension");
-	q->app_extra.risk_score = 110;
-	strcpy(q->app_extra.tls_version, "TLSv1.3");
-	strcpy(q->app_extra.tls_cipher, "TLS_AES_128_GCM_SHA256");
-	q->app_extra.dns_query_type = 0;
-	q->app_extra.dns_response_code = -1;
-	cols.ndpi_risks = true;
-	cols.ndpi_extra = true;
+	ndpi_cols(&cols, true, true);
+	/* nDPI's nine keep their cells: the same columns first, same layout */
+	CU_ASSERT_EQUAL(cols.plugin_cols[8].offset, cols_full.plugin_cols[8].offset);
+	app_set(q, &cols, "application_risks",
+		"Known Protocol on Non Standard Port;Missing SNI TLS Extension", 0);
+	app_set(q, &cols, "application_risk_score", NULL, 110);
+	app_set(q, &cols, "tls_version", "TLSv1.3", 0);
+	app_set(q, &cols, "tls_cipher", "TLS_AES_128_GCM_SHA256", 0);
+	app_set(q, &cols, "dns_query_type", NULL, 0);
+	app_set(q, &cols, "dns_response_code", NULL, -1);
 	tmp_path(path, sizeof(path), "ndpi.csv");
 	e = sp_export_csv_open(path, &cols);
 	CU_ASSERT_FATAL(e != NULL);
 	CU_ASSERT_EQUAL(sp_export_write(e, q), 0);
 	/* A DNS flow: no TLS strings, no risk. */
-	q->app_extra.risks[0] = '\0';
-	q->app_extra.risk_score = 0;
-	q->app_extra.tls_version[0] = '\0';
-	q->app_extra.tls_cipher[0] = '\0';
-	q->app_extra.dns_query_type = 28;
-	q->app_extra.dns_response_code = 3;
+	app_set(q, &cols, "application_risks", "", 0);
+	app_set(q, &cols, "application_risk_score", NULL, 0);
+	app_set(q, &cols, "tls_version", "", 0);
+	app_set(q, &cols, "tls_cipher", "", 0);
+	app_set(q, &cols, "dns_query_type", NULL, 28);
+	app_set(q, &cols, "dns_response_code", NULL, 3);
 	CU_ASSERT_EQUAL(sp_export_write(e, q), 0);
 	CU_ASSERT_EQUAL(sp_export_close(e), 0);
 	/* quic_row without its newline, then the six columns. */
@@ -716,8 +798,10 @@ test_csv_ndpi_columns(void)
 	CU_ASSERT_STRING_EQUAL(got, want);
 	free(got);
 
-	/* Off (the default): NFStream's row exactly, the poisoned struct unread. */
-	memset(&q->app_extra, 0x5a, sizeof(q->app_extra));
+	/* Off (the default): NFStream's row exactly, the cells after nDPI's
+	 * nine unread. */
+	memset(sp_record_ext(q) + cols.plugin_cols[9].offset, 0x5a,
+	       cols.plugin_cols[14].offset + 64 - cols.plugin_cols[9].offset);
 	e = sp_export_csv_open(path, &cols_full);
 	CU_ASSERT_FATAL(e != NULL);
 	CU_ASSERT_EQUAL(sp_export_write(e, q), 0);
@@ -846,13 +930,17 @@ csv_replace_field(char *row, unsigned int idx, const char *text)
 static int
 column_index(const struct sp_columns *cols, const char *name)
 {
-	const struct sp_export_column *col[SP_EXPORT_MAX_COLUMNS];
-	unsigned int i, n = sp_export_columns_select(cols, col);
+	const struct sp_export_column **col;
+	unsigned int i, n;
+	int idx = -1;
 
-	for (i = 0; i < n; i++)
+	col = sp_export_columns_all(cols, &n);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(col);
+	for (i = 0; i < n && idx < 0; i++)
 		if (strcmp(col[i]->name, name) == 0)
-			return (int)i;
-	return -1;
+			idx = (int)i;
+	free(col);
+	return idx;
 }
 
 /*

@@ -270,9 +270,60 @@ d_u64(const struct drec *r, uint32_t pen, uint16_t id)
 /* ------------------------------------------------------------------------ */
 /* Helpers.                                                                 */
 
+/* Records with room for a plugin area of any nDPI column set. */
+#define REC_AREA 4096
+#define REC_BYTES(splt_n) sp_record_size_ext((splt_n), REC_AREA)
+
 static const struct sp_columns core_cols = { 0 };
-static const struct sp_columns full_cols = { .tunnel_id = true, .statistical = true,
-					     .splt_n = 3, .app = true };
+/* nDPI's nine are the run's first plugin columns (suite_init()). */
+static struct sp_columns full_cols = { .tunnel_id = true, .statistical = true, .splt_n = 3 };
+static struct sp_plugins *ndpi_run;
+
+/* A run with nDPI and no --plugin. */
+static struct sp_plugins *
+ndpi_load(bool risks, bool extra)
+{
+	struct sp_plugins_params p;
+	char err[256];
+
+	memset(&p, 0, sizeof(p));
+	p.dpi.n_dissections = 20;
+	p.dpi.risks = risks;
+	p.dpi.extra = extra;
+	return sp_plugins_load_run(&p, err, sizeof(err));
+}
+
+/* Set an nDPI string column of r through the plugins' setter, len bytes
+ * of s (cut to the column's max: the number of cuts is returned). */
+static uint64_t
+app_setn(struct sp_flow_record *r, const char *name, const char *s, size_t len)
+{
+	struct sp_plugin_record *pr;
+	unsigned int i;
+	uint64_t cut;
+
+	pr = sp_plugins_record_new(full_cols.plugin_cols, full_cols.n_plugin_cols,
+				   sp_record_ext(r));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pr);
+	for (i = 0; i < full_cols.n_plugin_cols; i++)
+		if (strcmp(full_cols.plugin_cols[i].c.name, name) == 0)
+			break;
+	CU_ASSERT_FATAL(i < full_cols.n_plugin_cols);
+	if (s != NULL)
+		sp_plugin_set_string(pr, i, s, len);
+	else
+		sp_plugin_set_uint(pr, i, len);
+	CU_ASSERT_EQUAL(sp_plugins_record_bad(pr), 0);
+	cut = sp_plugins_record_cut(pr);
+	sp_plugins_record_free(pr);
+	return cut;
+}
+
+static void
+app_set(struct sp_flow_record *r, const char *name, const char *s)
+{
+	CU_ASSERT_EQUAL(app_setn(r, name, s, strlen(s)), 0);
+}
 
 static void
 fill_record(struct sp_flow_record *r, uint16_t splt_n, bool v6)
@@ -281,7 +332,8 @@ fill_record(struct sp_flow_record *r, uint16_t splt_n, bool v6)
 	static const uint8_t dmac[6] = { 0x02, 0x00, 0x5e, 0x10, 0x00, 0x02 };
 	uint16_t i;
 
-	memset(r, 0, sp_record_size(splt_n));
+	memset(r, 0, REC_BYTES(splt_n));
+	r->splt_n = splt_n;	/* first: the plugin area follows the SPLT arrays */
 	r->id = 7;
 	r->expiration_id = 1;
 	if (v6) {
@@ -321,10 +373,15 @@ fill_record(struct sp_flow_record *r, uint16_t splt_n, bool v6)
 	r->st.tcp_flags[0] = 0x1b;	/* FIN, SYN, PSH, ACK */
 	r->st.tcp_flags[1] = 0x13;	/* FIN, SYN, ACK */
 	r->min_ps[SP_BI] = 60;
-	snprintf(r->app.application_name, sizeof(r->app.application_name), "TLS.Google");
-	snprintf(r->app.category_name, sizeof(r->app.category_name), "Web");
-	r->app.confidence = 6;
-	r->splt_n = splt_n;
+	app_set(r, "application_name", "TLS.Google");
+	app_set(r, "application_category_name", "Web");
+	app_setn(r, "application_is_guessed", NULL, 0);
+	app_setn(r, "application_confidence", NULL, 6);
+	app_set(r, "requested_server_name", "");
+	app_set(r, "client_fingerprint", "");
+	app_set(r, "server_fingerprint", "");
+	app_set(r, "user_agent", "");
+	app_set(r, "content_type", "");
 	for (i = 0; i < splt_n; i++) {
 		sp_record_splt_direction(r)[i] = i < 2 ? (int8_t)i : -1;
 		sp_record_splt_ps(r)[i] = i < 2 ? 60 + 1000 * i : -1;
@@ -337,6 +394,10 @@ static char tmpdir[] = "/tmp/sp-ipfix-XXXXXX";
 static int
 suite_init(void)
 {
+	ndpi_run = ndpi_load(false, false);
+	if (ndpi_run == NULL)
+		return -1;
+	sp_export_columns_plugins(&full_cols, ndpi_run);
 	return mkdtemp(tmpdir) == NULL ? -1 : 0;
 }
 
@@ -345,6 +406,8 @@ suite_clean(void)
 {
 	char cmd[128];
 
+	sp_plugins_unload(ndpi_run);
+	ndpi_run = NULL;
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	return system(cmd) == 0 ? 0 : -1;
 }
@@ -431,7 +494,7 @@ static const struct {
 static void
 test_core_template_and_record_bytes(void)
 {
-	struct sp_flow_record *r = calloc(1, sp_record_size(0));
+	struct sp_flow_record *r = calloc(1, REC_BYTES(0));
 	struct decoded d;
 	struct bb tb = { .n = 0 }, rb = { .n = 0 };
 	uint8_t *buf;
@@ -533,7 +596,7 @@ test_v4_v6_templates(void)
 	unsigned int i;
 
 	for (i = 0; i < 3; i++) {
-		r[i] = calloc(1, sp_record_size(0));
+		r[i] = calloc(1, REC_BYTES(0));
 		CU_ASSERT_FATAL(r[i] != NULL);
 		fill_record(r[i], 0, i == 1);
 		r[i]->id = i;
@@ -567,7 +630,7 @@ test_v4_v6_templates(void)
 static const struct dval *
 field_of(const struct drec *r, const char *col)
 {
-	struct sp_ipfix_field f[SP_IPFIX_MAX_FIELDS];
+	struct sp_ipfix_field f[SP_IPFIX_MAX_FIELDS + 16];	/* nDPI's too */
 	unsigned int i, n = sp_ipfix_fields(&full_cols, r->tid == 257, PEN, f);
 
 	CU_ASSERT_FATAL(n == r->n);
@@ -589,21 +652,26 @@ test_strings_and_lists(void)
 	unsigned int i;
 	double dv;
 	uint64_t bits;
+	char big[300];
 
 	for (i = 0; i < 4; i++) {
-		r[i] = calloc(1, sp_record_size(3));
+		r[i] = calloc(1, REC_BYTES(3));
 		CU_ASSERT_FATAL(r[i] != NULL);
 		fill_record(r[i], 3, false);
 	}
-	/* 255 bytes: the 3-byte length form. 256, the whole array without NUL, too. */
-	memset(r[0]->app.user_agent, 'a', 255);
-	memset(r[1]->app.user_agent, 'b', sizeof(r[1]->app.user_agent));
-	memset(r[2]->app.user_agent, 'c', 254);	/* 254 < 255: one byte */
-	memset(r[1]->app.content_type, 'd', sizeof(r[1]->app.content_type));	/* no NUL */
+	/* 255 bytes: the 3-byte length form. Longer: cut to the column's 255
+	 * (NFStream's 256-byte field less its NUL), as nDPI's hook bounds it. */
+	memset(big, 'a', sizeof(big));
+	CU_ASSERT(app_setn(r[0], "user_agent", big, 255) == 0);
+	memset(big, 'b', sizeof(big));
+	CU_ASSERT(app_setn(r[1], "user_agent", big, sizeof(big)) == 1);
+	memset(big, 'c', sizeof(big));
+	CU_ASSERT(app_setn(r[2], "user_agent", big, 254) == 0);	/* 254 < 255: one byte */
+	memset(big, 'd', sizeof(big));
+	CU_ASSERT(app_setn(r[1], "content_type", big, 64) == 1);	/* 63 kept */
 	/* Invalid UTF-8 is dropped as in the CSV; valid multibyte and quotes are kept. */
-	snprintf(r[2]->app.requested_server_name, sizeof(r[2]->app.requested_server_name),
-		 "a\xff" "b\xc3\xa9\"q\"");
-	snprintf(r[3]->app.client_fingerprint, sizeof(r[3]->app.client_fingerprint), "x,\"y\"");
+	app_set(r[2], "requested_server_name", "a\xff" "b\xc3\xa9\"q\"");
+	app_set(r[3], "client_fingerprint", "x,\"y\"");
 	buf = export_to_file("str.ipfix", &full_cols, r, 4, &len);
 	CU_ASSERT_FATAL(buf != NULL);
 	decode(buf, len, &d, true);
@@ -614,12 +682,12 @@ test_strings_and_lists(void)
 	CU_ASSERT(v->len == 255 && v->p[-3] == 255 && be16(v->p - 2) == 255);
 	CU_ASSERT(v->p[0] == 'a' && v->p[254] == 'a');
 	v = field_of(&d.r[1], "user_agent");
-	CU_ASSERT(v->len == 256 && v->p[-3] == 255 && v->p[255] == 'b');
+	CU_ASSERT(v->len == 255 && v->p[-3] == 255 && v->p[254] == 'b');
 	v = field_of(&d.r[2], "user_agent");
 	CU_ASSERT(v->len == 254 && v->p[-1] == 254 && v->p[253] == 'c');
 	v = field_of(&d.r[1], "content_type");
-	CU_ASSERT(v->len == SP_APP_CONTENT_TYPE_LEN && v->p[-1] == SP_APP_CONTENT_TYPE_LEN);
-	CU_ASSERT(v->p[SP_APP_CONTENT_TYPE_LEN - 1] == 'd');
+	CU_ASSERT(v->len == 63 && v->p[-1] == 63);
+	CU_ASSERT(v->p[62] == 'd');
 	v = field_of(&d.r[2], "requested_server_name");
 	CU_ASSERT(v->len == 7 && memcmp(v->p, "ab\xc3\xa9\"q\"", 7) == 0);
 	v = field_of(&d.r[3], "client_fingerprint");
@@ -629,6 +697,12 @@ test_strings_and_lists(void)
 	v = field_of(&d.r[0], "application_name");
 	CU_ASSERT(v->len == 10 && memcmp(v->p, "TLS.Google", 10) == 0);
 	CU_ASSERT(d.r[0].t->f[v - d.r[0].v].id == 96 && d.r[0].t->f[v - d.r[0].v].pen == 0);
+	/* nDPI's numbers in their elements' widths: unsigned8 under the PEN */
+	v = field_of(&d.r[0], "application_confidence");
+	CU_ASSERT(v->len == 1 && v->p[0] == 6);
+	CU_ASSERT(d.r[0].t->f[v - d.r[0].v].id == 46 && d.r[0].t->f[v - d.r[0].v].pen == PEN);
+	v = field_of(&d.r[0], "application_is_guessed");
+	CU_ASSERT(v->len == 1 && v->p[0] == 0);
 
 	/* SPLT as RFC 6313 basicLists: semantic, element id | E, length, PEN, values. */
 	v = field_of(&d.r[0], "splt_direction");
@@ -686,7 +760,7 @@ test_end_reason_and_splt_mismatch(void)
 	char uri[300];
 
 	for (i = 0; i < 4; i++) {
-		r[i] = calloc(1, sp_record_size(0));
+		r[i] = calloc(1, REC_BYTES(0));
 		CU_ASSERT_FATAL(r[i] != NULL);
 		fill_record(r[i], 0, false);
 		r[i]->expiration_id = exp[i];
@@ -759,10 +833,11 @@ test_udp_mtu(void)
 	static uint8_t buf[4 << 20];
 	static size_t sizes[8192];
 	struct sp_ipfix_params p = { .mtu = 576, .domain_id = 42 };
-	struct sp_flow_record *r = calloc(1, sp_record_size(3));
+	struct sp_flow_record *r = calloc(1, REC_BYTES(3));
 	struct sp_ipfix_stats st;
 	struct sp_exporter *e;
 	struct decoded d;
+	char ua[255];
 	unsigned int i, n, port_i;
 	int fd, port;
 	size_t len;
@@ -807,7 +882,8 @@ test_udp_mtu(void)
 	CU_ASSERT_FATAL(e != NULL);
 	fill_record(r, 3, false);
 	for (i = 0; i < 3; i++) {
-		memset(r->app.user_agent, 'u', 200 + 20 * i);
+		memset(ua, 'u', sizeof(ua));
+		app_setn(r, "user_agent", ua, 200 + 20 * i);
 		r->id = i;
 		CU_ASSERT(sp_export_write(e, r) == 0);
 	}
@@ -837,7 +913,7 @@ test_udp_template_refresh(void)
 	static uint8_t buf[1 << 20];
 	static size_t sizes[4096];
 	struct sp_ipfix_params p = { .template_refresh_msgs = 3 };
-	struct sp_flow_record *r = calloc(1, sp_record_size(0));
+	struct sp_flow_record *r = calloc(1, REC_BYTES(0));
 	struct sp_ipfix_stats st;
 	struct sp_exporter *e;
 	struct decoded d;
@@ -978,7 +1054,7 @@ test_tcp_buffer_bound(void)
 	static uint8_t buf[1 << 20];
 	struct sp_ipfix_params p = { .buffer_size = 16384, .reconnect_min_ms = 5,
 				     .reconnect_max_ms = 20, .linger_ms = 500 };
-	struct sp_flow_record *r = calloc(1, sp_record_size(0));
+	struct sp_flow_record *r = calloc(1, REC_BYTES(0));
 	struct sp_ipfix_stats st;
 	struct sp_exporter *e;
 	struct decoded d;
@@ -1036,7 +1112,7 @@ test_tcp_reconnect(void)
 {
 	static uint8_t buf[1 << 20];
 	struct sp_ipfix_params p = { .reconnect_min_ms = 5, .reconnect_max_ms = 20 };
-	struct sp_flow_record *r = calloc(1, sp_record_size(0));
+	struct sp_flow_record *r = calloc(1, REC_BYTES(0));
 	struct sp_ipfix_stats st;
 	struct sp_exporter *e;
 	struct decoded d;
@@ -1094,7 +1170,7 @@ static void
 test_file_rotation(void)
 {
 	struct sp_ipfix_params p = { .rotate_bytes = 4000 };
-	struct sp_flow_record *r = calloc(1, sp_record_size(0));
+	struct sp_flow_record *r = calloc(1, REC_BYTES(0));
 	struct sp_ipfix_stats st;
 	struct sp_exporter *e;
 	unsigned int i, total = 0, f;
@@ -1144,7 +1220,7 @@ static void
 test_file_rotation_by_time(void)
 {
 	struct sp_ipfix_params p = { .rotate_s = 1 };
-	struct sp_flow_record *r = calloc(1, sp_record_size(0));
+	struct sp_flow_record *r = calloc(1, REC_BYTES(0));
 	struct sp_ipfix_stats st;
 	struct sp_exporter *e;
 	unsigned int f, total = 0;
@@ -1201,7 +1277,7 @@ test_loss_reports(void)
 {
 	struct sp_ipfix_params p = { .buffer_size = 16384, .reconnect_min_ms = 5,
 				     .reconnect_max_ms = 20, .linger_ms = 50 };
-	struct sp_flow_record *r = calloc(1, sp_record_size(0));
+	struct sp_flow_record *r = calloc(1, REC_BYTES(0));
 	struct sp_ipfix_stats st;
 	struct sp_ipfix_loss l;
 	struct sp_exporter *e;
@@ -1253,7 +1329,7 @@ test_loss_reports(void)
 static void
 test_udp_refused(void)
 {
-	struct sp_flow_record *r = calloc(1, sp_record_size(0));
+	struct sp_flow_record *r = calloc(1, REC_BYTES(0));
 	struct sp_ipfix_stats st;
 	struct sp_ipfix_loss l;
 	struct sp_exporter *e;
@@ -1291,7 +1367,7 @@ test_udp_pace_wait(void)
 	static uint8_t buf[4 << 20];
 	static size_t sizes[8192];
 	struct sp_ipfix_params p = { .rate = 4000, .rate_wait = true };
-	struct sp_flow_record *r = calloc(1, sp_record_size(0));
+	struct sp_flow_record *r = calloc(1, REC_BYTES(0));
 	struct sp_ipfix_stats st;
 	struct sp_exporter *e;
 	struct decoded d;
@@ -1343,7 +1419,7 @@ test_udp_pace_drop(void)
 	static uint8_t buf[4 << 20];
 	static size_t sizes[8192];
 	struct sp_ipfix_params p = { .rate = 2000, .linger_ms = 3000 };
-	struct sp_flow_record *r = calloc(1, sp_record_size(0));
+	struct sp_flow_record *r = calloc(1, REC_BYTES(0));
 	struct sp_ipfix_stats st;
 	struct sp_ipfix_loss l;
 	struct sp_exporter *e;
@@ -1402,12 +1478,9 @@ test_new_columns(void)
 		  SP_EXPORT_COLT_U64, SP_EXPORT_COLG_STAT, NULL },
 		{ "bidirectional_retrans_bytes", offsetof(struct sp_flow_record, id), 8,
 		  SP_EXPORT_COLT_U64, SP_EXPORT_COLG_STAT, NULL },
-		{ "ndpi_risk_names", offsetof(struct sp_flow_record, app.application_name),
-		  SP_APP_NAME_LEN, SP_EXPORT_COLT_STR, SP_EXPORT_COLG_APP, NULL },
 		{ "plugin_blob", offsetof(struct sp_flow_record, id), 5, 99, SP_EXPORT_COLG_CORE, NULL },
 	};
-	struct sp_columns all = { .tunnel_id = true, .statistical = true, .splt_n = 1,
-				  .app = true, .ndpi_risks = true, .ndpi_extra = true };
+	struct sp_columns all = { .tunnel_id = true, .statistical = true, .splt_n = 1 };
 	unsigned int n, i, k, m;
 	uint8_t seen[0x8000 / 8];
 
@@ -1463,11 +1536,9 @@ test_new_columns(void)
 		  f[k + 2].ie.reverse);
 	CU_ASSERT(f[k + 3].ie.units == SP_IPFIX_U_OCTETS && !f[k + 3].ie.reverse &&
 		  f[k + 3].ie.id != f[k + 1].ie.id);
-	CU_ASSERT(f[k + 4].ie.type == SP_IPFIX_T_STRING && f[k + 4].ie.len == SP_IPFIX_VARLEN &&
-		  f[k + 4].enc == SP_IPFIX_ENC_STR);
-	CU_ASSERT(f[k + 5].ie.type == SP_IPFIX_T_OCTETS && f[k + 5].ie.len == 5 &&
-		  f[k + 5].enc == SP_IPFIX_ENC_RAW);
-	CU_ASSERT(strcmp(f[k + 5].ie.desc, "NFStream column plugin_blob.") == 0);
+	CU_ASSERT(f[k + 4].ie.type == SP_IPFIX_T_OCTETS && f[k + 4].ie.len == 5 &&
+		  f[k + 4].enc == SP_IPFIX_ENC_RAW);
+	CU_ASSERT(strcmp(f[k + 4].ie.desc, "NFStream column plugin_blob.") == 0);
 }
 
 /*
@@ -1557,7 +1628,7 @@ test_transport_ops(void)
 static void
 test_file_write_failure(void)
 {
-	struct sp_flow_record *r = calloc(1, sp_record_size(0));
+	struct sp_flow_record *r = calloc(1, REC_BYTES(0));
 	struct sp_ipfix_stats st;
 	struct sp_ipfix_loss l;
 	struct sp_exporter *e;
@@ -1621,9 +1692,10 @@ test_open_errors(void)
 static void
 test_element_rules(void)
 {
-	struct sp_ipfix_field f[SP_IPFIX_MAX_FIELDS], g[SP_IPFIX_MAX_FIELDS];
-	struct sp_columns all = { .tunnel_id = true, .statistical = true, .splt_n = 1,
-				  .app = true, .ndpi_risks = true, .ndpi_extra = true };
+	/* room for nDPI's columns with every option: the run's first plugin's */
+	struct sp_ipfix_field f[SP_IPFIX_MAX_FIELDS + 16], g[SP_IPFIX_MAX_FIELDS + 16];
+	struct sp_columns all = { .tunnel_id = true, .statistical = true, .splt_n = 1 };
+	struct sp_plugins *ps = ndpi_load(true, true);
 	struct sp_columns core = { .splt_n = 0 };
 	uint8_t seen[0x8000 / 8];
 	unsigned int i, n, k;
@@ -1631,8 +1703,11 @@ test_element_rules(void)
 	size_t xl = 0;
 	FILE *m;
 
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ps);
+	sp_export_columns_plugins(&all, ps);
+	CU_ASSERT_EQUAL_FATAL(all.n_plugin_cols, 15);
 	n = sp_ipfix_fields(&all, false, 12345, f);
-	CU_ASSERT(n == SP_IPFIX_MAX_FIELDS);
+	CU_ASSERT(n == SP_IPFIX_MAX_FIELDS + 15);
 	/*
 	 * After the columns, in any column set: what nfdump reads for the time
 	 * of its NSEL default view and for the TCP flags. The reverse flags
@@ -1704,6 +1779,18 @@ test_element_rules(void)
 				  f[i].ie.len == SP_IPFIX_VARLEN);
 		} else if (strcmp(c, "user_agent") == 0) {
 			CU_ASSERT(f[i].ie.id == 468 && f[i].ie.pen == 0);
+			CU_ASSERT(strcmp(f[i].ie.name, "httpUserAgent") == 0);
+		} else if (strcmp(c, "application_is_guessed") == 0) {
+			CU_ASSERT(f[i].ie.id == 45 && f[i].ie.pen == 12345 && f[i].ie.len == 1 &&
+				  f[i].ie.type == SP_IPFIX_T_U8 &&
+				  f[i].ie.semantics == SP_IPFIX_S_IDENTIFIER);
+		} else if (strcmp(c, "application_risk_score") == 0) {
+			CU_ASSERT(f[i].ie.id == 10604 && f[i].ie.len == 2 && f[i].ie.enterprise);
+		} else if (strcmp(c, "dns_response_code") == 0) {
+			CU_ASSERT(f[i].ie.id == 11014 && f[i].ie.type == SP_IPFIX_T_I8 &&
+				  f[i].ie.len == 1);
+		} else if (strcmp(c, "tls_cipher") == 0) {
+			CU_ASSERT(f[i].ie.id == 15052 && f[i].ie.len == SP_IPFIX_VARLEN);
 		} else if (strcmp(c, "bidirectional_first_seen_ms") == 0) {
 			CU_ASSERT(f[i].ie.id == 152 && f[i].ie.type == SP_IPFIX_T_DT_MS);
 		} else if (strcmp(c, "src_oui") == 0) {
@@ -1724,6 +1811,7 @@ test_element_rules(void)
 	free(xml);
 	CU_ASSERT(sp_export_ipfix_elements(stdout, (enum sp_ipfix_elements_format)9, NULL, 0) ==
 		  -EINVAL);
+	sp_plugins_unload(ps);
 }
 
 int

@@ -143,6 +143,25 @@ bad_id_configure(const struct sp_plugin_option *o, unsigned int n, struct sp_plu
 	return 0;
 }
 
+/* A column named as one of nDPI's. */
+static const struct sp_plugin_column dup_app_cols[] = {
+	{ .name = "user_agent", .type = SP_PLUGIN_STRING, .max = 8 },
+};
+
+static int
+dup_app_configure(const struct sp_plugin_option *o, unsigned int n,
+		  struct sp_plugin_config *out, char *err, size_t errlen)
+{
+	out->columns = dup_app_cols;
+	out->n_columns = 1;
+	return 0;
+}
+
+static const struct sp_plugin dupapp_plugin = {
+	.abi_version = SP_PLUGIN_ABI_VERSION, .name = "dupapp", .configure = dup_app_configure,
+	.on_init = any_init,
+};
+
 static const struct sp_plugin badid_plugin = {
 	.abi_version = SP_PLUGIN_ABI_VERSION, .name = "badid", .configure = bad_id_configure,
 	.on_init = any_init,
@@ -168,6 +187,7 @@ resolve(const char *name)
 {
 	static const struct sp_plugin *const all[] = {
 		&ok_plugin, &old_plugin, &noconf_plugin, &badmax_plugin, &badid_plugin,
+		&dupapp_plugin,
 	};
 	unsigned int i;
 
@@ -330,7 +350,20 @@ test_dpi_registered(void)
 	CU_ASSERT(sp_plugins_dpi(ps)->risks && !sp_plugins_dpi(ps)->extra);
 	memset(&cols, 0, sizeof(cols));
 	sp_export_columns_plugins(&cols, ps);
-	CU_ASSERT(cols.app && cols.ndpi_risks && !cols.ndpi_extra);
+	/* nDPI's columns are the run's first plugin columns, with their own
+	 * IPFIX elements; the plugin's keep the plugins' range */
+	CU_ASSERT_EQUAL_FATAL(cols.n_plugin_cols, 9 + 2 + 2);
+	CU_ASSERT_EQUAL(cols.plugin_cols[0].plugin, SP_PLUGINS_DPI);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cols.plugin_cols[0].ie);
+	CU_ASSERT_EQUAL(cols.plugin_cols[0].ipfix_id, 96);
+	CU_ASSERT_EQUAL(cols.plugin_cols[0].offset, 0);
+	CU_ASSERT_EQUAL(cols.plugin_cols[2].ipfix_id, 45);
+	CU_ASSERT_EQUAL(cols.plugin_cols[10].ipfix_id, 10604);
+	CU_ASSERT_EQUAL(cols.plugin_cols[11].plugin, 0);
+	CU_ASSERT_PTR_NULL(cols.plugin_cols[11].ie);
+	CU_ASSERT_EQUAL(cols.plugin_cols[11].ipfix_id, SP_PLUGINS_IPFIX_ID_MIN + 1);
+	CU_ASSERT_EQUAL(cols.plugin_cols[11].offset, sp_dpi_area_size());
+	CU_ASSERT_EQUAL(sp_plugins_area_size(ps), sp_dpi_area_size() + 16 + 24);
 	all = sp_export_columns_all(&cols, &n);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(all);
 	/* core (28 columns without tunnel, statistics nor SPLT), nDPI's 9 and
@@ -355,11 +388,23 @@ test_dpi_registered(void)
 	CU_ASSERT_PTR_EQUAL(sp_plugins_hook(ps, 0), sp_plugins_ops(ps, 0));
 	CU_ASSERT_PTR_NULL(sp_plugins_dpi(ps));
 	sp_export_columns_plugins(&cols, ps);
-	CU_ASSERT(!cols.app && !cols.ndpi_risks && !cols.ndpi_extra);
-	CU_ASSERT_EQUAL(cols.n_plugin_cols, 2);
+	CU_ASSERT_EQUAL_FATAL(cols.n_plugin_cols, 2);
+	CU_ASSERT_STRING_EQUAL(cols.plugin_cols[0].c.name, "udps.a");
+	CU_ASSERT_EQUAL(cols.plugin_cols[0].offset, 0);
 	sp_plugins_unload(ps);
 	CU_ASSERT_EQUAL(sp_plugins_n_hooks(NULL), 0);
 	CU_ASSERT_PTR_NULL(sp_plugins_dpi(NULL));
+
+	/* nDPI's columns are the run's: a plugin may not name one of them
+	 * (the CSV would have it twice); without nDPI it may */
+	specs[0] = "dupapp";
+	p.dpi.n_dissections = 20;
+	CU_ASSERT_PTR_NULL(sp_plugins_load_run(&p, err, sizeof(err)));
+	CU_ASSERT_STRING_EQUAL(err, "--plugin dupapp: column 'user_agent' is also nDPI's");
+	p.dpi.n_dissections = 0;
+	ps = sp_plugins_load_run(&p, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL(ps);
+	sp_plugins_unload(ps);
 
 	/* an nDPI file that cannot be read: the reason names the option */
 	p.dpi.n_dissections = 20;

@@ -1045,9 +1045,23 @@ sp_plugins_area_size(const struct sp_plugins *ps)
 int
 sp_plugins_info(const struct sp_plugins *ps, FILE *f)
 {
-	unsigned int i, j, n = sp_plugins_count(ps);
-	size_t slots = 0;
+	unsigned int i, j, n = sp_plugins_count(ps), n_dpi_cols;
+	size_t slots = 0, rec = 0;
 
+	/* nDPI, the internal first plugin: its columns are the first ones,
+	 * up to the first --plugin's */
+	if (ps->dpi) {
+		n_dpi_cols = n > 0 ? ps->e[0].first_col : ps->n_cols;
+		for (j = 0; j < n_dpi_cols; j++)
+			rec += ps->cols[j].size;
+		slots += sp_dpi_ops()->slot_size;
+		fprintf(f, "plugin ndpi (internal, --n-dissections %u): slot_bytes=%zu "
+			"record_bytes=%zu on_update=yes columns=", ps->dpi_params.n_dissections,
+			sp_dpi_ops()->slot_size, rec);
+		for (j = 0; j < n_dpi_cols; j++)
+			fprintf(f, "%s%s", j > 0 ? "," : "", ps->cols[j].c.name);
+		fputc('\n', f);
+	}
 	for (i = 0; i < n; i++) {
 		const struct plugin_entry *e = &ps->e[i];
 		size_t rec = 0;
@@ -1061,8 +1075,8 @@ sp_plugins_info(const struct sp_plugins *ps, FILE *f)
 			fprintf(f, "%s%s", j > 0 ? "," : "", ps->cols[e->first_col + j].c.name);
 		fputc('\n', f);
 	}
-	fprintf(f, "plugins: n=%u slot_bytes=%zu record_bytes=%zu\n", n, slots,
-		sp_plugins_area_size(ps));
+	fprintf(f, "plugins: n=%u%s slot_bytes=%zu record_bytes=%zu\n", n,
+		ps->dpi ? " and ndpi" : "", slots, sp_plugins_area_size(ps));
 	return fflush(f) == 0 && !ferror(f) ? 0 : -EIO;
 }
 

@@ -257,7 +257,7 @@ class Plugins(unittest.TestCase):
         """--plugin-info: each plugin's slot and record bytes and columns, then the total,
         on stdout; no input needed, nothing else started."""
         p = run(["--plugin", self.fix("cols"), "--plugin", "slicer:limit=3",
-                 "--plugin", self.fix("done"), "--plugin-info"])
+                 "--plugin", self.fix("done"), "--plugin-info", "--n-dissections", "0"])
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(p.stderr, "")
         lines = p.stdout.splitlines()
@@ -271,6 +271,17 @@ class Plugins(unittest.TestCase):
                          "columns=" % self.fix("done"))
         rec = int(re.search(r"record_bytes=(\d+)", lines[0]).group(1))
         self.assertEqual(lines[3], "plugins: n=3 slot_bytes=8 record_bytes=%d" % rec)
+        # nDPI (the default) is the internal first plugin: its line comes first, and its
+        # slot and record bytes count in the total
+        p = run(["--plugin", "slicer:limit=3", "--plugin-info"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = p.stdout.splitlines()
+        self.assertEqual(len(lines), 3, p.stdout)
+        m = re.match(r"^plugin ndpi \(internal, --n-dissections 20\): slot_bytes=(\d+) "
+                     r"record_bytes=(\d+) on_update=yes columns=application_name,", lines[0])
+        self.assertIsNotNone(m, lines[0])
+        self.assertEqual(lines[2], "plugins: n=1 and ndpi slot_bytes=%s record_bytes=%s"
+                         % (m.group(1), m.group(2)))
 
     def test_cols_csv(self):
         out = os.path.join(self.tmp, "cols.csv")

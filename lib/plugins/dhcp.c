@@ -24,6 +24,7 @@
 #include <sp_plugin.h>
 
 #include "nf_dpkt.h"
+#include "nf_pool.h"
 
 #define DHCP_PORT 67
 #define DHCP_HDR_LEN 240		/* dpkt.dhcp.DHCP.__hdr_len__ */
@@ -79,7 +80,6 @@ struct dhcp_bytes {
 /* One DHCP flow's values, raw. */
 struct dhcp_entry {
 	uint32_t has;
-	uint32_t next_free;
 	uint8_t msg_type;		/* the first packet's: 0 (no option 53) or 1..8 */
 	uint8_t oui[3];
 	uint32_t addr;			/* ciaddr, host order */
@@ -121,8 +121,7 @@ static const char *const stat_names[N_STATS] = {
 
 struct dhcp_worker {
 	struct dhcp_entry *pool;
-	uint32_t n;
-	uint32_t free_head;		/* 1 + index; 0: empty */
+	struct nf_pool free;		/* which of pool[] are free */
 	uint64_t stats[N_STATS];
 };
 
@@ -260,14 +259,13 @@ entry_get(struct dhcp_worker *w, struct dhcp_slot *s)
 		return NULL;
 	if (s->entry != 0)
 		return &w->pool[s->entry - 1];
-	if (w->free_head == 0) {
+	s->entry = nf_pool_get(&w->free);
+	if (s->entry == 0) {
 		w->stats[ST_POOL_FULL]++;
 		s->entry = SLOT_LOST;
 		return NULL;
 	}
-	s->entry = w->free_head;
 	e = &w->pool[s->entry - 1];
-	w->free_head = e->next_free;
 	memset(e, 0, sizeof(*e));
 	return e;
 }
@@ -475,8 +473,7 @@ dhcp_on_expire(void *wctx, void *slot, const struct sp_plugin_flow *f,
 				     e->oui[2]);
 		sp_plugin_set_string(r, COL_OUI, txt, n);
 	}
-	e->next_free = w->free_head;
-	w->free_head = s->entry;
+	nf_pool_put(&w->free, s->entry);
 	s->entry = 0;
 }
 
@@ -530,6 +527,7 @@ dhcp_worker_init(const void *conf, unsigned int worker_id, int socket_id, uint32
 {
 	const struct dhcp_conf *c = conf;
 	struct dhcp_worker *w;
+	uint32_t n;
 
 	(void)worker_id;
 	(void)socket_id;
@@ -537,15 +535,13 @@ dhcp_worker_init(const void *conf, unsigned int worker_id, int socket_id, uint32
 	if (w == NULL)
 		return NULL;
 	/* more entries than flows could never be used */
-	w->n = max_flows != 0 && max_flows < c->flows ? max_flows : c->flows;
-	w->pool = calloc(w->n, sizeof(*w->pool));
-	if (w->pool == NULL) {
+	n = max_flows != 0 && max_flows < c->flows ? max_flows : c->flows;
+	w->pool = calloc(n, sizeof(*w->pool));
+	if (w->pool == NULL || nf_pool_init(&w->free, n) != 0) {
+		free(w->pool);
 		free(w);
 		return NULL;
 	}
-	for (uint32_t i = 0; i < w->n; i++)
-		w->pool[i].next_free = i + 2 <= w->n ? i + 2 : 0;
-	w->free_head = 1;
 	return w;
 }
 
@@ -556,6 +552,7 @@ dhcp_worker_fini(void *wctx)
 
 	if (w == NULL)
 		return;
+	nf_pool_fini(&w->free);
 	free(w->pool);
 	free(w);
 }

@@ -27,6 +27,7 @@
 #include <sp_plugin.h>
 
 #include "nf_dpkt.h"
+#include "nf_pool.h"
 
 #define MDNS_PORT 5353
 #define MDNS_FLOWS_DEFAULT 1024u
@@ -50,7 +51,6 @@ struct mdns_name {
 };
 
 struct mdns_entry {
-	uint32_t next_free;
 	uint32_t n;
 	struct mdns_name names[MDNS_MAX_NAMES];
 };
@@ -165,8 +165,7 @@ dns_segment(const struct dns_msg *d, uint32_t o, uint32_t s, uint32_t *units, bo
 
 struct mdns_worker {
 	struct mdns_entry *pool;
-	uint32_t n;
-	uint32_t free_head;
+	struct nf_pool free;		/* which of pool[] are free */
 	uint64_t stats[N_STATS];
 	struct mdns_memo memo;
 };
@@ -389,14 +388,13 @@ entry_get(struct mdns_worker *w, struct mdns_slot *s)
 		return NULL;
 	if (s->entry != 0)
 		return &w->pool[s->entry - 1];
-	if (w->free_head == 0) {
+	s->entry = nf_pool_get(&w->free);
+	if (s->entry == 0) {
 		w->stats[ST_POOL_FULL]++;
 		s->entry = SLOT_LOST;
 		return NULL;
 	}
-	s->entry = w->free_head;
 	e = &w->pool[s->entry - 1];
-	w->free_head = e->next_free;
 	e->n = 0;
 	return e;
 }
@@ -488,8 +486,7 @@ mdns_on_expire(void *wctx, void *slot, const struct sp_plugin_flow *f,
 	e = &w->pool[s->entry - 1];
 	for (uint32_t i = 0; i < e->n; i++)
 		sp_plugin_list_add_string(r, 0, e->names[i].b, e->names[i].len);
-	e->next_free = w->free_head;
-	w->free_head = s->entry;
+	nf_pool_put(&w->free, s->entry);
 	s->entry = 0;
 }
 
@@ -543,21 +540,20 @@ mdns_worker_init(const void *conf, unsigned int worker_id, int socket_id, uint32
 {
 	const struct mdns_conf *c = conf;
 	struct mdns_worker *w;
+	uint32_t n;
 
 	(void)worker_id;
 	(void)socket_id;
 	w = calloc(1, sizeof(*w));
 	if (w == NULL)
 		return NULL;
-	w->n = max_flows != 0 && max_flows < c->flows ? max_flows : c->flows;
-	w->pool = calloc(w->n, sizeof(*w->pool));
-	if (w->pool == NULL) {
+	n = max_flows != 0 && max_flows < c->flows ? max_flows : c->flows;
+	w->pool = calloc(n, sizeof(*w->pool));
+	if (w->pool == NULL || nf_pool_init(&w->free, n) != 0) {
+		free(w->pool);
 		free(w);
 		return NULL;
 	}
-	for (uint32_t i = 0; i < w->n; i++)
-		w->pool[i].next_free = i + 2 <= w->n ? i + 2 : 0;
-	w->free_head = 1;
 	return w;
 }
 
@@ -568,6 +564,7 @@ mdns_worker_fini(void *wctx)
 
 	if (w == NULL)
 		return;
+	nf_pool_fini(&w->free);
 	free(w->pool);
 	free(w);
 }

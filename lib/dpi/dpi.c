@@ -992,8 +992,7 @@ dpi_worker_fini(void *ctx)
 /* flow_init_bidirectional_dissection. Done once detection ended: the
  * flow's later packets then skip nDPI without a call. */
 static int
-dpi_flow_init(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_t *ip,
-	      uint16_t ip_len, uint64_t t_ms, const struct sp_flow_state *st)
+dpi_flow_init(void *ctx, void *slot, struct sp_hook_pkt *p, const struct sp_flow_state *st)
 {
 	struct dpi_ctx *c = ctx;
 	struct dpi_slot *s = slot;
@@ -1012,7 +1011,7 @@ dpi_flow_init(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_t 
 	s->u.nf = nf;
 	s->state = DPI_DETECTING;
 	s->pkts = 1;
-	dpi_store(s, ndpi_detection_process_packet(c->mod, nf, ip, ip_len, t_ms));
+	dpi_store(s, ndpi_detection_process_packet(c->mod, nf, p->ip, p->ip_len, p->t_ms));
 	if (s->app == NDPI_PROTOCOL_UNKNOWN) {
 		if (c->n_dissections == 1) {
 			dpi_giveup(c, s);
@@ -1027,8 +1026,7 @@ dpi_flow_init(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_t 
 /* flow_update_bidirectional_dissection, with the completion test moved
  * from the next packet to this one (see the file comment). */
 static int
-dpi_flow_update(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_t *ip,
-		uint16_t ip_len, uint64_t t_ms, int dir, const struct sp_flow_state *st)
+dpi_flow_update(void *ctx, void *slot, struct sp_hook_pkt *p, const struct sp_flow_state *st)
 {
 	struct dpi_ctx *c = ctx;
 	struct dpi_slot *s = slot;
@@ -1037,7 +1035,7 @@ dpi_flow_update(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_
 		return SP_HOOK_DONE;
 	if (s->pkts < UINT16_MAX)
 		s->pkts++;
-	dpi_store(s, ndpi_detection_process_packet(c->mod, s->u.nf, ip, ip_len, t_ms));
+	dpi_store(s, ndpi_detection_process_packet(c->mod, s->u.nf, p->ip, p->ip_len, p->t_ms));
 	if (s->pkts == c->n_dissections) {
 		if (s->app == NDPI_PROTOCOL_UNKNOWN)
 			dpi_giveup(c, s);

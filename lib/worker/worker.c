@@ -39,10 +39,18 @@
 #define WORKER_RECORDS_BYTES (256u << 20)
 #define WORKER_RECORDS_MIN 255
 
+/* The ops' per-flow calls and slot size copied next to the context: the
+ * loop over the hooks at a flow's first packet then reads one cache line
+ * per hook, not the ops too. */
 struct worker_hook {
-	const struct sp_flow_ops *ops;
+	int (*flow_init)(void *ctx, void *slot, struct sp_hook_pkt *p,
+			 const struct sp_flow_state *st);
+	int (*flow_update)(void *ctx, void *slot, struct sp_hook_pkt *p,
+			   const struct sp_flow_state *st);
 	void *ctx;
 	uint8_t *slots;
+	size_t slot_size;
+	const struct sp_flow_ops *ops;
 };
 
 struct sp_worker {
@@ -213,6 +221,9 @@ sp_worker_create(const struct sp_worker_params *p)
 		struct worker_hook *h = &w->hook[i];
 
 		h->ops = p->hooks[i];
+		h->flow_init = h->ops->flow_init;
+		h->flow_update = h->ops->flow_update;
+		h->slot_size = h->ops->slot_size;
 		if (h->ops->worker_init != NULL) {
 			h->ctx = h->ops->worker_init(h->ops->arg, p->id, p->socket_id,
 						     p->cfg->max_flows);
@@ -350,7 +361,8 @@ sp_worker_free(struct sp_worker *w)
 static inline void *
 worker_slot(const struct worker_hook *h, int32_t idx)
 {
-	return h->slots != NULL ? h->slots + (size_t)idx * h->ops->slot_size : NULL;
+	/* in integers: a hook without slots has slot_size 0, so NULL */
+	return (void *)((uintptr_t)h->slots + (size_t)idx * h->slot_size);
 }
 
 /* A flow leaves the table: build its record and hand it to the management
@@ -412,8 +424,7 @@ worker_expire_custom(struct sp_worker *w, int32_t idx)
 /* The hooks still listening to a flow get its packet; those that are done
  * leave its mask. */
 static __rte_always_inline void
-worker_hooks_update(struct sp_worker *w, int32_t idx, const struct sp_pkt_meta *m,
-		    const uint8_t *ip, uint16_t ip_len, uint64_t t_ms, int dir,
+worker_hooks_update(struct sp_worker *w, int32_t idx, struct sp_hook_pkt *p,
 		    const struct sp_flow_state *st)
 {
 	uint16_t mask = w->active[idx], left = mask;
@@ -424,8 +435,7 @@ worker_hooks_update(struct sp_worker *w, int32_t idx, const struct sp_pkt_meta *
 	while (left != 0) {
 		i = (unsigned int)__builtin_ctz(left);
 		left &= (uint16_t)(left - 1);
-		v = w->hook[i].ops->flow_update(w->hook[i].ctx, worker_slot(&w->hook[i], idx), m,
-						ip, ip_len, t_ms, dir, st);
+		v = w->hook[i].flow_update(w->hook[i].ctx, worker_slot(&w->hook[i], idx), p, st);
 		if (v != SP_HOOK_CONTINUE) {
 			mask &= (uint16_t)~(1u << i);
 			expire |= v == SP_HOOK_EXPIRE;
@@ -436,14 +446,29 @@ worker_hooks_update(struct sp_worker *w, int32_t idx, const struct sp_pkt_meta *
 		worker_expire_custom(w, idx);
 }
 
+/* The hook packet, its view not built (no designated initializer: it
+ * would zero the view's 80 bytes on every packet). */
+static __rte_always_inline void
+worker_hook_pkt(struct sp_hook_pkt *p, const struct sp_pkt_meta *m, const uint8_t *ip,
+		uint16_t ip_len, uint64_t t_ms, int dir)
+{
+	p->m = m;
+	p->ip = ip;
+	p->t_ms = t_ms;
+	p->ip_len = ip_len;
+	p->dir = (uint8_t)dir;
+	p->view_ok = 0;
+}
+
 static int32_t
 worker_flow_new(struct sp_worker *w, uint32_t hash, const struct sp_pkt_meta *m,
 		const uint8_t *ip, uint16_t ip_len, uint64_t t_ms)
 {
 	struct sp_flow_table *t = w->table;
 	const struct sp_flow_state *st;
+	struct sp_hook_pkt hp;
 	bool expire = false;
-	unsigned int i;
+	unsigned int i, n;
 	uint16_t mask;
 	int32_t idx;
 	int v;
@@ -468,17 +493,19 @@ worker_flow_new(struct sp_worker *w, uint32_t hash, const struct sp_pkt_meta *m,
 	/* Every hook sees the first packet, then the flow ends if one asked
 	 * (NFStream runs every plugin's on_init before it looks at
 	 * expiration_id). */
+	worker_hook_pkt(&hp, m, ip, ip_len, t_ms, 0);
 	mask = w->update_mask;
-	for (i = 0; i < w->n_hooks; i++) {
-		const struct sp_flow_ops *ops = w->hook[i].ops;
+	/* n in a local: each call could change w->n_hooks for the compiler */
+	for (i = 0, n = w->n_hooks; i < n; i++) {
+		const struct worker_hook *h = &w->hook[i];
 
-		v = SP_HOOK_CONTINUE;
-		if (ops->flow_init != NULL)
-			v = ops->flow_init(w->hook[i].ctx, worker_slot(&w->hook[i], idx), m, ip,
-					   ip_len, t_ms, st);
-		if (v != SP_HOOK_CONTINUE)
+		if (h->flow_init == NULL)
+			continue;
+		v = h->flow_init(h->ctx, worker_slot(h, idx), &hp, st);
+		if (v != SP_HOOK_CONTINUE) {
 			mask &= (uint16_t)~(1u << i);
-		expire |= v == SP_HOOK_EXPIRE;
+			expire |= v == SP_HOOK_EXPIRE;
+		}
 	}
 	if (w->active != NULL)
 		w->active[idx] = mask;
@@ -525,8 +552,12 @@ worker_packet(struct sp_worker *w, const struct sp_pkt_meta *m, const uint8_t *i
 				sp_flow_touch(t, idx);
 			sp_features_update(&w->fp, st, sp_flow_stats_at(t, idx),
 					   sp_flow_splt_at(t, idx), m, t_ms, dir);
-			if (w->active != NULL)
-				worker_hooks_update(w, idx, m, ip, ip_len, t_ms, dir, st);
+			if (w->active != NULL && w->active[idx] != 0) {
+				struct sp_hook_pkt hp;
+
+				worker_hook_pkt(&hp, m, ip, ip_len, t_ms, dir);
+				worker_hooks_update(w, idx, &hp, st);
+			}
 		}
 	} else {
 		idx = worker_flow_new(w, hash, m, ip, ip_len, t_ms);

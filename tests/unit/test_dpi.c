@@ -104,6 +104,7 @@ static void
 send_pkt(void *ctx, struct tflow *f, int dir, uint8_t flags, const void *pl, uint16_t len)
 {
 	static uint8_t b[2048];
+	struct sp_hook_pkt hp;
 	struct sp_pkt_meta m;
 	uint16_t n = build(b, f, dir, flags, pl, len);
 	uint32_t src = dir == 0 ? f->cli : f->srv, dst = dir == 0 ? f->srv : f->cli;
@@ -115,10 +116,16 @@ send_pkt(void *ctx, struct tflow *f, int dir, uint8_t flags, const void *pl, uin
 	m.dst_port = dir == 0 ? f->sport : f->cport;
 	m.protocol = f->proto;
 	m.ip_version = 4;
+	hp.m = &m;
+	hp.ip = b;
+	hp.ip_len = n;
+	hp.t_ms = f->t_ms;
+	hp.dir = (uint8_t)dir;
+	hp.view_ok = 0;
 	if (f->n == 0)
-		ops->flow_init(ctx, f->slot, &m, b, n, f->t_ms, NULL);
+		ops->flow_init(ctx, f->slot, &hp, NULL);
 	else
-		ops->flow_update(ctx, f->slot, &m, b, n, f->t_ms, dir, NULL);
+		ops->flow_update(ctx, f->slot, &hp, NULL);
 	f->n++;
 	f->t_ms += 1;
 	if (f->proto == 6)

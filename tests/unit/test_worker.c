@@ -102,14 +102,14 @@ fake_worker_init(const void *arg, unsigned int worker_id, int socket_id, uint32_
 }
 
 static int
-fake_init(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_t *ip,
-	  uint16_t ip_len, uint64_t t_ms, const struct sp_flow_state *st)
+fake_init(void *ctx, void *slot, struct sp_hook_pkt *p, const struct sp_flow_state *st)
 {
+	const struct sp_pkt_meta *m = p->m;
+	uint64_t t_ms = p->t_ms;
 	struct fake *f = ctx;
 	struct slot *s = slot;
 
-	(void)ip;
-	(void)ip_len;
+	CU_ASSERT_EQUAL(p->dir, 0);
 	/* the hook sees the flow's state with this packet accounted */
 	CU_ASSERT_EQUAL(st->packets[SP_BI], 1);
 	CU_ASSERT_EQUAL(st->src_port, m->src_port);
@@ -122,14 +122,14 @@ fake_init(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_t *ip,
 }
 
 static int
-fake_update(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_t *ip,
-	    uint16_t ip_len, uint64_t t_ms, int dir, const struct sp_flow_state *st)
+fake_update(void *ctx, void *slot, struct sp_hook_pkt *p, const struct sp_flow_state *st)
 {
+	const struct sp_pkt_meta *m = p->m;
+	uint64_t t_ms = p->t_ms;
+	int dir = p->dir;
 	struct fake *f = ctx;
 	struct slot *s = slot;
 
-	(void)ip;
-	(void)ip_len;
 	CU_ASSERT_EQUAL(s->magic, 0x5107);	/* the flow's own slot */
 	CU_ASSERT_FALSE(s->done);		/* no call after done */
 	s->nth++;
@@ -433,16 +433,12 @@ many_worker_init(const void *arg, unsigned int worker_id, int socket_id, uint32_
 }
 
 static int
-many_init(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_t *ip,
-	  uint16_t ip_len, uint64_t t_ms, const struct sp_flow_state *st)
+many_init(void *ctx, void *slot, struct sp_hook_pkt *p, const struct sp_flow_state *st)
 {
 	struct many_ctx *c = ctx;
 
 	(void)slot;
-	(void)m;
-	(void)ip;
-	(void)ip_len;
-	(void)t_ms;
+	(void)p;
 	(void)st;
 	c->inits++;
 	c->nth = 1;
@@ -450,17 +446,12 @@ many_init(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_t *ip,
 }
 
 static int
-many_update(void *ctx, void *slot, const struct sp_pkt_meta *m, const uint8_t *ip,
-	    uint16_t ip_len, uint64_t t_ms, int dir, const struct sp_flow_state *st)
+many_update(void *ctx, void *slot, struct sp_hook_pkt *p, const struct sp_flow_state *st)
 {
 	struct many_ctx *c = ctx;
 
 	(void)slot;
-	(void)m;
-	(void)ip;
-	(void)ip_len;
-	(void)t_ms;
-	(void)dir;
+	(void)p;
 	c->updates++;
 	c->nth++;
 	/* the flow's packet count and this hook's agree: no packet skipped */
@@ -780,6 +771,117 @@ test_plugin_columns(void)
 	sp_plugins_unload(ps);
 }
 
+/* A second plugin that keeps what its packet view said: it comes after
+ * probe, so it is handed the view probe's call built for the packet. */
+struct peek_seen {
+	uint64_t time_ms;
+	uint16_t src_port;
+	uint8_t direction;
+	uint32_t payload_offset;
+	uint16_t payload_size;
+};
+
+static struct peek_seen peek_seen[16];
+static unsigned int peek_n;
+
+static int
+peek_configure(const struct sp_plugin_option *o, unsigned int n, struct sp_plugin_config *out,
+	       char *err, size_t errlen)
+{
+	(void)o;
+	(void)n;
+	(void)err;
+	(void)errlen;
+	memset(out, 0, sizeof(*out));
+	return 0;
+}
+
+static int
+peek_on_packet(void *w, void *slot, const struct sp_plugin_packet *p,
+	       const struct sp_plugin_flow *f)
+{
+	(void)w;
+	(void)slot;
+	(void)f;
+	if (peek_n < RTE_DIM(peek_seen)) {
+		peek_seen[peek_n].time_ms = p->time_ms;
+		peek_seen[peek_n].src_port = p->src_port;
+		peek_seen[peek_n].direction = p->direction;
+		peek_seen[peek_n].payload_offset = p->payload_offset;
+		peek_seen[peek_n].payload_size = p->payload_size;
+	}
+	peek_n++;
+	return SP_PLUGIN_CONTINUE;
+}
+
+static const struct sp_plugin peek_plugin = {
+	.abi_version = SP_PLUGIN_ABI_VERSION,
+	.name = "peek",
+	.configure = peek_configure,
+	.on_init = peek_on_packet,
+	.on_update = peek_on_packet,
+};
+
+static const struct sp_plugin *
+probe_peek_resolve(const char *name)
+{
+	return strcmp(name, "peek") == 0 ? &peek_plugin : probe_resolve(name);
+}
+
+/* The packet view is built once a packet for all the plugins of a worker
+ * (in the hook packet): each packet's view is that packet's, for the
+ * plugin that built it and the one after it, first packets of flows and
+ * later ones, both directions; a done plugin leaves the next one its view. */
+static void
+test_plugin_shared_view(void)
+{
+	static const char *const specs[] = { "probe:done_at=2", "peek" };
+	static const struct { uint16_t sport; bool reply; } seq[] = {
+		{ 40000, false }, { 40000, true }, { 40001, false }, { 40000, false },
+		{ 40001, true }, { 40000, true },
+	};
+	struct sp_worker_params p;
+	struct sp_plugins *ps;
+	struct sp_worker *w;
+	struct probe_rec r[4];
+	char err[256];
+	unsigned int i;
+
+	ps = sp_plugins_load_with(specs, 2, probe_peek_resolve, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ps);
+	sp_config_defaults(&cfg);
+	cfg.max_flows = 256;
+	cfg.n_dissections = 0;
+	cfg.record_ext_size = sp_plugins_area_size(ps);
+	memset(&p, 0, sizeof(p));
+	p.cfg = &cfg;
+	p.socket_id = SOCKET_ID_ANY;
+	p.lossless = true;
+	p.hooks[0] = sp_plugins_ops(ps, 0);
+	p.hooks[1] = sp_plugins_ops(ps, 1);
+	p.n_hooks = 2;
+	w = sp_worker_create(&p);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	peek_n = 0;
+	for (i = 0; i < RTE_DIM(seq); i++)
+		send_pkt(w, seq[i].sport, seq[i].reply, T0 + 10 * i);
+	CU_ASSERT_EQUAL_FATAL(peek_n, RTE_DIM(seq));
+	for (i = 0; i < RTE_DIM(seq); i++) {
+		CU_ASSERT_EQUAL(peek_seen[i].time_ms, T0 + 10 * i);
+		CU_ASSERT_EQUAL(peek_seen[i].direction, seq[i].reply ? 1 : 0);
+		CU_ASSERT_EQUAL(peek_seen[i].src_port, seq[i].reply ? 53 : seq[i].sport);
+		CU_ASSERT_EQUAL(peek_seen[i].payload_offset, 28);
+		CU_ASSERT_EQUAL(peek_seen[i].payload_size, 20);
+	}
+	sp_worker_flush(w);
+	/* probe checked its own views (time, ports, payload) and was done at 2 */
+	CU_ASSERT_EQUAL(probe_drain(w, ps, r, 4), 2);
+	CU_ASSERT_EQUAL(r[0].packets, 2);
+	CU_ASSERT_EQUAL(r[1].packets, 2);
+	sp_worker_free(w);
+	sp_plugins_unload(ps);
+}
+
 /* done: no more on_update, on_expire still comes; expire: the flow ends
  * with expiration_id -1 and the next packet starts a new one (on_init). */
 static void
@@ -863,7 +965,8 @@ sp_test_register(void)
 	    CU_add_test(s, "flush in creation order", test_flush_order) == NULL ||
 	    CU_add_test(s, "16 hooks: the mask's high bits", test_all_hooks) == NULL ||
 	    CU_add_test(s, "plugin columns through the adapter", test_plugin_columns) == NULL ||
-	    CU_add_test(s, "plugin verdicts: done, expire", test_plugin_verdicts) == NULL)
+	    CU_add_test(s, "plugin verdicts: done, expire", test_plugin_verdicts) == NULL ||
+	    CU_add_test(s, "one packet view for all plugins", test_plugin_shared_view) == NULL)
 		return -1;
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "sp_config.h"
 
@@ -31,6 +32,7 @@ enum {
 	OPT_DECODE_TUNNELS,
 	OPT_NO_DECODE_TUNNELS,
 	OPT_MAX_FLOWS,
+	OPT_MAX_MEMORY,
 	OPT_QUIET,
 	OPT_WORKERS,
 	OPT_TELEMETRY,
@@ -91,6 +93,7 @@ static const struct option sp_options[] = {
 	{ "decode-tunnels", no_argument, NULL, OPT_DECODE_TUNNELS },
 	{ "no-decode-tunnels", no_argument, NULL, OPT_NO_DECODE_TUNNELS },
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "workers", required_argument, NULL, OPT_WORKERS },
 	{ "telemetry", no_argument, NULL, OPT_TELEMETRY },
@@ -238,7 +241,12 @@ sp_config_usage(const char *prog)
 	       "  --dispatch                the main lcore reads and parses the input and feeds\n"
 	       "                            the workers' rings, even with one worker (reading\n"
 	       "                            and flow work on two cores)\n"
-	       "  --max-flows N             flow table capacity per worker (default %u)\n"
+	       "  --max-flows N             flow table capacity per worker: live (default %u),\n"
+	       "                            or reading files, a fixed one instead of --max-memory\n"
+	       "  --max-memory SIZE         reading files: memory the flow tables may take, all\n"
+	       "                            workers together (K, M, G suffixes; default half the\n"
+	       "                            machine's memory); tables grow as flows come, and only\n"
+	       "                            past it are the oldest flows ended early (a warning)\n"
 	       "  --quiet                   no status line\n"
 	       "  --dpi-stats               print nDPI state memory per worker at exit\n"
 	       "  --performance-report S    every S seconds, NFStream's performance_report JSON line\n"
@@ -307,6 +315,47 @@ sp_config_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	if (errno != 0 || *end != '\0' || v < min || v > max)
 		return -EINVAL;
 	*out = v;
+	return 0;
+}
+
+uint64_t
+sp_config_default_max_memory(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGE_SIZE);
+
+	/* Half: the rest is the page cache the input is read through, the
+	 * records in flight, nDPI's own allocations and everything else
+	 * running. Unknown (no /proc): 1 GiB. */
+	if (pages <= 0 || psize <= 0)
+		return UINT64_C(1) << 30;
+	return (uint64_t)pages * (uint64_t)psize / 2;
+}
+
+/* A byte count with an optional binary suffix: 512M, 4G, 1048576. */
+static int
+sp_config_size(const char *s, uint64_t min, uint64_t *out)
+{
+	static const char suffix[] = "KMGT";
+	char num[32], c;
+	const char *p;
+	size_t n = strlen(s);
+	uint64_t v;
+	unsigned int shift = 0;
+
+	if (n == 0 || n >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, s, n + 1);
+	c = num[n - 1];
+	if (c >= 'a' && c <= 'z')
+		c = (char)(c - 'a' + 'A');
+	p = strchr(suffix, c);
+	if (c != '\0' && p != NULL) {
+		shift = 10 * (unsigned int)(p - suffix + 1);
+		num[n - 1] = '\0';
+	}
+	if (sp_config_uint(num, 1, UINT64_MAX >> shift, &v) != 0 || (v << shift) < min)
+		return -EINVAL;
+	*out = v << shift;
 	return 0;
 }
 
@@ -557,11 +606,19 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 			cfg->decode_tunnels = false;
 			break;
 		case OPT_MAX_FLOWS:
-			if (sp_config_uint(optarg, SP_MIN_MAX_FLOWS, 1u << 30, &v) != 0)
+			if (sp_config_uint(optarg, SP_MIN_MAX_FLOWS, SP_MAX_MAX_FLOWS, &v) != 0)
 				return sp_config_err(err, errlen,
 					"--max-flows: '%s' is not in %u..%u", optarg,
-					SP_MIN_MAX_FLOWS, 1u << 30);
+					SP_MIN_MAX_FLOWS, SP_MAX_MAX_FLOWS);
 			cfg->max_flows = (uint32_t)v;
+			cfg->max_flows_set = true;
+			break;
+		case OPT_MAX_MEMORY:
+			if (sp_config_size(optarg, SP_MIN_MAX_MEMORY, &v) != 0)
+				return sp_config_err(err, errlen, "--max-memory: '%s' is not a size "
+						     ">= 1M (a number of bytes, or with K, M, G, T)",
+						     optarg);
+			cfg->max_memory = v;
 			break;
 		case OPT_QUIET:
 			cfg->quiet = true;
@@ -826,6 +883,16 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 	if (sockbuf_opt != NULL && cfg->iface == NULL)
 		return sp_config_err(err, errlen, "%s: --iface only (a NIC's ring is the "
 				     "rx_desc of its profile)", sockbuf_opt);
+	if (cfg->n_pcaps == 0 && cfg->max_memory != 0)
+		return sp_config_err(err, errlen, "--max-memory: reading files only (a live "
+				     "table has the fixed capacity --max-flows gives)");
+	if (cfg->max_flows_set && cfg->max_memory != 0)
+		return sp_config_err(err, errlen, "--max-flows and --max-memory exclude each other "
+				     "(a fixed capacity, or the memory it grows to)");
+	/* Reading files, the tables grow up to the memory limit: no capacity
+	 * default can change a file's flows (unless --max-flows fixes one). */
+	if (cfg->n_pcaps > 0 && !cfg->max_flows_set && cfg->max_memory == 0)
+		cfg->max_memory = sp_config_default_max_memory();
 	if (cfg->n_pcaps == 0)
 		cfg->lru_idle_scan = true;	/* live: expire by last-seen order */
 	/* Their columns come from nDPI: asking for them with nDPI off is a

@@ -424,7 +424,8 @@ static const struct sp_flow_ops mem_ops = {
  * Reading files, the capacity is the worker's share of --max-memory over
  * what a flow reserves (table, slots, the hooks' own memory, the mask);
  * live or with --max-flows it is max_flows. Past it, and only past it, the
- * oldest flows are evicted (counted), in creation order.
+ * oldest flows are evicted (counted), in creation order. Live, a full
+ * table refuses new flows instead (counted).
  */
 static void
 test_capacity_from_memory(void)
@@ -491,6 +492,32 @@ test_capacity_from_memory(void)
 	CU_ASSERT_EQUAL(drain(w, sport, exp_id, pkts, 1500), 600);
 	CU_ASSERT_EQUAL(sport[0], 901);
 	sp_worker_free(w);
+
+	/* live (a fixed table that never reallocates): a full table refuses
+	 * new flows, their packets counted as dropped, and keeps its flows,
+	 * whose packets are still accounted */
+	p.lossless = false;
+	cfg.max_memory = 0;
+	cfg.max_flows = 256;
+	w = sp_worker_create(&p);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_EQUAL(sp_worker_max_flows(w, &share), 256);
+	CU_ASSERT_EQUAL(share, 0);
+	for (i = 0; i < 300; i++)
+		send_pkt(w, (uint16_t)(1 + i), false, T0 + i);
+	send_pkt(w, 1, true, T0 + 400);		/* the oldest flow's reply */
+	sp_worker_get_stats(w, &st);
+	CU_ASSERT_EQUAL(st.flows_created, 256);
+	CU_ASSERT_EQUAL(st.flows_evicted, 0);
+	CU_ASSERT_EQUAL(st.dropped_table_full, 44);
+	CU_ASSERT_EQUAL(st.in_flows, 257);
+	CU_ASSERT_EQUAL(st.flows_active, 256);
+	sp_worker_flush(w);
+	CU_ASSERT_EQUAL(drain(w, sport, exp_id, pkts, 1500), 256);
+	CU_ASSERT_EQUAL(sport[0], 1);
+	CU_ASSERT_EQUAL(pkts[0], 2);
+	sp_worker_free(w);
+	p.lossless = true;
 
 	/* with room, nothing is evicted */
 	cfg.max_memory = UINT64_C(64) << 20;

@@ -32,7 +32,7 @@
  * Only the bucket array depends on how many flows there are, to keep
  * chains short: it starts small (FLOW_BUCKETS_INIT) and doubles, rehashed
  * from the nodes' stored hashes, when sp_flow_table_reserve() finds that
- * the next burst could push the load over 1. The worker asks before each
+ * the next burst could push the load over 1/2. The worker asks before each
  * burst, so no packet ever waits on an allocation; a rehash visits each
  * flow once and the bucket count doubles, so over a run it costs O(1) per
  * flow (amortised), and a fixed table (live) never does it.
@@ -77,7 +77,6 @@ struct sp_flow_table {
 	uint32_t free_count;
 	uint32_t n_buckets;		/* bucket_mask + 1 */
 	uint32_t max_buckets;		/* what the bucket array may grow to */
-	uint32_t n_grows;
 	uint64_t idle_ms;
 	uint64_t active_ms;
 	int socket_id;
@@ -231,7 +230,7 @@ sp_flow_remove(struct sp_flow_table *t, int32_t idx)
 int
 sp_flow_table_grow(struct sp_flow_table *t, uint32_t n)
 {
-	uint64_t need = (uint64_t)t->count + n;
+	uint64_t need = 2 * ((uint64_t)t->count + n);
 	uint32_t nb = t->n_buckets, mask, *b;
 	int32_t idx;
 
@@ -255,14 +254,17 @@ sp_flow_table_grow(struct sp_flow_table *t, uint32_t n)
 	t->c.bucket = b;
 	t->c.bucket_mask = mask;
 	t->n_buckets = nb;
-	t->n_grows++;
 	return 0;
 }
 
 int
 sp_flow_table_reserve(struct sp_flow_table *t, uint32_t n)
 {
-	if (likely(t->count + n <= t->n_buckets))
+	/* Half full at most: at load 1 the chains' extra nodes cost 1.5
+	 * instructions a packet more than the fixed table's (callgrind, mix,
+	 * BENCHMARKS.md "Flow table growth"); the buckets are 4 bytes a flow
+	 * more, and still at most two per flow of max_flows. */
+	if (likely(t->count + n <= t->n_buckets / 2) || t->n_buckets == t->max_buckets)
 		return 0;
 	return sp_flow_table_grow(t, n);
 }

@@ -197,9 +197,9 @@ struct sp_flow_table *sp_flow_table_create(const struct sp_flow_table_params *p)
 void sp_flow_table_free(struct sp_flow_table *t);
 
 /**
- * Make room for n more flows at a bucket load of at most 1: when count + n
- * is more than the buckets, rehash into twice as many (or more, up to
- * max_flows rounded up to a power of two). Call it between bursts, with n
+ * Make room for n more flows at a bucket load of at most 1/2: when count + n
+ * is more than half the buckets, rehash into twice as many (or more, up to
+ * max_flows rounded up to a power of two, where the load may reach 1). Call it between bursts, with n
  * the burst's packets (a packet adds at most one flow): the packets then
  * never wait on an allocation. Cheap when there is room (a compare); a
  * table created without grow always has room.

@@ -499,7 +499,7 @@ check_many(struct sp_flow_table *t, const int32_t *at, uint32_t lo, uint32_t hi,
 static void
 test_growth(void)
 {
-	enum { N = 60000, CAP = 100000, BURST = 32 };
+	enum { N = 60000, CAP = 300000, BURST = 32 };
 	static const struct sp_features_params f = { 0, true, 4 };
 	struct sp_flow_table *t = make_growing(CAP, &f), *fixed;
 	static int32_t at[N + 1];
@@ -518,8 +518,8 @@ test_growth(void)
 
 			CU_ASSERT_EQUAL(sp_flow_table_reserve(t, BURST), 0);
 			grows += sp_flow_table_buckets(t) != before;
-			/* room for the whole burst at load <= 1 */
-			CU_ASSERT(sp_flow_count(t) + BURST <= sp_flow_table_buckets(t));
+			/* room for the whole burst at load <= 1/2 */
+			CU_ASSERT(sp_flow_count(t) + BURST <= sp_flow_table_buckets(t) / 2);
 		}
 		meta_many(&m, i);
 		idx = add_meta(t, &m, sp_flow_hash(&m), i, 7000000u + i);
@@ -531,16 +531,16 @@ test_growth(void)
 		if (i == 5000 || i == 20000 || i == 40000)
 			CU_ASSERT_EQUAL(check_many(t, at, 0, i + 1, false), 0);
 	}
-	/* 4096 -> 65536: four doublings, for 60,000 flows */
-	CU_ASSERT_EQUAL(grows, 4);
-	CU_ASSERT_EQUAL(sp_flow_table_buckets(t), 65536);
+	/* 4096 -> 131072: five doublings, for 60,000 flows at load <= 1/2 */
+	CU_ASSERT_EQUAL(grows, 5);
+	CU_ASSERT_EQUAL(sp_flow_table_buckets(t), 131072);
 	CU_ASSERT_EQUAL(check_many(t, at, 0, N, false), 0);
 
 	/* remove a third, grow again without need: the rest is intact */
 	for (i = 0; i < N; i += 3)
 		sp_flow_remove(t, at[i]);
 	CU_ASSERT_EQUAL(sp_flow_table_grow(t, 70000), 0);
-	CU_ASSERT_EQUAL(sp_flow_table_buckets(t), 131072);
+	CU_ASSERT_EQUAL(sp_flow_table_buckets(t), 262144);
 	CU_ASSERT_EQUAL(check_many(t, at, 0, N, true), 0);
 	/* released indexes come back before any new one */
 	for (i = 0; i < N; i += 3) {
@@ -556,7 +556,9 @@ test_growth(void)
 	CU_ASSERT_EQUAL(check_many(t, at, 0, N, false), 0);
 	/* the buckets stop at max_flows rounded up: growing further is a no-op */
 	CU_ASSERT_EQUAL(sp_flow_table_grow(t, UINT32_MAX / 2), 0);
-	CU_ASSERT_EQUAL(sp_flow_table_buckets(t), 131072);
+	CU_ASSERT_EQUAL(sp_flow_table_buckets(t), 524288);
+	CU_ASSERT_EQUAL(sp_flow_table_grow(t, UINT32_MAX / 2), 0);
+	CU_ASSERT_EQUAL(sp_flow_table_buckets(t), 524288);
 	/* creation order survived: the oldest flows are still first */
 	s.n = 0;
 	CU_ASSERT_EQUAL(sp_flow_scan_idle(t, UINT64_MAX, 3, record_cb, &s), 3);
@@ -568,9 +570,9 @@ test_growth(void)
 	/* a fixed table (live) has its buckets for max_flows from the start */
 	fixed = make_table(CAP, 1000, 10000);
 	CU_ASSERT_FATAL(fixed != NULL);
-	CU_ASSERT_EQUAL(sp_flow_table_buckets(fixed), 131072);
+	CU_ASSERT_EQUAL(sp_flow_table_buckets(fixed), 524288);
 	CU_ASSERT_EQUAL(sp_flow_table_reserve(fixed, BURST), 0);
-	CU_ASSERT_EQUAL(sp_flow_table_buckets(fixed), 131072);
+	CU_ASSERT_EQUAL(sp_flow_table_buckets(fixed), 524288);
 	sp_flow_table_free(fixed);
 }
 

@@ -318,17 +318,76 @@ sp_config_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+/* A number in a file, UINT64_MAX when the file is absent or says "max". */
+static uint64_t
+sp_config_read_limit(const char *dir, const char *sub, const char *file)
+{
+	char path[600];
+	unsigned long long v;
+	uint64_t lim = UINT64_MAX;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s%s/%s", dir, strcmp(sub, "/") == 0 ? "" : sub, file);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return lim;
+	if (fscanf(f, "%llu", &v) == 1)
+		lim = v;
+	fclose(f);
+	return lim;
+}
+
+/*
+ * The memory limit of this process's cgroup, v2 (memory.max) or v1
+ * (memory.limit_in_bytes), UINT64_MAX if none: a container's memory is
+ * what it may use, whatever the machine has. The group's own directory,
+ * and the mount's root (where a cgroup namespace puts the container's).
+ */
+static uint64_t
+sp_config_cgroup_limit(void)
+{
+	char line[512], *p;
+	uint64_t lim = UINT64_MAX, v;
+	FILE *f = fopen("/proc/self/cgroup", "r");
+
+	if (f == NULL)
+		return lim;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, "0::", 3) == 0) {
+			p = line + 3;
+			v = sp_config_read_limit("/sys/fs/cgroup", p, "memory.max");
+			lim = v < lim ? v : lim;
+			v = sp_config_read_limit("/sys/fs/cgroup", "/", "memory.max");
+			lim = v < lim ? v : lim;
+		} else if ((p = strstr(line, ":memory:")) != NULL) {
+			p += 8;
+			v = sp_config_read_limit("/sys/fs/cgroup/memory", p, "memory.limit_in_bytes");
+			lim = v < lim ? v : lim;
+			v = sp_config_read_limit("/sys/fs/cgroup/memory", "/",
+						 "memory.limit_in_bytes");
+			lim = v < lim ? v : lim;
+		}
+	}
+	fclose(f);
+	return lim;
+}
+
 uint64_t
 sp_config_default_max_memory(void)
 {
 	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGE_SIZE);
+	uint64_t mem = UINT64_C(2) << 30, lim;
 
-	/* Half: the rest is the page cache the input is read through, the
-	 * records in flight, nDPI's own allocations and everything else
-	 * running. Unknown (no /proc): 1 GiB. */
-	if (pages <= 0 || psize <= 0)
-		return UINT64_C(1) << 30;
-	return (uint64_t)pages * (uint64_t)psize / 2;
+	/* Half of the machine's or the cgroup's memory: the rest is the page
+	 * cache the input is read through, the records in flight, nDPI's own
+	 * allocations and everything else running. Unknown: 1 GiB. */
+	if (pages > 0 && psize > 0)
+		mem = (uint64_t)pages * (uint64_t)psize;
+	lim = sp_config_cgroup_limit();
+	if (lim < mem)
+		mem = lim;
+	return mem / 2 > SP_MIN_MAX_MEMORY ? mem / 2 : SP_MIN_MAX_MEMORY;
 }
 
 /* A byte count with an optional binary suffix: 512M, 4G, 1048576. */

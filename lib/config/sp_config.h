@@ -128,7 +128,10 @@ sp_config_replay(const struct sp_config *cfg)
 	return cfg->replay_loops != 0 || cfg->replay_ms != 0;
 }
 
-/** --max-memory's default: half the machine's memory (sysconf(_SC_PHYS_PAGES)). */
+/**
+ * --max-memory's default: half the machine's memory (sysconf(_SC_PHYS_PAGES)),
+ * or of its cgroup's memory limit when that is lower (a container).
+ */
 uint64_t sp_config_default_max_memory(void);
 
 /** Fill cfg with the defaults. */

@@ -320,6 +320,7 @@ sp_worker_create_strerror(const struct sp_worker_params *p, bool user_eal, char 
 	double need = (double)sp_worker_heap_size(p->cfg, p->rx_ring_size) / (1 << 20);
 	double free_mb;
 	size_t flow_bytes;
+	uint32_t capacity = sp_worker_capacity(p, &flow_bytes);
 
 	if (rte_errno != ENOMEM) {
 		snprintf(buf, len, "worker %u: %s", p->id, rte_strerror(rte_errno));
@@ -345,7 +346,7 @@ sp_worker_create_strerror(const struct sp_worker_params *p, bool user_eal, char 
 			 "memory, and reserves its share of --max-memory (%.0f MB: %u flows of "
 			 "%zu bytes) for its flow table, taken as flows come; lower --max-memory",
 			 p->id, need, (double)p->cfg->max_memory / RTE_MAX(p->cfg->n_workers, 1u) /
-			 (1 << 20), sp_worker_capacity(p, &flow_bytes), flow_bytes);
+			 (1 << 20), capacity, flow_bytes);
 	else
 		snprintf(buf, len, "worker %u: out of memory: each worker needs %.1f MB of DPDK "
 			 "memory besides its flow table (--max-flows)", p->id, need);

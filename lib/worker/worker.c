@@ -364,9 +364,11 @@ sp_worker_heap_size(const struct sp_config *cfg, unsigned int rx_ring_size)
 	if (rx_ring_size > 0)
 		total += rte_ring_get_memsize(rx_ring_size);
 	/* the worker, its scratch record and area, the flow table's header
-	 * and the hooks' contexts (nDPI's: its state map, 1 bit a flow) */
+	 * and the hooks' contexts; nDPI's state map (1 bit a flow) is with
+	 * the tables (sp_mem.h), counted here for the live hugepage case
+	 * where they are heap memory (reading files they never are) */
 	total += sizeof(struct sp_worker) + rec_size + SP_RX_SCRATCH_SIZE;
-	total += cfg->max_flows / 8 + (64u << 10);
+	total += (cfg->max_memory != 0 ? 0 : cfg->max_flows / 8) + (64u << 10);
 	/* each allocation's heap element header and alignment */
 	return total + 16 * 2 * RTE_CACHE_LINE_SIZE;
 }

@@ -25,7 +25,7 @@ extern "C" {
 #define SP_DEFAULT_IDLE_TIMEOUT_S 120
 #define SP_DEFAULT_ACTIVE_TIMEOUT_S 1800
 #define SP_DEFAULT_N_DISSECTIONS 20
-#define SP_DEFAULT_MAX_FLOWS (1u << 20)	/* flow table capacity per worker */
+#define SP_DEFAULT_MAX_FLOWS (1u << 20)	/* live flow table capacity per worker */
 #define SP_MIN_MAX_FLOWS 64u
 #define SP_MAX_MAX_FLOWS (1u << 30)
 #define SP_MIN_MAX_MEMORY (UINT64_C(1) << 20)

@@ -373,18 +373,52 @@ sp_config_cgroup_limit(void)
 	return lim;
 }
 
+/*
+ * Under strict overcommit (vm.overcommit_memory = 2) every byte the tables
+ * reserve is charged at once, MAP_NORESERVE or not: what may still be
+ * committed (CommitLimit - Committed_AS), UINT64_MAX otherwise.
+ */
+static uint64_t
+sp_config_commit_room(void)
+{
+	unsigned long long limit = 0, used = 0, v;
+	char line[256];
+	int mode = 0;
+	FILE *f = fopen("/proc/sys/vm/overcommit_memory", "r");
+
+	if (f == NULL)
+		return UINT64_MAX;
+	if (fscanf(f, "%d", &mode) != 1)
+		mode = 0;
+	fclose(f);
+	if (mode != 2 || (f = fopen("/proc/meminfo", "r")) == NULL)
+		return UINT64_MAX;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "CommitLimit: %llu kB", &v) == 1)
+			limit = v * 1024;
+		else if (sscanf(line, "Committed_AS: %llu kB", &v) == 1)
+			used = v * 1024;
+	}
+	fclose(f);
+	return limit > used ? limit - used : 0;
+}
+
 uint64_t
 sp_config_default_max_memory(void)
 {
 	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGE_SIZE);
 	uint64_t mem = UINT64_C(2) << 30, lim;
 
-	/* Half of the machine's or the cgroup's memory: the rest is the page
-	 * cache the input is read through, the records in flight, nDPI's own
-	 * allocations and everything else running. Unknown: 1 GiB. */
+	/* Half of the machine's or the cgroup's memory (or of what strict
+	 * overcommit still allows): the rest is the page cache the input is
+	 * read through, the records in flight, nDPI's own allocations and
+	 * everything else running. Unknown: 1 GiB. */
 	if (pages > 0 && psize > 0)
 		mem = (uint64_t)pages * (uint64_t)psize;
 	lim = sp_config_cgroup_limit();
+	if (lim < mem)
+		mem = lim;
+	lim = sp_config_commit_room();
 	if (lim < mem)
 		mem = lim;
 	return mem / 2 > SP_MIN_MAX_MEMORY ? mem / 2 : SP_MIN_MAX_MEMORY;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -408,11 +409,12 @@ sp_config_default_max_memory(void)
 {
 	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGE_SIZE);
 	uint64_t mem = UINT64_C(2) << 30, lim;
+	struct rlimit rl;
 
 	/* Half of the machine's or the cgroup's memory (or of what strict
-	 * overcommit still allows): the rest is the page cache the input is
-	 * read through, the records in flight, nDPI's own allocations and
-	 * everything else running. Unknown: 1 GiB. */
+	 * overcommit or ulimit -v still allow): the rest is the page cache
+	 * the input is read through, the records in flight, nDPI's own
+	 * allocations and everything else running. Unknown: 1 GiB. */
 	if (pages > 0 && psize > 0)
 		mem = (uint64_t)pages * (uint64_t)psize;
 	lim = sp_config_cgroup_limit();
@@ -421,6 +423,10 @@ sp_config_default_max_memory(void)
 	lim = sp_config_commit_room();
 	if (lim < mem)
 		mem = lim;
+	/* ulimit -v: the reservation is address space, half of it at most */
+	if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    (uint64_t)rl.rlim_cur < mem)
+		mem = (uint64_t)rl.rlim_cur;
 	return mem / 2 > SP_MIN_MAX_MEMORY ? mem / 2 : SP_MIN_MAX_MEMORY;
 }
 

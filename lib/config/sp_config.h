@@ -132,7 +132,7 @@ sp_config_replay(const struct sp_config *cfg)
  * --max-memory's default: half the machine's memory (sysconf(_SC_PHYS_PAGES)),
  * or of its cgroup's memory limit when that is lower (a container), or of
  * what may still be committed under strict overcommit (vm.overcommit_memory
- * 2), at least SP_MIN_MAX_MEMORY.
+ * 2), or of the address space limit (ulimit -v), at least SP_MIN_MAX_MEMORY.
  */
 uint64_t sp_config_default_max_memory(void);
 

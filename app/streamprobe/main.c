@@ -27,6 +27,7 @@
 
 #include <sp_common.h>
 #include <sp_config.h>
+#include <sp_mem.h>
 #include <sp_export_set.h>
 #include <sp_filter.h>
 #include <sp_plugins.h>
@@ -214,6 +215,9 @@ app_setup(void)
 	if (ret != 0)
 		return ret;
 
+	/* Reading files, the tables' capacity follows --max-memory: reserved,
+	 * paid as used, so never from the EAL heap (sp_mem.h). */
+	sp_mem_set_anonymous(app.port == NULL);
 	memset(&wp, 0, sizeof(wp));
 	wp.cfg = &app.cfg;
 	wp.filter = app.filter;

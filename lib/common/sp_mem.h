@@ -14,14 +14,26 @@
  * 1 M flows, 880 MB of page faults and 4.7 s at exit. There they come from
  * anonymous mmap instead, which costs only the pages really used.
  *
+ * Reading files, every table is anonymous memory even with hugepages
+ * (sp_mem_set_anonymous()): the flow tables' capacity then follows
+ * --max-memory (millions of flows), reserved up front and paid for only as
+ * flows use it, which a heap allocation would take whole.
+ *
  * Both return zeroed memory.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/**
+ * Take every later allocation from anonymous memory (on), whether or not
+ * the EAL has hugepages. Call before the first sp_mem_alloc().
+ */
+void sp_mem_set_anonymous(bool on);
 
 /** Zeroed, cache-line aligned area of size bytes; NULL with rte_errno = ENOMEM. */
 void *sp_mem_alloc(const char *name, size_t size, int socket_id);

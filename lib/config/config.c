@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "sp_config.h"
 
@@ -31,6 +33,7 @@ enum {
 	OPT_DECODE_TUNNELS,
 	OPT_NO_DECODE_TUNNELS,
 	OPT_MAX_FLOWS,
+	OPT_MAX_MEMORY,
 	OPT_QUIET,
 	OPT_WORKERS,
 	OPT_TELEMETRY,
@@ -91,6 +94,7 @@ static const struct option sp_options[] = {
 	{ "decode-tunnels", no_argument, NULL, OPT_DECODE_TUNNELS },
 	{ "no-decode-tunnels", no_argument, NULL, OPT_NO_DECODE_TUNNELS },
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "workers", required_argument, NULL, OPT_WORKERS },
 	{ "telemetry", no_argument, NULL, OPT_TELEMETRY },
@@ -238,7 +242,12 @@ sp_config_usage(const char *prog)
 	       "  --dispatch                the main lcore reads and parses the input and feeds\n"
 	       "                            the workers' rings, even with one worker (reading\n"
 	       "                            and flow work on two cores)\n"
-	       "  --max-flows N             flow table capacity per worker (default %u)\n"
+	       "  --max-flows N             flow table capacity per worker: live (default %u),\n"
+	       "                            or reading files, a fixed one instead of --max-memory\n"
+	       "  --max-memory SIZE         reading files: memory the flow tables may take, all\n"
+	       "                            workers together (K, M, G suffixes; default half the\n"
+	       "                            machine's memory); tables grow as flows come, and only\n"
+	       "                            past it are the oldest flows ended early (a warning)\n"
 	       "  --quiet                   no status line\n"
 	       "  --dpi-stats               print nDPI state memory per worker at exit\n"
 	       "  --performance-report S    every S seconds, NFStream's performance_report JSON line\n"
@@ -307,6 +316,145 @@ sp_config_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	if (errno != 0 || *end != '\0' || v < min || v > max)
 		return -EINVAL;
 	*out = v;
+	return 0;
+}
+
+/* A number in a file, UINT64_MAX when the file is absent or says "max". */
+static uint64_t
+sp_config_read_limit(const char *dir, const char *sub, const char *file)
+{
+	char path[600];
+	unsigned long long v;
+	uint64_t lim = UINT64_MAX;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s%s/%s", dir, strcmp(sub, "/") == 0 ? "" : sub, file);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return lim;
+	if (fscanf(f, "%llu", &v) == 1)
+		lim = v;
+	fclose(f);
+	return lim;
+}
+
+/*
+ * The memory limit of this process's cgroup, v2 (memory.max) or v1
+ * (memory.limit_in_bytes), UINT64_MAX if none: a container's memory is
+ * what it may use, whatever the machine has. The group's own directory,
+ * and the mount's root (where a cgroup namespace puts the container's).
+ */
+static uint64_t
+sp_config_cgroup_limit(void)
+{
+	char line[512], *p;
+	uint64_t lim = UINT64_MAX, v;
+	FILE *f = fopen("/proc/self/cgroup", "r");
+
+	if (f == NULL)
+		return lim;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, "0::", 3) == 0) {
+			p = line + 3;
+			v = sp_config_read_limit("/sys/fs/cgroup", p, "memory.max");
+			lim = v < lim ? v : lim;
+			v = sp_config_read_limit("/sys/fs/cgroup", "/", "memory.max");
+			lim = v < lim ? v : lim;
+		} else if ((p = strstr(line, ":memory:")) != NULL) {
+			p += 8;
+			v = sp_config_read_limit("/sys/fs/cgroup/memory", p, "memory.limit_in_bytes");
+			lim = v < lim ? v : lim;
+			v = sp_config_read_limit("/sys/fs/cgroup/memory", "/",
+						 "memory.limit_in_bytes");
+			lim = v < lim ? v : lim;
+		}
+	}
+	fclose(f);
+	return lim;
+}
+
+/*
+ * Under strict overcommit (vm.overcommit_memory = 2) every byte the tables
+ * reserve is charged at once, MAP_NORESERVE or not: what may still be
+ * committed (CommitLimit - Committed_AS), UINT64_MAX otherwise.
+ */
+static uint64_t
+sp_config_commit_room(void)
+{
+	unsigned long long limit = 0, used = 0, v;
+	char line[256];
+	int mode = 0;
+	FILE *f = fopen("/proc/sys/vm/overcommit_memory", "r");
+
+	if (f == NULL)
+		return UINT64_MAX;
+	if (fscanf(f, "%d", &mode) != 1)
+		mode = 0;
+	fclose(f);
+	if (mode != 2 || (f = fopen("/proc/meminfo", "r")) == NULL)
+		return UINT64_MAX;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "CommitLimit: %llu kB", &v) == 1)
+			limit = v * 1024;
+		else if (sscanf(line, "Committed_AS: %llu kB", &v) == 1)
+			used = v * 1024;
+	}
+	fclose(f);
+	return limit > used ? limit - used : 0;
+}
+
+uint64_t
+sp_config_default_max_memory(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGE_SIZE);
+	uint64_t mem = UINT64_C(2) << 30, lim;
+	struct rlimit rl;
+
+	/* Half of the machine's or the cgroup's memory (or of what strict
+	 * overcommit or ulimit -v still allow): the rest is the page cache
+	 * the input is read through, the records in flight, nDPI's own
+	 * allocations and everything else running. Unknown: 1 GiB. */
+	if (pages > 0 && psize > 0)
+		mem = (uint64_t)pages * (uint64_t)psize;
+	lim = sp_config_cgroup_limit();
+	if (lim < mem)
+		mem = lim;
+	lim = sp_config_commit_room();
+	if (lim < mem)
+		mem = lim;
+	/* ulimit -v: the reservation is address space, half of it at most */
+	if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    (uint64_t)rl.rlim_cur < mem)
+		mem = (uint64_t)rl.rlim_cur;
+	return mem / 2 > SP_MIN_MAX_MEMORY ? mem / 2 : SP_MIN_MAX_MEMORY;
+}
+
+/* A byte count with an optional binary suffix: 512M, 4G, 1048576. */
+static int
+sp_config_size(const char *s, uint64_t min, uint64_t *out)
+{
+	static const char suffix[] = "KMGT";
+	char num[32], c;
+	const char *p;
+	size_t n = strlen(s);
+	uint64_t v;
+	unsigned int shift = 0;
+
+	if (n == 0 || n >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, s, n + 1);
+	c = num[n - 1];
+	if (c >= 'a' && c <= 'z')
+		c = (char)(c - 'a' + 'A');
+	p = strchr(suffix, c);
+	if (c != '\0' && p != NULL) {
+		shift = 10 * (unsigned int)(p - suffix + 1);
+		num[n - 1] = '\0';
+	}
+	if (sp_config_uint(num, 1, UINT64_MAX >> shift, &v) != 0 || (v << shift) < min)
+		return -EINVAL;
+	*out = v << shift;
 	return 0;
 }
 
@@ -557,11 +705,19 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 			cfg->decode_tunnels = false;
 			break;
 		case OPT_MAX_FLOWS:
-			if (sp_config_uint(optarg, SP_MIN_MAX_FLOWS, 1u << 30, &v) != 0)
+			if (sp_config_uint(optarg, SP_MIN_MAX_FLOWS, SP_MAX_MAX_FLOWS, &v) != 0)
 				return sp_config_err(err, errlen,
 					"--max-flows: '%s' is not in %u..%u", optarg,
-					SP_MIN_MAX_FLOWS, 1u << 30);
+					SP_MIN_MAX_FLOWS, SP_MAX_MAX_FLOWS);
 			cfg->max_flows = (uint32_t)v;
+			cfg->max_flows_set = true;
+			break;
+		case OPT_MAX_MEMORY:
+			if (sp_config_size(optarg, SP_MIN_MAX_MEMORY, &v) != 0)
+				return sp_config_err(err, errlen, "--max-memory: '%s' is not a size "
+						     ">= 1M (a number of bytes, or with K, M, G, T)",
+						     optarg);
+			cfg->max_memory = v;
 			break;
 		case OPT_QUIET:
 			cfg->quiet = true;
@@ -826,6 +982,16 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 	if (sockbuf_opt != NULL && cfg->iface == NULL)
 		return sp_config_err(err, errlen, "%s: --iface only (a NIC's ring is the "
 				     "rx_desc of its profile)", sockbuf_opt);
+	if (cfg->n_pcaps == 0 && cfg->max_memory != 0)
+		return sp_config_err(err, errlen, "--max-memory: reading files only (a live "
+				     "table has the fixed capacity --max-flows gives)");
+	if (cfg->max_flows_set && cfg->max_memory != 0)
+		return sp_config_err(err, errlen, "--max-flows and --max-memory exclude each other "
+				     "(a fixed capacity, or the memory it grows to)");
+	/* Reading files, the tables grow up to the memory limit: no capacity
+	 * default can change a file's flows (unless --max-flows fixes one). */
+	if (cfg->n_pcaps > 0 && !cfg->max_flows_set && cfg->max_memory == 0)
+		cfg->max_memory = sp_config_default_max_memory();
 	if (cfg->n_pcaps == 0)
 		cfg->lru_idle_scan = true;	/* live: expire by last-seen order */
 	/* Their columns come from nDPI: asking for them with nDPI off is a

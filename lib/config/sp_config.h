@@ -25,8 +25,10 @@ extern "C" {
 #define SP_DEFAULT_IDLE_TIMEOUT_S 120
 #define SP_DEFAULT_ACTIVE_TIMEOUT_S 1800
 #define SP_DEFAULT_N_DISSECTIONS 20
-#define SP_DEFAULT_MAX_FLOWS (1u << 20)	/* flow table capacity per worker */
+#define SP_DEFAULT_MAX_FLOWS (1u << 20)	/* live flow table capacity per worker */
 #define SP_MIN_MAX_FLOWS 64u
+#define SP_MAX_MAX_FLOWS (1u << 30)
+#define SP_MIN_MAX_MEMORY (UINT64_C(1) << 20)
 #define SP_MAX_WORKERS 64
 #define SP_DEFAULT_FLUSH_INTERVAL_MS 100
 #define SP_DEFAULT_SNAPLEN 1536		/* NFStream snapshot_length */
@@ -59,7 +61,16 @@ struct sp_config {
 	uint64_t max_nflows;		/**< 0 = unlimited */
 	const char *bpf_filter;		/**< NULL = none */
 	bool decode_tunnels;
-	uint32_t max_flows;		/**< flow table capacity per worker */
+	uint32_t max_flows;		/**< flow table capacity per worker (live, or max_flows_set) */
+	bool max_flows_set;		/**< --max-flows given: a fixed capacity, files too */
+	/**
+	 * Reading files without --max-flows: bytes the flow tables (and the
+	 * per-flow state of the stages) may take, all workers together; each
+	 * worker's capacity is its share over the bytes a flow takes.
+	 * --max-memory, else sp_config_default_max_memory(). 0: live, or
+	 * --max-flows given.
+	 */
+	uint64_t max_memory;
 	bool quiet;			/**< no status line */
 	unsigned int n_workers;		/**< worker lcores (--workers) */
 	bool dispatch;			/**< --dispatch: main lcore reads, workers get rings */
@@ -116,6 +127,14 @@ sp_config_replay(const struct sp_config *cfg)
 {
 	return cfg->replay_loops != 0 || cfg->replay_ms != 0;
 }
+
+/**
+ * --max-memory's default: half the machine's memory (sysconf(_SC_PHYS_PAGES)),
+ * or of its cgroup's memory limit when that is lower (a container), or of
+ * what may still be committed under strict overcommit (vm.overcommit_memory
+ * 2), or of the address space limit (ulimit -v), at least SP_MIN_MAX_MEMORY.
+ */
+uint64_t sp_config_default_max_memory(void);
 
 /** Fill cfg with the defaults. */
 void sp_config_defaults(struct sp_config *cfg);

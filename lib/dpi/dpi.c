@@ -881,6 +881,22 @@ dpi_giveup(struct dpi_ctx *c, struct dpi_slot *s)
 
 static void dpi_worker_fini(void *ctx);
 
+static size_t
+dpi_state_map_size(uint32_t n_states)
+{
+	return ((size_t)n_states + 63) / 64 * sizeof(uint64_t) + 8;
+}
+
+/* What worker_init reserves per flow of max_flows besides the slot: a
+ * state, its string chunks and its bit. */
+static size_t
+dpi_flow_mem(const void *arg)
+{
+	RTE_SET_USED(arg);
+	return RTE_ALIGN_CEIL(SIZEOF_FLOW_STRUCT, RTE_CACHE_LINE_SIZE) +
+	       SP_DPI_CHUNKS_PER_FLOW * DPI_CHUNK_SIZE + 1;
+}
+
 static void *
 dpi_worker_init_common(unsigned int worker_id, int socket_id, uint32_t max_flows, bool risks)
 {
@@ -940,9 +956,10 @@ dpi_worker_init_common(unsigned int worker_id, int socket_id, uint32_t max_flows
 	snprintf(name, sizeof(name), "sp_dpi_chunks_%u", worker_id);
 	if (dpi_slab_init(&c->chunks, name, DPI_CHUNK_SIZE, (uint32_t)n_chunks, socket_id) != 0)
 		goto nomem;
-	c->state_map = rte_zmalloc_socket("sp_dpi_state_map",
-					  ((size_t)n_states + 63) / 64 * sizeof(uint64_t) + 8,
-					  RTE_CACHE_LINE_SIZE, socket_id);
+	/* With the states (sp_mem): reading files n_states follows
+	 * --max-memory, and only the words of states used are touched. */
+	c->state_map = sp_mem_alloc("sp_dpi_state_map", dpi_state_map_size(n_states),
+				    socket_id);
 	if (c->state_map == NULL)
 		goto nomem;
 	return c;
@@ -983,7 +1000,7 @@ dpi_worker_fini(void *ctx)
 						    (c->states.base + (size_t)i * c->states.elt_size));
 	if (c->mod != NULL)
 		ndpi_exit_detection_module(c->mod);
-	rte_free(c->state_map);
+	sp_mem_free(c->state_map, dpi_state_map_size(c->states.n));
 	sp_mem_free(c->states.base, c->states.elt_size * c->states.n);
 	sp_mem_free(c->chunks.base, c->chunks.elt_size * c->chunks.n);
 	rte_free(c);
@@ -1117,6 +1134,7 @@ static const struct sp_flow_ops dpi_ops = {
 	.flow_init = dpi_flow_init,
 	.flow_update = dpi_flow_update,
 	.flow_expire = dpi_flow_expire,
+	.flow_mem = dpi_flow_mem,
 };
 
 /* Same hooks, 8 bytes more per flow for the risk bitmask. */
@@ -1128,6 +1146,7 @@ static const struct sp_flow_ops dpi_ops_risks = {
 	.flow_init = dpi_flow_init,
 	.flow_update = dpi_flow_update,
 	.flow_expire = dpi_flow_expire,
+	.flow_mem = dpi_flow_mem,
 };
 
 const struct sp_flow_ops *

@@ -15,10 +15,32 @@
  * table was there for), the bucket array only has to be large enough for
  * short chains (a power of two >= max_flows, so load <= 1).
  *
- * Flow indexes are handed out as rte_hash handed out key positions: never
- * used ones in increasing order first, then released ones first in, first
- * out. The order does not change any output; keeping it keeps runs
- * comparable with earlier builds slot for slot.
+ * Flow indexes are handed out released ones first, last in first out,
+ * then never used ones in increasing order. The order does not change any
+ * output; reusing first keeps the memory a table touches proportional to
+ * the most flows it held at once, not to the flows it ever held, which
+ * matters once the capacity follows --max-memory (millions of flows) and
+ * the arrays are reserved for all of them (below). Last in, first out,
+ * so that the free list itself touches no more than that either (a FIFO
+ * ring walks the whole array), and the reused slot is the warmest.
+ *
+ * Growth (reading files): every per-flow array here and in the worker is
+ * reserved for max_flows flows at creation and costs only the pages flows
+ * touch (anonymous memory, sp_mem.h): "growing" them is the kernel's page
+ * fault, one per 4 KiB, with nothing copied and no index or pointer ever
+ * moving (nDPI's states, which the hooks point to, stay where they are).
+ * Only the bucket array depends on how many flows there are, to keep
+ * chains short: it starts small (FLOW_BUCKETS_INIT) and doubles, rehashed
+ * from the nodes' stored hashes, when sp_flow_table_reserve() finds that
+ * the next burst could push the load over 1/2. The worker asks before each
+ * burst, so no packet ever waits on an allocation; a rehash visits each
+ * flow once and the bucket count doubles, so over a run it costs O(1) per
+ * flow (amortised), and a fixed table (live) never does it. Measured
+ * (callgrind, the mix, BENCHMARKS.md "Flow table growth"): the rehashes
+ * 20 instructions per flow created while the table grows, the check 0.3
+ * a packet, the rest of the path +0.4 a packet. Reallocating the arrays
+ * instead (double and copy) would move nDPI's states under the slots that
+ * point to them, and stall one burst for a copy of up to gigabytes.
  *
  * The list is NFStream's cache order: its OrderedDict appends new flows and
  * never moves them on update, so scans and the final flush go oldest first.
@@ -43,6 +65,8 @@
 #include "sp_flow.h"
 
 #define FLOW_NONE (-1)
+/* A growing table's first bucket array: 16 KiB, in L1/L2 for small runs. */
+#define FLOW_BUCKETS_INIT 4096u
 
 struct sp_flow_table {
 	struct sp_flow_table_core c;	/* first: sp_flow_lookup() (sp_flow.h) reads it */
@@ -54,11 +78,13 @@ struct sp_flow_table {
 	uint32_t count;
 	uint32_t max_flows;
 	uint32_t unused;		/* indexes from here up were never used */
-	uint32_t *free_idx;		/* released indexes, a FIFO of max_flows */
-	uint32_t free_head;
+	uint32_t *free_idx;		/* released indexes, a stack of max_flows */
 	uint32_t free_count;
+	uint32_t n_buckets;		/* bucket_mask + 1 */
+	uint32_t max_buckets;		/* what the bucket array may grow to */
 	uint64_t idle_ms;
 	uint64_t active_ms;
+	int socket_id;
 };
 
 static size_t
@@ -85,9 +111,11 @@ sp_flow_table_create(const struct sp_flow_table_params *p)
 	}
 	n = p->max_flows;
 	t->max_flows = p->max_flows;
-	t->c.bucket_mask = (uint32_t)(flow_buckets(p->max_flows) - 1);
-	t->c.bucket = sp_mem_alloc("sp_flow_bucket",
-				   sizeof(*t->c.bucket) * flow_buckets(p->max_flows),
+	t->socket_id = p->socket_id;
+	t->max_buckets = (uint32_t)flow_buckets(p->max_flows);
+	t->n_buckets = p->grow ? RTE_MIN(t->max_buckets, FLOW_BUCKETS_INIT) : t->max_buckets;
+	t->c.bucket_mask = t->n_buckets - 1;
+	t->c.bucket = sp_mem_alloc("sp_flow_bucket", sizeof(*t->c.bucket) * t->n_buckets,
 				   p->socket_id);
 	t->c.node = sp_mem_alloc("sp_flow_node", sizeof(*t->c.node) * n, p->socket_id);
 	t->free_idx = sp_mem_alloc("sp_flow_free", sizeof(*t->free_idx) * n, p->socket_id);
@@ -123,7 +151,7 @@ sp_flow_table_free(struct sp_flow_table *t)
 
 	if (t == NULL)
 		return;
-	sp_mem_free(t->c.bucket, sizeof(*t->c.bucket) * flow_buckets(t->max_flows));
+	sp_mem_free(t->c.bucket, sizeof(*t->c.bucket) * t->n_buckets);
 	sp_mem_free(t->c.node, sizeof(*t->c.node) * t->max_flows);
 	sp_mem_free(t->free_idx, sizeof(*t->free_idx) * t->max_flows);
 	sp_mem_free(t->c.state, sizeof(*t->c.state) * t->max_flows);
@@ -142,15 +170,10 @@ sp_flow_add(struct sp_flow_table *t, uint32_t hash)
 
 	if (t->count == t->max_flows)
 		return -ENOSPC;
-	if (t->unused < t->max_flows) {
+	if (t->free_count > 0)
+		idx = (int32_t)t->free_idx[--t->free_count];
+	else	/* count < max_flows and none released: one was never used */
 		idx = (int32_t)t->unused++;
-	} else {
-		/* count < max_flows and every index was used: one is free */
-		idx = (int32_t)t->free_idx[t->free_head];
-		if (++t->free_head == t->max_flows)
-			t->free_head = 0;
-		t->free_count--;
-	}
 	n = &t->c.node[idx];
 	b = &t->c.bucket[hash & t->c.bucket_mask];
 	n->hash = hash;
@@ -199,19 +222,79 @@ sp_flow_remove(struct sp_flow_table *t, int32_t idx)
 {
 	struct sp_flow_node *n = &t->c.node[idx];
 	uint32_t *p = &t->c.bucket[n->hash & t->c.bucket_mask];
-	uint32_t tail;
 
 	/* The flow is in its bucket's chain: find the link that points at it. */
 	while (*p != (uint32_t)idx + 1)
 		p = &t->c.node[*p - 1].chain;
 	*p = n->chain;
-	tail = t->free_head + t->free_count;
-	if (tail >= t->max_flows)
-		tail -= t->max_flows;
-	t->free_idx[tail] = (uint32_t)idx;
-	t->free_count++;
+	t->free_idx[t->free_count++] = (uint32_t)idx;
 	flow_unlink(t, n);
 	t->count--;
+}
+
+int
+sp_flow_table_grow(struct sp_flow_table *t, uint32_t n)
+{
+	uint64_t need = 2 * ((uint64_t)t->count + n);
+	uint32_t nb = t->n_buckets, mask, *b;
+	int32_t idx;
+
+	while (nb < need && nb < t->max_buckets)
+		nb *= 2;
+	if (nb == t->n_buckets)
+		return 0;	/* at max_buckets (>= max_flows): load stays <= 1 */
+	b = sp_mem_alloc("sp_flow_bucket", sizeof(*b) * nb, t->socket_id);
+	if (b == NULL)
+		return -ENOMEM;	/* still correct, with longer chains */
+	/* Every flow is on the creation-order list; its node keeps its hash,
+	 * so no key is rebuilt. Chain order within a bucket is free. */
+	mask = nb - 1;
+	for (idx = t->head; idx != FLOW_NONE; idx = t->c.node[idx].next) {
+		struct sp_flow_node *fn = &t->c.node[idx];
+
+		fn->chain = b[fn->hash & mask];
+		b[fn->hash & mask] = (uint32_t)idx + 1;
+	}
+	sp_mem_free(t->c.bucket, sizeof(*t->c.bucket) * t->n_buckets);
+	t->c.bucket = b;
+	t->c.bucket_mask = mask;
+	t->n_buckets = nb;
+	return 0;
+}
+
+int
+sp_flow_table_reserve(struct sp_flow_table *t, uint32_t n)
+{
+	/* Half full at most: at load 1 the chains' extra nodes cost 1.5
+	 * instructions a packet more than the fixed table's (callgrind, mix,
+	 * BENCHMARKS.md "Flow table growth"); the buckets are 4 bytes a flow
+	 * more, and still at most two per flow of max_flows. */
+	if (likely(t->count + n <= t->n_buckets / 2) || t->n_buckets == t->max_buckets)
+		return 0;
+	return sp_flow_table_grow(t, n);
+}
+
+uint32_t
+sp_flow_table_buckets(const struct sp_flow_table *t)
+{
+	return t->n_buckets;
+}
+
+uint32_t
+sp_flow_table_capacity(const struct sp_flow_table *t)
+{
+	return t->max_flows;
+}
+
+size_t
+sp_flow_table_flow_size(const struct sp_features_params *f)
+{
+	/* node, state, free list entry, stats and SPLT areas, and up to two
+	 * bucket heads (the bucket count is max_flows rounded up to a power
+	 * of two) */
+	return sizeof(struct sp_flow_node) + sizeof(struct sp_flow_state) + sizeof(uint32_t) +
+	       (f->statistical ? sizeof(struct sp_flow_stats) : 0) +
+	       sp_features_splt_size(f->splt_n) + 2 * sizeof(uint32_t);
 }
 
 struct sp_flow_state *

@@ -10,8 +10,11 @@
  *
  * The index is in [0, max_flows), so every stage (features, DPI, plugins)
  * keeps its per-flow state in its own array at that index and no stage
- * points into another's memory. Flows are also chained in creation order,
- * which is the order NFStream's cache scans and flushes them in.
+ * points into another's memory. Released indexes are reused first, so a
+ * stage's array is touched for the most flows held at once, whatever
+ * max_flows is: reading files, max_flows follows --max-memory. Flows are
+ * also chained in creation order, which is the order NFStream's cache
+ * scans and flushes them in.
  *
  * A flow's identity is the one its state holds (struct sp_flow_state:
  * both ends, VLAN, protocol, tunnel), compared by sp_features_match(); the
@@ -167,6 +170,14 @@ struct sp_flow_table_params {
 	const struct sp_features_params *features; /**< what each flow accounts */
 	uint64_t idle_timeout_ms;
 	uint64_t active_timeout_ms;
+	/**
+	 * Reading files: the bucket array starts small and doubles as
+	 * sp_flow_table_reserve() asks (the per-flow arrays are reserved for
+	 * max_flows either way and take memory as flows use them). false
+	 * (live): buckets for max_flows from the start, nothing is ever
+	 * reallocated.
+	 */
+	bool grow;
 };
 
 struct sp_flow_table;
@@ -184,6 +195,33 @@ struct sp_flow_table *sp_flow_table_create(const struct sp_flow_table_params *p)
 
 /** NULL is a no-op. */
 void sp_flow_table_free(struct sp_flow_table *t);
+
+/**
+ * Make room for n more flows at a bucket load of at most 1/2: when count + n
+ * is more than half the buckets, rehash into twice as many (or more, up to
+ * max_flows rounded up to a power of two, where the load may reach 1). Call it between bursts, with n
+ * the burst's packets (a packet adds at most one flow): the packets then
+ * never wait on an allocation. Cheap when there is room (a compare); a
+ * table created without grow always has room.
+ * @return 0, or -ENOMEM when the larger array could not be had (the table
+ *   stays as it was: correct, with longer chains).
+ */
+int sp_flow_table_reserve(struct sp_flow_table *t, uint32_t n);
+
+/** The rehash behind sp_flow_table_reserve(), whatever the load (tests). */
+int sp_flow_table_grow(struct sp_flow_table *t, uint32_t n);
+
+/** Current bucket count (a power of two). */
+uint32_t sp_flow_table_buckets(const struct sp_flow_table *t);
+
+/** max_flows: the flows the table holds before sp_flow_add() says -ENOSPC. */
+uint32_t sp_flow_table_capacity(const struct sp_flow_table *t);
+
+/**
+ * Bytes a table reserves per flow of max_flows with these features (its
+ * arrays and, at most, its buckets), for sizing max_flows from memory.
+ */
+size_t sp_flow_table_flow_size(const struct sp_features_params *f);
 
 /**
  * @internal A flow's links in the table (flow_table.c). Chain links and
@@ -390,6 +428,10 @@ struct sp_flow_ops {
 	 * st: the flow's final state. */
 	void (*flow_expire)(void *ctx, void *slot, const struct sp_flow_state *st,
 			    struct sp_flow_record *rec);
+	/** Bytes of the stage's own memory that worker_init reserves for each
+	 * of max_flows flows, beyond its slot (nDPI's states): what a flow
+	 * costs counts it when --max-memory sizes max_flows. NULL: none. */
+	size_t (*flow_mem)(const void *arg);
 };
 
 #ifdef __cplusplus

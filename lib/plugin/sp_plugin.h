@@ -194,7 +194,12 @@ struct sp_plugin {
 			 struct sp_plugin_config *out, char *err, size_t errlen);
 	/** Release what configure() made; may be NULL. */
 	void (*deconfigure)(void *conf);
-	/** Per worker; returns its context, or NULL (the run stops). May be NULL. */
+	/**
+	 * Per worker; returns its context, or NULL (the run stops). May be NULL.
+	 * max_flows is the worker's flow table capacity: live --max-flows, and
+	 * reading files what --max-memory pays for (millions): an upper bound
+	 * for a pool, not a size to allocate and touch.
+	 */
 	void *(*worker_init)(const void *conf, unsigned int worker_id, int socket_id,
 			     uint32_t max_flows);
 	void (*worker_fini)(void *wctx);

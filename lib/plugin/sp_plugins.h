@@ -205,8 +205,9 @@ size_t sp_plugins_area_size(const struct sp_plugins *ps);
  * a plugin, then the total:
  *   plugin NAME: slot_bytes=N record_bytes=N on_update=yes|no columns=C1,C2
  *   plugins: n=N slot_bytes=N record_bytes=N
- * slot_bytes: per flow of the table (--max-flows of them per worker, as the
- * flows use them); record_bytes: its columns' cells in each flow record.
+ * slot_bytes: per flow of the table (its capacity per worker: --max-flows,
+ * or what --max-memory pays for; touched as the flows use them);
+ * record_bytes: its columns' cells in each flow record.
  * @return 0, or -EIO when f has a write error.
  */
 int sp_plugins_info(const struct sp_plugins *ps, FILE *f);

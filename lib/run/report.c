@@ -70,6 +70,35 @@ run_status_line(struct sp_run *r, double rate, uint64_t active, uint64_t drops, 
 		fprintf(stderr, "\n");
 }
 
+void
+run_warn_table_full(struct sp_run *r, const struct sp_worker_stats *tot)
+{
+	uint64_t share;
+	uint32_t cap;
+
+	if (r->warned_full || (tot->flows_evicted == 0 && tot->dropped_table_full == 0) ||
+	    r->p.n_workers == 0 || r->w[0] == NULL)
+		return;
+	r->warned_full = true;
+	cap = sp_worker_max_flows(r->w[0], &share);
+	if (r->p.status_line && isatty(STDERR_FILENO))
+		fputc('\n', stderr);	/* off the status line */
+	if (tot->flows_evicted != 0 && share != 0)
+		fprintf(stderr, "streamprobe: warning: the flow table is full: %u flows per worker "
+			"fit in --max-memory (%.0f MiB a worker); older flows are ended early to "
+			"make room (evicted_table_full), so records differ from a run with more "
+			"memory; raise --max-memory\n", cap, (double)share / (1 << 20));
+	else if (tot->flows_evicted != 0)
+		fprintf(stderr, "streamprobe: warning: the flow table is full (--max-flows %u per "
+			"worker): older flows are ended early to make room (evicted_table_full); "
+			"raise --max-flows, or leave it out for a table that grows up to "
+			"--max-memory\n", cap);
+	else
+		fprintf(stderr, "streamprobe: warning: the flow table is full (--max-flows %u per "
+			"worker): packets of new flows are dropped while it is (counted in "
+			"dropped); raise --max-flows\n", cap);
+}
+
 /* Once a second: the status line, and NFStream's performance_report JSON
  * line every performance_report seconds. Both come from one snapshot of
  * the workers' counters, so that the line's total is the sum of its
@@ -91,6 +120,7 @@ run_status(struct sp_run *r)
 			(double)(now - r->status_tsc), tot.flows_active, drops, false);
 	r->status_pkts = tot.packets;
 	r->status_tsc = now;
+	run_warn_table_full(r, &tot);
 	if (r->p.performance_report == 0 || now - r->perf_tsc < r->p.performance_report * hz)
 		return;
 	r->perf_tsc = now;
@@ -206,6 +236,7 @@ sp_run_report(struct sp_run *r)
 		" not_exported_max_nflows=%" PRIu64 " records_dropped=%" PRIu64 "\n",
 		es.exported, tot.flows_evicted, es.skipped + tot.flows_active,
 		tot.records_dropped);
+	run_warn_table_full(r, &tot);
 	if (r->p.n_workers > 1) {
 		fprintf(stderr, "workers:");
 		for (i = 0; i < r->p.n_workers; i++)

@@ -31,6 +31,7 @@ struct sp_run {
 	double launch_s, joined_s;	/* sp_now_s() at those points */
 	/* status line */
 	uint64_t status_tsc, status_pkts, perf_tsc;
+	bool warned_full;		/* the table-full warning was printed */
 };
 
 /* The run the telemetry commands report (the one created last), or NULL. */
@@ -38,5 +39,9 @@ extern struct sp_run *run_telemetry_of;
 
 /* Once a second: the status line and NFStream's performance report. */
 void run_status(struct sp_run *r);
+
+/* The first time a worker's table was full: one warning naming the option
+ * that sizes it. */
+void run_warn_table_full(struct sp_run *r, const struct sp_worker_stats *tot);
 
 #endif /* SP_RUN_PRIVATE_H */

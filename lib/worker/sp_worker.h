@@ -40,7 +40,9 @@ struct sp_worker_params {
 	unsigned int id;		/**< worker number, 0.. */
 	int socket_id;
 	const struct sp_filter *filter;	/**< NULL: no filter */
-	bool lossless;			/**< offline: wait instead of dropping */
+	/** Offline: wait instead of dropping; the flow table's capacity comes
+	 * from --max-memory and its buckets grow (sp_worker_capacity()). */
+	bool lossless;
 	/** Ring from the dispatcher (entries, power of 2); 0: the worker reads its port. */
 	unsigned int rx_ring_size;
 	const struct sp_flow_ops *hooks[SP_WORKER_MAX_HOOKS];
@@ -74,10 +76,14 @@ struct sp_worker_stats {
 	uint64_t in_flows;		/**< accounted in a flow */
 	uint64_t filtered;		/**< rejected by the BPF filter */
 	uint64_t ignored[SP_PARSE_RESULTS]; /**< by reason (index SP_PARSE_OK unused) */
-	uint64_t dropped_table_full;	/**< live: no room for a new flow */
+	/** Live: no room for a new flow, the packet was dropped (the table
+	 * refuses new flows when full and keeps the ones it has). */
+	uint64_t dropped_table_full;
 	uint64_t flows_created;
 	uint64_t flows_exported;	/**< records handed to the export ring */
-	uint64_t flows_evicted;		/**< offline: expired early because the table was full */
+	/** Offline: expired early because the table was full (past the
+	 * --max-memory capacity, or a fixed --max-flows) */
+	uint64_t flows_evicted;
 	uint64_t records_dropped;	/**< live: export ring or record pool full */
 	uint64_t export_waits;		/**< offline: times the worker waited on the ring/pool */
 	uint32_t flows_active;
@@ -122,6 +128,23 @@ size_t sp_worker_heap_size(const struct sp_config *cfg, unsigned int rx_ring_siz
  */
 size_t sp_mempool_heap_size(unsigned int n, size_t elt_size, unsigned int cache_size,
 			    size_t pg_size);
+
+/**
+ * The flow table capacity a worker created with p gets. Live, or with
+ * --max-flows: cfg->max_flows. Reading files otherwise: its share of
+ * --max-memory (cfg->max_memory over cfg->n_workers) over the bytes a
+ * flow reserves (the table's arrays, the hooks' slots and their flow_mem,
+ * the hook mask), within SP_MIN_MAX_FLOWS..SP_MAX_MAX_FLOWS.
+ *
+ * @param flow_bytes  if not NULL, set to those bytes a flow
+ */
+uint32_t sp_worker_capacity(const struct sp_worker_params *p, size_t *flow_bytes);
+
+/**
+ * A worker's flow table capacity, and (mem_share, may be NULL) the share
+ * of --max-memory it came from, 0 when it is a fixed --max-flows.
+ */
+uint32_t sp_worker_max_flows(const struct sp_worker *w, uint64_t *mem_share);
 
 /** NULL is a no-op. Flows still in the table are discarded. */
 void sp_worker_free(struct sp_worker *w);

@@ -67,7 +67,8 @@ struct sp_worker {
 	bool decode_tunnels;
 	volatile bool stop_export;
 	bool lru;			/* last-seen order (live, --lru-idle-scan) */
-	uint32_t max_flows;
+	uint32_t max_flows;		/* the table's capacity (sp_worker_capacity()) */
+	uint64_t mem_share;		/* its --max-memory share, 0: a fixed --max-flows */
 	unsigned int n_hooks;
 	uint16_t update_mask;		/* the hooks that have a flow_update */
 	struct worker_hook hook[SP_WORKER_MAX_HOOKS];
@@ -144,6 +145,43 @@ worker_records_cache(unsigned int n_rec)
 	return n_rec > 4 * 256 ? 256 : 0;
 }
 
+uint32_t
+sp_worker_capacity(const struct sp_worker_params *p, size_t *flow_bytes)
+{
+	const struct sp_config *cfg = p->cfg;
+	struct sp_features_params fp = { .accounting_mode = cfg->accounting_mode,
+		.statistical = cfg->statistical, .splt_n = cfg->splt_n };
+	size_t per = sp_flow_table_flow_size(&fp);
+	bool active = false;
+	uint64_t n;
+	unsigned int i;
+
+	for (i = 0; i < p->n_hooks; i++) {
+		per += p->hooks[i]->slot_size;
+		if (p->hooks[i]->flow_mem != NULL)
+			per += p->hooks[i]->flow_mem(p->hooks[i]->arg);
+		active |= p->hooks[i]->flow_update != NULL;
+	}
+	if (active)
+		per += sizeof(uint16_t);	/* the hook mask */
+	if (flow_bytes != NULL)
+		*flow_bytes = per;
+	/* Live, or --max-flows given: the fixed capacity. */
+	if (!p->lossless || cfg->max_memory == 0)
+		return cfg->max_flows;
+	n = cfg->max_memory / RTE_MAX(cfg->n_workers, 1u) / per;
+	return (uint32_t)RTE_MAX(RTE_MIN(n, (uint64_t)SP_MAX_MAX_FLOWS),
+				 (uint64_t)SP_MIN_MAX_FLOWS);
+}
+
+uint32_t
+sp_worker_max_flows(const struct sp_worker *w, uint64_t *mem_share)
+{
+	if (mem_share != NULL)
+		*mem_share = w->mem_share;
+	return w->max_flows;
+}
+
 struct sp_worker *
 sp_worker_create(const struct sp_worker_params *p)
 {
@@ -168,13 +206,16 @@ sp_worker_create(const struct sp_worker_params *p)
 	w->filter = p->filter;
 	w->lossless = p->lossless;
 	w->decode_tunnels = p->cfg->decode_tunnels;
-	w->max_flows = p->cfg->max_flows;
+	w->max_flows = sp_worker_capacity(p, NULL);
+	if (p->lossless && p->cfg->max_memory != 0)
+		w->mem_share = p->cfg->max_memory / RTE_MAX(p->cfg->n_workers, 1u);
 	w->lru = p->cfg->lru_idle_scan;
 
 	snprintf(name, sizeof(name), "sp_flows_%u", p->id);
 	memset(&tp, 0, sizeof(tp));
 	tp.name = name;
-	tp.max_flows = p->cfg->max_flows;
+	tp.max_flows = w->max_flows;
+	tp.grow = p->lossless;
 	tp.socket_id = p->socket_id;
 	tp.features = &w->fp;
 	tp.idle_timeout_ms = p->cfg->idle_timeout_ms;
@@ -226,7 +267,7 @@ sp_worker_create(const struct sp_worker_params *p)
 		h->slot_size = h->ops->slot_size;
 		if (h->ops->worker_init != NULL) {
 			h->ctx = h->ops->worker_init(h->ops->arg, p->id, p->socket_id,
-						     p->cfg->max_flows);
+						     w->max_flows);
 			if (h->ctx == NULL)
 				goto fail;
 		}
@@ -235,7 +276,7 @@ sp_worker_create(const struct sp_worker_params *p)
 			w->update_mask |= (uint16_t)(1u << i);
 		if (h->ops->slot_size > 0) {
 			h->slots = sp_mem_alloc("sp_hook_slots",
-						h->ops->slot_size * p->cfg->max_flows,
+						h->ops->slot_size * w->max_flows,
 						p->socket_id);
 			if (h->slots == NULL)
 				goto fail;
@@ -243,7 +284,7 @@ sp_worker_create(const struct sp_worker_params *p)
 	}
 	if (w->update_mask != 0) {
 		w->active = sp_mem_alloc("sp_hooks_active",
-					 sizeof(*w->active) * p->cfg->max_flows, p->socket_id);
+					 sizeof(*w->active) * w->max_flows, p->socket_id);
 		if (w->active == NULL)
 			goto fail;
 	}
@@ -289,6 +330,8 @@ sp_worker_create_strerror(const struct sp_worker_params *p, bool user_eal, char 
 	struct rte_malloc_socket_stats st;
 	double need = (double)sp_worker_heap_size(p->cfg, p->rx_ring_size) / (1 << 20);
 	double free_mb;
+	size_t flow_bytes;
+	uint32_t capacity = sp_worker_capacity(p, &flow_bytes);
 
 	if (rte_errno != ENOMEM) {
 		snprintf(buf, len, "worker %u: %s", p->id, rte_strerror(rte_errno));
@@ -309,6 +352,12 @@ sp_worker_create_strerror(const struct sp_worker_params *p, bool user_eal, char 
 		snprintf(buf, len, "worker %u: out of DPDK memory (%.1f MB free): each worker "
 			 "needs %.1f MB (its records; --splt-analysis sets their size) besides the "
 			 "mbufs; give the EAL more with -m", p->id, free_mb, need);
+	else if (p->lossless && p->cfg->max_memory != 0)
+		snprintf(buf, len, "worker %u: out of memory: each worker needs %.1f MB of DPDK "
+			 "memory, and reserves its share of --max-memory (%.0f MB: %u flows of "
+			 "%zu bytes) for its flow table, taken as flows come; lower --max-memory",
+			 p->id, need, (double)p->cfg->max_memory / RTE_MAX(p->cfg->n_workers, 1u) /
+			 (1 << 20), capacity, flow_bytes);
 	else
 		snprintf(buf, len, "worker %u: out of memory: each worker needs %.1f MB of DPDK "
 			 "memory besides its flow table (--max-flows)", p->id, need);
@@ -326,9 +375,11 @@ sp_worker_heap_size(const struct sp_config *cfg, unsigned int rx_ring_size)
 	if (rx_ring_size > 0)
 		total += rte_ring_get_memsize(rx_ring_size);
 	/* the worker, its scratch record and area, the flow table's header
-	 * and the hooks' contexts (nDPI's: its state map, 1 bit a flow) */
+	 * and the hooks' contexts; nDPI's state map (1 bit a flow) is with
+	 * the tables (sp_mem.h), counted here for the live hugepage case
+	 * where they are heap memory (reading files they never are) */
 	total += sizeof(struct sp_worker) + rec_size + SP_RX_SCRATCH_SIZE;
-	total += cfg->max_flows / 8 + (64u << 10);
+	total += (cfg->max_memory != 0 ? 0 : cfg->max_flows / 8) + (64u << 10);
 	/* each allocation's heap element header and alignment */
 	return total + 16 * 2 * RTE_CACHE_LINE_SIZE;
 }
@@ -476,8 +527,9 @@ worker_flow_new(struct sp_worker *w, uint32_t hash, const struct sp_pkt_meta *m,
 	idx = sp_flow_add(t, hash);
 	while (idx == -ENOSPC && w->lossless) {
 		/* Offline, a full table must not lose the packet: the oldest
-		 * flow ends early instead (counted; choose --max-flows to
-		 * avoid it). */
+		 * flow ends early instead (counted; the run warns once, naming
+		 * --max-memory or --max-flows). Only past the memory limit:
+		 * below it the table has grown (sp_flow_table_reserve()). */
 		sp_flow_scan_idle(t, UINT64_MAX, 1, worker_expire, w);
 		w->st.flows_evicted++;
 		idx = sp_flow_add(t, hash);
@@ -629,6 +681,10 @@ sp_worker_process_burst(struct sp_worker *w, struct rte_mbuf **pkts,
 
 		nb = (uint16_t)RTE_MIN(n - b, SP_BURST);
 		w->st.packets += nb;
+		/* Before the burst, never during it: each packet adds at most
+		 * one flow, so the buckets it is prefetched and looked up in
+		 * stay the same until the next burst. */
+		sp_flow_table_reserve(w->table, nb);
 		rte_prefetch0(rte_pktmbuf_mtod(p[0], void *));
 		for (i = 0; i < nb; i++) {
 			if (i + 1 < nb)
@@ -675,6 +731,9 @@ sp_worker_poll(struct sp_worker *w)
 	unsigned int n, i;
 
 	n = rte_ring_sc_dequeue_burst(w->rx_ring, (void **)pkts, SP_BURST, NULL);
+	if (n == 0)
+		return 0;
+	sp_flow_table_reserve(w->table, n);	/* before the packets: see process_burst */
 	for (i = 0; i < n; i++) {
 		m = pkts[i];
 		if (i + 1 < n)

@@ -114,9 +114,9 @@ class Live(unittest.TestCase):
         if not os.environ.get("SP_KEEP"):
             shutil.rmtree(cls.tmp, ignore_errors=True)
 
-    def start(self, csv_path, extra):
+    def start(self, csv_path, extra, max_flows="65536"):
         args = ["ip", "netns", "exec", NS, BIN, "--iface", "vcap", "--csv", csv_path,
-                "--quiet", "--max-flows", "65536", "--statistical-analysis",
+                "--quiet", "--max-flows", max_flows, "--statistical-analysis",
                 "--splt-analysis", "10", "--telemetry"] + extra
         p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         # ready when the port has started: af_packet's link is UP from
@@ -194,6 +194,38 @@ class Live(unittest.TestCase):
         self.assertEqual(len(live), len(offline))
         self.assertEqual(proj(live), proj(offline))
         self.assertEqual(int(acc["in_flows"]), expected_pkts)
+
+    def test_full_table_refuses_new_flows(self):
+        """Live, a full table keeps its flows and refuses new ones: their packets are
+        dropped and counted, and one warning names --max-flows (README "Flow table
+        size")."""
+        pcap = os.path.join(self.tmp, "flows100.pcap")
+        subprocess.run([sys.executable, os.path.join(ROOT, "tools", "sp-genflows.py"), pcap,
+                        "--flows", "100", "--step-us", "2000"], check=True,
+                       stdout=subprocess.DEVNULL)
+        live_csv = os.path.join(self.tmp, "full.csv")
+        p, _ = self.start(live_csv, [], max_flows="64")
+        try:
+            self.replay([pcap])
+            time.sleep(0.5)
+            err = self.stop(p)
+        finally:
+            if p.poll() is None:
+                self.kill(p)
+        acc = {k: int(v) for k, v in (f.split("=") for f in
+               [l for l in err.splitlines() if l.startswith("accounting:")][0].split()[1:])}
+        self.assertEqual(acc["received"], 200, err)
+        # the first 64 flows, both packets each; the 36 others' 72 packets dropped
+        self.assertEqual(acc["in_flows"], 128, err)
+        self.assertEqual(acc["dropped"], 72, err)
+        self.assertEqual(acc["received"], acc["in_flows"] + acc["ignored"] + acc["filtered"] +
+                         acc["dropped"])
+        warn = [l for l in err.splitlines() if "warning" in l]
+        self.assertEqual(len(warn), 1, err)
+        self.assertTrue(warn[0].startswith("streamprobe: warning: the flow table is full "
+                                           "(--max-flows 64 per worker)"), warn)
+        self.assertIn("evicted_table_full=0", err)
+        self.assertEqual(len(rows(live_csv)[1]), 64)
 
     def test_timer_expiry_without_packets(self):
         live_csv = os.path.join(self.tmp, "timer.csv")

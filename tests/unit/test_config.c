@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <CUnit/Basic.h>
 
@@ -92,6 +93,64 @@ test_all_options(void)
 	CU_ASSERT_EQUAL(c.replay_loops, 3);
 	CU_ASSERT_EQUAL_FATAL(parse(&c, err, rt), 0);
 	CU_ASSERT_EQUAL(c.replay_ms, 2000);
+}
+
+/*
+ * --max-memory: sizes with K/M/G/T, the default (half the machine's
+ * memory) when reading files without --max-flows, none live or with
+ * --max-flows, and the errors naming it.
+ */
+static void
+test_max_memory(void)
+{
+	static const char *const dflt[] = { "--pcap", "x", NULL };
+	static const char *const m512[] = { "--pcap", "x", "--max-memory", "512M", NULL };
+	static const char *const g3[] = { "--max-memory", "3g", "--pcap", "x", NULL };
+	static const char *const bytes[] = { "--pcap", "x", "--max-memory", "2097152", NULL };
+	static const char *const fixed[] = { "--pcap", "x", "--max-flows", "1000", NULL };
+	static const char *const both[] = {
+		"--pcap", "x", "--max-flows", "1000", "--max-memory", "1G", NULL };
+	static const char *const live[] = { "--iface", "lo", "--max-memory", "1G", NULL };
+	static const char *const live_dflt[] = { "--iface", "lo", NULL };
+	static const char *const bad[] = { "1", "1023K", "1.5G", "G", "-1G", "1GB", "1P",
+					   "99999999999T", "" };
+	struct sp_config c;
+	char err[256];
+	unsigned int i;
+
+	CU_ASSERT_EQUAL_FATAL(parse(&c, err, dflt), 0);
+	CU_ASSERT_EQUAL(c.max_memory, sp_config_default_max_memory());
+	/* half the machine's memory, or less in a memory-limited cgroup */
+	CU_ASSERT(c.max_memory <= (uint64_t)sysconf(_SC_PHYS_PAGES) *
+		  (uint64_t)sysconf(_SC_PAGE_SIZE) / 2);
+	CU_ASSERT(c.max_memory >= SP_MIN_MAX_MEMORY);
+	CU_ASSERT_FALSE(c.max_flows_set);
+	CU_ASSERT_EQUAL_FATAL(parse(&c, err, m512), 0);
+	CU_ASSERT_EQUAL(c.max_memory, UINT64_C(512) << 20);
+	CU_ASSERT_EQUAL_FATAL(parse(&c, err, g3), 0);
+	CU_ASSERT_EQUAL(c.max_memory, UINT64_C(3) << 30);
+	CU_ASSERT_EQUAL_FATAL(parse(&c, err, bytes), 0);
+	CU_ASSERT_EQUAL(c.max_memory, UINT64_C(2) << 20);
+	/* --max-flows fixes the capacity: no memory-sized table */
+	CU_ASSERT_EQUAL_FATAL(parse(&c, err, fixed), 0);
+	CU_ASSERT_EQUAL(c.max_memory, 0);
+	CU_ASSERT_TRUE(c.max_flows_set);
+	CU_ASSERT_EQUAL(c.max_flows, 1000);
+	CU_ASSERT_EQUAL(parse(&c, err, both), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--max-memory"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--max-flows"));
+	/* live: a fixed capacity, --max-memory refused */
+	CU_ASSERT_EQUAL(parse(&c, err, live), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--max-memory"));
+	CU_ASSERT_EQUAL_FATAL(parse(&c, err, live_dflt), 0);
+	CU_ASSERT_EQUAL(c.max_memory, 0);
+	CU_ASSERT_EQUAL(c.max_flows, SP_DEFAULT_MAX_FLOWS);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *a[] = { "--pcap", "x", "--max-memory", bad[i], NULL };
+
+		CU_ASSERT_EQUAL(parse(&c, err, a), -EINVAL);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, "--max-memory"));
+	}
 }
 
 static void
@@ -474,6 +533,7 @@ sp_test_register(void)
 	if (s == NULL || CU_add_test(s, "defaults", test_defaults) == NULL ||
 	    CU_add_test(s, "every option", test_all_options) == NULL ||
 	    CU_add_test(s, "bad values named", test_bad_values) == NULL ||
+	    CU_add_test(s, "--max-memory", test_max_memory) == NULL ||
 	    CU_add_test(s, "nDPI extra columns", test_ndpi_columns) == NULL ||
 	    CU_add_test(s, "missing input or value", test_missing_input_and_value) == NULL ||
 	    CU_add_test(s, "conflicts and option names", test_conflicts) == NULL ||

@@ -4,6 +4,7 @@
  * expiration rules at their exact boundaries (docs/nfstream-semantics.md §5).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include <CUnit/Basic.h>
 
+#include <rte_common.h>
 #include <rte_eal.h>
 
 #include "sp_flow.h"
@@ -276,8 +278,9 @@ test_match_is_key_equality(void)
 /*
  * Chains: with one hash for every flow they all share a bucket; inserting,
  * finding and removing from the head, the middle and the end of the chain,
- * against a plain list of what the table should hold. Indexes come back as
- * rte_hash gave them: never used ones in order, then released ones FIFO.
+ * against a plain list of what the table should hold. Released indexes
+ * come back first, last released first (the memory a table touches is for
+ * the most flows it held at once), then never used ones in order.
  */
 static void
 test_chains_and_reuse(void)
@@ -287,7 +290,7 @@ test_chains_and_reuse(void)
 	struct sp_pkt_meta m;
 	int32_t at[64], released[ROUNDS], idx;
 	uint32_t hash, hashes[64];
-	unsigned int r, i, fresh = 0, n_rel = 0, next_rel = 0;
+	unsigned int r, i, fresh = 0, n_rel = 0;
 	int dir;
 
 	CU_ASSERT_FATAL(t != NULL);
@@ -305,12 +308,12 @@ test_chains_and_reuse(void)
 		} else if (sp_flow_count(t) < N) {
 			idx = add_meta(t, &m, hash, r, r);
 			CU_ASSERT_FATAL(idx >= 0 && idx < N);
-			if (fresh < N) {
+			if (n_rel > 0) {
+				CU_ASSERT_EQUAL(idx, released[n_rel - 1]);
+				n_rel--;
+			} else {
 				CU_ASSERT_EQUAL(idx, (int32_t)fresh);
 				fresh++;
-			} else {
-				CU_ASSERT_EQUAL(idx, released[next_rel]);
-				next_rel++;
 			}
 			at[i] = idx;
 			hashes[i] = hash;
@@ -430,6 +433,149 @@ test_scan_budget_and_flush_order(void)
 	sp_flow_table_free(t);
 }
 
+/* Flow n of many: 10.0.0.0 + n:(1000 + n % 4096) -> 11.0.0.1:80, TCP. */
+static void
+meta_many(struct sp_pkt_meta *m, uint32_t n)
+{
+	meta_v4(m, 0x0a000000 + n, 0x0b000001, (uint16_t)(1000 + n % 4096), 80, 6);
+}
+
+static struct sp_flow_table *
+make_growing(uint32_t n, const struct sp_features_params *f)
+{
+	struct sp_flow_table_params p;
+
+	memset(&p, 0, sizeof(p));
+	p.name = "grow";
+	p.max_flows = n;
+	p.features = f;
+	p.idle_timeout_ms = 1000;
+	p.active_timeout_ms = 10000;
+	p.grow = true;
+	return sp_flow_table_create(&p);
+}
+
+/* Every flow in [lo, hi) but those with (i % 3 == 0) when holes is set is
+ * found from both sides at at[i], its state, stats and SPLT area as
+ * written when it was added. */
+static unsigned int
+check_many(struct sp_flow_table *t, const int32_t *at, uint32_t lo, uint32_t hi, bool holes)
+{
+	struct sp_pkt_meta m;
+	unsigned int bad = 0;
+	uint32_t i;
+	int32_t idx;
+	int dir;
+
+	for (i = lo; i < hi; i++) {
+		bool present = !holes || i % 3 != 0;
+
+		meta_many(&m, i);
+		idx = sp_flow_lookup(t, &m, sp_flow_hash(&m), &dir);
+		if (!present) {
+			bad += idx != -ENOENT;
+			continue;
+		}
+		if (idx != at[i] || dir != 0) {
+			bad++;
+			continue;
+		}
+		meta_v4(&m, 0x0b000001, 0x0a000000 + i, 80, (uint16_t)(1000 + i % 4096), 6);
+		bad += sp_flow_lookup(t, &m, sp_flow_hash(&m), &dir) != idx || dir != 1;
+		bad += sp_flow_state_at(t, idx)->last_seen_ms[SP_BI] != 7000000u + i;
+		bad += sp_flow_stats_at(t, idx)->max_piat_ms[0] != i;
+		bad += *(uint32_t *)sp_flow_splt_at(t, idx) != ~i;
+	}
+	return bad;
+}
+
+/*
+ * Growth (reading files): the bucket array starts small and doubles as the
+ * worker reserves room burst by burst; every flow, its state and its
+ * per-flow areas (stats, SPLT: the slots indexed by flow) are the same
+ * after each rehash, the load never passes 1, creation order survives, and
+ * indexes are reused before new ones are taken.
+ */
+static void
+test_growth(void)
+{
+	enum { N = 60000, CAP = 300000, BURST = 32 };
+	static const struct sp_features_params f = { 0, true, 4 };
+	struct sp_flow_table *t = make_growing(CAP, &f), *fixed;
+	static int32_t at[N + 1];
+	struct sp_pkt_meta m;
+	struct seen s = { 0 };
+	uint32_t i, b0, grows = 0, max_idx = 0;
+	int32_t idx;
+
+	CU_ASSERT_FATAL(t != NULL);
+	b0 = sp_flow_table_buckets(t);
+	CU_ASSERT_EQUAL(b0, 4096);
+	CU_ASSERT_EQUAL(sp_flow_table_capacity(t), CAP);
+	for (i = 0; i < N; i++) {
+		if (i % BURST == 0) {
+			uint32_t before = sp_flow_table_buckets(t);
+
+			CU_ASSERT_EQUAL(sp_flow_table_reserve(t, BURST), 0);
+			grows += sp_flow_table_buckets(t) != before;
+			/* room for the whole burst at load <= 1/2 */
+			CU_ASSERT(sp_flow_count(t) + BURST <= sp_flow_table_buckets(t) / 2);
+		}
+		meta_many(&m, i);
+		idx = add_meta(t, &m, sp_flow_hash(&m), i, 7000000u + i);
+		CU_ASSERT_FATAL(idx >= 0);
+		at[i] = idx;
+		sp_flow_stats_at(t, idx)->max_piat_ms[0] = i;
+		*(uint32_t *)sp_flow_splt_at(t, idx) = ~i;
+		/* the early flows stay findable through every rehash */
+		if (i == 5000 || i == 20000 || i == 40000)
+			CU_ASSERT_EQUAL(check_many(t, at, 0, i + 1, false), 0);
+	}
+	/* 4096 -> 131072: five doublings, for 60,000 flows at load <= 1/2 */
+	CU_ASSERT_EQUAL(grows, 5);
+	CU_ASSERT_EQUAL(sp_flow_table_buckets(t), 131072);
+	CU_ASSERT_EQUAL(check_many(t, at, 0, N, false), 0);
+
+	/* remove a third, grow again without need: the rest is intact */
+	for (i = 0; i < N; i += 3)
+		sp_flow_remove(t, at[i]);
+	CU_ASSERT_EQUAL(sp_flow_table_grow(t, 70000), 0);
+	CU_ASSERT_EQUAL(sp_flow_table_buckets(t), 262144);
+	CU_ASSERT_EQUAL(check_many(t, at, 0, N, true), 0);
+	/* released indexes come back before any new one */
+	for (i = 0; i < N; i += 3) {
+		meta_many(&m, i);
+		idx = add_meta(t, &m, sp_flow_hash(&m), i, 7000000u + i);
+		CU_ASSERT_FATAL(idx >= 0);
+		at[i] = idx;
+		sp_flow_stats_at(t, idx)->max_piat_ms[0] = i;
+		*(uint32_t *)sp_flow_splt_at(t, idx) = ~i;
+		max_idx = RTE_MAX(max_idx, (uint32_t)idx);
+	}
+	CU_ASSERT(max_idx < N);
+	CU_ASSERT_EQUAL(check_many(t, at, 0, N, false), 0);
+	/* the buckets stop at max_flows rounded up: growing further is a no-op */
+	CU_ASSERT_EQUAL(sp_flow_table_grow(t, UINT32_MAX / 2), 0);
+	CU_ASSERT_EQUAL(sp_flow_table_buckets(t), 524288);
+	CU_ASSERT_EQUAL(sp_flow_table_grow(t, UINT32_MAX / 2), 0);
+	CU_ASSERT_EQUAL(sp_flow_table_buckets(t), 524288);
+	/* creation order survived: the oldest flows are still first */
+	s.n = 0;
+	CU_ASSERT_EQUAL(sp_flow_scan_idle(t, UINT64_MAX, 3, record_cb, &s), 3);
+	CU_ASSERT_EQUAL(s.port[0], 1000 + 1);
+	CU_ASSERT_EQUAL(s.port[1], 1000 + 2);
+	CU_ASSERT_EQUAL(s.port[2], 1000 + 4);
+	sp_flow_table_free(t);
+
+	/* a fixed table (live) has its buckets for max_flows from the start */
+	fixed = make_table(CAP, 1000, 10000);
+	CU_ASSERT_FATAL(fixed != NULL);
+	CU_ASSERT_EQUAL(sp_flow_table_buckets(fixed), 524288);
+	CU_ASSERT_EQUAL(sp_flow_table_reserve(fixed, BURST), 0);
+	CU_ASSERT_EQUAL(sp_flow_table_buckets(fixed), 524288);
+	sp_flow_table_free(fixed);
+}
+
 static int
 suite_init(void)
 {
@@ -454,7 +600,8 @@ sp_test_register(void)
 	    CU_add_test(s, "chains and index reuse", test_chains_and_reuse) == NULL ||
 	    CU_add_test(s, "expiry boundaries", test_expiry_boundaries) == NULL ||
 	    CU_add_test(s, "idle scan head of line", test_scan_head_of_line) == NULL ||
-	    CU_add_test(s, "scan budget, flush order", test_scan_budget_and_flush_order) == NULL)
+	    CU_add_test(s, "scan budget, flush order", test_scan_budget_and_flush_order) == NULL ||
+	    CU_add_test(s, "growth: rehash keeps flows and slots", test_growth) == NULL)
 		return -1;
 	return 0;
 }

@@ -406,6 +406,133 @@ test_flush_order(void)
 	sp_worker_free(w);
 }
 
+/* A hook that reserves memory of its own per flow (as nDPI's states). */
+static size_t
+fake_flow_mem(const void *arg)
+{
+	(void)arg;
+	return 1000;
+}
+
+static const struct sp_flow_ops mem_ops = {
+	.name = "mem", .slot_size = sizeof(struct slot), .worker_init = fake_worker_init,
+	.flow_init = fake_init, .flow_update = fake_update, .flow_expire = fake_expire,
+	.flow_mem = fake_flow_mem,
+};
+
+/*
+ * Reading files, the capacity is the worker's share of --max-memory over
+ * what a flow reserves (table, slots, the hooks' own memory, the mask);
+ * live or with --max-flows it is max_flows. Past it, and only past it, the
+ * oldest flows are evicted (counted), in creation order. Live, a full
+ * table refuses new flows instead (counted).
+ */
+static void
+test_capacity_from_memory(void)
+{
+	static const struct sp_features_params fp = { 0, false, 0 };
+	struct sp_worker_params p;
+	struct sp_worker_stats st;
+	struct sp_worker *w;
+	uint16_t sport[1500];
+	int8_t exp_id[1500];
+	uint64_t pkts[1500], share;
+	size_t per, want;
+	unsigned int i, n;
+
+	memset(fakes, 0, sizeof(fakes));
+	n_log = 0;
+	sp_config_defaults(&cfg);
+	cfg.n_dissections = 0;
+	cfg.max_memory = UINT64_C(64) << 20;
+	cfg.n_workers = 2;
+	memset(&p, 0, sizeof(p));
+	p.cfg = &cfg;
+	p.socket_id = SOCKET_ID_ANY;
+	p.lossless = true;
+	p.hooks[0] = &fake_ops[0];
+	p.hooks[1] = &mem_ops;
+	p.n_hooks = 2;
+	want = sp_flow_table_flow_size(&fp) + 2 * sizeof(struct slot) + 1000 + sizeof(uint16_t);
+	CU_ASSERT_EQUAL(sp_worker_capacity(&p, &per), (UINT64_C(64) << 20) / 2 / want);
+	CU_ASSERT_EQUAL(per, want);
+	p.lossless = false;			/* live: the fixed --max-flows */
+	CU_ASSERT_EQUAL(sp_worker_capacity(&p, NULL), SP_DEFAULT_MAX_FLOWS);
+	p.lossless = true;
+	cfg.max_memory = 0;			/* --max-flows given */
+	cfg.max_flows = 300;
+	CU_ASSERT_EQUAL(sp_worker_capacity(&p, NULL), 300);
+	cfg.max_memory = 1;			/* never below the minimum */
+	CU_ASSERT_EQUAL(sp_worker_capacity(&p, NULL), SP_MIN_MAX_FLOWS);
+
+	/* 600 flows' worth for one worker; 1500 flows come */
+	cfg.n_workers = 1;
+	cfg.max_memory = 600 * want + want / 2;
+	w = sp_worker_create(&p);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_EQUAL(sp_worker_max_flows(w, &share), 600);
+	CU_ASSERT_EQUAL(share, cfg.max_memory);
+	n = 0;
+	for (i = 0; i < 1500; i++) {
+		send_pkt(w, (uint16_t)(1 + i), false, T0 + i);
+		if (i % 256 == 255)
+			n += drain(w, sport + n, exp_id + n, pkts + n, 1500 - n);
+	}
+	n += drain(w, sport + n, exp_id + n, pkts + n, 1500 - n);
+	sp_worker_get_stats(w, &st);
+	CU_ASSERT_EQUAL(st.flows_created, 1500);
+	CU_ASSERT_EQUAL(st.flows_evicted, 900);
+	CU_ASSERT_EQUAL(st.flows_active, 600);
+	CU_ASSERT_EQUAL(st.in_flows, 1500);
+	CU_ASSERT_EQUAL(st.dropped_table_full, 0);
+	CU_ASSERT_EQUAL_FATAL(n, 900);
+	for (i = 0; i < n; i++)			/* the oldest first */
+		CU_ASSERT_EQUAL(sport[i], 1 + i);
+	sp_worker_flush(w);
+	CU_ASSERT_EQUAL(drain(w, sport, exp_id, pkts, 1500), 600);
+	CU_ASSERT_EQUAL(sport[0], 901);
+	sp_worker_free(w);
+
+	/* live (a fixed table that never reallocates): a full table refuses
+	 * new flows, their packets counted as dropped, and keeps its flows,
+	 * whose packets are still accounted */
+	p.lossless = false;
+	cfg.max_memory = 0;
+	cfg.max_flows = 256;
+	w = sp_worker_create(&p);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_EQUAL(sp_worker_max_flows(w, &share), 256);
+	CU_ASSERT_EQUAL(share, 0);
+	for (i = 0; i < 300; i++)
+		send_pkt(w, (uint16_t)(1 + i), false, T0 + i);
+	send_pkt(w, 1, true, T0 + 400);		/* the oldest flow's reply */
+	sp_worker_get_stats(w, &st);
+	CU_ASSERT_EQUAL(st.flows_created, 256);
+	CU_ASSERT_EQUAL(st.flows_evicted, 0);
+	CU_ASSERT_EQUAL(st.dropped_table_full, 44);
+	CU_ASSERT_EQUAL(st.in_flows, 257);
+	CU_ASSERT_EQUAL(st.flows_active, 256);
+	sp_worker_flush(w);
+	CU_ASSERT_EQUAL(drain(w, sport, exp_id, pkts, 1500), 256);
+	CU_ASSERT_EQUAL(sport[0], 1);
+	CU_ASSERT_EQUAL(pkts[0], 2);
+	sp_worker_free(w);
+	p.lossless = true;
+
+	/* with room, nothing is evicted */
+	cfg.max_memory = UINT64_C(64) << 20;
+	w = sp_worker_create(&p);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	for (i = 0; i < 1500; i++)
+		send_pkt(w, (uint16_t)(1 + i), false, T0 + i);
+	sp_worker_get_stats(w, &st);
+	CU_ASSERT_EQUAL(st.flows_evicted, 0);
+	CU_ASSERT_EQUAL(st.flows_active, 1500);
+	sp_worker_flush(w);
+	CU_ASSERT_EQUAL(drain(w, sport, exp_id, pkts, 1500), 1500);
+	sp_worker_free(w);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Every hook the worker has room for: nDPI and --plugin's most fill it.    */
 
@@ -963,6 +1090,7 @@ sp_test_register(void)
 	    CU_add_test(s, "expire: expiration_id -1", test_custom_expire) == NULL ||
 	    CU_add_test(s, "timed out before its successor", test_timeout_before_successor) == NULL ||
 	    CU_add_test(s, "flush in creation order", test_flush_order) == NULL ||
+	    CU_add_test(s, "capacity from --max-memory", test_capacity_from_memory) == NULL ||
 	    CU_add_test(s, "16 hooks: the mask's high bits", test_all_hooks) == NULL ||
 	    CU_add_test(s, "plugin columns through the adapter", test_plugin_columns) == NULL ||
 	    CU_add_test(s, "plugin verdicts: done, expire", test_plugin_verdicts) == NULL ||

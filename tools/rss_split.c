@@ -19,6 +19,7 @@
 
 #include <pcap/pcap.h>
 
+#include <sp_parse.h>
 #include <sp_port.h>
 
 /* net_pcap's limit on rx_pcap= files (RTE_PMD_PCAP_MAX_QUEUES) */
@@ -78,6 +79,7 @@ split_file(struct split *sp, const char *file)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
 	struct pcap_pkthdr *hdr, h;
+	struct sp_pkt_meta meta;
 	const u_char *data;
 	uint64_t ns;
 	enum sp_port_rss_fields f;
@@ -101,15 +103,21 @@ split_file(struct split *sp, const char *file)
 		 * forward here, over all the inputs, as NFStream forces them
 		 * before it spreads packets over its meters (and streamprobe
 		 * before its software dispatch): each queue's clock is then the
-		 * one the packets had in a single stream. */
+		 * one the packets had in a single stream. Only packets that
+		 * streamprobe keeps move the clock, as there (an ignored one
+		 * does not), judged by its own parser as the port path calls it
+		 * (length on the wire = captured length, tunnels decoded). */
 		h = *hdr;
 		ns = (uint64_t)h.ts.tv_sec * 1000000000u + (uint64_t)h.ts.tv_usec;
-		if (ns < sp->last_ns) {
-			h.ts.tv_sec = (time_t)(sp->last_ns / 1000000000u);
-			h.ts.tv_usec = (suseconds_t)(sp->last_ns % 1000000000u);
-			sp->forced++;
-		} else {
-			sp->last_ns = ns;
+		if (sp_parse_packet(data, h.caplen, h.caplen, SP_DLT_EN10MB, true, &meta) ==
+		    SP_PARSE_OK) {
+			if (ns < sp->last_ns) {
+				h.ts.tv_sec = (time_t)(sp->last_ns / 1000000000u);
+				h.ts.tv_usec = (suseconds_t)(sp->last_ns % 1000000000u);
+				sp->forced++;
+			} else {
+				sp->last_ns = ns;
+			}
 		}
 		f = sp_port_rss_hash(sp->prof, data, h.caplen, &hash);
 		q = sp_port_reta_queue(hash, sp->reta_size, (uint16_t)sp->n_queues);

@@ -58,9 +58,13 @@ struct sp_source {
 /*
  * A queue's clock when packet time is the port's RX timestamps: the last
  * burst's time, and the TSC when it came. The workers' idle timer reads
- * it as that time plus the TSC since, so that flows expire in the
- * packets' clock (a replayed capture's years-old times, or a NIC clock
- * that is not quite the host's) and still when traffic stops. Written by
+ * it as that time, plus the TSC since once the queue has been silent for
+ * SOURCE_CLOCK_QUIET_MS: flows expire in the packets' clock (a replayed
+ * capture's years-old times, or a NIC clock that is not quite the host's)
+ * and still when traffic stops. While packets come, their own time is the
+ * clock: a worker that the OS did not run for a while (lcores sharing a
+ * CPU) would otherwise see time pass that its packets did not see, and
+ * end a flow that its next packet still finds alive. Written by
  * the lcore reading the queue, read by its timer: the same lcore, but for
  * the dispatched case (queue 0, read by the main lcore), where a torn pair
  * only makes the timer's time later by one burst gap.
@@ -69,6 +73,8 @@ struct source_clock {
 	uint64_t ms;
 	uint64_t tsc;
 } __rte_cache_aligned;
+
+#define SOURCE_CLOCK_QUIET_MS 1000
 
 /* --- files ---------------------------------------------------------------- */
 
@@ -115,7 +121,8 @@ sp_source_now_ms(const struct sp_source *s, uint16_t queue, uint64_t tsc)
 	c = &s->clock[s->dispatched ? 0 : queue];
 	ms = __atomic_load_n(&c->ms, __ATOMIC_RELAXED);
 	at = __atomic_load_n(&c->tsc, __ATOMIC_RELAXED);
-	return ms + (tsc > at ? (tsc - at) / s->tsc_per_ms : 0);
+	at = tsc > at ? (tsc - at) / s->tsc_per_ms : 0;
+	return ms + (at >= SOURCE_CLOCK_QUIET_MS ? at : 0);
 }
 
 /* One burst from a live queue, stamped on arrival: one clock read per

@@ -127,7 +127,7 @@ class RssEmulation(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="sp-rss-")
         cls.gen = os.path.join(cls.tmp, "gen")
         cmd = [sys.executable, os.path.join(ROOT, "tools", "sp-genpcap.py"), cls.gen]
-        for s in GENERATED + ["mixed"]:
+        for s in GENERATED + ["mixed", "linktypes"]:
             cmd += ["--only", s]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
         cls.runs = 0
@@ -285,6 +285,28 @@ class RssEmulation(unittest.TestCase):
         ref = os.path.join(self.tmp, "corpus-pcap.csv")
         self.pcap_run([merged], ref)
         self.queues_vs_reference("corpus", merged, ref, (2, 4), ignore="app")
+
+    def test_split_refuses(self):
+        """What a port could not deliver, or a profile that does not say how a
+        NIC would hash, is an error naming the file and the cause."""
+        out = os.path.join(self.tmp, "refused-split")
+        p = subprocess.run([SPLIT, "-n", "2", "-o", out, os.path.join(self.gen, "sll.pcap")],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.assertEqual(p.returncode, 1)
+        self.assertRegex(p.stderr, r"^streamprobe: sp-rss-split: .*sll\.pcap: link type "
+                         r"LINUX_SLL: a port delivers Ethernet frames only")
+        cfg = os.path.join(self.tmp, "default-key.ini")
+        with open(cfg, "w") as f:
+            f.write("[rss]\nkey = default\n")
+        p = subprocess.run([SPLIT, "-n", "2", "-o", out, "--config", cfg,
+                            os.path.join(self.gen, "vlan.pcap")],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("[rss] key = default: the driver's own key is not known", p.stderr)
+        p = subprocess.run([SPLIT, "-n", "17", "-o", out, os.path.join(self.gen, "vlan.pcap")],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--queues: '17' is not in 1..16", p.stderr)
 
     def test_emulated_needs_one_worker_per_queue(self):
         qdir, counts = self.split("refused", [os.path.join(self.gen, "vlan.pcap")], 2)

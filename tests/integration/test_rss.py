@@ -189,6 +189,8 @@ class RssEmulation(unittest.TestCase):
             if p.poll() is None:
                 p.kill()
                 p.communicate()
+            # the EAL's runtime directory of this run (the exit leaves it)
+            shutil.rmtree(os.path.join(rundir, prefix), ignore_errors=True)
         self.assertEqual(p.returncode, 0, err)
         acc = accounting(err)
         self.assertEqual(acc["received"], sum(counts), err)
@@ -318,6 +320,7 @@ class RssEmulation(unittest.TestCase):
                             os.path.join(self.tmp, "refused.csv")],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            timeout=60)
+        shutil.rmtree("/var/run/dpdk/sprssbad%d" % os.getpid(), ignore_errors=True)
         self.assertEqual(p.returncode, 2, p.stderr)
         self.assertRegex(p.stderr, r"^streamprobe: port 0 \(net_pcap\): its 2 RX queues arrive "
                          r"already spread \(\[rss\] emulated = 1 in .*port\.ini\): give "

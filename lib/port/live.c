@@ -15,6 +15,7 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 
 #include "sp_port.h"
 
@@ -30,6 +31,11 @@ struct sp_port_live {
 	bool dispatched;		/* one queue for several workers, or asked */
 	struct sp_port_iface *iface;	/* --iface: its flags, restored at close */
 	struct rte_mempool *pool;
+	/* packet time from the RX timestamp dynfield (profile packet_time) */
+	bool rx_ts;
+	int ts_off;
+	uint64_t ts_flag;
+	uint32_t ts_per_ms;
 };
 
 /* Find the port: attach an af_packet vdev to the interface, or check the
@@ -147,6 +153,17 @@ sp_port_live_open(const struct sp_port_live_params *p, char *err, size_t errlen)
 	 * lcore and spread in software by the flow key, inner headers
 	 * included, which hardware RSS and kernel fanout do not look at. */
 	l->n_queues = (uint16_t)p->n_workers;
+	if (prof.rss && prof.rss_emulated &&
+	    (info.max_rx_queues != p->n_workers || (p->dispatch && p->n_workers > 1))) {
+		/* each queue is an input of its own: one left unread is lost */
+		snprintf(err, errlen, "port %u (%s): its %u RX queues arrive already spread ([rss] "
+			 "emulated = 1 in %s): give --workers %u, one per queue, without "
+			 "--dispatch", l->port_id,
+			 info.driver_name, info.max_rx_queues, prof.file[0] ? prof.file :
+			 "the profile", info.max_rx_queues);
+		code = EINVAL;
+		goto fail;
+	}
 	if ((p->n_workers > 1 && (!prof.rss || info.max_rx_queues < p->n_workers)) ||
 	    p->dispatch)
 		l->n_queues = 1;
@@ -166,6 +183,23 @@ sp_port_live_open(const struct sp_port_live_params *p, char *err, size_t errlen)
 		goto fail;
 	}
 	l->started = true;
+	if (prof.time_from_rx_timestamp) {
+		/* Registered by the PMD when it stamps: at probe (net_pcap,
+		 * always) or at queue setup with the offload on (NICs). */
+		int flag = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, NULL);
+
+		l->ts_off = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, NULL);
+		if (l->ts_off < 0 || flag < 0) {
+			snprintf(err, errlen, "port %u (%s): [offloads] packet_time = rx_timestamp "
+				 "in %s, but the port gives no RX timestamps", l->port_id,
+				 info.driver_name, prof.file[0] ? prof.file : "the profile");
+			code = EINVAL;
+			goto fail;
+		}
+		l->rx_ts = true;
+		l->ts_flag = RTE_BIT64(flag);
+		l->ts_per_ms = prof.rx_timestamp_per_ms;
+	}
 	return l;
 fail:
 	sp_port_live_close(l);
@@ -177,6 +211,18 @@ bool
 sp_port_live_dispatched(const struct sp_port_live *l)
 {
 	return l->dispatched;
+}
+
+bool
+sp_port_live_rx_timestamp(const struct sp_port_live *l, int *ts_off, uint64_t *ts_flag,
+			  uint32_t *per_ms)
+{
+	if (!l->rx_ts)
+		return false;
+	*ts_off = l->ts_off;
+	*ts_flag = l->ts_flag;
+	*per_ms = l->ts_per_ms;
+	return true;
 }
 
 uint16_t

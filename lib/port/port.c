@@ -31,6 +31,7 @@ sp_port_profile_defaults(struct sp_port_profile *p)
 	p->rss_key_len = 40;
 	sp_port_symmetric_key(p->rss_key, p->rss_key_len);
 	p->rss_hf = RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP;
+	p->rx_timestamp_per_ms = 1000000;
 }
 
 void
@@ -174,11 +175,28 @@ profile_set(struct sp_port_profile *p, const char *sec, const char *key, const c
 		}
 		if (!strcmp(key, "hash"))
 			return profile_rss_hash(val, &p->rss_hf);
+		if (!strcmp(key, "emulated"))
+			return profile_bool(val, &p->rss_emulated);
 		return -ENOENT;
 	}
 	if (!strcmp(sec, "offloads")) {
 		if (!strcmp(key, "rx_timestamp"))
 			return profile_bool(val, &p->rx_timestamp);
+		if (!strcmp(key, "packet_time")) {
+			if (strcmp(val, "tsc") && strcmp(val, "rx_timestamp"))
+				return -EINVAL;
+			p->time_from_rx_timestamp = !strcmp(val, "rx_timestamp");
+			return 0;
+		}
+		if (!strcmp(key, "rx_timestamp_unit")) {
+			if (!strcmp(val, "ns"))
+				p->rx_timestamp_per_ms = 1000000;
+			else if (!strcmp(val, "us"))
+				p->rx_timestamp_per_ms = 1000;
+			else
+				return -EINVAL;
+			return 0;
+		}
 		return -ENOENT;
 	}
 	return -ENOENT;
@@ -262,6 +280,34 @@ sp_port_profile_for_driver(const char *dir, const char *driver, struct sp_port_p
 	return 0;
 }
 
+/* The redirection table as sp_port_reta_queue() says, so that where a
+ * flow lands is known (tools/sp-rss-split emulates it) rather than each
+ * driver's default, which is the same round robin for the drivers with a
+ * profile here but is nowhere promised. */
+static int
+port_reta_set(uint16_t port_id, uint16_t reta_size, uint16_t n_queues)
+{
+	struct rte_eth_rss_reta_entry64 *reta;
+	unsigned int i, groups;
+	int ret;
+
+	if (reta_size == 0)
+		return 0;
+	groups = (reta_size + RTE_ETH_RETA_GROUP_SIZE - 1) / RTE_ETH_RETA_GROUP_SIZE;
+	reta = calloc(groups, sizeof(*reta));
+	if (reta == NULL)
+		return -ENOMEM;
+	for (i = 0; i < reta_size; i++) {
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= RTE_BIT64(i % RTE_ETH_RETA_GROUP_SIZE);
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] =
+			sp_port_reta_queue(i, reta_size, n_queues);
+	}
+	ret = rte_eth_dev_rss_reta_update(port_id, reta, reta_size);
+	free(reta);
+	/* a driver that cannot change it keeps its own (round robin) */
+	return ret == -ENOTSUP ? 0 : ret;
+}
+
 int
 sp_port_start(uint16_t port_id, uint16_t n_queues, struct rte_mempool *pool,
 	      const struct sp_port_profile *p, char *err, size_t errlen)
@@ -290,7 +336,8 @@ sp_port_start(uint16_t port_id, uint16_t n_queues, struct rte_mempool *pool,
 			conf.rx_adv_conf.rss_conf.rss_key_len = p->rss_key_len;
 		}
 	}
-	if (p->rx_timestamp && (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP))
+	if ((p->rx_timestamp || p->time_from_rx_timestamp) &&
+	    (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP))
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
 	ret = rte_eth_dev_configure(port_id, n_queues, 1, &conf);
 	if (ret != 0) {
@@ -316,6 +363,15 @@ sp_port_start(uint16_t port_id, uint16_t n_queues, struct rte_mempool *pool,
 		snprintf(err, errlen, "port %u (%s): cannot start (%s)", port_id, info.driver_name,
 			 strerror(-ret));
 		return ret;
+	}
+	if (conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS) {
+		ret = port_reta_set(port_id, info.reta_size, n_queues);
+		if (ret != 0) {
+			snprintf(err, errlen, "port %u (%s): cannot set the RSS redirection table "
+				 "(%s)", port_id, info.driver_name, strerror(-ret));
+			rte_eth_dev_stop(port_id);
+			return ret;
+		}
 	}
 	/* set by us, so cleared by sp_port_stop(): a kernel-backed port
 	 * (af_packet, tap) keeps the flag past the process otherwise */

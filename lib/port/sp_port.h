@@ -36,7 +36,20 @@ struct sp_port_profile {
 	uint8_t rss_key[SP_RSS_KEY_MAX];
 	uint8_t rss_key_len;		/**< 0: the driver's default key */
 	uint64_t rss_hf;		/**< RTE_ETH_RSS_* */
-	bool rx_timestamp;		/**< use the NIC's RX timestamps if offered */
+	/**
+	 * The port does not hash: its RX queues arrive already spread by an
+	 * RSS computed upstream (net_pcap with one rx_pcap file per queue
+	 * from tools/sp-rss-split), one worker per queue.
+	 */
+	bool rss_emulated;
+	bool rx_timestamp;		/**< request the RX timestamp offload if offered */
+	/**
+	 * Packet time from the mbuf's RX timestamp (the rte_mbuf_timestamp
+	 * dynfield, UNIX time in rx_timestamp_per_ms ticks per ms) instead
+	 * of the TSC.
+	 */
+	bool time_from_rx_timestamp;
+	uint32_t rx_timestamp_per_ms;	/**< 1000 (us) or 1000000 (ns) */
 };
 
 /** Defaults used for anything a profile leaves out. */
@@ -68,6 +81,41 @@ void sp_port_symmetric_key(uint8_t *key, size_t len);
  */
 int sp_port_start(uint16_t port_id, uint16_t n_queues, struct rte_mempool *pool,
 		  const struct sp_port_profile *p, char *err, size_t errlen);
+
+/**
+ * The RETA sp_port_start() programs: entry i sends to queue i % n_queues,
+ * and a packet goes to entry hash % reta_size (the hash's low bits for
+ * the power-of-two sizes NICs have).
+ */
+static inline uint16_t
+sp_port_reta_queue(uint32_t hash, uint32_t reta_size, uint16_t n_queues)
+{
+	return (uint16_t)((hash % reta_size) % n_queues);
+}
+
+/** The fields a NIC's RSS hashed a frame on (sp_port_rss_hash()). */
+enum sp_port_rss_fields {
+	SP_PORT_RSS_NONE,	/**< not hashed (not IP, or a type the profile leaves out) */
+	SP_PORT_RSS_L3,		/**< the IP addresses */
+	SP_PORT_RSS_L4,		/**< the addresses and the TCP/UDP/SCTP ports */
+};
+
+/**
+ * The RSS hash a NIC set up by the profile computes for an Ethernet frame:
+ * the Toeplitz hash (rte_softrss) with the profile's key over the outer
+ * IPv4/IPv6 addresses (after up to two VLAN tags) and, for a TCP, UDP or
+ * SCTP packet that is not a fragment and whose type the profile's hash
+ * list has, the ports; over the addresses alone for a fragment or another
+ * protocol when the list has the IP type. IPv6 hop-by-hop, routing and
+ * destination options headers are walked; a fragment header makes a
+ * fragment. A tuple cut short by the capture is hashed on what is there
+ * (the addresses, or nothing).
+ *
+ * @param hash  set to the hash, 0 when nothing is hashed (the NIC's queue 0)
+ * @return the fields hashed
+ */
+enum sp_port_rss_fields sp_port_rss_hash(const struct sp_port_profile *p, const uint8_t *frame,
+					 uint32_t len, uint32_t *hash);
 
 /** Stop and close the port, with promiscuous mode off if sp_port_start() set it. */
 void sp_port_stop(uint16_t port_id);
@@ -226,6 +274,17 @@ uint16_t sp_port_live_queues(const struct sp_port_live *l);
 
 /** Whether one queue feeds several workers through the software dispatch. */
 bool sp_port_live_dispatched(const struct sp_port_live *l);
+
+/**
+ * Where packet time comes from, as the profile said and the started port
+ * allows (read once at start-up).
+ *
+ * @return true when from the mbuf's RX timestamp: *ts_off, *ts_flag and
+ *   *per_ms are then the dynfield's offset, its valid flag and its ticks
+ *   per ms; false: from the TSC.
+ */
+bool sp_port_live_rx_timestamp(const struct sp_port_live *l, int *ts_off, uint64_t *ts_flag,
+			       uint32_t *per_ms);
 
 /** iface: it was down when opened (packets come once it is up). */
 bool sp_port_live_iface_was_down(const struct sp_port_live *l);

@@ -33,7 +33,7 @@ run_worker_timer(struct rte_timer *t, void *arg)
 	struct run_worker *rw = arg;
 
 	(void)t;
-	sp_worker_tick(rw->w, sp_source_now_ms(rw->run->p.src, rte_rdtsc()));
+	sp_worker_tick(rw->w, sp_source_now_ms(rw->run->p.src, rw->queue, rte_rdtsc()));
 }
 
 static void

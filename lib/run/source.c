@@ -13,6 +13,9 @@
 #include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_malloc.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_reciprocal.h>
 
 #include <sp_common.h>
 #include <sp_parse.h>
@@ -44,7 +47,34 @@ struct sp_source {
 	uint64_t base_ms;	/* realtime at base_tsc */
 	uint64_t base_tsc;
 	uint64_t tsc_per_ms;
+	/* live, packet time from the RX timestamps: the dynfield, and each
+	 * queue's clock for the idle timer (source_clock) */
+	int ts_off;
+	uint64_t ts_flag;
+	struct rte_reciprocal_u64 ts_per_ms;
+	struct source_clock *clock;
 };
+
+/*
+ * A queue's clock when packet time is the port's RX timestamps: the last
+ * burst's time, and the TSC when it came. The workers' idle timer reads
+ * it as that time, plus the TSC since once the queue has been silent for
+ * SOURCE_CLOCK_QUIET_MS: flows expire in the packets' clock (a replayed
+ * capture's years-old times, or a NIC clock that is not quite the host's)
+ * and still when traffic stops. While packets come, their own time is the
+ * clock: a worker that the OS did not run for a while (lcores sharing a
+ * CPU) would otherwise see time pass that its packets did not see, and
+ * end a flow that its next packet still finds alive. Written by
+ * the lcore reading the queue, read by its timer: the same lcore, but for
+ * the dispatched case (queue 0, read by the main lcore), where a torn pair
+ * only makes the timer's time later by one burst gap.
+ */
+struct source_clock {
+	uint64_t ms;
+	uint64_t tsc;
+} __rte_cache_aligned;
+
+#define SOURCE_CLOCK_QUIET_MS 1000
 
 /* --- files ---------------------------------------------------------------- */
 
@@ -79,11 +109,20 @@ static const struct source_ops files_ops = {
 /* --- live ----------------------------------------------------------------- */
 
 uint64_t
-sp_source_now_ms(const struct sp_source *s, uint64_t tsc)
+sp_source_now_ms(const struct sp_source *s, uint16_t queue, uint64_t tsc)
 {
+	const struct source_clock *c;
+	uint64_t ms, at;
+
 	if (!s->live)
 		return 0;
-	return s->base_ms + (tsc - s->base_tsc) / s->tsc_per_ms;
+	if (s->clock == NULL)
+		return s->base_ms + (tsc - s->base_tsc) / s->tsc_per_ms;
+	c = &s->clock[s->dispatched ? 0 : queue];
+	ms = __atomic_load_n(&c->ms, __ATOMIC_RELAXED);
+	at = __atomic_load_n(&c->tsc, __ATOMIC_RELAXED);
+	at = tsc > at ? (tsc - at) / s->tsc_per_ms : 0;
+	return ms + (at >= SOURCE_CLOCK_QUIET_MS ? at : 0);
 }
 
 /* One burst from a live queue, stamped on arrival: one clock read per
@@ -97,7 +136,7 @@ live_rx(struct sp_source *s, uint16_t queue, struct rte_mbuf **pkts, struct sp_r
 	n = rte_eth_rx_burst(s->port_id, queue, pkts, SP_BURST);
 	if (n == 0)
 		return 0;
-	now = sp_source_now_ms(s, rte_rdtsc());
+	now = sp_source_now_ms(s, queue, rte_rdtsc());
 	for (i = 0; i < n; i++) {
 		info[i].ts_ms = now;
 		info[i].wire_len = rte_pktmbuf_pkt_len(pkts[i]);
@@ -105,6 +144,36 @@ live_rx(struct sp_source *s, uint16_t queue, struct rte_mbuf **pkts, struct sp_r
 		if (unlikely(info[i].wire_len > s->snaplen))
 			sp_port_snap(pkts[i], s->snaplen);
 	}
+	return n;
+}
+
+/* One burst, each packet at its RX timestamp: one division by a
+ * reciprocal per packet, the unit read from the profile at start-up. A
+ * packet the port left unstamped (net_pcap's infinite_rx) takes the
+ * queue's clock now. */
+static int
+live_rx_ts(struct sp_source *s, uint16_t queue, struct rte_mbuf **pkts, struct sp_rx_info *info)
+{
+	struct source_clock *c = &s->clock[queue];
+	uint64_t tsc, now, ts;
+	uint16_t n, i;
+
+	n = rte_eth_rx_burst(s->port_id, queue, pkts, SP_BURST);
+	if (n == 0)
+		return 0;
+	tsc = rte_rdtsc();
+	now = sp_source_now_ms(s, queue, tsc);
+	for (i = 0; i < n; i++) {
+		ts = *RTE_MBUF_DYNFIELD(pkts[i], s->ts_off, rte_mbuf_timestamp_t *);
+		info[i].ts_ms = (pkts[i]->ol_flags & s->ts_flag) ?
+			rte_reciprocal_divide_u64(ts, &s->ts_per_ms) : now;
+		info[i].wire_len = rte_pktmbuf_pkt_len(pkts[i]);
+		info[i].dlt = SP_DLT_EN10MB;
+		if (unlikely(info[i].wire_len > s->snaplen))
+			sp_port_snap(pkts[i], s->snaplen);
+	}
+	__atomic_store_n(&c->ms, info[n - 1].ts_ms, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->tsc, tsc, __ATOMIC_RELAXED);
 	return n;
 }
 
@@ -131,6 +200,12 @@ live_get_stats(const struct sp_source *s, struct sp_capture_stats *st)
 
 static const struct source_ops live_ops = {
 	.rx = live_rx,
+	.progress = live_progress,
+	.get_stats = live_get_stats,
+};
+
+static const struct source_ops live_ts_ops = {
+	.rx = live_rx_ts,
 	.progress = live_progress,
 	.get_stats = live_get_stats,
 };
@@ -209,6 +284,8 @@ sp_source_live_open(const struct sp_port_live_params *p, uint32_t snaplen, char 
 {
 	struct sp_source *s;
 	struct timespec ts;
+	uint32_t per_ms;
+	uint16_t q;
 
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
@@ -239,6 +316,23 @@ sp_source_live_open(const struct sp_port_live_params *p, uint32_t snaplen, char 
 	s->base_tsc = rte_rdtsc();
 	s->base_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	s->tsc_per_ms = rte_get_tsc_hz() / 1000;
+	if (sp_port_live_rx_timestamp(s->port, &s->ts_off, &s->ts_flag, &per_ms)) {
+		s->clock = rte_zmalloc("sp_source_clock", sizeof(*s->clock) *
+				       sp_port_live_queues(s->port), RTE_CACHE_LINE_SIZE);
+		if (s->clock == NULL) {
+			snprintf(err, errlen, "input: %s", strerror(ENOMEM));
+			sp_source_close(s);
+			rte_errno = ENOMEM;
+			return NULL;
+		}
+		/* the wall clock until the first stamped burst */
+		for (q = 0; q < sp_port_live_queues(s->port); q++) {
+			s->clock[q].ms = s->base_ms;
+			s->clock[q].tsc = s->base_tsc;
+		}
+		s->ts_per_ms = rte_reciprocal_value_u64(per_ms);
+		s->ops = &live_ts_ops;
+	}
 	return s;
 }
 
@@ -252,6 +346,7 @@ sp_source_close(struct sp_source *s)
 	sp_capture_close(s->cap);
 	ret = sp_port_live_close(s->port);
 	rte_mempool_free(s->pool);
+	rte_free(s->clock);
 	free(s->dlts);
 	free(s);
 	return ret;

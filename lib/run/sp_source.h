@@ -10,7 +10,8 @@
  *   its packets stamped with their record's time;
  * - live: the RX queues of a started port, each burst stamped on arrival
  *   with the wall clock (NFStream's live timestamps are the capture's wall
- *   clock too), cut to the snapshot length.
+ *   clock too), or each packet with its RX timestamp when the port's profile
+ *   says packet_time = rx_timestamp; cut to the snapshot length.
  *
  * A source owns what it reads: its capture and mbuf pool, or its port.
  */
@@ -77,7 +78,8 @@ struct sp_source *sp_source_files_open(const struct sp_source_files_params *p, c
 /**
  * A source reading the RX queues of a live port (sp_port_live_open()). Its
  * clock starts now: packet times are the wall clock at the open plus the
- * TSC since.
+ * TSC since; or, with the profile's packet_time = rx_timestamp, the mbufs'
+ * RX timestamps (the dynfield, in the profile's unit, read once here).
  *
  * @param snaplen  packets longer than this are cut (NFStream's snapshot_length)
  * @return the source, or NULL with rte_errno set (sp_port_live_open()'s:
@@ -122,8 +124,12 @@ int sp_source_rx(struct sp_source *s, uint16_t queue, struct rte_mbuf **pkts,
 /** Whether packets come from a live port (no end; losses counted, not waited for). */
 bool sp_source_is_live(const struct sp_source *s);
 
-/** Live: the source's clock, ms of wall-clock time, at a TSC value. Files: 0. */
-uint64_t sp_source_now_ms(const struct sp_source *s, uint64_t tsc);
+/**
+ * Live: the clock of a queue's packets, ms, at a TSC value: the wall clock,
+ * or with packet time from the port's RX timestamps (profile packet_time),
+ * the queue's last burst's time plus the TSC since. Files: 0.
+ */
+uint64_t sp_source_now_ms(const struct sp_source *s, uint16_t queue, uint64_t tsc);
 
 /**
  * Files: the share read, 0..1, or a negative value when an input has no

@@ -25,6 +25,7 @@
 #include "sp_port.h"
 #include "sp_test.h"
 #include "sp_test_eal.h"
+#include "sp_test_pkt.h"
 
 static char dir[64];
 
@@ -176,6 +177,269 @@ test_symmetric_rss(void)
 			CU_ASSERT_EQUAL(sp_dispatch_worker_of(sp_flow_key_hash(&k1), n),
 					sp_dispatch_worker_of(sp_flow_key_hash(&k2), n));
 	}
+}
+
+/* One direction of a flow as a frame: IPv4 or IPv6, TCP or UDP, an
+ * optional VLAN tag, an optional fragment (IPv4 MF / IPv6 fragment header). */
+struct rss_flow {
+	bool v6, udp, vlan, frag;
+	uint8_t a[16], b[16];
+	uint16_t pa, pb;
+};
+
+static void
+rss_frame(struct sp_test_pkt *p, const struct rss_flow *f, bool reverse)
+{
+	const uint8_t *src = reverse ? f->b : f->a, *dst = reverse ? f->a : f->b;
+	uint16_t sport = reverse ? f->pb : f->pa, dport = reverse ? f->pa : f->pb;
+	uint8_t proto = f->udp ? 17 : 6;
+	uint32_t s4 = (uint32_t)src[0] << 24 | src[1] << 16 | src[2] << 8 | src[3];
+	uint32_t d4 = (uint32_t)dst[0] << 24 | dst[1] << 16 | dst[2] << 8 | dst[3];
+
+	sp_test_pkt_reset(p);
+	if (f->vlan) {
+		sp_test_pkt_eth(p, SP_TEST_MAC_B, SP_TEST_MAC_A, 0x8100);
+		sp_test_pkt_vlan(p, 42, f->v6 ? 0x86dd : 0x0800);
+	} else {
+		sp_test_pkt_eth(p, SP_TEST_MAC_B, SP_TEST_MAC_A, f->v6 ? 0x86dd : 0x0800);
+	}
+	if (f->v6) {
+		sp_test_pkt_ipv6(p, src, dst, f->frag ? 44 : proto);
+		if (f->frag)
+			sp_test_pkt_ipv6_frag(p, proto, 0, true, 7);
+	} else {
+		sp_test_pkt_ipv4_ex(p, s4, d4, proto, 5, f->frag ? 0x2000 : 0);
+	}
+	if (f->udp)
+		sp_test_pkt_udp(p, sport, dport);
+	else
+		sp_test_pkt_tcp(p, sport, dport, 0x10, 5);
+	sp_test_pkt_payload(p, 16, 0xab);
+	sp_test_pkt_finish(p);
+}
+
+/* The tuple rte_softrss hashes for a flow's a->b direction, built here from
+ * the flow's fields rather than from the frame: it checks which fields
+ * sp_port_rss_hash() takes from where. */
+static uint32_t
+rss_expected(const struct sp_port_profile *prof, const struct rss_flow *f, bool ports)
+{
+	uint32_t t[RTE_THASH_V6_L4_LEN], n, i;
+
+	memset(t, 0, sizeof(t));
+	if (f->v6) {
+		for (i = 0; i < 4; i++) {
+			t[i] = (uint32_t)f->a[4 * i] << 24 | f->a[4 * i + 1] << 16 |
+				f->a[4 * i + 2] << 8 | f->a[4 * i + 3];
+			t[4 + i] = (uint32_t)f->b[4 * i] << 24 | f->b[4 * i + 1] << 16 |
+				f->b[4 * i + 2] << 8 | f->b[4 * i + 3];
+		}
+		n = RTE_THASH_V6_L3_LEN;
+	} else {
+		t[0] = (uint32_t)f->a[0] << 24 | f->a[1] << 16 | f->a[2] << 8 | f->a[3];
+		t[1] = (uint32_t)f->b[0] << 24 | f->b[1] << 16 | f->b[2] << 8 | f->b[3];
+		n = RTE_THASH_V4_L3_LEN;
+	}
+	if (ports)
+		t[n++] = (uint32_t)f->pa << 16 | f->pb;
+	return rte_softrss(t, n, prof->rss_key);
+}
+
+/*
+ * The shipped profiles' keys are symmetric as sp_port_rss_hash() uses them
+ * (the hash tools/sp-rss-split spreads a capture with): for IPv4 and IPv6,
+ * TCP and UDP, with and without a VLAN tag, both directions of a random
+ * flow hash alike, over the ports, and land on the same queue for any
+ * queue count; fragments hash alike over the addresses. The hash is
+ * rte_softrss over the tuple the NIC reads. A non-symmetric key fails.
+ */
+static void
+test_rss_profiles_symmetric(void)
+{
+	static const char *const drivers[] = { "default", "net_i40e", "net_ice", "net_ixgbe",
+		"net_mlx5" };
+	struct sp_test_pkt *p = sp_test_pkt_new();
+	struct sp_port_profile prof;
+	enum sp_port_rss_fields fa, fb;
+	struct rss_flow f;
+	uint32_t ha, hb, i, k, asym = 0;
+	char err[256];
+	unsigned int d, n;
+
+	for (d = 0; d < RTE_DIM(drivers); d++) {
+		CU_ASSERT_EQUAL_FATAL(sp_port_profile_for_driver(SP_DRIVERS_CONFIG_SRC_DIR,
+								 drivers[d], &prof, err,
+								 sizeof(err)), 0);
+		CU_ASSERT_TRUE(prof.rss);
+		CU_ASSERT_TRUE(prof.rss_key_len >= 40);
+		srand(13 + d);
+		for (i = 0; i < 4000; i++) {
+			memset(&f, 0, sizeof(f));
+			f.v6 = i & 1;
+			f.udp = (i >> 1) & 1;
+			f.vlan = (i % 7) == 0;
+			f.frag = (i % 11) == 0;
+			for (k = 0; k < 16; k++) {
+				f.a[k] = (uint8_t)rand();
+				f.b[k] = (uint8_t)rand();
+			}
+			f.pa = (uint16_t)rand();
+			f.pb = (uint16_t)rand();
+			rss_frame(p, &f, false);
+			fa = sp_port_rss_hash(&prof, p->buf, p->len, &ha);
+			rss_frame(p, &f, true);
+			fb = sp_port_rss_hash(&prof, p->buf, p->len, &hb);
+			CU_ASSERT_EQUAL(fa, f.frag ? SP_PORT_RSS_L3 : SP_PORT_RSS_L4);
+			CU_ASSERT_EQUAL(fb, fa);
+			CU_ASSERT_EQUAL(ha, hb);
+			CU_ASSERT_EQUAL(ha, rss_expected(&prof, &f, !f.frag));
+			for (n = 1; n <= 16; n++) {
+				CU_ASSERT_EQUAL(sp_port_reta_queue(ha, 128, (uint16_t)n),
+						sp_port_reta_queue(hb, 128, (uint16_t)n));
+				CU_ASSERT_EQUAL(sp_port_reta_queue(ha, 512, (uint16_t)n),
+						sp_port_reta_queue(hb, 512, (uint16_t)n));
+			}
+		}
+	}
+	/* the same check does catch a key that is not symmetric */
+	for (k = 0; k < prof.rss_key_len; k++)
+		prof.rss_key[k] = (uint8_t)(k * 37 + 11);
+	for (i = 0; i < 100; i++) {
+		memset(&f, 0, sizeof(f));
+		f.v6 = i & 1;
+		f.udp = (i >> 1) & 1;
+		for (k = 0; k < 16; k++) {
+			f.a[k] = (uint8_t)rand();
+			f.b[k] = (uint8_t)rand();
+		}
+		f.pa = (uint16_t)rand();
+		f.pb = (uint16_t)rand();
+		rss_frame(p, &f, false);
+		sp_port_rss_hash(&prof, p->buf, p->len, &ha);
+		rss_frame(p, &f, true);
+		sp_port_rss_hash(&prof, p->buf, p->len, &hb);
+		asym += ha != hb;
+	}
+	CU_ASSERT(asym > 90);
+	sp_test_pkt_free(p);
+}
+
+/* Microsoft's RSS verification suite (the NIC specification's vectors, as
+ * in DPDK's test_thash.c): sp_port_rss_hash() gives what the NICs give. */
+static void
+test_rss_ms_vectors(void)
+{
+	static const uint8_t ms_key[40] = {
+		0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d,
+		0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4,
+		0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b,
+		0xbe, 0xac, 0x01, 0xfa,
+	};
+	static const uint8_t s6[16] = { 0x3f, 0xfe, 0x25, 0x01, 0x02, 0x00, 0x1f, 0xff,
+		0, 0, 0, 0, 0, 0, 0, 7 };
+	static const uint8_t d6[16] = { 0x3f, 0xfe, 0x25, 0x01, 0x02, 0x00, 0x00, 0x03,
+		0, 0, 0, 0, 0, 0, 0, 1 };
+	struct sp_test_pkt *p = sp_test_pkt_new();
+	struct sp_port_profile prof;
+	uint32_t h;
+
+	sp_port_profile_defaults(&prof);
+	memcpy(prof.rss_key, ms_key, sizeof(ms_key));
+	prof.rss_key_len = sizeof(ms_key);
+	sp_test_pkt_eth(p, SP_TEST_MAC_B, SP_TEST_MAC_A, 0x0800);
+	sp_test_pkt_ipv4(p, SP_TEST_IP4(66, 9, 149, 187), SP_TEST_IP4(161, 142, 100, 80), 6);
+	sp_test_pkt_tcp(p, 2794, 1766, 0x02, 5);
+	sp_test_pkt_finish(p);
+	CU_ASSERT_EQUAL(sp_port_rss_hash(&prof, p->buf, p->len, &h), SP_PORT_RSS_L4);
+	CU_ASSERT_EQUAL(h, 0x51ccc178);
+	prof.rss_hf = RTE_ETH_RSS_IP;
+	CU_ASSERT_EQUAL(sp_port_rss_hash(&prof, p->buf, p->len, &h), SP_PORT_RSS_L3);
+	CU_ASSERT_EQUAL(h, 0x323e8fc2);
+	sp_test_pkt_reset(p);
+	sp_test_pkt_eth(p, SP_TEST_MAC_B, SP_TEST_MAC_A, 0x86dd);
+	sp_test_pkt_ipv6(p, s6, d6, 6);
+	sp_test_pkt_tcp(p, 2794, 1766, 0x02, 5);
+	sp_test_pkt_finish(p);
+	CU_ASSERT_EQUAL(sp_port_rss_hash(&prof, p->buf, p->len, &h), SP_PORT_RSS_L3);
+	CU_ASSERT_EQUAL(h, 0x2cc18cd5);
+	prof.rss_hf |= RTE_ETH_RSS_TCP;
+	CU_ASSERT_EQUAL(sp_port_rss_hash(&prof, p->buf, p->len, &h), SP_PORT_RSS_L4);
+	CU_ASSERT_EQUAL(h, 0x40207d3d);
+	sp_test_pkt_free(p);
+}
+
+/* What is hashed follows the profile's hash list, as a NIC's types do. */
+static void
+test_rss_hash_types(void)
+{
+	struct sp_test_pkt *p = sp_test_pkt_new();
+	struct sp_port_profile prof;
+	struct rss_flow f;
+	uint32_t h;
+
+	memset(&f, 0, sizeof(f));
+	f.a[0] = 10;
+	f.a[3] = 1;
+	f.b[0] = 10;
+	f.b[3] = 2;
+	f.pa = 40000;
+	f.pb = 443;
+	sp_port_profile_defaults(&prof);
+	prof.rss_hf = RTE_ETH_RSS_IP;		/* no L4 types: addresses only */
+	rss_frame(p, &f, false);
+	CU_ASSERT_EQUAL(sp_port_rss_hash(&prof, p->buf, p->len, &h), SP_PORT_RSS_L3);
+	CU_ASSERT_EQUAL(h, rss_expected(&prof, &f, false));
+	prof.rss_hf = RTE_ETH_RSS_UDP;		/* TCP not in the list, nor IPv4 */
+	CU_ASSERT_EQUAL(sp_port_rss_hash(&prof, p->buf, p->len, &h), SP_PORT_RSS_NONE);
+	CU_ASSERT_EQUAL(h, 0);
+	f.udp = true;
+	rss_frame(p, &f, false);
+	CU_ASSERT_EQUAL(sp_port_rss_hash(&prof, p->buf, p->len, &h), SP_PORT_RSS_L4);
+	CU_ASSERT_EQUAL(h, rss_expected(&prof, &f, true));
+	/* ports cut off by the capture: the addresses, if the list has IP */
+	prof.rss_hf = RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP;
+	CU_ASSERT_EQUAL(sp_port_rss_hash(&prof, p->buf, 14 + 20 + 2, &h), SP_PORT_RSS_L3);
+	CU_ASSERT_EQUAL(h, rss_expected(&prof, &f, false));
+	/* not IP: the NIC's queue 0 */
+	sp_test_pkt_reset(p);
+	sp_test_pkt_eth(p, SP_TEST_MAC_B, SP_TEST_MAC_A, 0x0806);
+	sp_test_pkt_payload(p, 28, 0);
+	sp_test_pkt_finish(p);
+	CU_ASSERT_EQUAL(sp_port_rss_hash(&prof, p->buf, p->len, &h), SP_PORT_RSS_NONE);
+	CU_ASSERT_EQUAL(sp_port_reta_queue(h, 128, 4), 0);
+	sp_test_pkt_free(p);
+}
+
+/* The keys of packet time and of the emulated RSS, and their errors. */
+static void
+test_profile_time_keys(void)
+{
+	struct sp_port_profile p;
+	char err[256], path[128];
+
+	sp_port_profile_defaults(&p);
+	CU_ASSERT_FALSE(p.time_from_rx_timestamp);
+	CU_ASSERT_FALSE(p.rss_emulated);
+	CU_ASSERT_EQUAL(p.rx_timestamp_per_ms, 1000000);
+	snprintf(path, sizeof(path), "%s/t.ini", dir);
+	write_file("t.ini", "[rss]\nemulated = 1\n[offloads]\npacket_time = rx_timestamp\n"
+		   "rx_timestamp_unit = us\n");
+	CU_ASSERT_EQUAL_FATAL(sp_port_profile_load(path, &p, err, sizeof(err)), 0);
+	CU_ASSERT_TRUE(p.rss_emulated);
+	CU_ASSERT_TRUE(p.time_from_rx_timestamp);
+	CU_ASSERT_EQUAL(p.rx_timestamp_per_ms, 1000);
+	write_file("t.ini", "[offloads]\npacket_time = nic\n");
+	CU_ASSERT_EQUAL(sp_port_profile_load(path, &p, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "[offloads] packet_time: bad value 'nic'"));
+	write_file("t.ini", "[offloads]\nrx_timestamp_unit = ms\n");
+	CU_ASSERT_EQUAL(sp_port_profile_load(path, &p, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "[offloads] rx_timestamp_unit: bad value 'ms'"));
+	/* the shipped net_pcap profile: packet time from its records, in us */
+	CU_ASSERT_EQUAL(sp_port_profile_for_driver(SP_DRIVERS_CONFIG_SRC_DIR, "net_pcap", &p,
+						   err, sizeof(err)), 0);
+	CU_ASSERT_TRUE(p.time_from_rx_timestamp);
+	CU_ASSERT_EQUAL(p.rx_timestamp_per_ms, 1000);
+	CU_ASSERT_FALSE(p.rss);
 }
 
 static int
@@ -380,7 +644,12 @@ sp_test_register(void)
 	if (s == NULL || CU_add_test(s, "profile layers", test_profile_layers) == NULL ||
 	    CU_add_test(s, "profile errors name file, section, key", test_profile_errors) == NULL ||
 	    CU_add_test(s, "the repository's profiles load", test_repo_profiles_load) == NULL ||
-	    CU_add_test(s, "symmetric RSS and dispatch", test_symmetric_rss) == NULL)
+	    CU_add_test(s, "symmetric RSS and dispatch", test_symmetric_rss) == NULL ||
+	    CU_add_test(s, "profiles' RSS keys symmetric, IPv4/IPv6 TCP/UDP",
+			test_rss_profiles_symmetric) == NULL ||
+	    CU_add_test(s, "RSS hash types", test_rss_hash_types) == NULL ||
+	    CU_add_test(s, "RSS: Microsoft's verification vectors", test_rss_ms_vectors) == NULL ||
+	    CU_add_test(s, "packet time and emulated RSS keys", test_profile_time_keys) == NULL)
 		return -1;
 	live = CU_add_suite("port live", live_init, live_clean);
 	if (live == NULL || CU_add_test(live, "snapshot length cut", test_snap) == NULL ||

@@ -76,7 +76,8 @@ struct sp_plugins {
 	int failed;
 };
 
-static int
+/* printf-checked: a plugin's reason or a spec is an argument, never the format */
+static int __rte_format_printf(4, 5)
 plugins_err(char *err, size_t errlen, const char *name, const char *fmt, ...)
 {
 	va_list ap;

@@ -31,6 +31,7 @@ struct file_exporter {
 	size_t flen;
 	uint32_t fbuf_nrec;		/* records in fbuf not yet written */
 	uint64_t file_bytes;
+	uint64_t written;		/* bytes of the file written: whole messages */
 	uint64_t file_start_ms;
 };
 
@@ -53,9 +54,11 @@ file_open_next(struct file_exporter *f)
 			return -ENAMETOOLONG;
 		path = name;
 	}
-	f->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* 0666: the user's umask decides who may read the flows */
+	f->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (f->fd < 0)
 		return -errno;
+	f->written = 0;
 	f->file_no++;
 	x->st.files++;
 	x->dead = false;
@@ -73,12 +76,41 @@ file_open_next(struct file_exporter *f)
 	return 0;
 }
 
-/* Write the buffer out. A failure leaves the file cut short: nothing more goes to it. */
+/*
+ * Whole messages at the start of fbuf[0, n): the bytes they span and the
+ * data records in them (their sequence numbers count the records before
+ * each, RFC 7011 §3.1).
+ */
+static size_t
+file_whole_msgs(const struct file_exporter *f, size_t n, uint32_t *nrec)
+{
+	size_t off = 0, len;
+
+	while (off + SP_IPFIX_MSG_HDR_LEN <= n) {
+		len = ((size_t)f->fbuf[off + 2] << 8) | f->fbuf[off + 3];
+		if (len < SP_IPFIX_MSG_HDR_LEN || off + len > n)
+			break;
+		off += len;
+	}
+	*nrec = 0;
+	if (off > 0 && off < f->flen)
+		*nrec = sp_ipfix_get32(f->fbuf + off + 8) - sp_ipfix_get32(f->fbuf + 8);
+	else if (off == f->flen)
+		*nrec = f->fbuf_nrec;
+	return off;
+}
+
+/*
+ * Write the buffer out. A failure leaves the file cut short, at the end of
+ * its last whole message (a collector reading it would otherwise fail on
+ * the half one, and lose the file): nothing more goes to it.
+ */
 static int
 file_drain(struct file_exporter *f)
 {
 	struct sp_ipfix_exporter *x = &f->x;
-	size_t off = 0;
+	size_t off = 0, keep;
+	uint32_t kept = 0;
 	int ret = 0;
 
 	while (off < f->flen && !x->dead && f->fd >= 0) {
@@ -92,6 +124,15 @@ file_drain(struct file_exporter *f)
 			break;
 		}
 		off += (size_t)w;
+	}
+	if (ret < 0 && off > 0) {
+		keep = file_whole_msgs(f, off, &kept);
+		if (keep < off && ftruncate(f->fd, (off_t)(f->written + keep)) != 0)
+			keep = off, kept = 0;	/* cannot cut: counted lost all the same */
+		f->written += keep;
+		f->fbuf_nrec -= kept;
+	} else {
+		f->written += off;
 	}
 	if (ret < 0 || x->dead || f->fd < 0) {
 		if (f->fbuf_nrec > 0) {

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <limits.h>
 
@@ -307,8 +308,15 @@ main(int argc, char **argv)
 	char err[512];
 	char **app_argv = argv;
 	int app_argc = argc, eal_argc, ret, rc;
+	mode_t old_umask;
 
 	app.start_s = sp_now_s();
+	/* First: a signal during start-up (nDPI, the EAL making its runtime
+	 * directory) stops the run before it reads (app_run()) and the
+	 * directory is removed, rather than killing us and leaving it behind. */
+	signal(SIGINT, app_on_signal);
+	signal(SIGTERM, app_on_signal);
+	signal(SIGPIPE, SIG_IGN);	/* a closed "--csv -" pipe is a write error */
 	sp_config_defaults(&app.cfg);
 	/* "streamprobe [EAL options] -- [options]": the DPDK convention. */
 	eal_argc = sp_config_split_eal(&app_argc, &app_argv, eal_argv, APP_EAL_ARGS);
@@ -362,7 +370,11 @@ main(int argc, char **argv)
 	}
 
 	sp_run_telemetry_register(app.cfg.n_workers);
+	/* The telemetry socket takes commands: the owner's only, whatever the
+	 * umask (the EAL binds it with the process's umask). */
+	old_umask = umask(S_IRWXG | S_IRWXO);
 	ret = rte_eal_init(eal_argc, eal_argv);
+	umask(old_umask);
 	if (ret < 0) {
 		fprintf(stderr, "streamprobe: EAL initialisation failed: %s\n",
 			rte_strerror(rte_errno));
@@ -372,9 +384,6 @@ main(int argc, char **argv)
 		snprintf(app_rundir, sizeof(app_rundir), "%s", rte_eal_get_runtime_dir());
 		snprintf(app_tel_sock, sizeof(app_tel_sock), "%s/dpdk_telemetry.v2", app_rundir);
 	}
-	signal(SIGINT, app_on_signal);
-	signal(SIGTERM, app_on_signal);
-	signal(SIGPIPE, SIG_IGN);	/* a closed "--csv -" pipe is a write error */
 
 	rc = app_setup();
 	if (rc == 0)

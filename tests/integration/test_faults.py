@@ -492,10 +492,11 @@ class Faults(Base):
             _, err = p.communicate(timeout=60)
             self.assertFalse(os.path.exists(rundir_of(p.pid)), "%s: runtime directory left "
                              "behind" % what)
-            if exported(err) is None and not os.path.exists(csvp):
-                # before the handlers: nothing was written (none may be left half)
-                self.assertEqual(p.returncode, -sig, what + "\n" + err)
-                self.fail("%s: killed by the signal (%s)" % (what, err))
+            if p.returncode == -sig:
+                # before main() set its handlers (the dynamic loader): nothing was made
+                self.assertLess(delay, 0.05, what + ": killed by the signal")
+                self.assertFalse(os.path.exists(csvp), what)
+                continue
             self.check_stopped(p.returncode, err, csvp, ipfp, what)
 
     def test_signal_while_reading(self):
@@ -722,18 +723,19 @@ class DiskFull(Base):
                        check=True)
         self.addCleanup(subprocess.run, ["umount", self.mnt])
 
-    def full_run(self, args):
+    def full_run(self, args, every_flow=True):
         rc, _, err = run(["--pcap", self.big, "--n-dissections", "0", "--quiet"] + args)
         self.assertEqual(rc, 1, err)
         check_accounting(err)
-        self.assertEqual(exported(err), 3000, err)
+        if every_flow:
+            self.assertEqual(exported(err), 3000, err)
         return err
 
     def test_csv(self):
         # Said once, when it happens, naming the file and the cause; the file ends with
         # the last row that fit whole.
         csvp = os.path.join(self.mnt, "o.csv")
-        err = self.full_run(["--csv", csvp])
+        err = self.full_run(["--csv", csvp], every_flow=False)
         # the CSV was the only output: the input stops too (all flows still counted)
         self.assertEqual(messages(err), ["streamprobe: error: %s: No space left on device" %
                                          csvp, "streamprobe: no output left: stopping the "

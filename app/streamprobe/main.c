@@ -13,6 +13,9 @@
  * Packets: source → [dispatcher] → workers (parse, flow table, features,
  * hooks) → export rings → management lcore → export set.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* gettid(), tgkill() */
+#endif
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -66,7 +69,13 @@ static char app_rundir[PATH_MAX];
 static void
 app_on_signal(int sig)
 {
-	(void)sig;
+	/* Any thread may get a process's signal: only the main lcore, which
+	 * writes the outputs, handles it, between two of its writes, so that
+	 * the second signal's _exit() never cuts a write of a file short. */
+	if (gettid() != getpid()) {
+		tgkill(getpid(), getpid(), sig);
+		return;
+	}
 	if (++app_signals > 1) {
 		/* second signal: leave now; written files stay valid */
 		if (app_rundir[0] != '\0') {

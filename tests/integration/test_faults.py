@@ -521,6 +521,52 @@ class Faults(Base):
             n = self.check_stopped(rc, err, csvp, ipfp, what)
             self.assertGreater(n, 0, what)
 
+    def flushing_run(self, csvp, ipfp, sink, seed):
+        """Start a run whose 3000 flows all end at the end of the file, its export paced to
+        a second by a UDP exporter at 3000 records/s; return once the first rows are in the
+        CSV."""
+        p = start(["--pcap", self.big, "--csv", csvp, "--ipfix", "file:" + ipfp,
+                   "--ipfix", "udp://127.0.0.1:%d" % sink.getsockname()[1],
+                   "--ipfix-rate", "3000", "--n-dissections", "0", "--quiet",
+                   "--flush-interval", "20"])
+        hdr = None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if os.path.exists(csvp):
+                with open(csvp, "rb") as f:
+                    data = f.read()
+                if hdr is None and b"\n" in data:
+                    hdr = data.index(b"\n") + 1
+                if hdr is not None and len(data) > hdr:
+                    break
+            time.sleep(0.005)
+        time.sleep(random.Random(seed).uniform(0.0, 0.3))
+        return p
+
+    def test_second_signal_leaves_whole_files(self):
+        # The second signal leaves at once (exit 130), in the middle of the export: the
+        # files end with a whole row, a whole message, and the runtime directory is gone.
+        sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sink.bind(("127.0.0.1", 0))
+        try:
+            for seed in range(3):
+                csvp, ipfp = self.path("%d.csv" % seed), self.path("%d.ipfix" % seed)
+                p = self.flushing_run(csvp, ipfp, sink, 300 + seed)
+                p.send_signal(signal.SIGINT)
+                time.sleep(0.05)
+                p.send_signal(signal.SIGTERM)
+                _, err = p.communicate(timeout=60)
+                what = "seed %d: two signals while flushing" % seed
+                self.assertEqual(p.returncode, 130, what + "\n" + err)
+                self.assertNotIn("accounting:", err, what)
+                rows = read_csv_complete(self, csvp)
+                self.assertLess(len(rows), 3000, what + ": not left at once")
+                ids = read_ipfix_whole(self, ipfp)
+                self.assertEqual(ids, list(range(len(ids))), what)
+                self.assertFalse(os.path.exists(rundir_of(p.pid)), what)
+        finally:
+            sink.close()
+
     def test_signal_while_flushing(self):
         # 3000 flows end together at the end of the file; a UDP exporter paced at 3000
         # records/s makes their export last a second. A signal then changes nothing: every
@@ -532,22 +578,7 @@ class Faults(Base):
                 rng = random.Random(200 + seed)
                 sig = rng.choice((signal.SIGINT, signal.SIGTERM))
                 csvp, ipfp = self.path("%d.csv" % seed), self.path("%d.ipfix" % seed)
-                p = start(["--pcap", self.big, "--csv", csvp, "--ipfix", "file:" + ipfp,
-                           "--ipfix", "udp://127.0.0.1:%d" % sink.getsockname()[1],
-                           "--ipfix-rate", "3000", "--n-dissections", "0", "--quiet",
-                           "--flush-interval", "20"])
-                hdr = None
-                deadline = time.monotonic() + 30
-                while time.monotonic() < deadline:	# the first records are out
-                    if os.path.exists(csvp):
-                        with open(csvp, "rb") as f:
-                            data = f.read()
-                        if hdr is None and b"\n" in data:
-                            hdr = data.index(b"\n") + 1
-                        if hdr is not None and len(data) > hdr:
-                            break
-                    time.sleep(0.005)
-                time.sleep(rng.uniform(0.0, 0.3))
+                p = self.flushing_run(csvp, ipfp, sink, 200 + seed)
                 p.send_signal(sig)
                 _, err = p.communicate(timeout=60)
                 what = "seed %d: %s while flushing" % (seed, sig.name)

@@ -77,9 +77,10 @@ file_open_next(struct file_exporter *f)
 }
 
 /*
- * Whole messages at the start of fbuf[0, n): the bytes they span and the
- * data records in them (their sequence numbers count the records before
- * each, RFC 7011 §3.1).
+ * Whole messages at the start of fbuf[0, n), n < flen: the bytes they span
+ * and the data records in them: the sequence number of the first message
+ * left out less the first one's (each counts the records before it, RFC
+ * 7011 §3.1; fbuf holds whole messages of one file).
  */
 static size_t
 file_whole_msgs(const struct file_exporter *f, size_t n, uint32_t *nrec)
@@ -92,11 +93,7 @@ file_whole_msgs(const struct file_exporter *f, size_t n, uint32_t *nrec)
 			break;
 		off += len;
 	}
-	*nrec = 0;
-	if (off > 0 && off < f->flen)
-		*nrec = sp_ipfix_get32(f->fbuf + off + 8) - sp_ipfix_get32(f->fbuf + 8);
-	else if (off == f->flen)
-		*nrec = f->fbuf_nrec;
+	*nrec = off > 0 ? sp_ipfix_get32(f->fbuf + off + 8) - sp_ipfix_get32(f->fbuf + 8) : 0;
 	return off;
 }
 

@@ -6,9 +6,9 @@
  * when full, on flush and at close. Each file starts with the templates and
  * is a Transport Session of its own (sequence numbers from 0). With
  * --ipfix-rotate-size or --ipfix-rotate-time, PATH.000000, PATH.000001, ...
- * follow one another. A failed write cuts the file short: what follows is
- * dropped (and counted) until the next file, and the error is what write,
- * flush and close return.
+ * follow one another. A failed write cuts the file short, at its last
+ * whole message: what follows is dropped (and counted) until the next
+ * file, and the error is what write, flush and close return.
  */
 #include <errno.h>
 #include <fcntl.h>

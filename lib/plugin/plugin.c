@@ -773,17 +773,19 @@ load_one(struct sp_plugins *ps, const char *spec,
 		if (e->p == NULL) {
 			char list[256];
 			size_t n = 0, l;
+			bool so;
 
 			list[0] = '\0';
 			for (i = 0; sp_plugins_shipped_names[i] != NULL && n < sizeof(list); i++)
 				n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
 						      i > 0 ? ", " : "",
 						      sp_plugins_shipped_names[i]);
+			/* "x.so" too: it is not searched for, ./x.so is loaded */
 			l = strlen(sp.name);
+			so = l > 3 && strcmp(sp.name + l - 3, ".so") == 0;
 			return plugins_err(err, errlen, sp.name, "no such plugin (shipped: %s; "
 					   "load another by path, e.g. ./%s%s)",
-					   list[0] != '\0' ? list : "none", sp.name,
-					   l > 3 && strcmp(sp.name + l - 3, ".so") == 0 ? "" : ".so");
+					   list[0] != '\0' ? list : "none", sp.name, so ? "" : ".so");
 		}
 	}
 	if (e->p->abi_version != SP_PLUGIN_ABI_VERSION)

@@ -779,6 +779,27 @@ class DiskFull(Base):
         self.assertGreater(len(rows), 0)
         self.assertLess(len(rows), 3000)
 
+    def test_csv_rotated_files(self):
+        # --csv-flows-per-file: every file ends with a whole row, the one the disk filled
+        # included, and the ids run on from file to file. 50 rows are 3 pages of the
+        # tmpfs's 16: the sixth file gets one page of its three.
+        csvp = os.path.join(self.mnt, "o.csv")
+        err = self.full_run(["--csv", csvp, "--csv-flows-per-file", "50"], every_flow=False)
+        self.assertIn("streamprobe: error: %s: No space left on device" % csvp, err)
+        files = sorted(glob.glob(os.path.join(self.mnt, "o.*.csv")),
+                       key=lambda f: int(f.split(".")[-2]))
+        self.assertGreater(len(files), 1)
+        first = 0
+        for f in files:
+            with open(f, "rb") as fh:
+                data = fh.read()
+            # empty: the disk was full before its header
+            self.assertTrue(data == b"" or data.endswith(b"\n"), "%s ends in a half line" % f)
+            rows = list(csv.reader(io.StringIO(data.decode())))
+            ids = [int(r[0]) for r in rows[1:]]
+            self.assertEqual(ids, list(range(first, first + len(ids))), f)
+            first += len(ids)
+
     def test_csv_full_other_outputs_go_on(self):
         # The CSV on the full disk fails alone: the IPFIX file elsewhere gets every flow.
         csvp = os.path.join(self.mnt, "o.csv")

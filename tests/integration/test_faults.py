@@ -661,6 +661,18 @@ class Faults(Base):
                                     "--log-level=*:error", "--", "--port", "0", "--config",
                                     ini, "--no-csv", "--quiet"], ini, why)
             self.assertTrue(msg.startswith("streamprobe: --config %s: " % ini), msg)
+        # a broken installed profile (the driver's own): named, with what is wrong
+        d = self.path("profiles")
+        os.mkdir(d)
+        with open(os.path.join(d, "net_null.ini"), "w") as f:
+            f.write("[rss]\nkey = xyz\n")
+        rc, _, err = run(["--no-huge", "--no-pci", "--vdev=net_null0",
+                          "--file-prefix=spfaults%d" % os.getpid(), "--log-level=*:error", "--",
+                          "--port", "0", "--no-csv", "--quiet"],
+                         env=dict(os.environ, STREAMPROBE_DRIVERS_CONFIG=d))
+        self.assertEqual(rc, 2, err)
+        self.assertEqual(messages(err), ["streamprobe: %s/net_null.ini: [rss] key: bad value "
+                                         "'xyz'" % d], err)
 
     def test_bad_plugin_argument(self):
         small = self.path("s.pcap")

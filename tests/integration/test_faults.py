@@ -555,7 +555,8 @@ class Faults(Base):
 
     def test_signal_while_reading(self):
         # While the FIFO is being read: the run stops reading at once, exports the flows
-        # it has, and its files are complete.
+        # it has, and its files are complete; with one worker reading, and with two fed by
+        # the dispatcher.
         for seed in range(4):
             rng = random.Random(100 + seed)
             sig = rng.choice((signal.SIGINT, signal.SIGTERM))
@@ -568,8 +569,8 @@ class Faults(Base):
                 time.sleep(delay)
                 p.send_signal(sig)
                 t["sent"] = time.monotonic()
-            rc, err, feeder = self.fed_run(["--csv", csvp, "--ipfix", "file:" + ipfp],
-                                           during=during)
+            rc, err, feeder = self.fed_run(["--csv", csvp, "--ipfix", "file:" + ipfp,
+                                            "--workers", str(1 + seed % 2)], during=during)
             self.assertLess(time.monotonic() - t["sent"], 5.0, what + ": slow to stop")
             self.assertLess(feeder.written, FLOWS, what + ": the input was read to its end")
             n = self.check_stopped(rc, err, csvp, ipfp, what)

@@ -13,11 +13,15 @@
  * Packets: source → [dispatcher] → workers (parse, flow table, features,
  * hooks) → export rings → management lcore → export set.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* gettid(), tgkill() */
+#endif
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <limits.h>
 
@@ -66,7 +70,13 @@ static char app_rundir[PATH_MAX];
 static void
 app_on_signal(int sig)
 {
-	(void)sig;
+	/* Any thread may get a process's signal: only the main lcore, which
+	 * writes the outputs, handles it, between two of its writes, so that
+	 * the second signal's _exit() never cuts a write of a file short. */
+	if (gettid() != getpid()) {
+		tgkill(getpid(), getpid(), sig);
+		return;
+	}
 	if (++app_signals > 1) {
 		/* second signal: leave now; written files stay valid */
 		if (app_rundir[0] != '\0') {
@@ -311,8 +321,15 @@ main(int argc, char **argv)
 	char err[512];
 	char **app_argv = argv;
 	int app_argc = argc, eal_argc, ret, rc;
+	mode_t old_umask;
 
 	app.start_s = sp_now_s();
+	/* First: a signal during start-up (nDPI, the EAL making its runtime
+	 * directory) stops the run before it reads (app_run()) and the
+	 * directory is removed, rather than killing us and leaving it behind. */
+	signal(SIGINT, app_on_signal);
+	signal(SIGTERM, app_on_signal);
+	signal(SIGPIPE, SIG_IGN);	/* a closed "--csv -" pipe is a write error */
 	sp_config_defaults(&app.cfg);
 	/* "streamprobe [EAL options] -- [options]": the DPDK convention. */
 	eal_argc = sp_config_split_eal(&app_argc, &app_argv, eal_argv, APP_EAL_ARGS);
@@ -366,7 +383,11 @@ main(int argc, char **argv)
 	}
 
 	sp_run_telemetry_register(app.cfg.n_workers);
+	/* The telemetry socket takes commands: the owner's only, whatever the
+	 * umask (the EAL binds it with the process's umask). */
+	old_umask = umask(S_IRWXG | S_IRWXO);
 	ret = rte_eal_init(eal_argc, eal_argv);
+	umask(old_umask);
 	if (ret < 0) {
 		fprintf(stderr, "streamprobe: EAL initialisation failed: %s\n",
 			rte_strerror(rte_errno));
@@ -376,9 +397,6 @@ main(int argc, char **argv)
 		snprintf(app_rundir, sizeof(app_rundir), "%s", rte_eal_get_runtime_dir());
 		snprintf(app_tel_sock, sizeof(app_tel_sock), "%s/dpdk_telemetry.v2", app_rundir);
 	}
-	signal(SIGINT, app_on_signal);
-	signal(SIGTERM, app_on_signal);
-	signal(SIGPIPE, SIG_IGN);	/* a closed "--csv -" pipe is a write error */
 
 	rc = app_setup();
 	if (rc == 0)

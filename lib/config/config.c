@@ -291,7 +291,8 @@ sp_config_optname(int val)
 	return "?";
 }
 
-static int
+/* printf-checked: no caller can pass a value as the format */
+static int __attribute__((format(printf, 3, 4)))
 sp_config_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;

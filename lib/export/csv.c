@@ -31,6 +31,7 @@ struct csv_exporter {
 	struct sp_exporter base;	/* first: the export set only sees this */
 	int fd;				/* -1 between two files of a rotation */
 	bool own_fd;			/* false for standard output */
+	off_t committed;		/* bytes of the file written: whole rows */
 	int first_err;			/* first -errno, reported again by close */
 	uint16_t splt_n;
 	unsigned int ncols;
@@ -235,11 +236,36 @@ format_header(const struct sp_export_column *const *col, unsigned int n, char *d
 	return (size_t)(p - dst);
 }
 
-/* Write out the whole buffer. On failure the unwritten tail is kept for a retry. */
+/*
+ * The last row end in buf[0, n): the byte after the last newline outside
+ * quotes (a string value may hold a newline; '"' inside one is doubled, so
+ * counting quotes is enough). buf starts at a row, since rows go in whole.
+ */
+static size_t
+csv_last_row_end(const char *buf, size_t n)
+{
+	size_t i, end = 0;
+	bool quoted = false;
+
+	for (i = 0; i < n; i++) {
+		if (buf[i] == '"')
+			quoted = !quoted;
+		else if (buf[i] == '\n' && !quoted)
+			end = i + 1;
+	}
+	return end;
+}
+
+/*
+ * Write out the whole buffer. On failure the unwritten tail is kept for a
+ * retry; a file of our own is cut back to the last whole row first, so a
+ * full disk never leaves half a row behind (a reader would take it for a
+ * row; standard output may be shared with others and is left as it is).
+ */
 static int
 csv_drain(struct csv_exporter *c)
 {
-	size_t off = 0;
+	size_t off = 0, keep;
 	int ret = 0;
 
 	while (off < c->len) {
@@ -258,9 +284,17 @@ csv_drain(struct csv_exporter *c)
 		}
 		off += (size_t)w;
 	}
+	if (ret < 0 && c->own_fd && off > 0) {
+		keep = csv_last_row_end(c->buf, off);
+		if (keep < off && (ftruncate(c->fd, c->committed + (off_t)keep) != 0 ||
+				   lseek(c->fd, c->committed + (off_t)keep, SEEK_SET) < 0))
+			keep = off;	/* cannot cut: as written */
+		off = keep;
+	}
 	if (off > 0 && off < c->len)
 		memmove(c->buf, c->buf + off, c->len - off);
 	c->len -= off;
+	c->committed += (off_t)off;
 	if (ret < 0 && c->first_err == 0)
 		c->first_err = ret;
 	return ret;
@@ -305,9 +339,11 @@ csv_open_file(struct csv_exporter *c)
 			  c->name);
 		name = c->name;
 	}
-	c->fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* 0666: the user's umask decides who may read the flows */
+	c->fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (c->fd < 0)
 		return -errno;
+	c->committed = 0;
 	/* The buffer was drained before the previous file was closed. */
 	memcpy(c->buf + c->len, c->header, c->header_len);
 	c->len += c->header_len;

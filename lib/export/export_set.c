@@ -275,8 +275,11 @@ sp_export_set_flush(struct sp_export_set *s)
 	unsigned int i;
 	int ret;
 
+	/* as the tick: an IPFIX exporter's failure is a counted loss, said
+	 * once by the close with its count and cause */
 	for (i = 0; i < s->n; i++)
-		if (s->out[i].error == 0 && (ret = sp_export_flush(s->out[i].e)) != 0)
+		if (s->out[i].error == 0 && (ret = sp_export_flush(s->out[i].e)) != 0 &&
+		    (!s->out[i].ipfix || ret == -EPIPE))
 			set_failed(s, i, ret);
 }
 
@@ -312,6 +315,9 @@ sp_export_set_close(struct sp_export_set *s)
 				set_ipfix_loss("error", o->name, st.records_dropped, st.refused,
 					       st.loss_cause);
 				rc = -EIO;
+				/* the cause was in that line: not a second one */
+				if (ret != -EPIPE)
+					ret = 0;
 			}
 		} else {
 			ret = sp_export_close(o->e);

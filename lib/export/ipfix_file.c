@@ -6,9 +6,9 @@
  * when full, on flush and at close. Each file starts with the templates and
  * is a Transport Session of its own (sequence numbers from 0). With
  * --ipfix-rotate-size or --ipfix-rotate-time, PATH.000000, PATH.000001, ...
- * follow one another. A failed write cuts the file short: what follows is
- * dropped (and counted) until the next file, and the error is what write,
- * flush and close return.
+ * follow one another. A failed write cuts the file short, at its last
+ * whole message: what follows is dropped (and counted) until the next
+ * file, and the error is what write, flush and close return.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +31,7 @@ struct file_exporter {
 	size_t flen;
 	uint32_t fbuf_nrec;		/* records in fbuf not yet written */
 	uint64_t file_bytes;
+	uint64_t written;		/* bytes of the file written: whole messages */
 	uint64_t file_start_ms;
 };
 
@@ -53,9 +54,11 @@ file_open_next(struct file_exporter *f)
 			return -ENAMETOOLONG;
 		path = name;
 	}
-	f->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* 0666: the user's umask decides who may read the flows */
+	f->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (f->fd < 0)
 		return -errno;
+	f->written = 0;
 	f->file_no++;
 	x->st.files++;
 	x->dead = false;
@@ -73,12 +76,38 @@ file_open_next(struct file_exporter *f)
 	return 0;
 }
 
-/* Write the buffer out. A failure leaves the file cut short: nothing more goes to it. */
+/*
+ * Whole messages at the start of fbuf[0, n), n < flen: the bytes they span
+ * and the data records in them: the sequence number of the first message
+ * left out less the first one's (each counts the records before it, RFC
+ * 7011 §3.1; fbuf holds whole messages of one file).
+ */
+static size_t
+file_whole_msgs(const struct file_exporter *f, size_t n, uint32_t *nrec)
+{
+	size_t off = 0, len;
+
+	while (off + SP_IPFIX_MSG_HDR_LEN <= n) {
+		len = ((size_t)f->fbuf[off + 2] << 8) | f->fbuf[off + 3];
+		if (len < SP_IPFIX_MSG_HDR_LEN || off + len > n)
+			break;
+		off += len;
+	}
+	*nrec = off > 0 ? sp_ipfix_get32(f->fbuf + off + 8) - sp_ipfix_get32(f->fbuf + 8) : 0;
+	return off;
+}
+
+/*
+ * Write the buffer out. A failure leaves the file cut short, at the end of
+ * its last whole message (a collector reading it would otherwise fail on
+ * the half one, and lose the file): nothing more goes to it.
+ */
 static int
 file_drain(struct file_exporter *f)
 {
 	struct sp_ipfix_exporter *x = &f->x;
-	size_t off = 0;
+	size_t off = 0, keep;
+	uint32_t kept = 0;
 	int ret = 0;
 
 	while (off < f->flen && !x->dead && f->fd >= 0) {
@@ -92,6 +121,15 @@ file_drain(struct file_exporter *f)
 			break;
 		}
 		off += (size_t)w;
+	}
+	if (ret < 0 && off > 0) {
+		keep = file_whole_msgs(f, off, &kept);
+		if (keep < off && ftruncate(f->fd, (off_t)(f->written + keep)) != 0)
+			keep = off, kept = 0;	/* cannot cut: counted lost all the same */
+		f->written += keep;
+		f->fbuf_nrec -= kept;
+	} else {
+		f->written += off;
 	}
 	if (ret < 0 || x->dead || f->fd < 0) {
 		if (f->fbuf_nrec > 0) {

@@ -95,7 +95,9 @@ udp_pace(struct udp_exporter *u, uint32_t nrec)
 /*
  * ECONNREFUSED reports an ICMP error an earlier datagram met: it, at least,
  * never reached a collector. Reporting clears the error, so the datagram
- * at hand may go now.
+ * at hand may go now. No collector listened: one that starts, or restarts,
+ * has no templates, so they go again with the next message rather than at
+ * the next refresh (a minute of data it could not decode).
  */
 static void
 udp_refused(struct udp_exporter *u)
@@ -103,6 +105,7 @@ udp_refused(struct udp_exporter *u)
 	u->x.st.refused++;
 	u->x.loss_kind = SP_IPFIX_LOSS_UNREACHABLE;
 	u->x.loss_err = ECONNREFUSED;
+	u->refresh_at_ms = 0;
 }
 
 /* Send one message now. */

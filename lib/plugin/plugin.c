@@ -82,7 +82,8 @@ struct sp_plugins {
 	int failed;
 };
 
-static int
+/* printf-checked: a plugin's reason or a spec is an argument, never the format */
+static int __rte_format_printf(4, 5)
 plugins_err(char *err, size_t errlen, const char *name, const char *fmt, ...)
 {
 	va_list ap;
@@ -100,12 +101,15 @@ plugins_err(char *err, size_t errlen, const char *name, const char *fmt, ...)
 /* ------------------------------------------------------------------------ */
 /* Specs                                                                    */
 
+/*
+ * Only a name with a '/' is loaded from a file: dlopen() would look for a
+ * bare "x.so" in LD_LIBRARY_PATH, the executable's RUNPATH and the system
+ * directories, so whoever controls those would choose the code we run.
+ */
 bool
 sp_plugins_is_path(const char *name)
 {
-	size_t l = strlen(name);
-
-	return strchr(name, '/') != NULL || (l > 3 && strcmp(name + l - 3, ".so") == 0);
+	return strchr(name, '/') != NULL;
 }
 
 int
@@ -815,16 +819,20 @@ load_one(struct sp_plugins *ps, const char *spec,
 			e->p = sp_plugins_find_shipped(sp.name);
 		if (e->p == NULL) {
 			char list[256];
-			size_t n = 0;
+			size_t n = 0, l;
+			bool so;
 
 			list[0] = '\0';
 			for (i = 0; sp_plugins_shipped_names[i] != NULL && n < sizeof(list); i++)
 				n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
 						      i > 0 ? ", " : "",
 						      sp_plugins_shipped_names[i]);
+			/* "x.so" too: it is not searched for, ./x.so is loaded */
+			l = strlen(sp.name);
+			so = l > 3 && strcmp(sp.name + l - 3, ".so") == 0;
 			return plugins_err(err, errlen, sp.name, "no such plugin (shipped: %s; "
-					   "load another by path, e.g. ./%s.so)",
-					   list[0] != '\0' ? list : "none", sp.name);
+					   "load another by path, e.g. ./%s%s)",
+					   list[0] != '\0' ? list : "none", sp.name, so ? "" : ".so");
 		}
 	}
 	if (e->p->abi_version != SP_PLUGIN_ABI_VERSION)

@@ -85,7 +85,11 @@ struct sp_plugins_spec {
 int sp_plugins_spec_parse(const char *spec, struct sp_plugins_spec *out, char *err,
 			  size_t errlen);
 
-/** Whether a plugin name is a path to load (contains '/' or ends in ".so"). */
+/**
+ * Whether a plugin name is a path to load: it contains '/'. Any other name
+ * is a shipped plugin's; a bare "x.so" is never searched for (dlopen()
+ * would search LD_LIBRARY_PATH and the system directories).
+ */
 bool sp_plugins_is_path(const char *name);
 
 /** The plugins shipped with streamprobe (NULL-terminated list of names). */

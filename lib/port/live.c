@@ -105,8 +105,14 @@ live_profile(const struct sp_port_live *l, const struct sp_port_live_params *p,
 	ret = rte_eth_dev_info_get(l->port_id, info);
 	if (ret == 0)
 		ret = sp_port_profile_for_driver(dir, info->driver_name, prof, err, errlen);
-	if (ret == 0 && p->port_config != NULL)
-		ret = sp_port_profile_load(p->port_config, prof, err, errlen);
+	if (ret == 0 && p->port_config != NULL) {
+		char why[512];
+
+		/* the user's file: the message names the option too */
+		ret = sp_port_profile_load(p->port_config, prof, why, sizeof(why));
+		if (ret != 0)
+			snprintf(err, errlen, "--config %s", why);
+	}
 	return ret != 0 ? -EINVAL : 0;
 }
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1343,6 +1344,67 @@ test_csv_full_disk(void)
 	free(q);
 }
 
+/*
+ * A file that takes only part of a drain (a disk that fills up; here
+ * RLIMIT_FSIZE: a short write, then EFBIG) is cut back to its last whole
+ * row: header + k rows, never a half one. The rows hold a user agent with
+ * newlines, commas and quotes inside its quotes, which a row end is not.
+ */
+static void
+test_csv_partial_write_whole_rows(void)
+{
+	struct sp_flow_record *q = quic_record();
+	struct sp_exporter *e;
+	struct rlimit old, lim;
+	char path[256], *one, *got;
+	size_t hl = strlen(full_header) + 1, len, rl, k;
+	void (*old_xfsz)(int);
+	unsigned int i;
+	int ret = 0;
+
+	q->id = 7;
+	app_set(q, &cols_full, "user_agent", "a\n\"b,\"\nc\n", 0);
+	tmp_path(path, sizeof(path), "partial.csv");
+	/* the row as written whole */
+	e = sp_export_csv_open(path, &cols_full);
+	CU_ASSERT_FATAL(e != NULL);
+	CU_ASSERT_EQUAL(sp_export_write(e, q), 0);
+	CU_ASSERT_EQUAL(sp_export_close(e), 0);
+	one = sp_test_slurp(path, &len);
+	CU_ASSERT_FATAL(one != NULL && len > hl);
+	rl = len - hl;
+	CU_ASSERT_PTR_NOT_NULL(memchr(one + hl, '\n', rl - 1));	/* newlines inside */
+
+	/* the limit falls inside the second drain, and inside a row */
+	old_xfsz = signal(SIGXFSZ, SIG_IGN);
+	CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = 300000 + rl / 2;
+	CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	e = sp_export_csv_open(path, &cols_full);
+	CU_ASSERT_FATAL(e != NULL);
+	for (i = 0; i < 100000 && ret == 0; i++)
+		ret = sp_export_write(e, q);
+	CU_ASSERT_EQUAL(ret, -EFBIG);
+	CU_ASSERT_EQUAL(sp_export_close(e), -EFBIG);
+	setrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, old_xfsz);
+
+	got = sp_test_slurp(path, &len);
+	CU_ASSERT_FATAL(got != NULL);
+	CU_ASSERT(len > 256 * 1024 && len <= 300000);
+	CU_ASSERT_EQUAL((len - hl) % rl, 0);
+	for (k = 0; hl + k * rl + rl <= len; k++)
+		if (memcmp(got + hl + k * rl, one + hl, rl) != 0)
+			break;
+	CU_ASSERT_EQUAL(hl + k * rl, len);
+	CU_ASSERT_EQUAL(memcmp(got, one, hl), 0);
+	free(got);
+	free(one);
+	free(q);
+	unlink(path);
+}
+
 static void
 test_csv_open_errors(void)
 {
@@ -1579,6 +1641,8 @@ sp_test_register(void)
 			test_csv_broken_pipe) == NULL ||
 	    CU_add_test(csv, "- writes to standard output", test_csv_stdout) == NULL ||
 	    CU_add_test(csv, "full disk gives -ENOSPC", test_csv_full_disk) == NULL ||
+	    CU_add_test(csv, "a short write leaves whole rows",
+			test_csv_partial_write_whole_rows) == NULL ||
 	    CU_add_test(csv, "unwritable path fails at open", test_csv_open_errors) == NULL)
 		return -1;
 	return 0;

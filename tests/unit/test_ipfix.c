@@ -15,9 +15,11 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -1352,6 +1354,9 @@ test_udp_refused(void)
 	}
 	CU_ASSERT(sp_export_ipfix_get_stats(e, &st) == 0);
 	CU_ASSERT(st.refused >= 4);
+	/* a collector that starts gets the templates before the next data:
+	 * they went again after each error, not only at open */
+	CU_ASSERT(st.template_sends >= 4);
 	CU_ASSERT(strcmp(st.loss_cause, "collector unreachable: Connection refused") == 0);
 	CU_ASSERT_FATAL(sp_export_ipfix_poll_loss(e, 10000, &l) == 1);
 	CU_ASSERT(l.refused == st.refused && l.records == st.records_dropped);
@@ -1652,6 +1657,59 @@ test_file_write_failure(void)
 	free(r);
 }
 
+/*
+ * A file that takes only part of a drain (a disk that fills up; here
+ * RLIMIT_FSIZE: a short write, then EFBIG) is cut back to its last whole
+ * message; the records of the messages kept are delivered, the others
+ * dropped and counted.
+ */
+static void
+test_file_partial_write(void)
+{
+	struct sp_flow_record *r = calloc(1, REC_BYTES(0));
+	struct sp_ipfix_stats st;
+	struct rlimit old, lim;
+	struct sp_exporter *e;
+	void (*old_xfsz)(int);
+	struct decoded d;
+	unsigned int i, n = 20000;
+	char uri[310], path[300];
+	uint8_t *buf;
+	size_t len;
+
+	CU_ASSERT_FATAL(r != NULL);
+	snprintf(path, sizeof(path), "%s/partial.ipfix", tmpdir);
+	snprintf(uri, sizeof(uri), "file:%s", path);
+	old_xfsz = signal(SIGXFSZ, SIG_IGN);
+	CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = 200000 + 1000;	/* within the first drain, within a message */
+	CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	e = sp_export_ipfix_open(uri, &core_cols, NULL);
+	CU_ASSERT_FATAL(e != NULL);
+	fill_record(r, 0, false);
+	for (i = 0; i < n; i++) {
+		r->id = i;
+		sp_export_write(e, r);
+	}
+	CU_ASSERT(sp_export_ipfix_close(e, &st) == -EFBIG);
+	setrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, old_xfsz);
+
+	buf = (uint8_t *)sp_test_slurp(path, &len);
+	CU_ASSERT_FATAL(buf != NULL);
+	CU_ASSERT(len > 100000 && len <= 200000);
+	decode(buf, len, &d, true);
+	CU_ASSERT(d.errors == 0 && d.seq_errors == 0);	/* whole messages only */
+	CU_ASSERT(d.nr > 0);
+	for (i = 0; i < d.nr; i++)
+		CU_ASSERT(d_u64(&d.r[i], 0, 148) == i);
+	CU_ASSERT(st.records == n && st.records_dropped == n - d.nr);
+	d_free(&d);
+	free(buf);
+	free(r);
+}
+
 static void
 test_open_errors(void)
 {
@@ -1847,6 +1905,8 @@ sp_test_register(void)
 			test_transport_ops) == NULL ||
 	    CU_add_test(s, "file write failure dropped, counted, returned",
 			test_file_write_failure) == NULL ||
+	    CU_add_test(s, "a short file write leaves whole messages",
+			test_file_partial_write) == NULL ||
 	    CU_add_test(s, "columns added later", test_new_columns) == NULL ||
 	    CU_add_test(s, "bad URIs and parameters", test_open_errors) == NULL ||
 	    CU_add_test(s, "element mapping rules", test_element_rules) == NULL)

@@ -10,6 +10,7 @@
  * queue. See docs/rss-emulation.md.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -41,11 +42,15 @@ static const char usage[] =
 	"  --config FILE         a profile read over the driver's, as streamprobe --config\n"
 	"  --reta-size N         redirection table entries, 1..65535\n";
 
-static int
-fail(const char *fmt, const char *a, const char *b)
+static int __attribute__((format(printf, 1, 2)))
+fail(const char *fmt, ...)
 {
+	va_list ap;
+
 	fprintf(stderr, "streamprobe: sp-rss-split: ");
-	fprintf(stderr, fmt, a, b);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fputc('\n', stderr);
 	return 1;
 }

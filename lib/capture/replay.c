@@ -34,7 +34,6 @@
 #include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_mbuf.h>
-#include <rte_memcpy.h>
 
 #include "sp_common.h"
 #include "capture_private.h"
@@ -309,8 +308,8 @@ capture_replay_rx(struct capture_replay *r, struct rte_mbuf **pkts, struct sp_rx
 		while (r->next + i >= r->file_end[r->file])
 			r->file++;
 		if (likely(rec->caplen <= room)) {
-			rte_memcpy(rte_pktmbuf_mtod(pkts[i], void *), r->arena + rec->off,
-				   rec->caplen);
+			memcpy(rte_pktmbuf_mtod(pkts[i], void *), r->arena + rec->off,
+			       rec->caplen);
 			pkts[i]->data_len = (uint16_t)rec->caplen;
 			pkts[i]->pkt_len = rec->caplen;
 		} else if (rec->caplen <= REPLAY_SEG_MAX) {

@@ -37,6 +37,8 @@ import tempfile
 import time
 import unittest
 
+import sp_accounting
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("STREAMPROBE", os.path.join(ROOT, "build", "app", "streamprobe"))
 DEBIAN_PYTHON = "/usr/bin/python3"
@@ -178,8 +180,10 @@ def pandas_read(*paths, how="reader"):
 
 
 def run(args, **kw):
-    return subprocess.run([BIN, "--quiet"] + args, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, timeout=120, **kw)
+    p = subprocess.run([BIN, "--quiet"] + args, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=120, **kw)
+    sp_accounting.check_run(p.stderr, p.returncode == 0)
+    return p
 
 
 class Csv(unittest.TestCase):
@@ -278,6 +282,7 @@ class Csv(unittest.TestCase):
                          len(lines[0].split(",")))
         self.assertEqual(rc, 0, msg)
         self.assertIn("streamprobe: -: the reader closed the pipe", msg)
+        sp_accounting.check_accounting(msg)
         self.assertLess(took, 40, msg)
 
     def test_doc_holds_the_calls(self):

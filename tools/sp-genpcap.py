@@ -343,6 +343,10 @@ def _ipv6_ext(l3len, pkt, l4ptr, l4len, nxt):
 
 def ref_parse(pkt, wire_len, dlt, decode_tunnels):
     caplen = len(pkt)
+    # Every read below is checked against caplen but one, as in NFStream: the TCP/UDP header
+    # of an IPv4 packet cut by the snaplen, read past caplen (spec 3.7). NFStream reads
+    # whatever follows in libpcap's buffer there; streamprobe reads zeros, and so does this.
+    pkt = bytes(pkt) + bytes(16)
     eth_offset = 0
     typ = 0
     vlan_id = 0
@@ -358,6 +362,11 @@ def ref_parse(pkt, wire_len, dlt, decode_tunnels):
     while True:
         if state == "datalink":
             eo = eth_offset
+            # NFStream ignores a short frame before it looks at the link type; the reason's
+            # name is streamprobe's, which counts every frame of an unsupported link type as
+            # such, short or not
+            if dlt not in DLT_OF_LINKTYPE.values() or dlt == 276:
+                return "dlt"
             if caplen < eo + 28:
                 return "short"
             if dlt == 0:

@@ -453,7 +453,7 @@ worker_flow_new(struct sp_worker *w, uint32_t hash, const struct sp_pkt_meta *m,
 		/* Offline, a full table must not lose the packet: the oldest
 		 * flow ends early instead (counted; choose --max-flows to
 		 * avoid it). */
-		sp_flow_scan_idle(t, UINT64_MAX, 1, worker_expire, w);
+		sp_flow_evict_oldest(t, worker_expire, w);
 		w->st.flows_evicted++;
 		idx = sp_flow_add(t, hash);
 	}

@@ -69,7 +69,10 @@ def read_nfstream_csv(path):
         rows.append(",".join('"%s"' % f[1:-1].replace('\\"', '""') if f[:1] == '"' else f
                              for f in m.groups()))
         pos = m.end()
-    return pd.read_csv(io.StringIO("\n".join(rows) + "\n"), keep_default_na=False)
+    # pandas' C parser ends a cell at a NUL (a plugin's string may hold one: a DHCP
+    # hostname); its Python parser keeps the cell whole
+    return pd.read_csv(io.StringIO("\n".join(rows) + "\n"), keep_default_na=False,
+                       engine="python" if "\0" in text else "c")
 '''
 PANDAS_ONE_LINER = """\
 import io

@@ -607,6 +607,144 @@ class Hostile(unittest.TestCase):
                     f.write(self.pcapng([self.epb(fr, 0), blk]))
                 self.assert_bad(path, msg, 1)
 
+    # --- strings from the wire ------------------------------------------------------------
+
+    def test_hostile_strings(self):
+        """SNI, User-Agent and DHCP hostname with quotes, commas, CR, LF, backslashes, NUL
+        and invalid UTF-8: each cell as NFStream writes it, and the file read back by the
+        pandas reader of docs/csv.md into the right columns."""
+        if subprocess.run([DEBIAN_PYTHON, "-c", "import pandas"],
+                          stderr=subprocess.DEVNULL).returncode != 0:
+            self.skipTest("Debian's python3-pandas is missing (tools/install-deps.sh)")
+        recs, want, t = [], [], [0]
+
+        def add(frames):
+            for fr in frames:
+                recs.append(gen.Rec(gen.ms(t[0]), fr))
+                t[0] += 10
+
+        for i, raw in enumerate(HOSTILE_STRINGS):
+            c = "10.7.%d.1" % i
+            # TLS: nDPI keeps the SNI up to a NUL, lowercased, each byte it does not
+            # print as '?'; NFStream's ffi.string() then decode("utf-8", "ignore")
+            add(tcp_exchange(c, "10.7.200.1", 41000 + i, 443, [tls_client_hello(raw)]))
+            want.append((c, 443, "requested_server_name", nfstream_str(ndpi_sni(raw))))
+            # HTTP: nDPI keeps the User-Agent line as sent up to CR LF (a bare LF or CR
+            # stays in it)
+            req = b"GET / HTTP/1.1\r\nHost: h.example\r\nUser-Agent: " + raw + \
+                b"\r\nAccept: */*\r\n\r\n"
+            add(tcp_exchange(c, "10.7.200.2", 42000 + i, 80, [req]))
+            want.append((c, 80, "user_agent", nfstream_str(raw)))
+            # DHCP: dhcp.py decodes option 12 with errors="replace" (NUL kept)
+            add([dhcp_request(c, raw)])
+            want.append((c, 67, "udps.dhcp_12", raw.decode("utf-8", errors="replace")))
+            # ... and nDPI's DHCP dissector keeps it as sent, up to a NUL
+            want.append((c, 67, "requested_server_name", nfstream_str(raw)))
+        path = self.path("strings.pcap")
+        gen.write_pcap(path, recs, gen.LT_EN10MB)
+        out = self.path("strings.csv")
+        p = run(["--pcap", path, "--csv", out, "--plugin", "dhcp"])
+        self.assertEqual(p.returncode, 0, p.err)
+        self.assertEqual(p.acct["in_flows"], len(recs))
+        with open(out, "rb") as f:
+            data = f.read()
+        text = data.decode("utf-8")         # valid UTF-8 whatever the wire held
+        table = pandas_read(out)
+        header = table["columns"]
+        self.assertEqual(header, text[:text.index("\n")].split(","))
+        self.assertEqual(table["nan"], 0)
+        self.assertEqual(len(table["rows"]), 3 * len(HOSTILE_STRINGS))
+        rows = [dict(zip(header, r)) for r in table["rows"]]
+        for src, port, col, cell in want:
+            with self.subTest(src=src, column=col):
+                got = [r[col] for r in rows if r["src_ip"] == src and r["dst_port"] == str(port)]
+                self.assertEqual(got, [cell])
+                # written as csv_converter() does: quoted, every '"' as '\\"'
+                if cell:
+                    self.assertIn(',"%s",' % cell.replace('"', '\\"'), text)
+
+
+# Strings sent on the wire: quotes, commas, CR, LF, backslashes (one at the end), NUL,
+# invalid and truncated UTF-8, valid multi-byte UTF-8 and nothing at all.
+HOSTILE_STRINGS = [
+    b'a"b,c', b"new\nline, \"q\"", b"cr\rhere", b"nul\x00after", b"bad\xff\xfeutf8",
+    b"\xc3\xa9t\xc3\xa9.example", b"cut\xe2\x82", b"back\\slash\\\"", b"\x00", b'"',
+    b"ends with a backslash\\", b"x,y\n\"z\"\x00\xff", b"",
+]
+
+
+def ndpi_sni(raw):
+    """The SNI as nDPI 4.2 (tls.c) keeps it: up to a NUL, lowercased, every byte outside
+    the printable ASCII range as '?'."""
+    raw = raw.split(b"\x00")[0].lower()
+    return bytes(c if 0x20 <= c < 0x7f else 0x3f for c in raw)
+
+
+def nfstream_str(raw):
+    """A C string of nDPI's as NFStream reads it: up to the NUL, bad UTF-8 dropped."""
+    return raw.split(b"\x00")[0].decode("utf-8", errors="ignore")
+
+
+def tcp_exchange(c, s, sport, dport, requests):
+    """A TCP handshake, then each request from the client answered by an ACK."""
+    def pkt(src, dst, sp, dp, fl, pl=b"", seq=1, ack=0):
+        return gen.eth_ip(src, dst, gen.ipv4(src, dst, 6, gen.tcp(sp, dp, fl, pl, seq=seq,
+                                                                 ack=ack)))
+    out = [pkt(c, s, sport, dport, "S", seq=100), pkt(s, c, dport, sport, "SA", seq=500,
+                                                      ack=101),
+           pkt(c, s, sport, dport, "A", seq=101, ack=501)]
+    seq = 101
+    for r in requests:
+        out.append(pkt(c, s, sport, dport, "PA", r, seq=seq, ack=501))
+        seq += len(r)
+        out.append(pkt(s, c, dport, sport, "A", seq=501, ack=seq))
+    return out
+
+
+def tls_client_hello(sni):
+    def ext(typ, body):
+        return struct.pack("!HH", typ, len(body)) + body
+    exts = ext(0, struct.pack("!HBH", len(sni) + 3, 0, len(sni)) + sni)
+    exts += ext(10, struct.pack("!HHH", 4, 0x001d, 0x0017)) + ext(11, b"\x01\x00")
+    body = struct.pack("!H", 0x0303) + bytes(range(1, 33)) + b"\x00"
+    body += struct.pack("!HHH", 4, 0x1301, 0x1302)
+    body += b"\x01\x00" + struct.pack("!H", len(exts)) + exts
+    hs = b"\x01" + struct.pack("!I", len(body))[1:] + body
+    return b"\x16\x03\x01" + struct.pack("!H", len(hs)) + hs
+
+
+def dhcp_request(c, hostname):
+    """A DHCP REQUEST from c to the server with option 12 (hostname) as given."""
+    hdr = bytearray(240)
+    hdr[0:4] = b"\x01\x01\x06\x00"
+    hdr[4:8] = b"\x12\x34\x56\x78"
+    hdr[28:34] = gen.mac_of(c)
+    hdr[236:240] = b"\x63\x82\x53\x63"
+    opts = bytes([53, 1, 3, 12, len(hostname)]) + hostname + bytes([55, 3, 1, 3, 6, 255])
+    return gen.eth_ip(c, "10.7.200.3", gen.ipv4(c, "10.7.200.3", 17, gen.udp(
+        68, 67, bytes(hdr) + opts)))
+
+
+def pandas_read(path):
+    """The reader of docs/csv.md ("Reading it with pandas"), run by Debian's python3:
+    {"columns", "rows" (each cell as str), "nan"}."""
+    with open(os.path.join(ROOT, "docs", "csv.md")) as f:
+        doc = f.read()
+    reader = doc.split("## Reading it with pandas", 1)[1].split("```python\n", 1)[1]
+    reader = reader.split("```", 1)[0]
+    code = reader + """
+import json, sys
+df = read_nfstream_csv(sys.argv[1])
+print(json.dumps({"columns": list(df.columns), "nan": int(df.isna().sum().sum()),
+                  "rows": [[str(v) for v in r] for r in df.itertuples(index=False)]}))
+"""
+    p = subprocess.run([DEBIAN_PYTHON, "-c", code, path], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=300)
+    if p.returncode != 0:
+        raise AssertionError("the pandas reader of docs/csv.md failed:\n" +
+                             p.stderr.decode("utf-8", "replace")[-3000:])
+    return json.loads(p.stdout)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -101,6 +101,9 @@ A, B, C, D, E = "10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"
 A6, B6 = "2001:db8::1", "2001:db8::2"
 MA, MB = gen.mac_of(A), gen.mac_of(B)
 TCP_OPTS = b"\x02\x04\x05\xb4\x01\x03\x03\x07\x04\x02\x00\x00"
+# The other ways a capture comes in, each held to the same model: the pcap PMD (with its
+# shadow reader), the replay from memory, one worker fed by the main lcore, several workers.
+INPUT_PATHS = [["--pcap-pmd"], ["--replay-loops", "1"], ["--dispatch"], ["--workers", "3"]]
 CRASH = ("Segmentation fault", "core dumped", "Assertion", "AddressSanitizer",
          "runtime error", "Traceback", "PANIC", "stack smashing")
 
@@ -207,10 +210,12 @@ class Hostile(unittest.TestCase):
     def path(self, name):
         return os.path.join(WORK, name)
 
-    def modelled(self, name, recs, linktype=gen.LT_EN10MB, fmt="pcap-us", raw=None, **opts):
+    def modelled(self, name, recs, linktype=gen.LT_EN10MB, fmt="pcap-us", raw=None,
+                 paths=False, **opts):
         """Write recs, run streamprobe on them, and hold its CSV text and accounting to
         the reference model's. With raw (the path of a file written otherwise), streamprobe
-        reads that file and the model recs, the packets as libpcap hands them over."""
+        reads that file and the model recs, the packets as libpcap hands them over. With
+        paths, the same again through every other way in: INPUT_PATHS."""
         opts.setdefault("n_dissections", 0)
         opts.setdefault("stats", True)
         opts.setdefault("splt", 3)
@@ -222,6 +227,15 @@ class Hostile(unittest.TestCase):
         cols, rows, acct = gen.model_run(sc, r, {name: cf})
         out = self.path(name + ".csv")
         p = run(["--pcap", raw or self.path(name), "--csv", out] + r.args())
+        self.check_model(name, p, out, cols, rows, acct)
+        for extra in (INPUT_PATHS if paths else ()):
+            with self.subTest(capture=name, path=" ".join(extra)):
+                q = run(["--pcap", raw or self.path(name), "--csv", out] + r.args() + extra)
+                self.check_model("%s %s" % (name, " ".join(extra)), q, out, cols, rows, acct,
+                                 any_order="--workers" in extra)
+        return p
+
+    def check_model(self, name, p, out, cols, rows, acct, any_order=False):
         self.assertEqual(p.returncode, 0, "%s: %s" % (name, p.err))
         got = {k: p.acct[k] for k in sp_accounting.FIELDS}
         want = {k: acct[k] for k in sp_accounting.FIELDS}
@@ -230,13 +244,20 @@ class Hostile(unittest.TestCase):
         with open(out, newline="") as f:
             text = f.read()
         want_text = gen.render_csv(cols, rows) if rows else ",".join(cols) + "\n"
+        if any_order:
+            # several workers: the same flows in another order (ids follow it)
+            def unordered(t):
+                lines = t.split("\n")
+                return lines[0], sorted(l.split(",", 1)[-1] for l in lines[1:])
+            text, want_text = unordered(text), unordered(want_text)
+            self.assertEqual(text, want_text, "%s: flows differ from the model" % name)
+            return
         if text != want_text:
             got_l, want_l = text.splitlines(), want_text.splitlines()
             diff = [(i, g, w) for i, (g, w) in enumerate(zip(got_l, want_l)) if g != w][:3]
             self.fail("%s: CSV differs from the model (%d vs %d lines); first rows that "
                       "differ:\n%s" % (name, len(got_l), len(want_l), "\n".join(
                           "line %d\n got  %s\n want %s" % d for d in diff)))
-        return p
 
     # --- every header cut at every offset -------------------------------------------------
 
@@ -252,6 +273,14 @@ class Hostile(unittest.TestCase):
                 if name.startswith(("gtp", "tzsp", "capwap")):
                     self.modelled("cut_nt_" + name + ".pcap", recs, lt,
                                   decode_tunnels=False)
+        # every Ethernet cut in one capture, through every other way in
+        recs, t = [], 0
+        for name, lt, frame in base_frames():
+            if lt == gen.LT_EN10MB:
+                for c in range(len(frame) + 1):
+                    recs.append(gen.Rec(gen.ms(t), frame, caplen=c))
+                    t += 1
+        self.modelled("cut_all.pcap", recs, paths=True)
 
     def test_truncated_radiotap(self):
         """Radiotap + 802.11 + LLC (not in the reference model): every cut counted as
@@ -282,7 +311,7 @@ class Hostile(unittest.TestCase):
                                 65536 + 142, 131072, 2 ** 31, 2 ** 32 - 1)):
             recs.append(gen.Rec(gen.ms(2 * i), fr, wire_len=wl))
             recs.append(gen.Rec(gen.ms(2 * i + 1), fr6, wire_len=wl))
-        self.modelled("lengths.pcap", recs)
+        self.modelled("lengths.pcap", recs, paths=True)
         self.modelled("lengths_mode1.pcap", recs, accounting_mode=1)
 
     def test_big_frames(self):
@@ -298,7 +327,7 @@ class Hostile(unittest.TestCase):
                 A, B, 6, t, tot_len=(40 + n) & 0xFFFF, fix=False))))
             recs.append(gen.Rec(gen.ms(i), gen.eth_ip(A6, B6, gen.ipv6(
                 A6, B6, 17, u, plen=(8 + n) & 0xFFFF, fix=False))))
-        self.modelled("big.pcap", recs)
+        self.modelled("big.pcap", recs, paths=True)
 
     def test_caplen_beyond_snaplen(self):
         """A record longer than the file's snapshot length: libpcap reads snaplen bytes of
@@ -350,7 +379,7 @@ class Hostile(unittest.TestCase):
                     recs.append(gen.Rec(gen.ms(t), gen.eth_ip(A, B, gen.ipv4(
                         A, B, proto, l4, flags=flags, frag=off))))
                     t += 1
-        self.modelled("ipv4_lies.pcap", recs)
+        self.modelled("ipv4_lies.pcap", recs, paths=True)
 
     def test_ipv6_extension_chains(self):
         tcp = gen.tcp(40000, 443, "S")
@@ -389,7 +418,7 @@ class Hostile(unittest.TestCase):
             inner4 = gen.ipv4(C, D, 4, inner4)
         recs.append(gen.Rec(gen.ms(t), gen.eth_ip(A6, B6, inner6)))
         recs.append(gen.Rec(gen.ms(t + 1), gen.eth_ip(C, D, inner4)))
-        self.modelled("ipv6_chains.pcap", recs)
+        self.modelled("ipv6_chains.pcap", recs, paths=True)
 
     def test_gtp_bad_extension_lengths(self):
         inner = gen.tcp4(A, B, 40000, 80, "S")
@@ -425,7 +454,7 @@ class Hostile(unittest.TestCase):
             recs.append(gen.Rec(gen.ms(t), gen.eth_ip(D, E, gen.ipv4(
                 D, E, 17, gen.udp(2152, 2152, pl)))))
             t += 1
-        self.modelled("gtp_bad.pcap", recs)
+        self.modelled("gtp_bad.pcap", recs, paths=True)
 
     def test_tzsp_capwap_garbage(self):
         rnd = random.Random(11)
@@ -467,7 +496,7 @@ class Hostile(unittest.TestCase):
                     pl = b"\x01\x00\x00\x01" + pl
                 recs.append(gen.Rec(gen.ms(t), udp_frame(port, port, pl)))
                 t += 1
-        self.modelled("tunnel_garbage.pcap", recs)
+        self.modelled("tunnel_garbage.pcap", recs, paths=True)
         self.modelled("tunnel_garbage_nt.pcap", recs, decode_tunnels=False)
 
     def test_offset_wrap(self):
@@ -515,7 +544,7 @@ class Hostile(unittest.TestCase):
         for idle, active in ((120, 1800), (2 ** 32 - 1, 2 ** 32 - 1)):
             with self.subTest(idle=idle, active=active):
                 self.modelled("times_%d.pcap" % idle, model, raw=self.path("times.pcap"),
-                              idle_timeout=idle, active_timeout=active)
+                              paths=True, idle_timeout=idle, active_timeout=active)
 
     # --- bad files ------------------------------------------------------------------------
 

@@ -42,8 +42,10 @@ Every run must end without a crash, and its accounting line must add up
 """
 
 import atexit
+import gzip
 import importlib.util
 import json
+import lzma
 import os
 import random
 import re
@@ -124,12 +126,13 @@ def run(args, timeout=120):
     return p
 
 
-def write_raw_pcap(path, recs, linktype=1, snaplen=262144, nsec=False):
+def write_raw_pcap(path, recs, linktype=1, snaplen=262144, nsec=False, big_endian=False):
     """recs: (sec, frac, caplen, len, data) written as given (u32 each)."""
-    out = [struct.pack("<IHHiIII", 0xA1B23C4D if nsec else 0xA1B2C3D4, 2, 4, 0, 0, snaplen,
-                       linktype)]
+    e = ">" if big_endian else "<"
+    out = [struct.pack(e + "IHHiIII", 0xA1B23C4D if nsec else 0xA1B2C3D4, 2, 4, 0, 0,
+                       snaplen, linktype)]
     for sec, frac, caplen, ln, data in recs:
-        out.append(struct.pack("<IIII", sec, frac, caplen, ln) + data)
+        out.append(struct.pack(e + "IIII", sec, frac, caplen, ln) + data)
     with open(path, "wb") as f:
         f.write(b"".join(out))
 
@@ -525,6 +528,7 @@ class Hostile(unittest.TestCase):
         fr = gen.eth_ip(A, B, gen.udp4(A, B, 40000, 7000, 10))
         rf = gen.eth_ip(B, A, gen.udp4(B, A, 7000, 40000, 20))
         y2037, y2100 = 2114380800, 4102444800
+        # (seconds, fraction) as written; the fraction is in ns in a nanosecond file
         stamps = [(gen.T0_S, 0), (gen.T0_S + 10, 0), (gen.T0_S - 3600, 0),   # back an hour
                   (gen.T0_S + 20, 999999), (gen.T0_S + 20, 1000000),          # usec 1e6
                   (gen.T0_S + 20, 4000000000),                                 # usec < 0
@@ -532,19 +536,29 @@ class Hostile(unittest.TestCase):
                   (y2037, 0), (y2037 + 1, 500000),
                   (y2100, 0), (y2100 + 3600, 0),                               # past 2038
                   (2 ** 32 - 1, 999999), (gen.T0_S + 30, 0)]
-        raw, model = [], []
-        for i, (sec, usec) in enumerate(stamps):
-            f = fr if i % 3 else rf
-            raw.append((sec, usec, len(f), len(f), f))
-            s32 = sec - 2 ** 32 if sec >= 2 ** 31 else sec
-            u32 = usec - 2 ** 32 if usec >= 2 ** 31 else usec
-            ms = (s32 * 1000 + int(u32 / 1000)) % 2 ** 64
-            model.append(gen.Rec(ms * gen.NS_PER_MS, f))
-        write_raw_pcap(self.path("times.pcap"), raw)
-        for idle, active in ((120, 1800), (2 ** 32 - 1, 2 ** 32 - 1)):
-            with self.subTest(idle=idle, active=active):
-                self.modelled("times_%d.pcap" % idle, model, raw=self.path("times.pcap"),
-                              paths=True, idle_timeout=idle, active_timeout=active)
+        for nsec, swapped in ((False, False), (True, False), (False, True), (True, True)):
+            raw, model = [], []
+            for i, (sec, frac) in enumerate(stamps):
+                f = fr if i % 3 else rf
+                raw.append((sec, frac, len(f), len(f), f))
+                if swapped:
+                    # libpcap's byte swap of a file of the other byte order gives
+                    # unsigned values
+                    s, u = sec, frac // 1000 if nsec else frac
+                else:
+                    s = sec - 2 ** 32 if sec >= 2 ** 31 else sec
+                    u = frac - 2 ** 32 if frac >= 2 ** 31 else frac
+                    u = int(u / 1000) if nsec else u        # C's truncating division
+                ms = (s * 1000 + int(u / 1000)) % 2 ** 64
+                model.append(gen.Rec(ms * gen.NS_PER_MS, f))
+            tag = "%s%s" % ("ns" if nsec else "us", "_be" if swapped else "")
+            path = self.path("times_%s.pcap" % tag)
+            write_raw_pcap(path, raw, nsec=nsec, big_endian=swapped)
+            for idle, active in ((120, 1800), (2 ** 32 - 1, 2 ** 32 - 1)):
+                with self.subTest(file=tag, idle=idle, active=active):
+                    self.modelled("times_%s_%d.pcap" % (tag, idle), model, raw=path,
+                                  paths=not swapped and not nsec, idle_timeout=idle,
+                                  active_timeout=active)
 
     # --- bad files ------------------------------------------------------------------------
 
@@ -589,6 +603,22 @@ class Hostile(unittest.TestCase):
                 with open(self.path(name), "wb") as f:
                     f.write(raw)
                 self.assert_bad(self.path(name), msg, received)
+        # compressed captures cut mid-stream: the records decompressed before count
+        for name, mod in (("cut.pcap.gz", gzip), ("cut.pcap.xz", lzma)):
+            with self.subTest(file=name):
+                z = mod.compress(data)
+                with open(self.path(name), "wb") as f:
+                    f.write(z[:len(z) - 12])
+                p = self.assert_bad(self.path(name), "compressed data is truncated")
+                self.assertIsNotNone(p.acct, p.err)
+        # a bad file between good ones: the others are read, the run fails
+        p = run(["--pcap", self.path("good4.pcap"), "--pcap", self.path("cut_in_data.pcap"),
+                 "--pcap", self.path("good4.pcap"), "--csv", self.path("mixed.csv"),
+                 "--n-dissections", "0"])
+        self.assertEqual(p.returncode, 1, p.err)
+        self.assertEqual(p.acct["in_flows"], 4 + 2 + 4)
+        self.assertIn("streamprobe: error: %s: read error: truncated dump file" %
+                      self.path("cut_in_data.pcap"), p.err)
         # the flows of the complete records are written
         run(["--pcap", self.path("cut_in_data.pcap"), "--csv", self.path("cut.csv"),
                  "--n-dissections", "0"])

@@ -560,6 +560,32 @@ class Hostile(unittest.TestCase):
                                   paths=not swapped and not nsec, idle_timeout=idle,
                                   active_timeout=active)
 
+    def test_full_table_at_the_end_of_time(self):
+        """More flows than --max-flows, stamped 1 ms before 2^64 ms (a native pcap's -1 s
+        + 999999 us, which NFStream adds as uint64): the oldest flows still make room,
+        whatever their times, and every flow is written once."""
+        raw = []
+        for i in range(3000):
+            a = "10.1.%d.%d" % (i >> 8, i & 255)
+            f = gen.eth_ip(a, B, gen.udp4(a, B, 1000, 53, 4))
+            raw.append((2 ** 32 - 1, 999999, len(f), len(f), f))
+        path = self.path("end_of_time.pcap")
+        write_raw_pcap(path, raw)
+        for extra in ([], ["--workers", "2"]):
+            with self.subTest(extra=extra):
+                p = run(["--pcap", path, "--csv", self.path("eot.csv"), "--n-dissections",
+                         "0", "--max-flows", "1024"] + extra, timeout=60)
+                self.assertEqual(p.returncode, 0, p.err)
+                self.assertEqual(p.acct["in_flows"], 3000)
+                m = re.search(r"flows: exported=(\d+) evicted_table_full=(\d+)", p.err)
+                self.assertEqual(int(m.group(1)), 3000, p.err)
+                self.assertGreater(int(m.group(2)), 0, p.err)
+                with open(self.path("eot.csv")) as f:
+                    rows = f.read().splitlines()[1:]
+                self.assertEqual(len(rows), 3000)
+                self.assertTrue(all(",18446744073709551615,18446744073709551615,0,1," in r
+                                    for r in rows), rows[0])
+
     # --- bad files ------------------------------------------------------------------------
 
     def write_good(self, name, n=4):

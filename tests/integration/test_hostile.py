@@ -285,6 +285,40 @@ class Hostile(unittest.TestCase):
                     t += 1
         self.modelled("cut_all.pcap", recs, paths=True)
 
+    def test_bpf_on_cut_frames(self):
+        """--bpf-filter on every cut of every Ethernet header: the packets it keeps are the
+        ones libpcap's filter keeps (tcpdump -w), loads past the captured bytes included;
+        the others are counted as filtered."""
+        if shutil.which("tcpdump") is None:
+            self.skipTest("tcpdump is not installed")
+        recs, t = [], 0
+        for name, lt, frame in base_frames():
+            if lt == gen.LT_EN10MB:
+                for c in range(len(frame) + 1):
+                    recs.append(gen.Rec(gen.ms(t), frame, caplen=c))
+                    t += 1
+        path = self.path("cut_bpf.pcap")
+        gen.write_pcap(path, recs, gen.LT_EN10MB)
+        for flt in ("udp", "greater 100", "ether[0] & 1 = 0", "ip[2:2] > 40", "ip6", "mpls",
+                    "tcp[13] & 2 != 0", "udp[8:2] = 0x3000", "vlan", "pppoes and tcp",
+                    "ip6[40] = 60 or ip[9] = 4"):
+            with self.subTest(filter=flt):
+                kept = self.path("kept.pcap")
+                q = subprocess.run(["tcpdump", "-r", path, "-w", kept, flt],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                self.assertEqual(q.returncode, 0, q.stderr)
+                with open(kept, "rb") as f:
+                    data = f.read()
+                n, off = 0, 24
+                while off + 16 <= len(data):
+                    n += 1
+                    off += 16 + struct.unpack_from("<I", data, off + 8)[0]
+                p = run(["--pcap", path, "--csv", self.path("bpf.csv"), "--n-dissections",
+                         "0", "--bpf-filter", flt])
+                self.assertEqual(p.returncode, 0, p.err)
+                self.assertEqual((p.acct["received"], p.acct["filtered"]),
+                                 (len(recs), len(recs) - n))
+
     def test_truncated_radiotap(self):
         """Radiotap + 802.11 + LLC (not in the reference model): every cut counted as
         ignored or in a flow, and the whole frame in a flow."""

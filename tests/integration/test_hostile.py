@@ -285,6 +285,26 @@ class Hostile(unittest.TestCase):
                     t += 1
         self.modelled("cut_all.pcap", recs, paths=True)
 
+    def test_mutated_frames(self):
+        """Every header frame with 1 to 4 of its bytes replaced by seeded random ones (and
+        some of those cut): a differential run against the model, per link type."""
+        # $SP_HOSTILE_SEED tries other mutants
+        rnd = random.Random(int(os.environ.get("SP_HOSTILE_SEED", "1313")))
+        by_lt = {}
+        for name, lt, frame in base_frames():
+            recs = by_lt.setdefault(lt, [])
+            for k in range(60):
+                b = bytearray(frame)
+                for _ in range(rnd.randint(1, 4)):
+                    b[rnd.randrange(len(b))] = rnd.randrange(256)
+                cut = rnd.randrange(len(b) + 1) if k % 3 == 0 else len(b)
+                recs.append(gen.Rec(gen.ms(len(recs)), bytes(b), caplen=cut,
+                                    wire_len=len(b)))
+        for lt, recs in sorted(by_lt.items()):
+            with self.subTest(linktype=lt):
+                self.modelled("mutated_%d.pcap" % lt, recs, lt,
+                              paths=lt == gen.LT_EN10MB)
+
     def test_bpf_on_cut_frames(self):
         """--bpf-filter on every cut of every Ethernet header: the packets it keeps are the
         ones libpcap's filter keeps (tcpdump -w), loads past the captured bytes included;

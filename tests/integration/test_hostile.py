@@ -339,23 +339,34 @@ class Hostile(unittest.TestCase):
                 self.assertEqual((p.acct["received"], p.acct["filtered"]),
                                  (len(recs), len(recs) - n))
 
-    def test_truncated_radiotap(self):
-        """Radiotap + 802.11 + LLC (not in the reference model): every cut counted as
-        ignored or in a flow, and the whole frame in a flow."""
+    def test_radiotap(self):
+        """Radiotap + 802.11 + LLC/SNAP: every cut, bad FCS, other frame types and
+        distribution bits, mutated bytes."""
         rt = struct.pack("<BBHI", 0, 0, 12, 0) + b"\x00" * 4
-        # FromDS data frame with QoS control: NFStream takes 26 bytes of 802.11 header
-        wifi = struct.pack("<HH", 0x0288, 0) + MB + MA + MB + b"\x00\x00" + b"\x00\x00"
         llc = b"\xaa\xaa\x03\x00\x00\x00\x08\x00"
-        frame = rt + wifi + llc + gen.udp4(A, B, 40000, 7000, 10)
-        recs = [(gen.T0_S, i, c, len(frame), frame[:c]) for i, c in
-                enumerate(range(len(frame) + 1))]
-        write_raw_pcap(self.path("radiotap.pcap"), recs, linktype=127)
-        p = run(["--pcap", self.path("radiotap.pcap"), "--csv", self.path("radiotap.csv"),
-                 "--n-dissections", "0"])
-        self.assertEqual(p.returncode, 0, p.err)
-        self.assertEqual(p.acct["received"], len(recs))
+        u = gen.udp4(A, B, 40000, 7000, 10)
+        frames = []
+        for fc in (0x0288, 0x0188, 0x0388, 0x0088, 0x0208, 0x0108, 0x0080, 0x0284):
+            # QoS control: NFStream takes 26 bytes of 802.11 header with one DS bit set
+            wifi = struct.pack("<HH", fc, 0) + MB + MA + MB + b"\x00\x00" + b"\x00\x00"
+            frames.append(rt + wifi + llc + u)
+        bad_fcs = bytearray(frames[0])
+        bad_fcs[16] = 0x50
+        frames.append(bytes(bad_fcs))
+        long_rt = struct.pack("<BBHI", 0, 0, 40, 0) + b"\x00" * 32
+        frames.append(long_rt + frames[0][12:])
+        recs = []
+        for fr in frames:
+            for c in range(len(fr) + 1):
+                recs.append(gen.Rec(gen.ms(len(recs)), fr, caplen=c))
+        rnd = random.Random(127)
+        for k in range(400):
+            b = bytearray(rnd.choice(frames))
+            for _ in range(rnd.randint(1, 4)):
+                b[rnd.randrange(len(b))] = rnd.randrange(256)
+            recs.append(gen.Rec(gen.ms(len(recs)), bytes(b)))
+        p = self.modelled("radiotap.pcap", recs, 127, paths=True)
         self.assertGreater(p.acct["in_flows"], 0)
-        self.assertGreater(p.acct["reasons"].get("short", 0), 0)
 
     # --- record lengths -------------------------------------------------------------------
 

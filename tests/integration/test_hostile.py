@@ -775,8 +775,8 @@ class Hostile(unittest.TestCase):
 
         for i, raw in enumerate(HOSTILE_STRINGS):
             c = "10.7.%d.1" % i
-            # TLS: nDPI keeps the SNI up to a NUL, lowercased, each byte it does not
-            # print as '?'; NFStream's ffi.string() then decode("utf-8", "ignore")
+            # TLS: what nDPI keeps of the SNI (ndpi_sni()); NFStream's ffi.string() then
+            # decode("utf-8", "ignore")
             add(tcp_exchange(c, "10.7.200.1", 41000 + i, 443, [tls_client_hello(raw)]))
             want.append((c, 443, "requested_server_name", nfstream_str(ndpi_sni(raw))))
             # HTTP: nDPI keeps the User-Agent line as sent up to CR LF (a bare LF or CR
@@ -784,12 +784,15 @@ class Hostile(unittest.TestCase):
             req = b"GET / HTTP/1.1\r\nHost: h.example\r\nUser-Agent: " + raw + \
                 b"\r\nAccept: */*\r\n\r\n"
             add(tcp_exchange(c, "10.7.200.2", 42000 + i, 80, [req]))
-            want.append((c, 80, "user_agent", nfstream_str(raw)))
+            want.append((c, 80, "user_agent", nfstream_str(raw[:UA_MAX])))
             # DHCP: dhcp.py decodes option 12 with errors="replace" (NUL kept)
+            if len(raw) > 255:
+                continue                    # more than an option holds
             add([dhcp_request(c, raw)])
             want.append((c, 67, "udps.dhcp_12", raw.decode("utf-8", errors="replace")))
-            # ... and nDPI's DHCP dissector keeps it as sent, up to a NUL
-            want.append((c, 67, "requested_server_name", nfstream_str(raw)))
+            # ... and nDPI's DHCP dissector keeps its last 79 bytes as sent (NFStream
+            # reads them up to a NUL)
+            want.append((c, 67, "requested_server_name", nfstream_str(raw[-SNI_MAX:])))
         path = self.path("strings.pcap")
         gen.write_pcap(path, recs, gen.LT_EN10MB)
         out = self.path("strings.csv")
@@ -803,7 +806,8 @@ class Hostile(unittest.TestCase):
         header = table["columns"]
         self.assertEqual(header, text[:text.index("\n")].split(","))
         self.assertEqual(table["nan"], 0)
-        self.assertEqual(len(table["rows"]), 3 * len(HOSTILE_STRINGS))
+        self.assertEqual(len(table["rows"]), 2 * len(HOSTILE_STRINGS) +
+                         sum(len(raw) <= 255 for raw in HOSTILE_STRINGS))
         rows = [dict(zip(header, r)) for r in table["rows"]]
         for src, port, col, cell in want:
             with self.subTest(src=src, column=col):
@@ -820,13 +824,18 @@ HOSTILE_STRINGS = [
     b'a"b,c', b"new\nline, \"q\"", b"cr\rhere", b"nul\x00after", b"bad\xff\xfeutf8",
     b"\xc3\xa9t\xc3\xa9.example", b"cut\xe2\x82", b"back\\slash\\\"", b"\x00", b'"',
     b"ends with a backslash\\", b"x,y\n\"z\"\x00\xff", b"",
+    # longer than the fields (nDPI's host_server_name[80], NFStream's user_agent[256]),
+    # a two-byte character across the cut
+    b"s" * 77 + "\u00e9".encode() + b".example", b"u" * 254 + "\u00e9".encode() + b"tail",
 ]
+SNI_MAX, UA_MAX = 79, 255
 
 
 def ndpi_sni(raw):
-    """The SNI as nDPI 4.2 (tls.c) keeps it: up to a NUL, lowercased, every byte outside
-    the printable ASCII range as '?'."""
-    raw = raw.split(b"\x00")[0].lower()
+    """The SNI as nDPI 4.2 (tls.c, ndpi_hostname_sni_set()) keeps it: up to a NUL, its
+    last 79 bytes (host_server_name[80]), lowercased, every byte outside the printable
+    ASCII range as '?'."""
+    raw = raw.split(b"\x00")[0][-SNI_MAX:].lower()
     return bytes(c if 0x20 <= c < 0x7f else 0x3f for c in raw)
 
 

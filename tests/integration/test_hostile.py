@@ -718,6 +718,64 @@ class Hostile(unittest.TestCase):
         self.assertEqual(len(rows), 2, rows)
         self.assertIn(",2,%d," % (2 * n), rows[1])
 
+    def test_mutated_files(self):
+        """pcap and pcapng files with 1 to 3 bytes of their file, record and block headers
+        replaced (seeded): streamprobe reads what libpcap reads (tcpdump -w), records and
+        error alike: the same number of packets, a failed run exactly when libpcap fails,
+        said in a `streamprobe:` line."""
+        if shutil.which("tcpdump") is None:
+            self.skipTest("tcpdump is not installed")
+        recs = [gen.Rec(gen.ms(i * 10), gen.eth_ip(A, B, gen.udp4(A, B, 40000 + i % 2, 7000,
+                                                               20 + i))) for i in range(6)]
+        base = {}
+        for kind, write in (("pcap", gen.write_pcap), ("pcapng", gen.write_pcapng)):
+            write(self.path("base." + kind), recs, gen.LT_EN10MB)
+            with open(self.path("base." + kind), "rb") as f:
+                base[kind] = f.read()
+        rnd = random.Random(int(os.environ.get("SP_HOSTILE_SEED", "1313")))
+        for kind, data in sorted(base.items()):
+            heads = list(range(24)) + [o + k for o in range(24, len(data) - 16, 16 + 62)
+                                       for k in range(16)]
+            for n in range(20):
+                b = bytearray(data)
+                for _ in range(rnd.randint(1, 3)):
+                    pos = rnd.choice(heads) if rnd.random() < 0.7 else rnd.randrange(len(b))
+                    b[pos] = rnd.choice((0, 1, 0x7F, 0x80, 0xFF, rnd.randrange(256)))
+                path = self.path("mutant%d.%s" % (n, kind))
+                with open(path, "wb") as f:
+                    f.write(b)
+                with self.subTest(file=os.path.basename(path)):
+                    kept = self.path("kept.pcap")
+                    if os.path.exists(kept):
+                        os.unlink(kept)
+                    q = subprocess.run(["tcpdump", "-r", path, "-w", kept],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                    p = run(["--pcap", path, "--csv", self.path("mutant.csv"),
+                             "--n-dissections", "0"])
+                    msg = [l for l in p.err.splitlines() if l.startswith("streamprobe:")]
+                    if b"unknown data link type" in q.stderr:
+                        # tcpdump's limit, not libpcap's: every packet read is
+                        # ignored for its link type
+                        self.assertEqual(p.acct["reasons"]["dlt"], p.acct["received"])
+                        continue
+                    if not os.path.exists(kept):
+                        # libpcap cannot open it
+                        self.assertEqual(p.returncode, 1, p.err)
+                        self.assertIsNone(p.acct, p.err)
+                        self.assertIn("not a readable pcap/pcapng file", msg[-1])
+                        continue
+                    with open(kept, "rb") as f:
+                        out = f.read()
+                    got, off = 0, 24
+                    while off + 16 <= len(out):
+                        got += 1
+                        off += 16 + struct.unpack_from("<I", out, off + 8)[0]
+                    self.assertEqual((p.returncode != 0, p.acct["received"]),
+                                     (q.returncode != 0, got), p.err + q.stderr.decode())
+                    if p.returncode != 0:
+                        self.assertTrue(msg and msg[-1].startswith("streamprobe: error: "),
+                                        p.err)
+
     def pcapng(self, blocks):
         shb = gen._block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
         idb = gen._block(1, struct.pack("<HHI", gen.LT_EN10MB, 0, 262144))

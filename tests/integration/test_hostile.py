@@ -736,7 +736,7 @@ class Hostile(unittest.TestCase):
         for kind, data in sorted(base.items()):
             heads = list(range(24)) + [o + k for o in range(24, len(data) - 16, 16 + 62)
                                        for k in range(16)]
-            for n in range(20):
+            for n in range(14):
                 b = bytearray(data)
                 for _ in range(rnd.randint(1, 3)):
                     pos = rnd.choice(heads) if rnd.random() < 0.7 else rnd.randrange(len(b))

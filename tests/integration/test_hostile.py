@@ -43,6 +43,7 @@ Every run must end without a crash, and its accounting line must add up
 
 import atexit
 import gzip
+import hashlib
 import importlib.util
 import json
 import lzma
@@ -874,6 +875,23 @@ class Hostile(unittest.TestCase):
                 # written as csv_converter() does: quoted, every '"' as '\\"'
                 if cell:
                     self.assertIn(',"%s",' % cell.replace('"', '\\"'), text)
+        # --csv-anonymize hashes str(value) as NFStream does: the NUL and the U+FFFD of a
+        # DHCP hostname included
+        key = bytes(range(64))
+        with open(self.path("strings.key"), "wb") as f:
+            f.write(key)
+        anon = self.path("strings-anon.csv")
+        p = run(["--pcap", path, "--csv", anon, "--plugin", "dhcp", "--csv-anonymize",
+                 "udps.dhcp_12", "--csv-anonymize-key", self.path("strings.key")])
+        self.assertEqual(p.returncode, 0, p.err)
+        hashed = [dict(zip(header, r)) for r in pandas_read(anon)["rows"]]
+        for src, port, col, cell in want:
+            if col == "udps.dhcp_12" and cell:
+                with self.subTest(src=src, anonymized=col):
+                    got = [r[col] for r in hashed
+                           if r["src_ip"] == src and r["dst_port"] == str(port)]
+                    self.assertEqual(got, [hashlib.blake2b(cell.encode(), digest_size=64,
+                                                           key=key).hexdigest()])
 
 
 # Strings sent on the wire: quotes, commas, CR, LF, backslashes (one at the end), NUL,

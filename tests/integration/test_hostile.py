@@ -18,8 +18,10 @@ AMBIGUOUS below gives streamprobe's.
 - every header cut at every offset: Ethernet, 802.3/SNAP, VLAN, MPLS, PPPoE, IPv4 with
   options, IPv6 with extension headers, TCP, UDP, ICMP, ICMPv6, IP-in-IP (4in4, 6in4,
   4in6), GTP-U (with extension headers), TZSP, CAPWAP, VXLAN (plain UDP to NFStream), and
-  the other link types (NULL, RAW, LINUX_SLL, IPV4, IPV6, PPP, C_HDLC, PPP_SERIAL; SLL2:
-  unsupported; radiotap: counted, not modelled);
+  the other link types (NULL, RAW, LINUX_SLL, IPV4, IPV6, PPP, C_HDLC, PPP_SERIAL,
+  radiotap; SLL2: unsupported), with and without tunnel decoding; every such frame with
+  random bytes replaced (SP_HOSTILE_SEED picks other mutants); --bpf-filter on the cuts
+  against libpcap's filter;
 - record lengths: caplen > len, len 0, len 65535 and beyond, frames of 65535 bytes and
   more (up to libpcap's 262144), a record longer than the file's snapshot length, and
   beyond libpcap's maximum (a bad file);
@@ -27,16 +29,22 @@ AMBIGUOUS below gives streamprobe's.
   headers, oversized lengths, 50 nested IP-in-IP headers; GTP with bad extension lengths;
   TZSP and CAPWAP garbage (seeded random bytes after their headers, nested tunnels);
   uint16 offset wrap (a frame of 20000 VLAN tags or MPLS labels);
-- times that jump backwards, years ahead (past 2038: libpcap's signed 32-bit seconds),
-  microseconds out of range;
-- bad files: a record cut mid-header and mid-data, an empty file, a short file header, a
-  wrong magic, pcapng with unknown, custom and oversized blocks: a `streamprobe:` message
-  and a non-zero exit for what cannot be read, the complete records before counted;
+- times that jump backwards, before 1970 and past 2038 (libpcap's signed 32-bit seconds,
+  unsigned in a byte-swapped file), fractions out of range, nanosecond files; a full
+  flow table at 2^64 - 1 ms;
+- bad files: a record cut mid-header and mid-data, compressed files cut mid-stream, an
+  empty file, a short file header, a wrong magic, pcapng with unknown, custom and
+  oversized blocks, pcap and pcapng headers with random bytes (read as libpcap reads
+  them): a `streamprobe:` message and a non-zero exit for what cannot be read, the
+  complete records before it counted;
 - strings from the wire (TLS SNI, HTTP User-Agent, DHCP hostname with --plugin dhcp) holding
-  quotes, commas, CR, LF, backslashes, NUL and invalid UTF-8: each cell as NFStream writes
-  it, and the file read back by the pandas reader of docs/csv.md (Debian's python3-pandas
-  under /usr/bin/python3).
+  quotes, commas, CR, LF, backslashes, NUL, invalid UTF-8, or longer than their fields:
+  each cell as NFStream writes what nDPI or the plugin keeps, the file read back by the
+  pandas reader of docs/csv.md (Debian's python3-pandas under /usr/bin/python3), and
+  --csv-anonymize's digest of it.
 
+The modelled captures also go through every other input path (INPUT_PATHS: the pcap PMD,
+the replay from memory, --dispatch, several workers) to the same model.
 Every run must end without a crash, and its accounting line must add up
 (sp_accounting.check_accounting).
 """

@@ -42,9 +42,12 @@ NS_PER_MS = 1000000
 # pcap LINKTYPE values written in file headers, and the DLT libpcap reports for them on Linux.
 LT_NULL, LT_EN10MB, LT_PPP, LT_PPP_HDLC, LT_C_HDLC = 0, 1, 9, 50, 104
 LT_RAW, LT_LINUX_SLL, LT_IPV4, LT_IPV6, LT_LINUX_SLL2 = 101, 113, 228, 229, 276
+LT_RADIOTAP = 127
 DLT_OF_LINKTYPE = {LT_NULL: 0, LT_EN10MB: 1, LT_PPP: 9, LT_PPP_HDLC: 50, LT_C_HDLC: 104,
                    LT_RAW: 12, LT_LINUX_SLL: 113, LT_IPV4: 228, LT_IPV6: 229,
-                   LT_LINUX_SLL2: 276}
+                   LT_LINUX_SLL2: 276, LT_RADIOTAP: 127}
+# The DLTs NFStream's packet_datalink_checker() decodes.
+DLT_DECODED = (0, 1, 9, 12, 50, 104, 113, 127, 228, 229)
 
 # Ignore reasons, as streamprobe names them (sp_parse_result_name()).
 REASONS = ("dlt", "short", "l2", "ip_short", "ip_version", "ipv4_hdr", "ipv4_frag",
@@ -343,11 +346,16 @@ def _ipv6_ext(l3len, pkt, l4ptr, l4len, nxt):
 
 def ref_parse(pkt, wire_len, dlt, decode_tunnels):
     caplen = len(pkt)
+    # Every read below is checked against caplen but one, as in NFStream: the TCP/UDP header
+    # of an IPv4 packet cut by the snaplen, read past caplen (spec 3.7). NFStream reads
+    # whatever follows in libpcap's buffer there; streamprobe reads zeros, and so does this.
+    pkt = bytes(pkt) + bytes(16)
     eth_offset = 0
     typ = 0
     vlan_id = 0
     tunnel = 0
     pyld_eth_len = 0
+    wifi_len = 0
     proto = 0
     frag_off = 0
     smac = dmac = bytes(6)
@@ -358,6 +366,11 @@ def ref_parse(pkt, wire_len, dlt, decode_tunnels):
     while True:
         if state == "datalink":
             eo = eth_offset
+            # NFStream ignores a short frame before it looks at the link type; the reason's
+            # name is streamprobe's, which counts every frame of an unsupported link type as
+            # such, short or not
+            if dlt not in DLT_DECODED:
+                return "dlt"
             if caplen < eo + 28:
                 return "short"
             if dlt == 0:
@@ -405,7 +418,25 @@ def ref_parse(pkt, wire_len, dlt, decode_tunnels):
                     if v == 6:
                         typ = 0x86DD
             elif dlt == 127:
-                raise NotImplementedError("radiotap is not generated")
+                # radiotap + 802.11 + LLC (spec 3.2); names as streamprobe counts them
+                radio_len = pkt[eo + 2] | (pkt[eo + 3] << 8)
+                if (pkt[eo + 16] & 0x50) == 0x50:       # bad FCS, at a fixed offset
+                    return "l2"
+                if caplen < eo + radio_len + 24:
+                    return "short"
+                w = eo + radio_len
+                fc = pkt[w] | (pkt[w + 1] << 8)
+                if (fc >> 2) & 0x3 != 2:                # not a data frame
+                    return "l2"
+                if bool(fc & 0x0100) != bool(fc & 0x0200):
+                    wifi_len = 26                       # else left as it was (sic)
+                smac, dmac = pkt[w + 10:w + 16], pkt[w + 16:w + 22]
+                if caplen < eo + wifi_len + radio_len + 8:
+                    return "short"
+                llc = eo + wifi_len + radio_len
+                if pkt[llc] == 0xAA:
+                    typ = be16(pkt, llc + 6)
+                ip_off = llc + 8
             else:
                 return "dlt"
             # ether_type_check loop (VLAN, MPLS, PPPoE chains)

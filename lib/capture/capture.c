@@ -56,6 +56,7 @@ struct sp_capture {
 	bool shadow_failed;		/* it met a read error: the file ends */
 	bool pending;			/* pending_hdr: read ahead by the shadow */
 	struct pcap_pkthdr pending_hdr;
+	const u_char *pending_data;	/* its bytes, libpcap's until its next read */
 	uint64_t errors_ahead;		/* records the PMD will fail on before it */
 	int ts_off;			/* PMD timestamp dynfield, -1 if absent */
 	uint64_t ts_flag;
@@ -389,6 +390,57 @@ fail:
 	return NULL;
 }
 
+/* Bytes an mbuf chain holds. */
+static uint32_t
+capture_chain_len(const struct rte_mbuf *m)
+{
+	uint32_t n = 0;
+
+	for (; m != NULL; m = m->next)
+		n += m->data_len;
+	return n;
+}
+
+/*
+ * net_pcap splits a frame larger than an mbuf over a chain with a 16-bit
+ * length (eth_pcap_rx_jumbo()), but gives the chain the record's caplen:
+ * a record over 65535 bytes came as a chain holding caplen modulo 2^16
+ * bytes, which reading pkt_len bytes walked off (a crash on a 70000-byte
+ * frame). The shadow has just read the same record: its bytes replace the
+ * chain's, which grows from the pool as needed. Returns 0, or -ENOBUFS
+ * (m is then a valid chain of fewer bytes).
+ */
+static int
+capture_pmd_refill(struct rte_mempool *pool, struct rte_mbuf *m, const uint8_t *data,
+		   uint32_t len)
+{
+	struct rte_mbuf *last = m, *seg;
+	uint32_t n;
+
+	if (m->next != NULL) {
+		rte_pktmbuf_free(m->next);
+		m->next = NULL;
+	}
+	m->nb_segs = 1;
+	m->data_len = 0;
+	n = RTE_MIN(len, (uint32_t)rte_pktmbuf_tailroom(m));
+	rte_memcpy(rte_pktmbuf_mtod(m, void *), data, n);
+	m->data_len = (uint16_t)n;
+	m->pkt_len = len;
+	while (n < len) {
+		seg = rte_pktmbuf_alloc(pool);
+		if (seg == NULL)
+			return -ENOBUFS;
+		last->next = seg;
+		last = seg;
+		m->nb_segs++;
+		seg->data_len = (uint16_t)RTE_MIN(len - n, (uint32_t)rte_pktmbuf_tailroom(seg));
+		rte_memcpy(rte_pktmbuf_mtod(seg, void *), data + n, seg->data_len);
+		n += seg->data_len;
+	}
+	return 0;
+}
+
 /* Pair an mbuf with its pcap record: the next shadow record with the same
  * captured length and timestamp. Records skipped on the way are ones the
  * PMD read but dropped (mbuf allocation failure). net_pcap calls
@@ -413,12 +465,22 @@ capture_match(struct sp_capture *c, struct rte_mbuf *m, struct sp_rx_info *info)
 		if (c->pending) {
 			/* read ahead by capture_pmd_idle() */
 			hdr = &c->pending_hdr;
+			data = c->pending_data;
 			c->pending = false;
 		} else if ((r = capture_input_next(c->in[c->cur], c->shadow, &hdr, &data)) != 1) {
 			break;
 		}
 		ts = (uint64_t)hdr->ts.tv_sec * 1000000 + (uint64_t)hdr->ts.tv_usec;
-		if (hdr->caplen == m->pkt_len && (!has_ts || ts == pmd_ts)) {
+		if ((hdr->caplen == m->pkt_len ||
+		     (hdr->caplen > UINT16_MAX && (uint16_t)hdr->caplen == m->pkt_len)) &&
+		    (!has_ts || ts == pmd_ts)) {
+			if (unlikely(hdr->caplen > UINT16_MAX) &&
+			    capture_pmd_refill(c->pool, m, data, hdr->caplen) != 0) {
+				/* no mbuf for the rest: the chain as it is, its
+				 * length what it holds */
+				m->pkt_len = capture_chain_len(m);
+				c->st.unmatched++;
+			}
 			info->ts_ms = capture_ts_ms(hdr);
 			info->wire_len = hdr->len;
 			return 0;
@@ -509,6 +571,7 @@ capture_pmd_idle(struct sp_capture *c)
 		if (in->passed != passed) {
 			/* this burst met the first of them */
 			c->pending_hdr = *hdr;
+			c->pending_data = data;
 			c->pending = true;
 			c->errors_ahead = in->passed - passed - 1;
 			return 0;

@@ -94,7 +94,8 @@ struct sp_capture_params {
 struct sp_capture_stats {
 	uint64_t received;	/**< mbufs handed out */
 	uint64_t lost;		/**< PMD: records it read but did not deliver */
-	uint64_t unmatched;	/**< PMD: mbufs no record matched (wire length = caplen) */
+	uint64_t unmatched;	/**< PMD: mbufs no record matched (wire length = caplen),
+				     or records over 64 KiB cut for want of mbufs */
 	unsigned int files_done;
 	int read_error;		/**< 0, or -EIO once a file failed mid-way */
 	/**

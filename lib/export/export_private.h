@@ -136,6 +136,13 @@ size_t sp_export_fmt_pystr(char *dst, const char *src, size_t len);
  */
 size_t sp_export_fmt_utf8(char *dst, const char *src, size_t len);
 
+/**
+ * sp_export_fmt_utf8() of len bytes that are not a C string (a plugin's
+ * value): a NUL among them is a character like any other. dst needs len
+ * bytes.
+ */
+size_t sp_export_fmt_utf8_bytes(char *dst, const char *src, size_t len);
+
 /** sp_export_pyfloat() into a buffer of SP_EXPORT_FLOAT_MAX_LEN bytes. */
 size_t sp_export_fmt_pyfloat(char *dst, double x);
 

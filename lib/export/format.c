@@ -235,12 +235,15 @@ utf8_seq_len(const uint8_t *s, size_t avail)
 }
 
 /* Shared by the CSV field text and the anonymizer's str(value); inlined
- * into each so that the CSV path keeps its constant escape test. */
+ * into each so that the CSV path keeps its constant escape test. cstr: the
+ * text ends at a NUL, as nDPI's C strings do when NFStream reads them with
+ * ffi.string(); a plugin's value is a Python str, whose NULs NFStream
+ * writes out like any other character. */
 static inline __attribute__((always_inline)) size_t
-fmt_utf8(char *dst, const char *src, size_t len, bool escape_quotes)
+fmt_utf8(char *dst, const char *src, size_t len, bool escape_quotes, bool cstr)
 {
 	const uint8_t *s = (const uint8_t *)src;
-	size_t n = strnlen(src, len);
+	size_t n = cstr ? strnlen(src, len) : len;
 	char *p = dst;
 	size_t i = 0;
 
@@ -270,13 +273,19 @@ fmt_utf8(char *dst, const char *src, size_t len, bool escape_quotes)
 size_t
 sp_export_fmt_pystr(char *dst, const char *src, size_t len)
 {
-	return fmt_utf8(dst, src, len, true);
+	return fmt_utf8(dst, src, len, true, true);
 }
 
 size_t
 sp_export_fmt_utf8(char *dst, const char *src, size_t len)
 {
-	return fmt_utf8(dst, src, len, false);
+	return fmt_utf8(dst, src, len, false, true);
+}
+
+size_t
+sp_export_fmt_utf8_bytes(char *dst, const char *src, size_t len)
+{
+	return fmt_utf8(dst, src, len, false, false);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -745,7 +754,7 @@ sp_export_fmt_plugin(char *dst, const struct sp_plugins_column *c,
 		*p++ = '"';
 	switch (c->c.type) {
 	case SP_PLUGIN_STRING:
-		p += fmt_utf8(p, (const char *)v, h->n, !raw);
+		p += fmt_utf8(p, (const char *)v, h->n, !raw, false);
 		break;
 	case SP_PLUGIN_INT_LIST:
 		*p++ = '[';

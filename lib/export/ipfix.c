@@ -220,7 +220,7 @@ put_plugin(struct sp_ipfix_exporter *x, uint8_t *p, const struct sp_ipfix_op *o,
 		return p + 8;
 	case SP_IPFIX_ENC_PLUGIN_STR:
 		/* RFC 7011 strings are UTF-8: invalid sequences dropped as in the CSV */
-		len = sp_export_fmt_utf8((char *)x->strtmp, (const char *)v, n);
+		len = sp_export_fmt_utf8_bytes((char *)x->strtmp, (const char *)v, n);
 		p = put_varlen(p, len);
 		memcpy(p, x->strtmp, len);
 		return p + len;
@@ -246,8 +246,8 @@ put_plugin(struct sp_ipfix_exporter *x, uint8_t *p, const struct sp_ipfix_op *o,
 			continue;
 		}
 		memcpy(&l, v + (size_t)i * SP_PLUGINS_STR_ELT(pc->c.max_str), 2);
-		len = sp_export_fmt_utf8((char *)x->strtmp, (const char *)v +
-					 (size_t)i * SP_PLUGINS_STR_ELT(pc->c.max_str) + 2, l);
+		len = sp_export_fmt_utf8_bytes((char *)x->strtmp, (const char *)v +
+					       (size_t)i * SP_PLUGINS_STR_ELT(pc->c.max_str) + 2, l);
 		p = put_varlen(p, len);
 		memcpy(p, x->strtmp, len);
 		p += len;

@@ -365,16 +365,31 @@ sp_flow_scan_idle(struct sp_flow_table *t, uint64_t now_ms, unsigned int budget,
 	unsigned int n = 0;
 	int32_t idx;
 
-	/* meter.py is_idle: tick - idle_timeout >= last_seen, written without
-	 * the subtraction so that it cannot wrap. */
+	/* meter.py is_idle: tick - idle_timeout >= last_seen, in Python's
+	 * integers. last_seen is never ahead of the tick (time is forced
+	 * monotonic), so now - last cannot wrap; last + idle could, for a
+	 * capture stamped near 2^64 ms (a pcap time of -1 s read as uint64),
+	 * and ended flows that are not idle. */
 	while (n < budget && (idx = t->head) != FLOW_NONE &&
-	       now_ms >= t->c.state[idx].last_seen_ms[SP_BI] + t->idle_ms) {
+	       now_ms - t->c.state[idx].last_seen_ms[SP_BI] >= t->idle_ms) {
 		flow_prefetch_expiry(t, idx);
 		cb(t, idx, 0, arg);
 		sp_flow_remove(t, idx);
 		n++;
 	}
 	return n;
+}
+
+int
+sp_flow_evict_oldest(struct sp_flow_table *t, sp_flow_expire_cb cb, void *arg)
+{
+	int32_t idx = t->head;
+
+	if (idx == FLOW_NONE)
+		return -ENOENT;
+	cb(t, idx, 0, arg);
+	sp_flow_remove(t, idx);
+	return 0;
 }
 
 unsigned int

@@ -350,6 +350,13 @@ unsigned int sp_flow_scan_idle(struct sp_flow_table *t, uint64_t now_ms, unsigne
 			       sp_flow_expire_cb cb, void *arg);
 
 /**
+ * Expire the oldest flow whether it is idle or not, with expiration_id 0
+ * (a full table making room offline). cb is called, then the flow removed.
+ * @return 0, or -ENOENT when the table is empty.
+ */
+int sp_flow_evict_oldest(struct sp_flow_table *t, sp_flow_expire_cb cb, void *arg);
+
+/**
  * Expire every flow, oldest first, with expiration_id 0 (end of input).
  * @return the number of flows expired.
  */

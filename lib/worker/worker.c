@@ -530,7 +530,7 @@ worker_flow_new(struct sp_worker *w, uint32_t hash, const struct sp_pkt_meta *m,
 		 * flow ends early instead (counted; the run warns once, naming
 		 * --max-memory or --max-flows). Only past the memory limit:
 		 * below it the table has grown (sp_flow_table_reserve()). */
-		sp_flow_scan_idle(t, UINT64_MAX, 1, worker_expire, w);
+		sp_flow_evict_oldest(t, worker_expire, w);
 		w->st.flows_evicted++;
 		idx = sp_flow_add(t, hash);
 	}

@@ -11,6 +11,8 @@ import sys
 import tempfile
 import unittest
 
+import sp_accounting
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("STREAMPROBE", os.path.join(ROOT, "build", "app", "streamprobe"))
 BUILD = os.path.dirname(os.path.dirname(os.path.abspath(BIN)))
@@ -18,8 +20,11 @@ REPORT = ("accounting:", "ignored:", "flows:", "workers:", "time:", "ipfix ", "r
 
 
 def run(args, **kw):
-    return subprocess.run([BIN] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, timeout=kw.pop("timeout", 120), **kw)
+    p = subprocess.run([BIN] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=kw.pop("timeout", 120), **kw)
+    # every run that reports adds up; one reading a capture to the end must report
+    sp_accounting.check_run(p.stderr, p.returncode == 0 and "--pcap" in args)
+    return p
 
 
 def accounting(stderr):
@@ -161,6 +166,7 @@ class Cli(unittest.TestCase):
         os.close(master)
         self.assertEqual(p.wait(timeout=60), 0)
         text = out.decode()
+        sp_accounting.check_accounting(text)
         before, _, _ = text.partition("accounting:")
         self.assertTrue(before.endswith("\n"), repr(before[-200:]))
         last = before.rstrip("\r\n").split("\r")[-1]
@@ -251,6 +257,7 @@ class Cli(unittest.TestCase):
                            text=True, timeout=600, env=env)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("quickstart: building", p.stderr)
+        sp_accounting.check_accounting(p.stderr)
         self.assertIn("flows written to", p.stdout)
         self.assertIn("(1 flows)", p.stdout)
         self.assertIn("the binary: ", p.stdout)

@@ -37,6 +37,8 @@ import tempfile
 import time
 import unittest
 
+import sp_accounting
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("STREAMPROBE", os.path.join(ROOT, "build", "app", "streamprobe"))
 DEBIAN_PYTHON = "/usr/bin/python3"
@@ -67,7 +69,10 @@ def read_nfstream_csv(path):
         rows.append(",".join('"%s"' % f[1:-1].replace('\\"', '""') if f[:1] == '"' else f
                              for f in m.groups()))
         pos = m.end()
-    return pd.read_csv(io.StringIO("\n".join(rows) + "\n"), keep_default_na=False)
+    # pandas' C parser ends a cell at a NUL (a plugin's string may hold one: a DHCP
+    # hostname); its Python parser keeps the cell whole
+    return pd.read_csv(io.StringIO("\n".join(rows) + "\n"), keep_default_na=False,
+                       engine="python" if "\0" in text else "c")
 '''
 PANDAS_ONE_LINER = """\
 import io
@@ -178,8 +183,10 @@ def pandas_read(*paths, how="reader"):
 
 
 def run(args, **kw):
-    return subprocess.run([BIN, "--quiet"] + args, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, timeout=120, **kw)
+    p = subprocess.run([BIN, "--quiet"] + args, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=120, **kw)
+    sp_accounting.check_run(p.stderr, p.returncode == 0)
+    return p
 
 
 class Csv(unittest.TestCase):
@@ -278,6 +285,7 @@ class Csv(unittest.TestCase):
                          len(lines[0].split(",")))
         self.assertEqual(rc, 0, msg)
         self.assertIn("streamprobe: -: the reader closed the pipe", msg)
+        sp_accounting.check_accounting(msg)
         self.assertLess(took, 40, msg)
 
     def test_doc_holds_the_calls(self):

@@ -16,6 +16,8 @@ import tempfile
 import threading
 import unittest
 
+import sp_accounting
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("STREAMPROBE", os.path.join(ROOT, "build", "app", "streamprobe"))
 
@@ -72,6 +74,7 @@ class Inputs(unittest.TestCase):
             os.unlink(out)
         p = subprocess.run([BIN] + args + ["--csv", out, "--quiet"], stdin=stdin,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+        sp_accounting.check_run(p.stderr, p.returncode == 0)
         csv = None
         if os.path.exists(out):
             with open(out, "rb") as f:

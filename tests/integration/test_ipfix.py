@@ -47,6 +47,8 @@ import time
 import unittest
 import xml.etree.ElementTree as ET
 
+import sp_accounting
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HERE = os.path.dirname(os.path.abspath(__file__))
 STREAMPROBE = os.environ.get("STREAMPROBE") or os.path.join(REPO, "build", "app", "streamprobe")
@@ -73,6 +75,8 @@ def corpus_dir():
 def run(cmd, timeout=120, env=ENV, **kw):
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        universal_newlines=True, timeout=timeout, env=env, **kw)
+    if cmd[0] == STREAMPROBE:
+        sp_accounting.check_run(p.stderr, p.returncode == 0)
     if p.returncode != 0:
         raise AssertionError("%s failed (%d):\n%s%s" % (" ".join(cmd), p.returncode,
                                                         p.stdout[-3000:], p.stderr[-3000:]))
@@ -921,6 +925,7 @@ def probe(args, timeout=300):
     """Run streamprobe; (returncode, stderr, {uri: (records, records_dropped)})."""
     p = subprocess.run([STREAMPROBE, "--quiet"] + args, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, universal_newlines=True, timeout=timeout, env=ENV)
+    sp_accounting.check_run(p.stderr, p.returncode == 0)
     return p.returncode, p.stderr, {m.group(1): (int(m.group(2)), int(m.group(3)))
                                     for m in IPFIX_LINE_RE.finditer(p.stderr)}
 

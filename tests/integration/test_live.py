@@ -29,6 +29,8 @@ import tempfile
 import time
 import unittest
 
+import sp_accounting
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("STREAMPROBE", os.path.join(ROOT, "build", "app", "streamprobe"))
 NS = "sp%d" % os.getpid()
@@ -156,6 +158,7 @@ class Live(unittest.TestCase):
         p.send_signal(signal.SIGINT)
         out, err = p.communicate(timeout=60)
         self.assertEqual(p.returncode, 0, err)
+        sp_accounting.check_accounting(err)
         return err
 
     def test_live_matches_offline(self):
@@ -177,9 +180,10 @@ class Live(unittest.TestCase):
         totals = []
         for pcap in pcaps:
             off = os.path.join(self.tmp, os.path.basename(pcap) + ".csv")
-            subprocess.run([BIN, "--pcap", pcap, "--csv", off, "--quiet", "--max-flows",
-                            "65536", "--statistical-analysis", "--splt-analysis", "10"],
-                           check=True, stderr=subprocess.DEVNULL)
+            q = subprocess.run([BIN, "--pcap", pcap, "--csv", off, "--quiet", "--max-flows",
+                                "65536", "--statistical-analysis", "--splt-analysis", "10"],
+                               check=True, stderr=subprocess.PIPE)
+            sp_accounting.check_accounting(q.stderr)
             totals.append(rows(off))
         header, live = rows(live_csv)
         keep = [i for i, c in enumerate(header) if c != "id" and not c.endswith(TIMING)

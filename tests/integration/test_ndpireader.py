@@ -61,6 +61,8 @@ import sys
 import tempfile
 import unittest
 
+import sp_accounting
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BINARY = os.environ.get("STREAMPROBE") or os.path.join(REPO, "build", "app", "streamprobe")
 PREFIX_ARGS = shlex.split(os.environ.get("STREAMPROBE_ARGS", ""))
@@ -297,6 +299,8 @@ def run(cmd):
     if p.returncode != 0:
         raise AssertionError("exit %d: %s\n%s" % (p.returncode, " ".join(cmd),
                                                  p.stderr.decode("utf-8", "replace")[-2000:]))
+    if cmd[0] == BINARY:
+        sp_accounting.check_accounting(p.stderr)
     return p.stdout.decode("utf-8", "replace")
 
 

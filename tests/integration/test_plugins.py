@@ -31,6 +31,8 @@ import tempfile
 import time
 import unittest
 
+import sp_accounting
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("STREAMPROBE", os.path.join(ROOT, "build", "app", "streamprobe"))
 BUILD = os.path.dirname(os.path.dirname(os.path.abspath(BIN)))
@@ -41,8 +43,10 @@ T0 = 1700000000
 
 
 def run(args, **kw):
-    return subprocess.run([BIN] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, timeout=kw.pop("timeout", 120), **kw)
+    p = subprocess.run([BIN] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=kw.pop("timeout", 120), **kw)
+    sp_accounting.check_run(p.stderr, p.returncode == 0 and "--pcap" in args)
+    return p
 
 
 def messages(stderr):
@@ -418,6 +422,7 @@ class Plugins(unittest.TestCase):
             w.close()
             _, err = p.communicate(timeout=60)
             self.assertEqual(p.returncode, 0, err)
+            sp_accounting.check_accounting(err)
             _, rows = read_csv(out)
             self.assertIn("plugin %s: flows=%d values_cut=0 bad_set=0" %
                           (self.fix("cols"), len(rows)), err.splitlines())
@@ -496,6 +501,7 @@ class OutOfTree(unittest.TestCase):
                             "--plugin", so + ":n=2"], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True, timeout=120)
         self.assertEqual(p.returncode, 0, p.stderr)
+        sp_accounting.check_accounting(p.stderr)
         header, rows = read_csv(out)
         self.assertEqual(header[-2:], ["udps.payload_sizes", "udps.max_payload"])
         sizes = {r["src_port"]: (r["udps.payload_sizes"], r["udps.max_payload"]) for r in rows}

@@ -13,14 +13,14 @@ import tempfile
 import time
 import unittest
 
+import sp_accounting
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("STREAMPROBE", os.path.join(ROOT, "build", "app", "streamprobe"))
 
 
 def accounting(stderr):
-    line = [l for l in stderr.splitlines() if l.startswith("accounting:")]
-    assert len(line) == 1, stderr
-    return {k: int(v) for k, v in (f.split("=") for f in line[0].split()[1:])}
+    return sp_accounting.check_accounting(stderr)
 
 
 class Running(unittest.TestCase):
@@ -130,13 +130,14 @@ class Running(unittest.TestCase):
             self.telemetry(p.pid).close()
             p.send_signal(signal.SIGINT)
             p.send_signal(signal.SIGINT)
-            p.communicate(timeout=60)
+            err = p.communicate(timeout=60)[1]
         finally:
             if p.poll() is None:
                 p.kill()
         # 0 if the first signal's clean stop won the race, 130 otherwise;
         # never a crash
         self.assertIn(p.returncode, (0, 130))
+        sp_accounting.check_run(err, p.returncode == 0)
 
 
 if __name__ == "__main__":

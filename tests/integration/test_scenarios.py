@@ -41,6 +41,8 @@ import sys
 import tempfile
 import unittest
 
+import sp_accounting
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GENERATOR = os.path.join(REPO, "tools", "sp-genpcap.py")
 BINARY = os.environ.get("STREAMPROBE") or os.path.join(REPO, "build", "app", "streamprobe")
@@ -86,6 +88,7 @@ def run_probe(files, args, csv_path):
         raise AssertionError("timeout after %d s: %s" % (RUN_TIMEOUT, " ".join(cmd)))
     p.stdout_text = p.stdout.decode("utf-8", "replace")
     p.stderr_text = p.stderr.decode("utf-8", "replace")
+    sp_accounting.check_run(p.stderr_text, p.returncode == 0)
     p.cmd = " ".join(shlex.quote(c) for c in cmd)
     return p
 

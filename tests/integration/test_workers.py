@@ -18,6 +18,8 @@ import sys
 import tempfile
 import unittest
 
+import sp_accounting
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("STREAMPROBE", os.path.join(ROOT, "build", "app", "streamprobe"))
 SCENARIOS = ["mixed", "active_timeout", "scan_budget", "gtp", "tzsp", "ipip", "vlan",
@@ -56,8 +58,7 @@ class WorkerCountIndependence(unittest.TestCase):
             p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             self.assertEqual(p.returncode, 0, "%s with %d workers: %s" % (name, workers,
                                                                           p.stderr))
-            acc = [l for l in p.stderr.splitlines() if l.startswith("accounting:")]
-            self.assertEqual(len(acc), 1, p.stderr)
+            sp_accounting.check_accounting(p.stderr)
             if workers > 1:
                 self.assertIn("workers:", p.stderr)
         # multifile: both parts through one cache
@@ -67,6 +68,7 @@ class WorkerCountIndependence(unittest.TestCase):
                             "--workers", str(workers), "--max-flows", "65536"] + list(extra),
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.assertEqual(p.returncode, 0, p.stderr)
+        sp_accounting.check_accounting(p.stderr)
         return out
 
     def test_same_flows_for_1_to_4_workers(self):
@@ -100,6 +102,7 @@ class WorkerCountIndependence(unittest.TestCase):
                                 "--replay-loops", loops],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             self.assertEqual(p.returncode, 0, p.stderr)
+            sp_accounting.check_accounting(p.stderr)
             self.assertRegex(p.stderr, r"replay: loaded \d+ packets .* %s complete passes"
                              % loops)
             with open(csv_path) as f:
@@ -147,6 +150,7 @@ class DispatchUnderExportPressure(unittest.TestCase):
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                    timeout=120)
                 self.assertEqual(p.returncode, 0, p.stderr)
+                sp_accounting.check_accounting(p.stderr)
                 self.assertIn("accounting: received=36000 in_flows=36000 ", p.stderr)
                 self.assertIn("flows: exported=30001 ", p.stderr)
         finally:

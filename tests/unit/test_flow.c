@@ -405,6 +405,31 @@ test_scan_head_of_line(void)
 	sp_flow_table_free(t);
 }
 
+/* Times near 2^64 ms (a pcap stamp of -1 s, read as NFStream does): the scan
+ * is meter.py's tick - idle >= last_seen in Python's integers, so a flow
+ * seen at the tick is not idle (last + idle once wrapped and ended it); the
+ * eviction of a full table takes the oldest flow whatever its times. */
+static void
+test_scan_near_uint64_max(void)
+{
+	struct sp_flow_table *t = make_table(64, 120000, 1800000);
+	struct seen s = { 0 };
+
+	CU_ASSERT_FATAL(t != NULL);
+	add_flow(t, 0, UINT64_MAX - 5, UINT64_MAX - 5);
+	add_flow(t, 1, UINT64_MAX, UINT64_MAX);
+	CU_ASSERT_EQUAL(sp_flow_scan_idle(t, UINT64_MAX, 1000, record_cb, &s), 0);
+	CU_ASSERT_EQUAL(sp_flow_count(t), 2);
+	CU_ASSERT_EQUAL(sp_flow_evict_oldest(t, record_cb, &s), 0);
+	CU_ASSERT_EQUAL(s.n, 1);
+	CU_ASSERT_EQUAL(s.port[0], 1000);
+	CU_ASSERT_EQUAL(sp_flow_count(t), 1);
+	CU_ASSERT_EQUAL(sp_flow_evict_oldest(t, record_cb, &s), 0);
+	CU_ASSERT_EQUAL(sp_flow_evict_oldest(t, record_cb, &s), -ENOENT);
+	CU_ASSERT_EQUAL(s.n, 2);
+	sp_flow_table_free(t);
+}
+
 static void
 test_scan_budget_and_flush_order(void)
 {
@@ -601,7 +626,8 @@ sp_test_register(void)
 	    CU_add_test(s, "expiry boundaries", test_expiry_boundaries) == NULL ||
 	    CU_add_test(s, "idle scan head of line", test_scan_head_of_line) == NULL ||
 	    CU_add_test(s, "scan budget, flush order", test_scan_budget_and_flush_order) == NULL ||
-	    CU_add_test(s, "growth: rehash keeps flows and slots", test_growth) == NULL)
+	    CU_add_test(s, "growth: rehash keeps flows and slots", test_growth) == NULL ||
+	    CU_add_test(s, "scan and eviction near 2^64 ms", test_scan_near_uint64_max) == NULL)
 		return -1;
 	return 0;
 }

@@ -674,6 +674,10 @@ test_strings_and_lists(void)
 	/* Invalid UTF-8 is dropped as in the CSV; valid multibyte and quotes are kept. */
 	app_set(r[2], "requested_server_name", "a\xff" "b\xc3\xa9\"q\"");
 	app_set(r[3], "client_fingerprint", "x,\"y\"");
+	/* A value set through the plugin setter is bytes: a NUL is kept (a
+	 * plugin's Python str, e.g. a DHCP hostname); nDPI's hook never
+	 * passes one (its C strings end there). */
+	CU_ASSERT(app_setn(r[3], "server_fingerprint", "a\0b\xff", 4) == 0);
 	buf = export_to_file("str.ipfix", &full_cols, r, 4, &len);
 	CU_ASSERT_FATAL(buf != NULL);
 	decode(buf, len, &d, true);
@@ -696,6 +700,8 @@ test_strings_and_lists(void)
 	CU_ASSERT(v->len == 5 && memcmp(v->p, "x,\"y\"", 5) == 0);
 	v = field_of(&d.r[0], "server_fingerprint");
 	CU_ASSERT(v->len == 0 && v->p[-1] == 0);	/* empty string: length 0 */
+	v = field_of(&d.r[3], "server_fingerprint");
+	CU_ASSERT(v->len == 3 && memcmp(v->p, "a\0b", 3) == 0);
 	v = field_of(&d.r[0], "application_name");
 	CU_ASSERT(v->len == 10 && memcmp(v->p, "TLS.Google", 10) == 0);
 	CU_ASSERT(d.r[0].t->f[v - d.r[0].v].id == 96 && d.r[0].t->f[v - d.r[0].v].pen == 0);

@@ -517,10 +517,9 @@ worker_flow_new(struct sp_worker *w, uint32_t hash, const struct sp_pkt_meta *m,
 {
 	struct sp_flow_table *t = w->table;
 	const struct sp_flow_state *st;
-	const struct worker_hook *h, *end;
 	struct sp_hook_pkt hp;
 	bool expire = false;
-	unsigned int bit;
+	unsigned int i, n;
 	uint16_t mask;
 	int32_t idx;
 	int v;
@@ -548,15 +547,15 @@ worker_flow_new(struct sp_worker *w, uint32_t hash, const struct sp_pkt_meta *m,
 	 * expiration_id). */
 	worker_hook_pkt(&hp, m, ip, ip_len, t_ms, 0);
 	mask = w->update_mask;
-	/* A pointer and a bit walk the hooks, and the end is read once (each
-	 * call could change w->n_hooks for the compiler): ~20 instructions a
-	 * hook, from 28 with an index (8 done plugins, mix). */
-	for (h = w->hook, end = w->hook + w->n_hooks, bit = 1; h < end; h++, bit <<= 1) {
+	/* n in a local: each call could change w->n_hooks for the compiler */
+	for (i = 0, n = w->n_hooks; i < n; i++) {
+		const struct worker_hook *h = &w->hook[i];
+
 		if (h->flow_init == NULL)
 			continue;
 		v = h->flow_init(h->ctx, worker_slot(h, idx), &hp, st);
 		if (v != SP_HOOK_CONTINUE) {
-			mask &= (uint16_t)~bit;
+			mask &= (uint16_t)~(1u << i);
 			expire |= v == SP_HOOK_EXPIRE;
 		}
 	}

@@ -151,6 +151,9 @@ struct sp_plugins_params {
 	struct sp_dpi_params dpi;
 	/** Asked first for names that are not paths (tests); NULL: the shipped ones. */
 	const struct sp_plugin *(*resolve)(const char *name);
+	/** What the core accounts (--statistical-analysis, --splt-analysis): the
+	 * core columns a plugin may read (sp_plugin_column_ref()). */
+	struct sp_features_params features;
 };
 
 /**

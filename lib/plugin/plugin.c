@@ -443,6 +443,14 @@ sp_plugins_record_set_area(struct sp_plugin_record *r, uint8_t *area)
 }
 
 void
+sp_plugins_record_set_full(struct sp_plugin_record *r, const struct sp_flow_record *full,
+			   const struct sp_plugins_column *all)
+{
+	r->full = full;
+	r->all = all;
+}
+
+void
 sp_plugins_record_clear(struct sp_plugin_record *r)
 {
 	record_clear(r);

@@ -261,6 +261,10 @@ struct sp_plugin_record *sp_plugins_record_new(const struct sp_plugins_column *c
 void sp_plugins_record_free(struct sp_plugin_record *r);
 /** Point such a view at another record's area (its counters kept). */
 void sp_plugins_record_set_area(struct sp_plugin_record *r, uint8_t *area);
+/** Point such a view at a whole record and the run's columns, which
+ * sp_plugin_record_numbers() reads (NULL full: every value NaN). */
+void sp_plugins_record_set_full(struct sp_plugin_record *r, const struct sp_flow_record *full,
+				const struct sp_plugins_column *all);
 /** Clear every cell of the record's columns to None. */
 void sp_plugins_record_clear(struct sp_plugin_record *r);
 /** Values cut / bad calls counted through this record view. */

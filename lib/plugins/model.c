@@ -146,6 +146,8 @@ next_line(struct parser *p)
 
 		n = getline(&p->line, &p->cap, p->f);
 		if (n < 0) {
+			if (!p->eof)
+				p->lineno++;	/* errors name the line after the last */
 			p->eof = true;
 			return NULL;
 		}

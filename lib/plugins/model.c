@@ -493,7 +493,8 @@ model_load(const char *path, char *err, size_t errlen)
 	}
 	if (m->classifier) {
 		s = expect(&p, "classes");
-		if (s == NULL || parse_u32(&p, &s, "classes", MODEL_MAX_OUTPUTS, &m->n_class) != 0 ||
+		if (s == NULL ||
+		    parse_u32(&p, &s, "classes", MODEL_MAX_OUTPUTS, &m->n_class) != 0 ||
 		    line_end(&p, s) != 0)
 			goto out;
 		if (m->n_class < 2) {
@@ -506,8 +507,8 @@ model_load(const char *path, char *err, size_t errlen)
 		for (i = 0; i < m->n_class; i++) {
 			s = next_line(&p);
 			if (s == NULL || strncmp(s, "class ", 6) != 0) {
-				perr(&p, "'class LABEL' expected (class %" PRIu32 " of %" PRIu32 ")",
-				     i, m->n_class);
+				perr(&p, "'class LABEL' expected (class %" PRIu32 " of %"
+				     PRIu32 ")", i, m->n_class);
 				goto out;
 			}
 			if (strlen(s + 6) == 0 || strlen(s + 6) > MODEL_MAX_LABEL) {
@@ -747,10 +748,14 @@ model_configure(const struct sp_plugin_option *opts, unsigned int n_opts,
 		} else if (strcmp(k, "name") == 0) {
 			size_t j, l = strlen(v);
 
-			for (j = 0; j < l; j++)
-				if (!((v[j] >= 'a' && v[j] <= 'z') || (v[j] >= 'A' && v[j] <= 'Z') ||
-				      (v[j] >= '0' && v[j] <= '9') || v[j] == '_'))
+			/* the prefix goes into column names: a word */
+			for (j = 0; j < l; j++) {
+				char ch = v[j];
+
+				if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+				      (ch >= '0' && ch <= '9') || ch == '_'))
 					break;
+			}
 			if (l == 0 || l > MODEL_MAX_PREFIX || j < l) {
 				snprintf(err, errlen, "name '%s': 1 to %u letters, digits or '_'",
 					 v, MODEL_MAX_PREFIX);

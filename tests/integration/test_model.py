@@ -128,8 +128,12 @@ class Base:
         EXPORTER.main(args)
         return dst
 
-    def train(self, X, y, yr, features, end):
-        """Every kind on (X, y) and (X, yr): name -> (predict, proba/score, tol, path)."""
+    def train(self, df, y, yr, features, xfeatures):
+        """Every kind on (features, y) and (features, yr), XGBoost on xfeatures (which may
+        hold None values: its missing values): name -> (predict, proba/score, tol, path,
+        the feature columns)."""
+        X = df[features].to_numpy(dtype=np.float64)
+        Xx = df[xfeatures].to_numpy(dtype=np.float64)
         classes = sorted(set(y))
         self.assertGreaterEqual(len(classes), 3, "the captures give too few labels")
         top = pd.Series(y).value_counts().index[0]
@@ -141,53 +145,58 @@ class Base:
         dt = tree.DecisionTreeClassifier(max_depth=8, **kw).fit(Xdf, y)
         ms["dt"] = (lambda Z, m=dt: m.predict(pd.DataFrame(Z, columns=features)),
                     lambda Z, m=dt: m.predict_proba(pd.DataFrame(Z, columns=features)),
-                    1e-9, self.export(dt, "dt"))
+                    1e-9, self.export(dt, "dt"), features)
         for name, m in [
                 ("rf", ensemble.RandomForestClassifier(n_estimators=15, max_depth=10, **kw)),
                 ("et", ensemble.ExtraTreesClassifier(n_estimators=15, max_depth=10, **kw)),
                 ("gb", ensemble.GradientBoostingClassifier(n_estimators=12, max_depth=3,
                                                            **kw))]:
             m.fit(X, y)
-            ms[name] = (m.predict, m.predict_proba, 1e-9, self.export(m, name, features))
+            ms[name] = (m.predict, m.predict_proba, 1e-9, self.export(m, name, features),
+                        features)
         gbb = ensemble.GradientBoostingClassifier(n_estimators=12, max_depth=3, **kw)
         gbb.fit(X, yb)
-        ms["gbb"] = (gbb.predict, gbb.predict_proba, 1e-9, self.export(gbb, "gbb", features))
+        ms["gbb"] = (gbb.predict, gbb.predict_proba, 1e-9, self.export(gbb, "gbb", features),
+                     features)
         for name, m in [("dtr", tree.DecisionTreeRegressor(max_depth=8, **kw)),
                         ("rfr", ensemble.RandomForestRegressor(n_estimators=10, max_depth=8,
                                                                **kw)),
                         ("gbr", ensemble.GradientBoostingRegressor(n_estimators=12,
                                                                    max_depth=3, **kw))]:
             m.fit(X, yr)
-            ms[name] = (m.predict, None, 1e-9, self.export(m, name, features))
+            ms[name] = (m.predict, None, 1e-9, self.export(m, name, features), features)
         # XGBoost: the Booster's own JSON
         enc = {c: i for i, c in enumerate(classes)}
-        d = xgb.DMatrix(X, label=yb)
+        d = xgb.DMatrix(Xx, label=yb)
         b = xgb.train({"objective": "binary:logistic", "max_depth": 4, "eta": 0.3,
                        "nthread": 1}, d, num_boost_round=12)
         ms["xgbb"] = (lambda Z, b=b: (b.predict(xgb.DMatrix(Z)) > 0.5).astype(int),
                       lambda Z, b=b: np.stack([1 - b.predict(xgb.DMatrix(Z)),
                                                b.predict(xgb.DMatrix(Z))], axis=1),
-                      1e-6, self.export(b, "xgbb", features, ["0", "1"], json_model=True))
-        d = xgb.DMatrix(X, label=[enc[v] for v in y])
+                      1e-6, self.export(b, "xgbb", xfeatures, ["0", "1"], json_model=True),
+                      xfeatures)
+        d = xgb.DMatrix(Xx, label=[enc[v] for v in y])
         b = xgb.train({"objective": "multi:softprob", "num_class": len(classes),
                        "max_depth": 4, "eta": 0.3, "nthread": 1}, d, num_boost_round=8)
         ms["xgbm"] = (lambda Z, b=b: np.array(classes)[np.argmax(b.predict(xgb.DMatrix(Z)),
                                                                   axis=1)],
                       lambda Z, b=b: b.predict(xgb.DMatrix(Z)),
-                      1e-6, self.export(b, "xgbm", features, classes, json_model=True))
-        d = xgb.DMatrix(X, label=yr)
+                      1e-6, self.export(b, "xgbm", xfeatures, classes, json_model=True),
+                      xfeatures)
+        d = xgb.DMatrix(Xx, label=yr)
         b = xgb.train({"objective": "reg:squarederror", "max_depth": 4, "nthread": 1}, d,
                       num_boost_round=8)
         ms["xgbr"] = (lambda Z, b=b: b.predict(xgb.DMatrix(Z)), None, 1e-6,
-                      self.export(b, "xgbr", features, json_model=True))
+                      self.export(b, "xgbr", xfeatures, json_model=True), xfeatures)
         return ms
 
     def labels(self, df):
         raise NotImplementedError
 
-    def check(self, ms, got, Xs, what):
-        """got: the model run's rows; Xs: the features the library predicts from."""
-        for name, (pred, proba, tol, _) in ms.items():
+    def check(self, ms, got, src, what):
+        """got: the model run's rows; src: the rows the library predicts from."""
+        for name, (pred, proba, tol, _, feats) in ms.items():
+            Xs = src[feats].to_numpy(dtype=np.float64)
             if proba is None:
                 want = np.asarray(pred(Xs), dtype=np.float64)
                 have = got["udps.%s_score" % name].to_numpy(dtype=np.float64)
@@ -211,27 +220,31 @@ class Base:
     def test_at_expiry(self):
         cols = os.path.join(FIX, "cols.so")
         df, _ = self.sp(["--plugin", cols], "features")
-        X = df[END].to_numpy(dtype=np.float64)
-        ms = self.train(X, self.labels(df), df["bidirectional_mean_piat_ms"].to_numpy(), END,
-                        True)
+        # XGBoost also reads a column that is None on flows whose first packet has no
+        # payload: its missing values, which go its default way
+        ms = self.train(df, self.labels(df), df["bidirectional_mean_piat_ms"].to_numpy(), END,
+                        END + ["udps.payload_first"])
+        self.assertGreater(int(df["udps.payload_first"].isna().sum()), 10)
         plugins = ["--plugin", cols]
-        for name, (_, _, _, path) in ms.items():
+        for name, (_, _, _, path, _) in ms.items():
             plugins += ["--plugin", "model:file=%s,name=%s" % (path, name)]
         got, err = self.sp(plugins, "models")
         # the same flows, the same values: the library predicts from the run's own CSV
         self.assertEqual(len(got), len(df))
-        Xg = got[END].to_numpy(dtype=np.float64)
-        self.assertTrue(np.array_equal(Xg, X))
-        self.check(ms, got, Xg, "expiry")
+        feats = END + ["udps.payload_first"]
+        self.assertTrue(np.array_equal(got[feats].to_numpy(dtype=np.float64),
+                                       df[feats].to_numpy(dtype=np.float64), equal_nan=True))
+        self.check(ms, got, got, "expiry")
         self.assertRegex(err, r"plugin model: predicted=%d predicted_at_n=0 " % len(df))
+        self.assertRegex(err, r"plugin model: predicted=%d predicted_at_n=0 missing_values=%d "
+                         % (len(df), int(df["udps.payload_first"].isna().sum())))
 
     def test_at_n(self):
         cut, _ = self.sp(["--plugin", "slicer:limit=%d" % AT], "slicer")
-        X = cut[CORE].to_numpy(dtype=np.float64)
-        ms = self.train(X, self.labels(cut), cut["bidirectional_mean_ps"].to_numpy(), CORE,
-                        False)
+        ms = self.train(cut, self.labels(cut), cut["bidirectional_mean_ps"].to_numpy(), CORE,
+                        CORE)
         plugins = []
-        for name, (_, _, _, path) in ms.items():
+        for name, (_, _, _, path, _) in ms.items():
             plugins += ["--plugin", "model:file=%s,at=%d,name=%s" % (path, AT, name)]
         got, err = self.sp(plugins, "at")
         # each uncut flow is the slicer's flow with its key and first packet
@@ -249,7 +262,7 @@ class Base:
                            "too few flows go on past their N-th packet")
         self.assertRegex(err, r"plugin model: predicted=%d predicted_at_n=%d " % (len(got),
                                                                                  reach))
-        self.check(ms, got, X[rows], "at=%d" % AT)
+        self.check(ms, got, cut.iloc[rows].reset_index(drop=True), "at=%d" % AT)
 
 
 class Generated(Base, unittest.TestCase):

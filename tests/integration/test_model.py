@@ -27,7 +27,6 @@ Debian's python3-sklearn, python3-xgboost, python3-pandas: /usr/bin/python3.
 import io
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys

@@ -619,17 +619,17 @@ static const struct core_number core_numbers[] = {
 	CN_STATS("dst2src", SP_D2S),
 };
 
-static int __rte_format_printf(3, 4)
+/* printf-checked: a column name is an argument, never the format */
+static void __rte_format_printf(3, 4)
 ref_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (err == NULL || errlen == 0)
-		return 0;
+		return;
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-	return 0;
 }
 
 /* "splt_ps[12]": the kind and the position, or 0 when name is not one. */

@@ -76,7 +76,7 @@ struct model {
 	size_t cap_val;
 	/* run options */
 	uint64_t at;
-	char names[3][MODEL_MAX_PREFIX + 16];
+	char names[2][MODEL_MAX_PREFIX + 16];	/* the columns' names */
 	struct sp_plugin_column cols[2];
 };
 

@@ -38,19 +38,27 @@
 #define MODEL_MAX_FEATURES 65536u
 #define MODEL_MAX_OUTPUTS 4096u
 #define MODEL_MAX_TREES 1000000u
-#define MODEL_MAX_NODES (1u << 28)	/* all trees; 24 bytes each */
+#define MODEL_MAX_NODES (1u << 28)	/* all trees; 16 bytes each */
 #define MODEL_MAX_LABEL 255u
 #define MODEL_MAX_PREFIX 64u
-#define MODEL_LEAF (-1)
+#define NODE_LEAF 0x7fffffffu		/* model_node.feat of a leaf */
+#define NODE_MISSING_LEFT 0x80000000u	/* model_node.feat: a NaN goes left */
 
 enum { LINK_NONE, LINK_SIGMOID, LINK_SOFTMAX };
 
+/*
+ * A node: 16 bytes, four a cache line (a forest of 100 trees of depth 12
+ * is 13 MB of them: the walk's cost is its cache misses). The threshold is
+ * a float32 the feature (a float32) is compared with by <=, whatever the
+ * file's compare: for a float x, (double)x <= t holds exactly when x <= the
+ * largest float not above t, and (double)x < t when x <= the largest float
+ * below t (see node_thr()), so one float compare reproduces both libraries.
+ */
 struct model_node {
-	double thr;
-	int32_t feat;		/* MODEL_LEAF: a leaf */
+	float thr;
+	uint32_t feat;		/* feature index, or NODE_LEAF; | NODE_MISSING_LEFT */
 	uint32_t left;		/* leaf: offset of its values */
 	uint32_t right;
-	uint8_t missing_left;	/* where a NaN (None) value goes */
 };
 
 struct model {
@@ -91,7 +99,7 @@ struct model_slot {
 struct model_worker {
 	const struct model *m;
 	double *x;		/* the features as read */
-	double *xv;		/* as compared: (double)(float)x */
+	float *xv;		/* as compared: the features in float32 */
 	double *acc;
 	float *accf;
 	double *proba;
@@ -292,6 +300,23 @@ val_add(struct parser *p, struct model *m, double v)
 	return 0;
 }
 
+/*
+ * The float32 threshold of a split at t: the largest float not above t
+ * (compare le: scikit-learn's (double)x <= t), or below t (compare lt:
+ * XGBoost's x < t, t a float32 there). Beyond the float range, FLT_MAX
+ * keeps every finite float on the left and a feature cast to +inf on the
+ * right, as the double compare does.
+ */
+static float
+node_thr(double t, bool lt)
+{
+	float f = (float)t;
+
+	if (lt ? (double)f >= t : (double)f > t)
+		f = nextafterf(f, -INFINITY);
+	return f;
+}
+
 static int
 parse_tree(struct parser *p, struct model *m, uint32_t t, uint32_t *nodes_cap)
 {
@@ -339,6 +364,7 @@ parse_tree(struct parser *p, struct model *m, uint32_t t, uint32_t *nodes_cap)
 	for (i = 0; i < n; i++) {
 		struct model_node *nd = &m->node[first + i];
 		char *l = next_line(p);
+		double thr;
 		uint32_t k;
 
 		if (l == NULL)
@@ -346,7 +372,7 @@ parse_tree(struct parser *p, struct model *m, uint32_t t, uint32_t *nodes_cap)
 				    PRIu32 ")", t, i, n);
 		memset(nd, 0, sizeof(*nd));
 		if (strncmp(l, "leaf ", 5) == 0) {
-			nd->feat = MODEL_LEAF;
+			nd->feat = NODE_LEAF;
 			nd->left = (uint32_t)m->n_val;
 			s = l + 5;
 			for (k = 0; k < width; k++) {
@@ -370,9 +396,10 @@ parse_tree(struct parser *p, struct model *m, uint32_t t, uint32_t *nodes_cap)
 		s = l + 5;
 		if (parse_u32(p, &s, "node: feature", m->n_feat - 1, &k) != 0)
 			return -EINVAL;
-		nd->feat = (int32_t)k;
-		if (parse_double(p, &s, "node: threshold", &nd->thr) != 0)
+		nd->feat = k;
+		if (parse_double(p, &s, "node: threshold", &thr) != 0)
 			return -EINVAL;
+		nd->thr = node_thr(thr, m->lt);
 		if (parse_u32(p, &s, "node: left child", n - 1, &nd->left) != 0 ||
 		    parse_u32(p, &s, "node: right child", n - 1, &nd->right) != 0)
 			return -EINVAL;
@@ -385,7 +412,7 @@ parse_tree(struct parser *p, struct model *m, uint32_t t, uint32_t *nodes_cap)
 		while (*s == ' ')
 			s++;
 		if (strcmp(s, "left") == 0)
-			nd->missing_left = 1;
+			nd->feat |= NODE_MISSING_LEFT;
 		else if (strcmp(s, "right") != 0)
 			return perr(p, "tree %" PRIu32 " node %" PRIu32 ": missing values go "
 				    "'left' or 'right', found '%.20s'", t, i, s);
@@ -576,26 +603,19 @@ out:
 /* ------------------------------------------------------------------------ */
 /* Inference                                                                */
 
-/* The leaf a tree gives: x as compared ((double)(float) of the value). */
+/* The leaf a tree gives for the features in float32. */
 static inline const double *
-tree_leaf(const struct model *m, uint32_t t, const double *xv)
+tree_leaf(const struct model *m, uint32_t t, const float *xv)
 {
 	const struct model_node *nd = &m->node[m->root[t]];
+	uint32_t f;
 
-	if (m->lt) {
-		while (nd->feat != MODEL_LEAF) {
-			double v = xv[nd->feat];
-			bool left = isnan(v) ? nd->missing_left : v < nd->thr;
+	while ((f = nd->feat & ~NODE_MISSING_LEFT) != NODE_LEAF) {
+		float v = xv[f];
+		/* a NaN (a None value) compares false: it goes left only when told */
+		bool left = v <= nd->thr || (isnan(v) && (nd->feat & NODE_MISSING_LEFT));
 
-			nd = &m->node[left ? nd->left : nd->right];
-		}
-	} else {
-		while (nd->feat != MODEL_LEAF) {
-			double v = xv[nd->feat];
-			bool left = isnan(v) ? nd->missing_left : v <= nd->thr;
-
-			nd = &m->node[left ? nd->left : nd->right];
-		}
+		nd = &m->node[left ? nd->left : nd->right];
 	}
 	return &m->val[nd->left];
 }
@@ -609,7 +629,7 @@ model_predict(struct model_worker *w, uint16_t *cls, double *v)
 
 	for (i = 0; i < m->n_feat; i++) {
 		/* scikit-learn and XGBoost read features as float32 */
-		w->xv[i] = isnan(w->x[i]) ? NAN : (double)(float)w->x[i];
+		w->xv[i] = (float)w->x[i];
 		w->missing += isnan(w->x[i]);
 	}
 	if (m->f32) {

@@ -19,7 +19,8 @@ Each class:
 - at=N: trains on the flows of a --plugin slicer:limit=N run (core and SPLT features),
   runs the models with at=N on the uncut flows and checks each flow's prediction
   equals the library's on the slicer's flow with the same key and first packet time.
-Generated also checks the plugin's refusals (at=N with an nDPI feature, a feature the
+Generated also checks split thresholds a hair either side of a float32 value (le, lt), and
+the plugin's refusals (at=N with an nDPI feature, a feature the
 run does not have, a bad file) through the app.
 
 Debian's python3-sklearn, python3-xgboost, python3-pandas: /usr/bin/python3.
@@ -314,6 +315,44 @@ class Generated(Base, unittest.TestCase):
                     r"model file '/nonexistent.spm': No such file or directory")
         self.refuse("model:file=%s,at=0" % path, [], r"at '0' is not a packet count >= 1")
         self.refuse("model:at=3", [], r"file=M is required")
+
+
+    def test_threshold_edges(self):
+        """One split at thresholds a hair either side of a feature's float32 value, with
+        compare le and lt: the side each flow takes is the libraries' ((double)x32 <= t,
+        (double)x32 < t), which a threshold rounded to float32 would get wrong."""
+        df, _ = self.sp([], "edges")
+        cases = []
+        for feat in ("bidirectional_packets", "bidirectional_first_seen_ms",
+                     "bidirectional_mean_ps"):
+            v = float(df[feat].iloc[len(df) // 2])
+            f = float(np.float32(v))
+            for t in (f, f - 1e-9 * max(1.0, abs(f)), f + 1e-9 * max(1.0, abs(f)), v):
+                for cmp in ("le", "lt"):
+                    cases.append((feat, t, cmp))
+        paths = []
+        for i, (feat, t, cmp) in enumerate(cases):
+            path = os.path.join(self.tmp, "edge%d.spm" % i)
+            paths.append(path)
+            with open(path, "w") as f:
+                f.write("streamprobe-model 1\ntype classifier\ncompare %s\n"
+                        "arithmetic double\naggregate mean\nlink none\noutputs 2\n"
+                        "features 1\nfeature %s\nclasses 2\nclass left\nclass right\n"
+                        "trees 1\ntree 3 -1\nnode 0 %r 1 2 right\nleaf 1 0\nleaf 0 1\nend\n"
+                        % (cmp, feat, t))
+        sides = set()
+        for i, (feat, t, cmp) in enumerate(cases):
+            if i % 12 == 0:     # 15 plugins a run at most
+                plugins = []
+                for j in range(i, min(i + 12, len(cases))):
+                    plugins += ["--plugin", "model:file=%s,name=e%d" % (paths[j], j)]
+                got, _ = self.sp(plugins, "edges-run")
+            x = got[feat].to_numpy(dtype=np.float64).astype(np.float32).astype(np.float64)
+            want = np.where(x <= t if cmp == "le" else x < t, "left", "right")
+            have = got["udps.e%d_label" % i].to_numpy()
+            self.assertEqual(list(have), list(want), "%s %s %r" % (feat, cmp, t))
+            sides |= set(have)
+        self.assertEqual(sides, {"left", "right"})
 
 
 class Corpus(Base, unittest.TestCase):

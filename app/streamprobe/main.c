@@ -350,7 +350,10 @@ main(int argc, char **argv)
 		.specs = app.cfg.plugins, .n_specs = app.cfg.n_plugins,
 		.dpi = { .n_dissections = app.cfg.n_dissections, .protos_file = app.cfg.ndpi_protos,
 			 .categories_file = app.cfg.ndpi_categories, .risks = app.cfg.ndpi_risks,
-			 .extra = app.cfg.ndpi_extra } }, err, sizeof(err));
+			 .extra = app.cfg.ndpi_extra },
+		.features = { .accounting_mode = app.cfg.accounting_mode,
+			      .statistical = app.cfg.statistical, .splt_n = app.cfg.splt_n } },
+		err, sizeof(err));
 	if (app.plugins == NULL) {
 		fprintf(stderr, "streamprobe: %s\n", err);
 		return 2;

@@ -393,6 +393,22 @@ enum sp_hook_verdict {
  * packet (8 plugins done at once, mix: 6.4 instructions a packet per
  * plugin; the issue's ceiling is 5).
  */
+/**
+ * What a hook may read of its flow beyond the state: the worker's flow
+ * table and accounting, to export the flow's record as it stands (the
+ * plugins' sp_plugin_flow_numbers(): a model predicting at a flow's N-th
+ * packet from the values its record would have if it ended there). One per
+ * worker; the hook packet points at it, so that reading them costs nothing
+ * until a hook asks.
+ */
+struct sp_hook_flows {
+	const struct sp_features_params *fp;
+	struct sp_flow_table *table;
+	/** A record of the run's size the snapshot is exported into (the
+	 * worker's scratch record: never in use while a hook runs). */
+	struct sp_flow_record *snap;
+};
+
 struct sp_hook_pkt {
 	const struct sp_pkt_meta *m;
 	const uint8_t *ip;		/**< the packet from its (innermost) IP header */
@@ -401,6 +417,8 @@ struct sp_hook_pkt {
 	uint8_t dir;			/**< 0 src2dst, 1 dst2src (0 at flow_init) */
 	uint8_t view_ok;		/**< view holds this packet's view */
 	uint32_t reserved;
+	/** The worker's flows (sp_hook_flows), for a snapshot of the flow's record. */
+	const struct sp_hook_flows *flows;
 	/** Written by hooks only (zeroed nowhere: view_ok says). */
 	uint64_t view[SP_HOOK_VIEW_SIZE / sizeof(uint64_t)];
 };

@@ -12,6 +12,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,10 @@ struct sp_plugin_record {
 	uint64_t *bad;
 	uint64_t own_cut;		/* counters of a view made by sp_plugins_record_new() */
 	uint64_t own_bad;
+	/* the whole record and the run's columns, for sp_plugin_record_numbers()
+	 * (NULL in a view of sp_plugins_record_new(): every value NaN) */
+	const struct sp_flow_record *full;
+	const struct sp_plugins_column *all;
 };
 
 /* A plugin's hook on one worker. */
@@ -80,7 +85,13 @@ struct sp_plugins {
 	/* set by a worker_init that failed (written before the worker is
 	 * reported as failed, read on the main lcore after) */
 	int failed;
+	/* what the core accounts: the core columns sp_plugin_column_ref() has */
+	struct sp_features_params fp;
 };
+
+/* The run whose plugin is in configure() (main lcore, during the load
+ * only): sp_plugin_column_ref() has no other argument to find it by. */
+static struct sp_plugins *plugins_configuring;
 
 /* printf-checked: a plugin's reason or a spec is an argument, never the format */
 static int __rte_format_printf(4, 5)
@@ -432,6 +443,14 @@ sp_plugins_record_set_area(struct sp_plugin_record *r, uint8_t *area)
 }
 
 void
+sp_plugins_record_set_full(struct sp_plugin_record *r, const struct sp_flow_record *full,
+			   const struct sp_plugins_column *all)
+{
+	r->full = full;
+	r->all = all;
+}
+
+void
 sp_plugins_record_clear(struct sp_plugin_record *r)
 {
 	record_clear(r);
@@ -532,6 +551,297 @@ sp_plugin_flow_vlan_id(const struct sp_plugin_flow *f)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Reading other columns (sp_plugin_column_ref(), ABI 2)                     */
+
+/* A reference: its kind in the high byte, an index below. */
+enum ref_kind {
+	REF_CORE = 1,		/* index in core_numbers[] */
+	REF_SPLT_PS,		/* index: the SPLT position */
+	REF_SPLT_PIAT,
+	REF_SPLT_DIR,
+	REF_PLUGIN,		/* index in the run's columns */
+};
+#define REF(k, i) ((int32_t)(((uint32_t)(k) << 24) | (uint32_t)(i)))
+#define REF_KIND(r) ((uint32_t)(r) >> 24)
+#define REF_INDEX(r) ((uint32_t)(r) & 0xffffffu)
+
+enum core_type { CT_I8, CT_U8, CT_U16, CT_U64, CT_F64 };
+
+/* The core's numeric columns: the names of lib/export/columns.c (the
+ * export table, which lib/plugin cannot link: export links it), minus id
+ * (numbered by the exporting side, after the hooks). test_model checks
+ * this table against the export table, name by name and value by value. */
+struct core_number {
+	const char *name;
+	uint32_t offset;	/* in struct sp_flow_record */
+	uint8_t type;
+	bool stat;		/* needs --statistical-analysis */
+};
+
+#define CN(n, f, t, st) { (n), offsetof(struct sp_flow_record, f), CT_ ## t, (st) }
+#define CN_SCOPE(p, s) \
+	CN(p "_first_seen_ms", st.first_seen_ms[s], U64, false), \
+	CN(p "_last_seen_ms", st.last_seen_ms[s], U64, false), \
+	CN(p "_duration_ms", duration_ms[s], U64, false), \
+	CN(p "_packets", st.packets[s], U64, false), \
+	CN(p "_bytes", st.bytes[s], U64, false)
+#define CN_STATS(p, s) \
+	CN(p "_min_ps", min_ps[s], U16, true), \
+	CN(p "_mean_ps", mean_ps[s], F64, true), \
+	CN(p "_stddev_ps", stddev_ps[s], F64, true), \
+	CN(p "_max_ps", max_ps[s], U16, true), \
+	CN(p "_min_piat_ms", min_piat_ms[s], U64, true), \
+	CN(p "_mean_piat_ms", mean_piat_ms[s], F64, true), \
+	CN(p "_stddev_piat_ms", stddev_piat_ms[s], F64, true), \
+	CN(p "_max_piat_ms", max_piat_ms[s], U64, true), \
+	CN(p "_syn_packets", flags[s][0], U64, true), \
+	CN(p "_cwr_packets", flags[s][1], U64, true), \
+	CN(p "_ece_packets", flags[s][2], U64, true), \
+	CN(p "_urg_packets", flags[s][3], U64, true), \
+	CN(p "_ack_packets", flags[s][4], U64, true), \
+	CN(p "_psh_packets", flags[s][5], U64, true), \
+	CN(p "_rst_packets", flags[s][6], U64, true), \
+	CN(p "_fin_packets", flags[s][7], U64, true)
+
+static const struct core_number core_numbers[] = {
+	CN("expiration_id", expiration_id, I8, false),
+	CN("src_port", st.src_port, U16, false),
+	CN("dst_port", st.dst_port, U16, false),
+	CN("protocol", st.protocol, U8, false),
+	CN("ip_version", st.ip_version, U8, false),
+	CN("vlan_id", st.vlan_id, U16, false),
+	CN("tunnel_id", st.tunnel_id, U8, false),
+	CN_SCOPE("bidirectional", SP_BI),
+	CN_SCOPE("src2dst", SP_S2D),
+	CN_SCOPE("dst2src", SP_D2S),
+	CN_STATS("bidirectional", SP_BI),
+	CN_STATS("src2dst", SP_S2D),
+	CN_STATS("dst2src", SP_D2S),
+};
+
+/* printf-checked: a column name is an argument, never the format */
+static void __rte_format_printf(3, 4)
+ref_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* "splt_ps[12]": the kind and the position, or 0 when name is not one. */
+static int
+ref_splt(const char *name, uint32_t *pos)
+{
+	static const struct { const char *p; int kind; } k[] = {
+		{ "splt_ps[", REF_SPLT_PS },
+		{ "splt_piat_ms[", REF_SPLT_PIAT },
+		{ "splt_direction[", REF_SPLT_DIR },
+	};
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(k); i++) {
+		size_t l = strlen(k[i].p);
+		const char *d = name + l;
+		uint32_t v = 0;
+
+		if (strncmp(name, k[i].p, l) != 0)
+			continue;
+		if (*d < '0' || *d > '9')
+			return -1;
+		while (*d >= '0' && *d <= '9' && v < 100000)
+			v = v * 10 + (uint32_t)(*d++ - '0');
+		if (*d != ']' || d[1] != '\0')
+			return -1;
+		*pos = v;
+		return k[i].kind;
+	}
+	return 0;
+}
+
+int
+sp_plugin_column_ref(const char *name, unsigned int flags, char *err, size_t errlen)
+{
+	const struct sp_plugins *ps = plugins_configuring;
+	uint32_t pos = 0;
+	unsigned int i;
+	int kind;
+
+	if (ps == NULL) {
+		ref_err(err, errlen, "column '%s': columns are referenced in configure() only",
+			name);
+		return -EPERM;
+	}
+	for (i = 0; i < RTE_DIM(core_numbers); i++) {
+		if (strcmp(core_numbers[i].name, name) != 0)
+			continue;
+		if (core_numbers[i].stat && !ps->fp.statistical) {
+			ref_err(err, errlen, "column '%s' needs --statistical-analysis", name);
+			return -ENOENT;
+		}
+		return REF(REF_CORE, i);
+	}
+	kind = ref_splt(name, &pos);
+	if (kind < 0) {
+		ref_err(err, errlen, "column '%s': an SPLT position is written "
+			"splt_ps[N], splt_piat_ms[N] or splt_direction[N]", name);
+		return -ENOENT;
+	}
+	if (kind > 0) {
+		if (pos >= ps->fp.splt_n) {
+			ref_err(err, errlen, "column '%s' needs --splt-analysis %u or more "
+				"(this run: %u)", name, pos + 1, ps->fp.splt_n);
+			return -ENOENT;
+		}
+		return REF(kind, pos);
+	}
+	for (i = 0; i < ps->n_cols; i++) {
+		const struct sp_plugins_column *c = &ps->cols[i];
+		const char *owner = c->plugin == SP_PLUGINS_DPI ? "nDPI" : ps->e[c->plugin].name;
+
+		if (strcmp(c->c.name, name) != 0)
+			continue;
+		if (c->c.type != SP_PLUGIN_INT && c->c.type != SP_PLUGIN_UINT &&
+		    c->c.type != SP_PLUGIN_DOUBLE) {
+			ref_err(err, errlen, "column '%s' (%s's) is not a number", name, owner);
+			return -EINVAL;
+		}
+		if (flags & SP_PLUGIN_REF_LIVE) {
+			ref_err(err, errlen, "column '%s' is %s's, written at the flow's end: "
+				"not readable mid-flow (core and SPLT columns are)", name, owner);
+			return -EINVAL;
+		}
+		return REF(REF_PLUGIN, i);
+	}
+	if (strcmp(name, "id") == 0 || strcmp(name, "src_ip") == 0 ||
+	    strcmp(name, "dst_ip") == 0 || strcmp(name, "src_mac") == 0 ||
+	    strcmp(name, "dst_mac") == 0 || strcmp(name, "src_oui") == 0 ||
+	    strcmp(name, "dst_oui") == 0) {
+		ref_err(err, errlen, "column '%s' is not a number a plugin reads", name);
+		return -EINVAL;
+	}
+	if (sp_dpi_is_column(name))
+		ref_err(err, errlen, "column '%s' is nDPI's, not in this run (its option, or "
+			"--n-dissections above 0)", name);
+	else
+		ref_err(err, errlen, "no column '%s' in this run (core, nDPI's, or a column of "
+			"a plugin given before this one)", name);
+	return -ENOENT;
+}
+
+static double
+ref_number(const struct sp_flow_record *r, const struct sp_plugins_column *all, int32_t ref)
+{
+	uint32_t i = REF_INDEX(ref);
+	const uint8_t *p;
+
+	switch (REF_KIND(ref)) {
+	case REF_CORE: {
+		const struct core_number *c = &core_numbers[i];
+		uint64_t u64;
+		uint16_t u16;
+		double d;
+
+		p = (const uint8_t *)r + c->offset;
+		switch (c->type) {
+		case CT_I8:
+			return (double)*(const int8_t *)p;
+		case CT_U8:
+			return (double)*p;
+		case CT_U16:
+			memcpy(&u16, p, 2);
+			return (double)u16;
+		case CT_U64:
+			memcpy(&u64, p, 8);
+			return (double)u64;
+		default:
+			memcpy(&d, p, 8);
+			return d;
+		}
+	}
+	case REF_SPLT_PS:
+		return i < r->splt_n ? (double)sp_record_splt_ps(r)[i] : NAN;
+	case REF_SPLT_PIAT:
+		return i < r->splt_n ? (double)sp_record_splt_piat(r)[i] : NAN;
+	case REF_SPLT_DIR:
+		return i < r->splt_n ? (double)sp_record_splt_direction(r)[i] : NAN;
+	case REF_PLUGIN: {
+		const struct sp_plugins_cell *h;
+		int64_t i64;
+		uint64_t u64;
+		double d;
+
+		if (all == NULL)
+			return NAN;
+		h = sp_plugins_cell(r, &all[i]);
+		if (!h->set)
+			return NAN;
+		p = (const uint8_t *)(h + 1);
+		switch (all[i].c.type) {
+		case SP_PLUGIN_INT:
+			memcpy(&i64, p, 8);
+			return (double)i64;
+		case SP_PLUGIN_UINT:
+			memcpy(&u64, p, 8);
+			return (double)u64;
+		case SP_PLUGIN_DOUBLE:
+			memcpy(&d, p, 8);
+			return d;
+		default:
+			return NAN;
+		}
+	}
+	default:
+		return NAN;
+	}
+}
+
+void
+sp_plugin_record_numbers(const struct sp_plugin_record *r, const int32_t *refs, unsigned int n,
+			 double *out)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		out[i] = r != NULL && r->full != NULL ? ref_number(r->full, r->all, refs[i]) : NAN;
+}
+
+void
+sp_plugin_flow_numbers(const struct sp_plugin_packet *p, const struct sp_plugin_flow *f,
+		       const int32_t *refs, unsigned int n, double *out)
+{
+	/* the packet view lives in the hook packet the worker built */
+	const struct sp_hook_pkt *hp = (const struct sp_hook_pkt *)(const void *)
+		((const uint8_t *)p - offsetof(struct sp_hook_pkt, view));
+	const struct sp_hook_flows *fl = hp->flows;
+	const struct sp_flow_state *st = (const struct sp_flow_state *)(const void *)f;
+	struct sp_flow_record *snap;
+	unsigned int i;
+	int32_t idx;
+
+	if (fl == NULL) {
+		for (i = 0; i < n; i++)
+			out[i] = NAN;
+		return;
+	}
+	/* the flow's index: its state's place in the table's state array */
+	idx = (int32_t)(st - sp_flow_state_at(fl->table, 0));
+	snap = fl->snap;
+	snap->splt_n = fl->fp->splt_n;
+	sp_features_export(fl->fp, st, sp_flow_stats_at(fl->table, idx),
+			   sp_flow_splt_at(fl->table, idx), -1, snap);
+	for (i = 0; i < n; i++) {
+		uint32_t k = REF_KIND(refs[i]);
+
+		out[i] = k >= REF_CORE && k <= REF_SPLT_DIR ? ref_number(snap, NULL, refs[i]) :
+			 NAN;
+	}
+}
+
+/* ------------------------------------------------------------------------ */
 /* The adapter: a plugin as a worker hook                                   */
 
 static void *
@@ -559,6 +869,7 @@ adapter_worker_init(const void *arg, unsigned int worker_id, int socket_id, uint
 		}
 	}
 	c->rec.cols = e->run->cols + e->first_col;
+	c->rec.all = e->run->cols;
 	c->rec.n = e->n_cols;
 	c->rec.cut = &c->cut;
 	c->rec.bad = &c->bad;
@@ -704,6 +1015,7 @@ adapter_flow_expire(void *ctx, void *slot, const struct sp_flow_state *st,
 	struct plugin_ctx *c = ctx;
 
 	c->rec.area = sp_record_ext(rec);
+	c->rec.full = rec;
 	/* every value starts as None: records are reused */
 	record_clear(&c->rec);
 	if (c->e->p->on_expire != NULL)
@@ -847,7 +1159,8 @@ load_one(struct sp_plugins *ps, const char *spec,
 					   list[0] != '\0' ? list : "none", sp.name, so ? "" : ".so");
 		}
 	}
-	if (e->p->abi_version != SP_PLUGIN_ABI_VERSION)
+	/* 2 added calls only: a plugin built for 1 runs as it did */
+	if (e->p->abi_version != SP_PLUGIN_ABI_VERSION && e->p->abi_version != 1)
 		return plugins_err(err, errlen, e->name, "ABI version %u, this streamprobe "
 				   "has %d (rebuild the plugin against its sp_plugin.h)",
 				   e->p->abi_version, SP_PLUGIN_ABI_VERSION);
@@ -857,7 +1170,9 @@ load_one(struct sp_plugins *ps, const char *spec,
 	memset(&pc, 0, sizeof(pc));
 	if (e->p->configure != NULL) {
 		why[0] = '\0';
+		plugins_configuring = ps;	/* for sp_plugin_column_ref() */
 		ret = e->p->configure(sp.opt, sp.n_opts, &pc, why, sizeof(why));
+		plugins_configuring = NULL;
 		if (ret != 0)
 			return plugins_err(err, errlen, e->name, "%s", why[0] != '\0' ? why :
 					   "configure failed");
@@ -1000,6 +1315,7 @@ sp_plugins_load_run(const struct sp_plugins_params *p, char *err, size_t errlen)
 		rte_errno = ENOMEM;
 		return NULL;
 	}
+	ps->fp = p->features;
 	if (p->dpi.n_dissections > 0)
 		ret = load_dpi(ps, &p->dpi, err, errlen);
 	if (ret != 0) {

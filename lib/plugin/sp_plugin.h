@@ -48,8 +48,12 @@
 extern "C" {
 #endif
 
-/** Bumped on any change of the structures or calls below. */
-#define SP_PLUGIN_ABI_VERSION 1
+/**
+ * Bumped on any change of the structures or calls below. 2 added the
+ * column readers (sp_plugin_column_ref() and the number readers) and
+ * changed nothing else: streamprobe also loads plugins built for 1.
+ */
+#define SP_PLUGIN_ABI_VERSION 2
 
 /** What on_init/on_update want next for the flow. */
 enum sp_plugin_verdict {
@@ -173,6 +177,56 @@ void sp_plugin_list_add_string(struct sp_plugin_record *r, unsigned int col, con
 void sp_plugin_list_clear(struct sp_plugin_record *r, unsigned int col);
 /** Back to None (an empty field). */
 void sp_plugin_set_none(struct sp_plugin_record *r, unsigned int col);
+
+/*
+ * Reading other columns (ABI 2): a plugin that computes from the flow's
+ * record, as a model does from its features, names the numeric columns it
+ * reads at configure() and reads their values at on_expire, or mid-flow.
+ *
+ * The columns it may name: the core's numeric ones (bidirectional_packets,
+ * src2dst_mean_ps, ...: not the addresses, MACs, OUIs nor id; the
+ * statistical ones with --statistical-analysis), an SPLT position
+ * (splt_ps[0], splt_piat_ms[3], splt_direction[1], below --splt-analysis),
+ * nDPI's numeric columns, and the numeric columns of the plugins given
+ * before this one (theirs are written before its on_expire runs).
+ */
+
+/** sp_plugin_column_ref() flag: the column must be readable mid-flow
+ * (sp_plugin_flow_numbers()): the core's and SPLT positions only. */
+#define SP_PLUGIN_REF_LIVE 1u
+
+/**
+ * A reference to a numeric column of the run, to read its values. Only
+ * during configure() (on the main lcore); the reference holds for the run.
+ *
+ * @param name   the column's header text ("src2dst_bytes", "splt_ps[2]",
+ *               "udps.x")
+ * @param flags  0 or SP_PLUGIN_REF_LIVE
+ * @param err    on failure a one-line reason naming the column
+ * @return a reference >= 0, or -ENOENT (no such column in this run, or not
+ *   one before this plugin), -EINVAL (not numeric; mid-flow asked of a
+ *   column written at the flow's end), -EPERM (outside configure()).
+ */
+int sp_plugin_column_ref(const char *name, unsigned int flags, char *err, size_t errlen);
+
+/**
+ * At on_expire: the values of n referenced columns in the flow's record,
+ * as doubles (an integer above 2^53 rounded). A column whose value is None
+ * gives NaN.
+ */
+void sp_plugin_record_numbers(const struct sp_plugin_record *r, const int32_t *refs,
+			      unsigned int n, double *out);
+
+/**
+ * At on_init/on_update: the values the flow's record would hold if the
+ * flow ended with this packet (expiration_id -1, as when a plugin ends it
+ * there; durations, statistics and SPLT arrays so far). Only references
+ * taken with SP_PLUGIN_REF_LIVE; any other gives NaN. p and f are the
+ * hook's arguments. Exports the flow's record once a call: for a flow's
+ * one prediction, not for every packet.
+ */
+void sp_plugin_flow_numbers(const struct sp_plugin_packet *p, const struct sp_plugin_flow *f,
+			    const int32_t *refs, unsigned int n, double *out);
 
 /** A counter for telemetry and the exit report. */
 struct sp_plugin_stat {

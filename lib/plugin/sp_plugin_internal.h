@@ -5,7 +5,7 @@
 /**
  * @file
  * What streamprobe's internal plugins (nDPI, lib/dpi) share with the loader
- * beyond the public interface (sp_plugin.h, ABI 1), and what is therefore
+ * beyond the public interface (sp_plugin.h, ABI 2), and what is therefore
  * not part of that ABI: a column's exact IPFIX element, and the record's
  * plugin area cells written without the setters' checks.
  *

@@ -151,6 +151,9 @@ struct sp_plugins_params {
 	struct sp_dpi_params dpi;
 	/** Asked first for names that are not paths (tests); NULL: the shipped ones. */
 	const struct sp_plugin *(*resolve)(const char *name);
+	/** What the core accounts (--statistical-analysis, --splt-analysis): the
+	 * core columns a plugin may read (sp_plugin_column_ref()). */
+	struct sp_features_params features;
 };
 
 /**
@@ -258,6 +261,10 @@ struct sp_plugin_record *sp_plugins_record_new(const struct sp_plugins_column *c
 void sp_plugins_record_free(struct sp_plugin_record *r);
 /** Point such a view at another record's area (its counters kept). */
 void sp_plugins_record_set_area(struct sp_plugin_record *r, uint8_t *area);
+/** Point such a view at a whole record and the run's columns, which
+ * sp_plugin_record_numbers() reads (NULL full: every value NaN). */
+void sp_plugins_record_set_full(struct sp_plugin_record *r, const struct sp_flow_record *full,
+				const struct sp_plugins_column *all);
 /** Clear every cell of the record's columns to None. */
 void sp_plugins_record_clear(struct sp_plugin_record *r);
 /** Values cut / bad calls counted through this record view. */

@@ -81,6 +81,7 @@ struct sp_worker {
 	uint16_t *active;
 	struct sp_worker_stats st;
 	struct sp_flow_record *scratch_rec;	/* for flows whose record is not kept */
+	struct sp_hook_flows flows;	/* what hooks read of a flow beyond its state */
 	uint8_t *scratch;		/* linearised multi-segment frames */
 };
 
@@ -258,6 +259,9 @@ sp_worker_create(const struct sp_worker_params *p)
 		goto fail;
 	}
 
+	w->flows.fp = &w->fp;
+	w->flows.table = w->table;
+	w->flows.snap = w->scratch_rec;
 	for (i = 0; i < p->n_hooks; i++) {
 		struct worker_hook *h = &w->hook[i];
 
@@ -500,8 +504,8 @@ worker_hooks_update(struct sp_worker *w, int32_t idx, struct sp_hook_pkt *p,
 /* The hook packet, its view not built (no designated initializer: it
  * would zero the view's 80 bytes on every packet). */
 static __rte_always_inline void
-worker_hook_pkt(struct sp_hook_pkt *p, const struct sp_pkt_meta *m, const uint8_t *ip,
-		uint16_t ip_len, uint64_t t_ms, int dir)
+worker_hook_pkt(const struct sp_worker *w, struct sp_hook_pkt *p, const struct sp_pkt_meta *m,
+		const uint8_t *ip, uint16_t ip_len, uint64_t t_ms, int dir)
 {
 	p->m = m;
 	p->ip = ip;
@@ -509,6 +513,7 @@ worker_hook_pkt(struct sp_hook_pkt *p, const struct sp_pkt_meta *m, const uint8_
 	p->ip_len = ip_len;
 	p->dir = (uint8_t)dir;
 	p->view_ok = 0;
+	p->flows = &w->flows;
 }
 
 static int32_t
@@ -545,7 +550,7 @@ worker_flow_new(struct sp_worker *w, uint32_t hash, const struct sp_pkt_meta *m,
 	/* Every hook sees the first packet, then the flow ends if one asked
 	 * (NFStream runs every plugin's on_init before it looks at
 	 * expiration_id). */
-	worker_hook_pkt(&hp, m, ip, ip_len, t_ms, 0);
+	worker_hook_pkt(w, &hp, m, ip, ip_len, t_ms, 0);
 	mask = w->update_mask;
 	/* n in a local: each call could change w->n_hooks for the compiler */
 	for (i = 0, n = w->n_hooks; i < n; i++) {
@@ -607,7 +612,7 @@ worker_packet(struct sp_worker *w, const struct sp_pkt_meta *m, const uint8_t *i
 			if (w->active != NULL && w->active[idx] != 0) {
 				struct sp_hook_pkt hp;
 
-				worker_hook_pkt(&hp, m, ip, ip_len, t_ms, dir);
+				worker_hook_pkt(w, &hp, m, ip, ip_len, t_ms, dir);
 				worker_hooks_update(w, idx, &hp, st);
 			}
 		}

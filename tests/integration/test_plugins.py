@@ -162,7 +162,7 @@ class Plugins(unittest.TestCase):
                       r"^streamprobe: --plugin %s/absent\.so: cannot load: .*No such file" %
                       re.escape(self.tmp))
         self.one_line(self.fix("abi"), 2, r"^streamprobe: --plugin %s/abi\.so: ABI version "
-                      r"99, this streamprobe has 1 \(rebuild the plugin against its "
+                      r"100, this streamprobe has 2 \(rebuild the plugin against its "
                       r"sp_plugin\.h\)$" % fix)
         self.one_line(self.fix("nosym"), 2, r"^streamprobe: --plugin %s/nosym\.so: no symbol "
                       r"sp_plugin_entry \(declare the plugin with SP_PLUGIN_REGISTER\)$" % fix)

@@ -254,8 +254,8 @@ test_load(void)
 	CU_ASSERT_EQUAL(strncmp(s, "--plugin nosuch: no such plugin (shipped: ", 42), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "slicer"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "; load another by path, e.g. ./nosuch.so)"));
-	CU_ASSERT_STRING_EQUAL(load_err("old"), "--plugin old: ABI version 2, this streamprobe "
-			       "has 1 (rebuild the plugin against its sp_plugin.h)");
+	CU_ASSERT_STRING_EQUAL(load_err("old"), "--plugin old: ABI version 3, this streamprobe "
+			       "has 2 (rebuild the plugin against its sp_plugin.h)");
 	CU_ASSERT_STRING_EQUAL(load_err("ok:fail"), "--plugin ok: option 'fail': told to fail");
 	CU_ASSERT_STRING_EQUAL(load_err("noconf:x=1"), "--plugin noconf: option 'x': the plugin "
 			       "takes no options");

@@ -94,6 +94,8 @@ struct sp_capture_params {
 struct sp_capture_stats {
 	uint64_t received;	/**< mbufs handed out */
 	uint64_t lost;		/**< PMD: records it read but did not deliver */
+	/** live: of lost, the port's missed (sp_port_live_losses()); the rest is rx_nombuf */
+	uint64_t missed;
 	uint64_t unmatched;	/**< PMD: mbufs no record matched (wire length = caplen) */
 	unsigned int files_done;
 	int read_error;		/**< 0, or -EIO once a file failed mid-way */

@@ -175,21 +175,25 @@ sp_run_report(struct sp_run *r)
 	struct sp_worker_stats ws[SP_MAX_WORKERS], tot;
 	struct sp_export_set_stats es;
 	struct sp_capture_stats cs;
-	uint64_t ignored, received, dropped;
+	uint64_t ignored, received, dropped, unread, ring_full = 0;
 	unsigned int i;
 	int rc = 0;
 
+	/* the workers have stopped: what is left in the port was received,
+	 * and is lost (before the port's counters, which only grow) */
+	unread = sp_source_unread(r->p.src);
 	sp_source_get_stats(r->p.src, &cs);
 	sp_worker_stats_sum(r->w, r->p.n_workers, r->dispatch, &tot, ws);
-	received = tot.packets + cs.lost;
-	dropped = cs.lost + tot.dropped_table_full;
+	received = tot.packets + cs.lost + unread;
+	dropped = cs.lost + unread + tot.dropped_table_full;
 	if (r->dispatch != NULL) {
 		struct sp_dispatch_stats ds;
 
 		/* Filtering and parsing happened at dispatch. */
 		sp_dispatch_get_stats(r->dispatch, &ds);
-		received = ds.packets + cs.lost;
-		dropped += ds.dropped_ring_full;
+		received = ds.packets + cs.lost + unread;
+		ring_full = ds.dropped_ring_full;
+		dropped += ring_full;
 	}
 	ignored = run_ignored(&tot);
 	sp_export_set_get_stats(r->p.exports, &es);
@@ -202,6 +206,14 @@ sp_run_report(struct sp_run *r)
 	fprintf(stderr, "ignored:");
 	for (i = 1; i < SP_PARSE_RESULTS; i++)
 		fprintf(stderr, " %s=%" PRIu64, sp_parse_result_name(i), tot.ignored[i]);
+	/* dropped by place: the port (missed: no descriptor or a full
+	 * AF_PACKET ring; nombuf; unread: left in the ring at the end), a
+	 * file PMD's records it did not deliver, the flow table, the
+	 * dispatch rings */
+	fprintf(stderr, "\ndropped: missed=%" PRIu64 " nombuf=%" PRIu64 " unread=%" PRIu64
+		" undelivered=%" PRIu64 " table_full=%" PRIu64 " ring_full=%" PRIu64,
+		cs.missed, r->live ? cs.lost - cs.missed : 0, unread, r->live ? 0 : cs.lost,
+		tot.dropped_table_full, ring_full);
 	fprintf(stderr, "\nflows: exported=%" PRIu64 " evicted_table_full=%" PRIu64
 		" not_exported_max_nflows=%" PRIu64 " records_dropped=%" PRIu64 "\n",
 		es.exported, tot.flows_evicted, es.skipped + tot.flows_active,

@@ -87,6 +87,13 @@ run_status(struct sp_run *r)
 		return;
 	sp_worker_stats_sum(r->w, r->p.n_workers, r->dispatch, &tot, ws);
 	drops = tot.dropped_table_full + tot.records_dropped;
+	if (r->live) {
+		struct sp_capture_stats cs;
+
+		/* the port's losses too: on af_packet, most of an overload's */
+		sp_source_get_stats(r->p.src, &cs);
+		drops += cs.lost;
+	}
 	run_status_line(r, (double)(tot.packets - r->status_pkts) * (double)hz /
 			(double)(now - r->status_tsc), tot.flows_active, drops, false);
 	r->status_pkts = tot.packets;
@@ -94,12 +101,6 @@ run_status(struct sp_run *r)
 	if (r->p.performance_report == 0 || now - r->perf_tsc < r->p.performance_report * hz)
 		return;
 	r->perf_tsc = now;
-	if (r->live) {
-		struct sp_capture_stats cs;
-
-		sp_source_get_stats(r->p.src, &cs);
-		drops += cs.lost;
-	}
 	out = r->p.performance_out;
 	fprintf(out, "{\"flows_expired\": %" PRIu64 ", \"packets_processed\": %" PRIu64
 		", \"packets_ignored\": %" PRIu64 ", \"packets_dropped_filtered_by_kernel\": %"

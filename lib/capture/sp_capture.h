@@ -112,6 +112,9 @@ struct sp_capture_stats {
 	uint64_t replay_passes;		/**< passes started */
 	double replay_feed_s;		/**< first burst to end of input */
 	uint64_t replay_wire_bytes;	/**< wire bytes of the packets fed */
+	/** the replay stopped early: one more pass would wrap the 64-bit ms clock */
+	bool replay_clock_end;
+	uint64_t replay_period_ms;	/**< time shift between passes */
 	char error[320];	/**< the read error, for the report */
 };
 

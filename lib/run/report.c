@@ -243,6 +243,12 @@ sp_run_report(struct sp_run *r)
 			" complete passes\n", cs.replay_loaded, (double)cs.replay_bytes / 1e6,
 			cs.replay_load_s, cs.received, s, (double)cs.received / s / 1e6,
 			(double)cs.replay_wire_bytes * 8 / s / 1e9, cs.replay_passes);
+		if (cs.replay_clock_end)
+			fprintf(stderr, "streamprobe: warning: the replay stopped after %" PRIu64
+				" passes: each is %.0f days later than the one before (the "
+				"captures' span and the idle timeout), and one more would pass "
+				"the end of the 64-bit millisecond clock\n", cs.replay_passes,
+				(double)cs.replay_period_ms / 86400e3);
 	}
 	run_report_time(r, received);
 	if (cs.unmatched != 0)

@@ -67,6 +67,8 @@ struct capture_replay {
 	uint64_t loops;		/* 0: until the deadline */
 	uint64_t run_ms;	/* 0: until the loops are done */
 	uint64_t period_ms;	/* time shift between passes */
+	uint64_t max_ts;	/* latest record time, unshifted */
+	bool clock_end;		/* stopped: the next pass would wrap the clock */
 	uint64_t shift_ms;
 	uint64_t start_tsc;
 	uint64_t end_tsc;
@@ -212,6 +214,7 @@ capture_replay_load(const struct sp_capture_params *p, struct capture_input *con
 	r->loops = p->replay_loops;
 	r->run_ms = p->replay_ms;
 	r->period_ms = r->n > 0 ? max_ts - min_ts + p->replay_gap_ms + 1 : 0;
+	r->max_ts = r->n > 0 ? max_ts : 0;
 	r->load_s = sp_now_s() - t0;
 	return r;
 
@@ -293,9 +296,18 @@ capture_replay_rx(struct capture_replay *r, struct rte_mbuf **pkts, struct sp_rx
 		r->pass++;
 		r->next = 0;
 		r->file = 0;
-		r->shift_ms += r->period_ms;
 		if (r->n == 0 || (r->loops != 0 && r->pass >= r->loops))
 			goto end;
+		/* A capture stamped far apart (a pcapng with a wild time: the
+		 * corpus has one 150000 years ahead) fits only so many passes
+		 * in the 64-bit ms clock. Past it the times would wrap back,
+		 * the monotonic forcing would hold every later packet at the
+		 * last time, and flows would neither end nor start again. */
+		if (r->period_ms > UINT64_MAX - r->max_ts - r->shift_ms) {
+			r->clock_end = true;
+			goto end;
+		}
+		r->shift_ms += r->period_ms;
 	}
 	if (r->deadline_tsc != 0 && now >= r->deadline_tsc)
 		goto end;
@@ -348,6 +360,8 @@ capture_replay_stats(const struct capture_replay *r, struct sp_capture_stats *s)
 	s->replay_feed_s = r->started ? (double)(end - r->start_tsc) / (double)rte_get_tsc_hz()
 				      : 0.0;
 	s->replay_wire_bytes = r->fed_wire;
+	s->replay_clock_end = r->clock_end;
+	s->replay_period_ms = r->period_ms;
 	s->read_error = r->read_error;
 	memcpy(s->error, r->error, sizeof(s->error));
 	s->files_done = r->done ? r->n_files : 0;

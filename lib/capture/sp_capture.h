@@ -94,6 +94,8 @@ struct sp_capture_params {
 struct sp_capture_stats {
 	uint64_t received;	/**< mbufs handed out */
 	uint64_t lost;		/**< PMD: records it read but did not deliver */
+	/** live: of lost, the port's missed (sp_port_live_losses()); the rest is rx_nombuf */
+	uint64_t missed;
 	uint64_t unmatched;	/**< PMD: mbufs no record matched (wire length = caplen),
 				     or records over 64 KiB cut for want of mbufs */
 	unsigned int files_done;
@@ -111,6 +113,9 @@ struct sp_capture_stats {
 	uint64_t replay_passes;		/**< passes started */
 	double replay_feed_s;		/**< first burst to end of input */
 	uint64_t replay_wire_bytes;	/**< wire bytes of the packets fed */
+	/** the replay stopped early: one more pass would wrap the 64-bit ms clock */
+	bool replay_clock_end;
+	uint64_t replay_period_ms;	/**< time shift between passes */
 	char error[320];	/**< the read error, for the report */
 };
 

@@ -4,23 +4,31 @@
  * attached, its profile read, its RX queues started over a pool sized by
  * the profile; and closed again leaving the interface as found.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/if_packet.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <rte_bus_vdev.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_spinlock.h>
+#include <rte_version.h>
 
 #include "sp_port.h"
 
 /* The af_packet vdev an --iface is read through. */
 #define LIVE_VDEV "net_af_packet_sp"
+/* af_packet ring sockets read for their counters: one per queue pair */
+#define LIVE_KFD_MAX 16
 
 struct sp_port_live {
 	uint16_t port_id;
@@ -36,6 +44,13 @@ struct sp_port_live {
 	int ts_off;
 	uint64_t ts_flag;
 	uint32_t ts_per_ms;
+	/* net_af_packet's ring sockets, whose kernel counters the port reads
+	 * (live_kernel_find()), and their sums: a read resets them */
+	int kfd[LIVE_KFD_MAX];
+	unsigned int n_kfd;
+	rte_spinlock_t k_lock;	/* main lcore and telemetry thread read them */
+	uint64_t k_drops;	/* tp_drops: the ring was full */
+	uint64_t k_packets;	/* tp_packets: put in the ring, or dropped */
 };
 
 /* Find the port: attach an af_packet vdev to the interface, or check the
@@ -83,6 +98,76 @@ live_find_port(struct sp_port_live *l, const struct sp_port_live_params *p, uint
 	}
 	l->port_id = pid;
 	return 0;
+}
+
+/* Add the kernel's counters of the ring sockets since their last read (a
+ * read resets them) to the port's sums. Under k_lock. */
+static void
+live_kernel_read(struct sp_port_live *l)
+{
+	struct tpacket_stats ks;
+	socklen_t len;
+	unsigned int i;
+
+	for (i = 0; i < l->n_kfd; i++) {
+		len = sizeof(ks);
+		if (getsockopt(l->kfd[i], SOL_PACKET, PACKET_STATISTICS, &ks, &len) != 0)
+			continue;
+		/* TPACKET_V2: tp_packets already includes tp_drops */
+		l->k_drops += ks.tp_drops;
+		l->k_packets += ks.tp_packets;
+	}
+}
+
+/*
+ * net_af_packet before DPDK 25.03 reports no imissed: a packet that comes
+ * while its ring is full is counted by the kernel alone, in the socket's
+ * PACKET_STATISTICS (tp_drops), which that PMD never reads. So the port
+ * finds the PMD's ring sockets among the process's descriptors (AF_PACKET,
+ * TPACKET_V2, bound to the interface; the promiscuity membership socket is
+ * neither bound nor V2) and reads them itself. Later PMDs read them in
+ * rte_eth_stats_get() as imissed, and a read resets them: left alone there.
+ */
+static void
+live_kernel_find(struct sp_port_live *l, const struct rte_eth_dev_info *info)
+{
+#if RTE_VERSION < RTE_VERSION_NUM(25, 3, 0, 0)
+	struct sockaddr_ll sll;
+	struct dirent *de;
+	struct stat st;
+	socklen_t len;
+	int fd, v;
+	DIR *d;
+
+	if (info->driver_name == NULL || strcmp(info->driver_name, "net_af_packet") != 0 ||
+	    info->if_index == 0)
+		return;
+	d = opendir("/proc/self/fd");
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL && l->n_kfd < LIVE_KFD_MAX) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		fd = atoi(de->d_name);
+		if (fd == dirfd(d) || fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
+			continue;
+		len = sizeof(v);
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &len) != 0 || v != AF_PACKET)
+			continue;
+		len = sizeof(v);
+		if (getsockopt(fd, SOL_PACKET, PACKET_VERSION, &v, &len) != 0 || v != TPACKET_V2)
+			continue;
+		len = sizeof(sll);
+		if (getsockname(fd, (struct sockaddr *)&sll, &len) != 0 ||
+		    sll.sll_ifindex != (int)info->if_index)
+			continue;
+		l->kfd[l->n_kfd++] = fd;
+	}
+	closedir(d);
+#else
+	(void)l;
+	(void)info;
+#endif
 }
 
 /* The port's profile: by its driver from the installed profiles, then the
@@ -136,6 +221,7 @@ sp_port_live_open(const struct sp_port_live_params *p, char *err, size_t errlen)
 		rte_errno = ENOMEM;
 		return NULL;
 	}
+	rte_spinlock_init(&l->k_lock);
 	if (live_find_port(l, p, &room, err, errlen) != 0)
 		goto fail;
 	memset(&info, 0, sizeof(info));
@@ -206,6 +292,7 @@ sp_port_live_open(const struct sp_port_live_params *p, char *err, size_t errlen)
 		l->ts_flag = RTE_BIT64(flag);
 		l->ts_per_ms = prof.rx_timestamp_per_ms;
 	}
+	live_kernel_find(l, &info);
 	return l;
 fail:
 	sp_port_live_close(l);
@@ -243,6 +330,39 @@ sp_port_live_queues(const struct sp_port_live *l)
 	return l->n_queues;
 }
 
+int
+sp_port_live_losses(struct sp_port_live *l, uint64_t *missed, uint64_t *nombuf)
+{
+	struct rte_eth_stats es;
+	int ret;
+
+	ret = rte_eth_stats_get(l->port_id, &es);
+	if (ret != 0)
+		return ret;
+	rte_spinlock_lock(&l->k_lock);
+	live_kernel_read(l);
+	*missed = es.imissed + l->k_drops;
+	rte_spinlock_unlock(&l->k_lock);
+	*nombuf = es.rx_nombuf;
+	return 0;
+}
+
+uint64_t
+sp_port_live_unread(struct sp_port_live *l)
+{
+	struct rte_eth_stats es;
+	uint64_t ringed;
+
+	/* the PMD's count first: the kernel's can only have grown since */
+	if (l->n_kfd == 0 || rte_eth_stats_get(l->port_id, &es) != 0)
+		return 0;
+	rte_spinlock_lock(&l->k_lock);
+	live_kernel_read(l);
+	ringed = l->k_packets - l->k_drops;
+	rte_spinlock_unlock(&l->k_lock);
+	return ringed > es.ipackets ? ringed - es.ipackets : 0;
+}
+
 bool
 sp_port_live_iface_was_down(const struct sp_port_live *l)
 {
@@ -256,6 +376,7 @@ sp_port_live_close(struct sp_port_live *l)
 
 	if (l == NULL)
 		return 0;
+	l->n_kfd = 0;	/* the PMD closes them */
 	if (l->started)
 		sp_port_stop(l->port_id);
 	if (l->vdev_attached)

@@ -290,6 +290,24 @@ bool sp_port_live_rx_timestamp(const struct sp_port_live *l, int *ts_off, uint64
 bool sp_port_live_iface_was_down(const struct sp_port_live *l);
 
 /**
+ * What the port lost before the workers saw it, since it was attached:
+ * `missed`, the port's imissed (no descriptor), plus, for net_af_packet
+ * before DPDK 25.03, which reports none, the kernel's drops of its ring
+ * (PACKET_STATISTICS tp_drops: the ring was full); `nombuf`, its rx_nombuf.
+ * Thread-safe: the telemetry thread reads it too.
+ * @return 0 or -errno from rte_eth_stats_get().
+ */
+int sp_port_live_losses(struct sp_port_live *l, uint64_t *missed, uint64_t *nombuf);
+
+/**
+ * net_af_packet (where the ring is read as above): packets the kernel put
+ * in the ring that the PMD has not read. Once the queues are no longer
+ * polled, the packets the run received but never processed. 0 for other
+ * ports: a NIC's filled descriptors cannot be counted.
+ */
+uint64_t sp_port_live_unread(struct sp_port_live *l);
+
+/**
  * Stop and close the port, detach the vdev, put the interface's flags back
  * as found, free the pool. NULL is a no-op.
  *

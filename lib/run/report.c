@@ -116,6 +116,13 @@ run_status(struct sp_run *r)
 		return;
 	sp_worker_stats_sum(r->w, r->p.n_workers, r->dispatch, &tot, ws);
 	drops = tot.dropped_table_full + tot.records_dropped;
+	if (r->live) {
+		struct sp_capture_stats cs;
+
+		/* the port's losses too: on af_packet, most of an overload's */
+		sp_source_get_stats(r->p.src, &cs);
+		drops += cs.lost;
+	}
 	run_status_line(r, (double)(tot.packets - r->status_pkts) * (double)hz /
 			(double)(now - r->status_tsc), tot.flows_active, drops, false);
 	r->status_pkts = tot.packets;
@@ -124,12 +131,6 @@ run_status(struct sp_run *r)
 	if (r->p.performance_report == 0 || now - r->perf_tsc < r->p.performance_report * hz)
 		return;
 	r->perf_tsc = now;
-	if (r->live) {
-		struct sp_capture_stats cs;
-
-		sp_source_get_stats(r->p.src, &cs);
-		drops += cs.lost;
-	}
 	out = r->p.performance_out;
 	fprintf(out, "{\"flows_expired\": %" PRIu64 ", \"packets_processed\": %" PRIu64
 		", \"packets_ignored\": %" PRIu64 ", \"packets_dropped_filtered_by_kernel\": %"
@@ -205,21 +206,25 @@ sp_run_report(struct sp_run *r)
 	struct sp_worker_stats ws[SP_MAX_WORKERS], tot;
 	struct sp_export_set_stats es;
 	struct sp_capture_stats cs;
-	uint64_t ignored, received, dropped;
+	uint64_t ignored, received, dropped, unread, ring_full = 0;
 	unsigned int i;
 	int rc = 0;
 
+	/* the workers have stopped: what is left in the port was received,
+	 * and is lost (before the port's counters, which only grow) */
+	unread = sp_source_unread(r->p.src);
 	sp_source_get_stats(r->p.src, &cs);
 	sp_worker_stats_sum(r->w, r->p.n_workers, r->dispatch, &tot, ws);
-	received = tot.packets + cs.lost;
-	dropped = cs.lost + tot.dropped_table_full;
+	received = tot.packets + cs.lost + unread;
+	dropped = cs.lost + unread + tot.dropped_table_full;
 	if (r->dispatch != NULL) {
 		struct sp_dispatch_stats ds;
 
 		/* Filtering and parsing happened at dispatch. */
 		sp_dispatch_get_stats(r->dispatch, &ds);
-		received = ds.packets + cs.lost;
-		dropped += ds.dropped_ring_full;
+		received = ds.packets + cs.lost + unread;
+		ring_full = ds.dropped_ring_full;
+		dropped += ring_full;
 	}
 	ignored = run_ignored(&tot);
 	sp_export_set_get_stats(r->p.exports, &es);
@@ -232,6 +237,14 @@ sp_run_report(struct sp_run *r)
 	fprintf(stderr, "ignored:");
 	for (i = 1; i < SP_PARSE_RESULTS; i++)
 		fprintf(stderr, " %s=%" PRIu64, sp_parse_result_name(i), tot.ignored[i]);
+	/* dropped by place: the port (missed: no descriptor or a full
+	 * AF_PACKET ring; nombuf; unread: left in the ring at the end), a
+	 * file PMD's records it did not deliver, the flow table, the
+	 * dispatch rings */
+	fprintf(stderr, "\ndropped: missed=%" PRIu64 " nombuf=%" PRIu64 " unread=%" PRIu64
+		" undelivered=%" PRIu64 " table_full=%" PRIu64 " ring_full=%" PRIu64,
+		cs.missed, r->live ? cs.lost - cs.missed : 0, unread, r->live ? 0 : cs.lost,
+		tot.dropped_table_full, ring_full);
 	fprintf(stderr, "\nflows: exported=%" PRIu64 " evicted_table_full=%" PRIu64
 		" not_exported_max_nflows=%" PRIu64 " records_dropped=%" PRIu64 "\n",
 		es.exported, tot.flows_evicted, es.skipped + tot.flows_active,
@@ -261,6 +274,12 @@ sp_run_report(struct sp_run *r)
 			" complete passes\n", cs.replay_loaded, (double)cs.replay_bytes / 1e6,
 			cs.replay_load_s, cs.received, s, (double)cs.received / s / 1e6,
 			(double)cs.replay_wire_bytes * 8 / s / 1e9, cs.replay_passes);
+		if (cs.replay_clock_end)
+			fprintf(stderr, "streamprobe: warning: the replay stopped after %" PRIu64
+				" passes: each is %.0f days later than the one before (the "
+				"captures' span and the idle timeout), and one more would pass "
+				"the end of the 64-bit millisecond clock\n", cs.replay_passes,
+				(double)cs.replay_period_ms / 86400e3);
 	}
 	run_report_time(r, received);
 	if (cs.unmatched != 0)

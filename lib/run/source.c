@@ -189,13 +189,16 @@ live_progress(const struct sp_source *s, uint64_t *bytes_read)
 static void
 live_get_stats(const struct sp_source *s, struct sp_capture_stats *st)
 {
-	struct rte_eth_stats es;
+	uint64_t missed, nombuf;
 
 	memset(st, 0, sizeof(*st));
 	/* Losses before the workers saw the packets: the NIC had no
-	 * descriptor (imissed) or no mbuf (rx_nombuf). */
-	if (rte_eth_stats_get(s->port_id, &es) == 0)
-		st->lost = es.imissed + es.rx_nombuf;
+	 * descriptor or the kernel no room in the AF_PACKET ring (missed),
+	 * or no mbuf (rx_nombuf). */
+	if (sp_port_live_losses(s->port, &missed, &nombuf) == 0) {
+		st->lost = missed + nombuf;
+		st->missed = missed;
+	}
 }
 
 static const struct source_ops live_ops = {
@@ -350,6 +353,12 @@ sp_source_close(struct sp_source *s)
 	free(s->dlts);
 	free(s);
 	return ret;
+}
+
+uint64_t
+sp_source_unread(const struct sp_source *s)
+{
+	return s->live ? sp_port_live_unread(s->port) : 0;
 }
 
 struct sp_port_live *

@@ -141,10 +141,17 @@ double sp_source_progress(const struct sp_source *s, uint64_t *bytes_read);
 
 /**
  * The input's counters: files, the capture's; live, only `lost`, what the
- * port lost before the workers saw it (no descriptor: imissed; no mbuf:
- * rx_nombuf).
+ * port lost before the workers saw it (no descriptor or a full AF_PACKET
+ * ring: `missed`; no mbuf: rx_nombuf).
  */
 void sp_source_get_stats(const struct sp_source *s, struct sp_capture_stats *st);
+
+/**
+ * Live, once the queues are no longer polled: packets the port took in that
+ * were never read (left in an AF_PACKET ring; sp_port_live_unread()), so
+ * received and dropped at once. Files: 0.
+ */
+uint64_t sp_source_unread(const struct sp_source *s);
 
 #ifdef __cplusplus
 }

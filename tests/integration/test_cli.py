@@ -16,7 +16,8 @@ import sp_accounting
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("STREAMPROBE", os.path.join(ROOT, "build", "app", "streamprobe"))
 BUILD = os.path.dirname(os.path.dirname(os.path.abspath(BIN)))
-REPORT = ("accounting:", "ignored:", "flows:", "workers:", "time:", "ipfix ", "replay:")
+REPORT = ("accounting:", "ignored:", "dropped:", "flows:", "workers:", "time:", "ipfix ",
+          "replay:")
 
 
 def run(args, **kw):

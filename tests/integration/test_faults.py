@@ -39,7 +39,7 @@ BIN = os.environ.get("STREAMPROBE", os.path.join(ROOT, "build", "app", "streampr
 FIXTURES = os.environ.get("SP_PLUGIN_FIXTURES",
                           os.path.join(os.path.dirname(os.path.dirname(BIN)), "tests"))
 T0 = 1704067200.0
-REPORT = ("accounting:", "ignored:", "flows:", "workers:", "time:", "ipfix ", "replay:")
+REPORT = ("accounting:", "ignored:", "dropped:", "flows:", "workers:", "time:", "ipfix ", "replay:")
 
 sys.path.insert(0, HERE)
 try:

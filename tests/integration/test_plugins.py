@@ -37,8 +37,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BIN = os.environ.get("STREAMPROBE", os.path.join(ROOT, "build", "app", "streamprobe"))
 BUILD = os.path.dirname(os.path.dirname(os.path.abspath(BIN)))
 FIX = os.environ.get("SP_PLUGIN_FIXTURES", os.path.join(BUILD, "tests"))
-REPORT = ("accounting:", "ignored:", "flows:", "workers:", "time:", "ipfix ", "replay:",
-          "plugin ")
+REPORT = ("accounting:", "ignored:", "dropped:", "flows:", "workers:", "time:", "ipfix ",
+          "replay:", "plugin ")
 T0 = 1700000000
 
 

@@ -11,6 +11,7 @@ several workers allows for.
 """
 import gzip
 import os
+import re
 import struct
 import shutil
 import subprocess
@@ -155,6 +156,54 @@ class DispatchUnderExportPressure(unittest.TestCase):
                 self.assertIn("flows: exported=30001 ", p.stderr)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+class ReplayClock(unittest.TestCase):
+    """A capture whose times lie far apart (a pcapng interface in microseconds,
+    one record at 1 us, one at 2^64 - 2 us: 584,542 years) fits about a
+    thousand replay passes in the 64-bit millisecond clock. The replay stops
+    there with a warning; it went on before, its times wrapped back, every
+    later packet was held at the last time by the monotonic forcing, and the
+    two flows were never ended nor created again (a 10-minute soak on the
+    corpus stopped creating flows after 7 minutes)."""
+
+    def test_replay_stops_at_the_end_of_the_clock(self):
+        tmp = tempfile.mkdtemp(prefix="sp-clock-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        out = [ng_block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)),
+               # if_tsresol 6 (us)
+               ng_block(1, struct.pack("<HHI", 1, 0, 262144) +
+                        struct.pack("<HHB3x", 9, 1, 6) + struct.pack("<HH", 0, 0))]
+        for ts, (src, dst) in ((1, ((10, 0, 0, 1), (10, 0, 0, 2))),
+                               ((1 << 64) - 2, ((10, 0, 0, 3), (10, 0, 0, 4)))):
+            frame = udp_frame(src, 1000, dst, 53)
+            pad = b"\x00" * ((4 - len(frame) % 4) % 4)
+            out.append(ng_block(6, struct.pack("<IIIII", 0, ts >> 32, ts & 0xFFFFFFFF,
+                                               len(frame), len(frame)) + frame + pad))
+        path = os.path.join(tmp, "far.pcapng")
+        with open(path, "wb") as f:
+            f.write(b"".join(out))
+        csv_path = os.path.join(tmp, "far.csv")
+        p = subprocess.run([BIN, "--pcap", path, "--csv", csv_path, "--quiet",
+                            "--replay-loops", "3000"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        passes = int(re.search(r"(\d+) complete passes", p.stderr).group(1))
+        exported = int(re.search(r"flows: exported=(\d+)", p.stderr).group(1))
+        # each pass: its two flows, new
+        self.assertEqual(exported, 2 * passes, p.stderr)
+        # 2^64 ms over (2^64 us / 1000 + the idle timeout) per pass
+        self.assertTrue(990 <= passes <= 1000, p.stderr)
+        self.assertIn("streamprobe: warning: the replay stopped after %d passes: " % passes,
+                      p.stderr)
+        with open(csv_path) as f:
+            self.assertEqual(len(f.read().splitlines()), 1 + exported)
+
+
+def ng_block(btype, body):
+    body += b"\x00" * ((4 - len(body) % 4) % 4)
+    n = 12 + len(body)
+    return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
 
 
 if __name__ == "__main__":

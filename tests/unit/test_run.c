@@ -228,6 +228,9 @@ test_own_reader(void)
 	CU_ASSERT_EQUAL(o.report_rc, 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(o.report, "accounting: received=121 in_flows=120 "
 				      "ignored=1 filtered=0 dropped=0\n"));
+	/* dropped by place, none of them live-only for a file */
+	CU_ASSERT_PTR_NOT_NULL(strstr(o.report, "\ndropped: missed=0 nombuf=0 unread=0 "
+				      "undelivered=0 table_full=0 ring_full=0\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(o.report, "\nflows: exported=40 evicted_table_full=0 "
 				      "not_exported_max_nflows=0 records_dropped=0\n"));
 	CU_ASSERT_PTR_NULL(strstr(o.report, "workers:"));	/* one worker */

@@ -34,6 +34,9 @@ import sys
 import tempfile
 import unittest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sp_accounting import check_accounting  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("STREAMPROBE", os.path.join(ROOT, "build", "app", "streamprobe"))
 BUILD = os.path.dirname(os.path.dirname(os.path.abspath(BIN)))
@@ -110,6 +113,7 @@ class Base:
         p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            timeout=300)
         self.assertEqual(p.returncode, 0, p.stderr)
+        check_accounting(p.stderr)
         return read_csv(out), p.stderr
 
     def export(self, model, name, features=None, classes=None, json_model=False):

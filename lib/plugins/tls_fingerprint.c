@@ -1,0 +1,1030 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tls-fingerprint: FoxIO's JA4 TLS client fingerprint (BSD-3-Clause; the
+ * specification is technical_details/JA4.md in FoxIO-LLC/ja4), in its four
+ * forms: udps.tls_ja4 (sorted, hashed), udps.tls_ja4_r (sorted, raw),
+ * udps.tls_ja4_o (original order, hashed), udps.tls_ja4_ro (original order,
+ * raw). Only JA4 itself: the other JA4+ methods are under the FoxIO License
+ * 1.1 and are not implemented.
+ *
+ * Unlike the ja4 plugin (NFStream's, one packet, IPv4), the client hello
+ * is taken from TLS over TCP on IPv4 and IPv6, reassembled from the
+ * client's segments in sequence order (out of order and retransmitted
+ * segments included, the first copy of a byte wins) into the flow's slot,
+ * up to max bytes; and from DTLS over UDP ('d') when the hello is in one
+ * datagram. QUIC is not fingerprinted (its Initial packets are encrypted):
+ * the columns stay None.
+ *
+ * The plugin is done with a flow once the hello is complete, or once it is
+ * clear there will be none in max bytes; the fingerprint is made from the
+ * slot's bytes at the flow's end (on_expire), so nothing but the bytes is
+ * kept per flow, and nothing is allocated.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gcrypt.h>
+
+#include "sp_plugin.h"
+#include "tls_common.h"
+
+#define TFP_MAX_DEFAULT 4096
+#define TFP_MAX_MIN 512
+#define TFP_MAX_MAX 16384
+#define TFP_PACKETS_DEFAULT 32
+/* Disjoint byte ranges of the hello held while earlier bytes are missing. */
+#define TFP_RANGES 6
+/* The hashed forms: "t13d1516h2_" + 12 + "_" + 12. */
+#define TFP_HASHED_MAX 40
+/* The raw forms: a typical one is 200-300 bytes; longer ones are cut (counted). */
+#define TFP_RAW_MAX 1024
+
+enum tfp_state {
+	ST_WAIT = 0,	/* no client byte yet */
+	ST_COLLECT,	/* collecting the hello */
+	ST_HELLO,	/* a complete hello in buf */
+	ST_NONE,	/* no hello: the columns stay None */
+};
+
+/* Per flow; buf is max bytes (the option). */
+struct tfp_slot {
+	uint8_t state;
+	uint8_t kind;		/* 't' (TCP) or 'd' (DTLS) */
+	uint8_t client_dir;
+	uint8_t base_known;	/* base is the sequence number of the first client byte */
+	uint8_t n_ranges;
+	uint8_t pad;
+	uint16_t packets;	/* the flow's packets seen while collecting */
+	uint32_t base;
+	uint16_t range[TFP_RANGES][2];	/* [start, end) in buf, sorted, disjoint */
+	uint16_t len;		/* bytes of buf used: the hello (DTLS: the record) */
+	uint8_t buf[];
+};
+
+enum tfp_stat {
+	S_HELLOS,		/* client hellos fingerprinted (TLS) */
+	S_DTLS,			/* of them DTLS */
+	S_MALFORMED,		/* a complete hello that does not parse: None */
+	S_TOO_LARGE,		/* a hello longer than max: None */
+	S_NOT_TLS,		/* TCP flows whose client bytes are not a TLS hello */
+	S_GAVE_UP,		/* still incomplete after the packets option */
+	S_OUT_OF_ORDER,		/* client segments ahead of a gap */
+	S_RETRANSMITTED,	/* client segments bringing no new byte */
+	S_RANGES_FULL,		/* segments dropped: too many gaps at once */
+	S_FRAGMENTS,		/* IP fragments (not reassembled): skipped */
+	S_COUNT
+};
+
+static const char *const stat_names[S_COUNT] = {
+	[S_HELLOS] = "client_hellos",
+	[S_DTLS] = "dtls_hellos",
+	[S_MALFORMED] = "malformed_hellos",
+	[S_TOO_LARGE] = "hellos_too_large",
+	[S_NOT_TLS] = "not_tls",
+	[S_GAVE_UP] = "incomplete_hellos",
+	[S_OUT_OF_ORDER] = "out_of_order_segments",
+	[S_RETRANSMITTED] = "retransmitted_segments",
+	[S_RANGES_FULL] = "segments_dropped",
+	[S_FRAGMENTS] = "ip_fragments",
+};
+
+struct tfp_conf {
+	uint32_t max;
+	uint32_t packets;
+};
+
+struct tfp_worker {
+	uint32_t max;
+	uint32_t packets;
+	uint8_t *hs;		/* the handshake message, records removed */
+	uint16_t *ciphers, *exts, *sigs, *sorted;
+	char *text;		/* a raw form being written */
+	size_t text_cap;
+	uint64_t stat[S_COUNT];
+};
+
+/* The hello's fields, as lists without GREASE. */
+struct tfp_hello {
+	char kind;
+	uint16_t version;	/* the highest of supported_versions, or the hello's */
+	bool sni;
+	uint8_t alpn[2];	/* the two characters of part A; "00" without */
+	uint32_t n_ciphers, n_exts, n_sigs;
+};
+
+static const struct sp_plugin_column tfp_columns[] = {
+	{ .name = "udps.tls_ja4", .type = SP_PLUGIN_STRING, .max = TFP_HASHED_MAX },
+	{ .name = "udps.tls_ja4_r", .type = SP_PLUGIN_STRING, .max = TFP_RAW_MAX },
+	{ .name = "udps.tls_ja4_o", .type = SP_PLUGIN_STRING, .max = TFP_HASHED_MAX },
+	{ .name = "udps.tls_ja4_ro", .type = SP_PLUGIN_STRING, .max = TFP_RAW_MAX },
+};
+
+static inline uint16_t
+rd16(const uint8_t *b)
+{
+	return (uint16_t)(((uint32_t)b[0] << 8) | b[1]);
+}
+
+static inline uint32_t
+rd24(const uint8_t *b)
+{
+	return ((uint32_t)b[0] << 16) | ((uint32_t)b[1] << 8) | b[2];
+}
+
+static inline uint32_t
+rd32(const uint8_t *b)
+{
+	return ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3];
+}
+
+/* ---- the hello's fields ---- */
+
+/* Appends the non-GREASE 2-byte items of b[0..n) to out; returns how many. */
+static uint32_t
+items(const uint8_t *b, uint32_t n, uint16_t *out)
+{
+	uint32_t i, k = 0;
+
+	for (i = 0; i + 1 < n; i += 2)
+		if (!tls_is_grease(rd16(b + i)))
+			out[k++] = rd16(b + i);
+	return k;
+}
+
+static bool
+alnum(uint8_t c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+/*
+ * The ALPN part: first and last character of the first value; when either
+ * is not an ASCII letter or digit, the first and last hex digits of the
+ * value's bytes instead (the specification's "0x30 0xAB" -> "3b").
+ */
+static int
+alpn_chars(const uint8_t *d, uint32_t n, uint8_t out[2])
+{
+	uint32_t l;
+	uint8_t f, e;
+
+	out[0] = out[1] = '0';
+	if (n < 2 || rd16(d) != n - 2)
+		return -1;
+	if (n == 2)
+		return 0;	/* no value */
+	l = d[2];
+	if (l + 3 > n)
+		return -1;
+	if (l == 0)
+		return 0;	/* an empty first value */
+	f = d[3];
+	e = d[3 + l - 1];
+	if (alnum(f) && alnum(e)) {
+		out[0] = f;
+		out[1] = e;
+	} else {
+		out[0] = (uint8_t)TLS_HEXD[f >> 4];
+		out[1] = (uint8_t)TLS_HEXD[e & 15];
+	}
+	return 0;
+}
+
+/* A DTLS version (0xfeXX, lower is newer) rather than a TLS one. */
+static bool
+is_dtls_version(uint16_t v)
+{
+	return (v >> 8) == 0xfe;
+}
+
+/*
+ * The client hello's body (after the handshake header) into h and the
+ * worker's lists. Any length that overruns its container: -1 (None).
+ */
+static int
+parse_hello(struct tfp_worker *w, const uint8_t *b, uint32_t n, char kind, struct tfp_hello *h)
+{
+	uint32_t pos = 0, l, end, t, el;
+	bool seen_sig = false, seen_alpn = false, seen_sv = false;
+
+	memset(h, 0, sizeof(*h));
+	h->kind = kind;
+	h->alpn[0] = h->alpn[1] = '0';
+	if (n < 2 + 32 + 1)
+		return -1;
+	h->version = rd16(b);
+	pos = 2 + 32;
+	l = b[pos++];			/* session id */
+	if (pos + l > n)
+		return -1;
+	pos += l;
+	if (kind == 'd') {
+		if (pos + 1 > n)
+			return -1;
+		l = b[pos++];		/* cookie */
+		if (pos + l > n)
+			return -1;
+		pos += l;
+	}
+	if (pos + 2 > n)
+		return -1;
+	l = rd16(b + pos);		/* cipher suites */
+	pos += 2;
+	if (pos + l > n || (l & 1) != 0)
+		return -1;
+	h->n_ciphers = items(b + pos, l, w->ciphers);
+	pos += l;
+	if (pos + 1 > n)
+		return -1;
+	l = b[pos++];			/* compression methods */
+	if (pos + l > n)
+		return -1;
+	pos += l;
+	if (pos == n)
+		return 0;		/* no extensions (SSL 3.0, early TLS) */
+	if (pos + 2 > n)
+		return -1;
+	l = rd16(b + pos);
+	pos += 2;
+	if (pos + l > n)
+		return -1;
+	end = pos + l;
+	while (pos < end) {
+		if (end - pos < 4)
+			return -1;
+		t = rd16(b + pos);
+		el = rd16(b + pos + 2);
+		pos += 4;
+		if (pos + el > end)
+			return -1;
+		if (!tls_is_grease((uint16_t)t))
+			w->exts[h->n_exts++] = (uint16_t)t;
+		if (t == 0x0000) {
+			h->sni = true;
+		} else if (t == 0x0010 && !seen_alpn) {
+			seen_alpn = true;
+			if (alpn_chars(b + pos, el, h->alpn) != 0)
+				return -1;
+		} else if (t == 0x000d && !seen_sig) {
+			seen_sig = true;
+			if (el < 2 || rd16(b + pos) != el - 2 || (el & 1) != 0)
+				return -1;
+			h->n_sigs = items(b + pos + 2, el - 2, w->sigs);
+		} else if (t == 0x002b && !seen_sv) {
+			uint32_t i, best = 0;
+			bool any = false;
+
+			seen_sv = true;
+			if (el < 1 || b[pos] != el - 1 || ((el - 1) & 1) != 0)
+				return -1;
+			/* the newest: the highest TLS value, the lowest DTLS one */
+			for (i = 0; i + 1 < el - 1; i += 2) {
+				uint16_t v = rd16(b + pos + 1 + i);
+
+				if (tls_is_grease(v))
+					continue;
+				if (!any || (is_dtls_version(v) ? v < best : v > best))
+					best = v;
+				any = true;
+			}
+			if (any)
+				h->version = (uint16_t)best;
+		}
+		pos += el;
+	}
+	return 0;
+}
+
+static const char *
+version_text(uint16_t v)
+{
+	switch (v) {
+	case 0x0304: return "13";
+	case 0x0303: return "12";
+	case 0x0302: return "11";
+	case 0x0301: return "10";
+	case 0x0300: return "s3";
+	case 0x0002: return "s2";
+	case 0xfeff: return "d1";
+	case 0xfefd: return "d2";
+	case 0xfefc: return "d3";
+	default: return "00";
+	}
+}
+
+static void
+heap_down(uint16_t *a, uint32_t i, uint32_t n)
+{
+	uint32_t c;
+	uint16_t t;
+
+	for (;;) {
+		c = 2 * i + 1;
+		if (c >= n)
+			return;
+		if (c + 1 < n && a[c + 1] > a[c])
+			c++;
+		if (a[i] >= a[c])
+			return;
+		t = a[i];
+		a[i] = a[c];
+		a[c] = t;
+		i = c;
+	}
+}
+
+/* In place, without libc's qsort (which may allocate). */
+static void
+sort16(uint16_t *a, uint32_t n)
+{
+	uint32_t i;
+	uint16_t t;
+
+	if (n < 2)
+		return;
+	for (i = n / 2; i-- > 0;)
+		heap_down(a, i, n);
+	for (i = n - 1; i > 0; i--) {
+		t = a[0];
+		a[0] = a[i];
+		a[i] = t;
+		heap_down(a, 0, i);
+	}
+}
+
+/* Writes ",".join(4-hex-digit items) at t; returns its length. */
+static size_t
+join(char *t, const uint16_t *v, uint32_t n)
+{
+	size_t k = 0;
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			t[k++] = ',';
+		t[k++] = TLS_HEXD[v[i] >> 12];
+		t[k++] = TLS_HEXD[(v[i] >> 8) & 15];
+		t[k++] = TLS_HEXD[(v[i] >> 4) & 15];
+		t[k++] = TLS_HEXD[v[i] & 15];
+	}
+	return k;
+}
+
+/* SHA-256 of t[0..n), its first 12 hex digits at out. */
+static void
+hash12(const char *t, size_t n, char *out)
+{
+	unsigned char d[32];
+	int i;
+
+	gcry_md_hash_buffer(GCRY_MD_SHA256, d, t, n);
+	for (i = 0; i < 6; i++) {
+		out[2 * i] = TLS_HEXD[d[i] >> 4];
+		out[2 * i + 1] = TLS_HEXD[d[i] & 15];
+	}
+}
+
+/*
+ * The four forms into the record. The cipher hash is twelve zeros when
+ * there is no cipher; the extension hash when the sorted extension string
+ * (SNI and ALPN left out, then "_" and the signature algorithms when there
+ * are any) is empty, in both the sorted and the original form, as FoxIO's
+ * reference does.
+ */
+static void
+write_forms(struct tfp_worker *w, const struct tfp_hello *h, struct sp_plugin_record *r)
+{
+	char a[11], hs[TFP_HASHED_MAX], *t = w->text;
+	uint32_t i, ns = 0;
+	size_t na, k, kc, ke;
+	const char *ver = version_text(h->version);
+	bool ciphers = h->n_ciphers > 0;
+	bool sorted_empty;
+
+	a[0] = h->kind;
+	a[1] = ver[0];
+	a[2] = ver[1];
+	a[3] = h->sni ? 'd' : 'i';
+	a[4] = (char)('0' + (h->n_ciphers > 99 ? 99 : h->n_ciphers) / 10);
+	a[5] = (char)('0' + (h->n_ciphers > 99 ? 99 : h->n_ciphers) % 10);
+	a[6] = (char)('0' + (h->n_exts > 99 ? 99 : h->n_exts) / 10);
+	a[7] = (char)('0' + (h->n_exts > 99 ? 99 : h->n_exts) % 10);
+	a[8] = (char)h->alpn[0];
+	a[9] = (char)h->alpn[1];
+	na = 10;
+
+	/* sorted: ciphers, then extensions without SNI and ALPN, then signatures */
+	for (i = 0; i < h->n_exts; i++)
+		if (w->exts[i] != 0x0000 && w->exts[i] != 0x0010)
+			w->sorted[ns++] = w->exts[i];
+	sort16(w->sorted, ns);
+	sorted_empty = ns == 0 && h->n_sigs == 0;
+
+	/* ja4_r: a _ sorted ciphers _ sorted extensions [_ signatures] */
+	memcpy(t, a, na);
+	k = na;
+	t[k++] = '_';
+	memcpy(w->sorted + ns, w->ciphers, h->n_ciphers * sizeof(uint16_t));
+	sort16(w->sorted + ns, h->n_ciphers);
+	kc = k;
+	k += join(t + k, w->sorted + ns, h->n_ciphers);
+	t[k++] = '_';
+	ke = k;
+	k += join(t + k, w->sorted, ns);
+	if (h->n_sigs > 0) {
+		t[k++] = '_';
+		k += join(t + k, w->sigs, h->n_sigs);
+	}
+	sp_plugin_set_string(r, 1, t, k);
+	/* ja4 */
+	memcpy(hs, a, na);
+	hs[na] = '_';
+	if (ciphers)
+		hash12(t + kc, ke - 1 - kc, hs + na + 1);
+	else
+		memset(hs + na + 1, '0', 12);
+	hs[na + 13] = '_';
+	if (!sorted_empty)
+		hash12(t + ke, k - ke, hs + na + 14);
+	else
+		memset(hs + na + 14, '0', 12);
+	sp_plugin_set_string(r, 0, hs, na + 26);
+
+	/* ja4_ro: a _ ciphers _ extensions (all) [_ signatures], in the hello's order */
+	k = na + 1;
+	kc = k;
+	k += join(t + k, w->ciphers, h->n_ciphers);
+	t[k++] = '_';
+	ke = k;
+	k += join(t + k, w->exts, h->n_exts);
+	if (h->n_sigs > 0) {
+		t[k++] = '_';
+		k += join(t + k, w->sigs, h->n_sigs);
+	}
+	sp_plugin_set_string(r, 3, t, k);
+	/* ja4_o */
+	if (ciphers)
+		hash12(t + kc, ke - 1 - kc, hs + na + 1);
+	if (!sorted_empty)
+		hash12(t + ke, k - ke, hs + na + 14);
+	sp_plugin_set_string(r, 2, hs, na + 26);
+}
+
+/*
+ * TLS: the handshake message from the records in buf (a hello may span
+ * records); its body and length. -1 when it is not a whole client hello.
+ */
+static int
+tls_message(struct tfp_worker *w, const struct tfp_slot *s, const uint8_t **body, uint32_t *n)
+{
+	uint32_t pos = 0, got = 0, need = 0, rl;
+
+	while (pos + 5 <= s->len) {
+		rl = rd16(s->buf + pos + 3);
+		if (s->buf[pos] != 0x16 || pos + 5 + rl > s->len)
+			return -1;
+		memcpy(w->hs + got, s->buf + pos + 5, rl);
+		got += rl;
+		pos += 5 + rl;
+		if (got >= 4) {
+			need = 4 + rd24(w->hs + 1);
+			if (got >= need)
+				break;
+		}
+	}
+	if (got < 4 || w->hs[0] != 0x01 || got < need)
+		return -1;
+	*body = w->hs + 4;
+	*n = need - 4;
+	return 0;
+}
+
+/* DTLS: the record's unfragmented client hello body. */
+static int
+dtls_message(const struct tfp_slot *s, const uint8_t **body, uint32_t *n)
+{
+	const uint8_t *b = s->buf;
+	uint32_t rl, ml;
+
+	if (s->len < 13 + 12)
+		return -1;
+	rl = rd16(b + 11);
+	ml = rd24(b + 14);
+	if (13 + rl > s->len || rl < 12 || b[13] != 0x01 || rd24(b + 19) != 0 ||
+	    rd24(b + 22) != ml || 12 + ml > rl)
+		return -1;
+	*body = b + 25;
+	*n = ml;
+	return 0;
+}
+
+/* ---- reassembly ---- */
+
+/*
+ * Whether the collected bytes from 0 hold a whole hello: 1 yes, 0 not yet,
+ * -1 never (not a TLS handshake record, or a hello longer than max).
+ */
+static int
+tls_complete(const struct tfp_slot *s, uint32_t contig, uint32_t max, struct tfp_worker *w)
+{
+	uint32_t pos = 0, got = 0, rl, avail, need = 0, i;
+	uint8_t hdr[4];
+
+	if ((contig >= 1 && s->buf[0] != 0x16) || (contig >= 2 && s->buf[1] != 0x03))
+		return -1;
+	while (pos + 5 <= contig) {
+		/* a record of another type before the hello is whole: no hello */
+		if (s->buf[pos] != 0x16)
+			return -1;
+		rl = rd16(s->buf + pos + 3);
+		avail = contig - pos - 5 < rl ? contig - pos - 5 : rl;
+		/* the handshake header's 4 bytes, wherever the records cut them */
+		for (i = 0; i < avail && got + i < 4; i++)
+			hdr[got + i] = s->buf[pos + 5 + i];
+		if (got < 4 && got + avail >= 4) {
+			if (hdr[0] != 0x01)
+				return -1;
+			need = 4 + rd24(hdr + 1);
+		}
+		if (need != 0 && got + rl >= need) {
+			/* the hello ends in this record, which must fit */
+			if (pos + 5 + rl > max) {
+				w->stat[S_TOO_LARGE]++;
+				return -1;
+			}
+			return pos + 5 + rl <= contig ? 1 : 0;
+		}
+		if (pos + 5 + rl >= max) {
+			w->stat[S_TOO_LARGE]++;
+			return -1;
+		}
+		if (pos + 5 + rl > contig)
+			return 0;
+		got += rl;
+		pos += 5 + rl;
+	}
+	return 0;
+}
+
+/*
+ * Puts bytes [off, off + n) of the client's stream into buf, where no byte
+ * is yet (the first copy wins); keeps the ranges sorted and merged.
+ * Returns the number of new bytes, or -1 when the ranges are full.
+ */
+static int
+put_bytes(struct tfp_slot *s, uint32_t off, const uint8_t *d, uint32_t n)
+{
+	uint32_t i, j, st, en, cur = off, fresh = 0, e = off + n;
+	uint16_t nr[TFP_RANGES + 1][2];
+	uint32_t k = 0;
+	bool placed = false;
+
+	/* copy into the gaps */
+	for (i = 0; i <= s->n_ranges && cur < e; i++) {
+		st = i < s->n_ranges ? s->range[i][0] : UINT32_MAX;
+		en = i < s->n_ranges ? s->range[i][1] : UINT32_MAX;
+		if (cur < st) {
+			uint32_t stop = e < st ? e : st;
+
+			memcpy(s->buf + cur, d + (cur - off), stop - cur);
+			fresh += stop - cur;
+			cur = stop;
+		}
+		if (cur < en)
+			cur = en;
+	}
+	if (fresh == 0)
+		return 0;
+	/* merge [off, e) into the ranges */
+	for (i = 0; i < s->n_ranges; i++) {
+		if (s->range[i][1] < off) {
+			nr[k][0] = s->range[i][0];
+			nr[k][1] = s->range[i][1];
+			k++;
+		} else if (s->range[i][0] > e) {
+			if (!placed) {
+				nr[k][0] = (uint16_t)off;
+				nr[k][1] = (uint16_t)e;
+				k++;
+				placed = true;
+			}
+			nr[k][0] = s->range[i][0];
+			nr[k][1] = s->range[i][1];
+			k++;
+		} else {
+			if (s->range[i][0] < off)
+				off = s->range[i][0];
+			if (s->range[i][1] > e)
+				e = s->range[i][1];
+		}
+	}
+	if (!placed) {
+		nr[k][0] = (uint16_t)off;
+		nr[k][1] = (uint16_t)e;
+		k++;
+	}
+	if (k > TFP_RANGES) {
+		/* undo nothing: the new bytes are in buf but not counted as held */
+		return -1;
+	}
+	for (j = 0; j < k; j++) {
+		s->range[j][0] = nr[j][0];
+		s->range[j][1] = nr[j][1];
+	}
+	s->n_ranges = (uint8_t)k;
+	return (int)fresh;
+}
+
+/* The transport header of p: TCP or UDP at *th, its payload end at *end. */
+static int
+transport(struct tfp_worker *w, const struct sp_plugin_packet *p, uint32_t *th, uint32_t *end,
+	  uint8_t *proto)
+{
+	const uint8_t *ip = p->ip;
+	uint32_t len = p->ip_len, hl, tot, nh, off;
+
+	if (ip == NULL)
+		return -1;
+	if (p->ip_version == 4) {
+		if (len < 20 || (ip[0] >> 4) != 4)
+			return -1;
+		hl = (ip[0] & 0x0f) * 4u;
+		tot = rd16(ip + 2);
+		if (hl < 20 || tot < hl)
+			return -1;
+		if ((rd16(ip + 6) & 0x3fff) != 0) {
+			w->stat[S_FRAGMENTS]++;
+			return -1;
+		}
+		*end = tot < len ? tot : len;
+		*th = hl;
+		*proto = ip[9];
+		return *th <= *end ? 0 : -1;
+	}
+	if (p->ip_version != 6 || len < 40 || (ip[0] >> 4) != 6)
+		return -1;
+	tot = 40 + rd16(ip + 4);
+	*end = rd16(ip + 4) != 0 && tot < len ? tot : len;
+	nh = ip[6];
+	off = 40;
+	/* extension headers (a jumbogram or a fragment is not followed) */
+	for (int i = 0; i < 8; i++) {
+		if (nh == 0 || nh == 43 || nh == 60) {
+			if (off + 8 > *end)
+				return -1;
+			nh = ip[off];
+			off += (ip[off + 1] + 1u) * 8u;
+		} else if (nh == 51) {
+			if (off + 8 > *end)
+				return -1;
+			nh = ip[off];
+			off += (ip[off + 1] + 2u) * 4u;
+		} else if (nh == 44) {
+			w->stat[S_FRAGMENTS]++;
+			return -1;
+		} else {
+			break;
+		}
+	}
+	*th = off;
+	*proto = (uint8_t)nh;
+	return off <= *end ? 0 : -1;
+}
+
+static int
+give_up(struct tfp_slot *s)
+{
+	s->state = ST_NONE;
+	return SP_PLUGIN_DONE;
+}
+
+/* DTLS over UDP: a client hello whole in this datagram. */
+static int
+on_udp(struct tfp_worker *w, struct tfp_slot *s, const struct sp_plugin_packet *p,
+       const uint8_t *d, uint32_t n, uint32_t max)
+{
+	(void)p;
+	if (n == 0)
+		return SP_PLUGIN_CONTINUE;
+	/* a DTLS handshake record holding a client hello, or nothing */
+	if (n < 25 || d[0] != 0x16 || d[1] != 0xfe || d[13] != 0x01)
+		return give_up(s);
+	if (n > max) {
+		w->stat[S_TOO_LARGE]++;
+		return give_up(s);
+	}
+	memcpy(s->buf, d, n);
+	s->len = (uint16_t)n;
+	s->kind = 'd';
+	s->state = ST_HELLO;
+	return SP_PLUGIN_DONE;
+}
+
+static int
+tfp_packet(void *wctx, void *slot, const struct sp_plugin_packet *p)
+{
+	struct tfp_worker *w = wctx;
+	struct tfp_slot *s = slot;
+	uint32_t th, end, thl, seq, n, off, contig;
+	const uint8_t *d;
+	uint8_t proto, flags;
+	int r;
+
+	if (s->state >= ST_HELLO)
+		return SP_PLUGIN_DONE;
+	if (++s->packets > w->packets) {
+		if (s->state == ST_COLLECT)
+			w->stat[S_GAVE_UP]++;
+		return give_up(s);
+	}
+	if (transport(w, p, &th, &end, &proto) != 0)
+		return SP_PLUGIN_CONTINUE;	/* a fragment or a broken header: skip it */
+	if (proto == 17) {
+		if (end - th < 8)
+			return SP_PLUGIN_CONTINUE;
+		return on_udp(w, s, p, p->ip + th + 8, end - th - 8, w->max);
+	}
+	if (proto != 6)
+		return give_up(s);
+	if (end - th < 20)
+		return SP_PLUGIN_CONTINUE;
+	thl = (p->ip[th + 12] >> 4) * 4u;
+	if (thl < 20 || th + thl > end)
+		return SP_PLUGIN_CONTINUE;
+	flags = p->ip[th + 13];
+	seq = rd32(p->ip + th + 4);
+	d = p->ip + th + thl;
+	n = end - th - thl;
+	if ((flags & 0x12) == 0x02) {
+		/* SYN: its sender is the client, its stream starts at ISN + 1 */
+		if (s->state != ST_WAIT)
+			return SP_PLUGIN_CONTINUE;
+		s->client_dir = p->direction;
+		s->base = seq + 1;
+		s->base_known = 1;
+		return SP_PLUGIN_CONTINUE;
+	}
+	if ((flags & 0x12) == 0x12) {
+		/* SYN-ACK: the client is the other side, its stream starts at the ACK number */
+		if (!s->base_known) {
+			s->client_dir = (uint8_t)(p->direction ^ 1);
+			s->base = rd32(p->ip + th + 8);
+			s->base_known = 1;
+		}
+		return SP_PLUGIN_CONTINUE;
+	}
+	if (n == 0)
+		return SP_PLUGIN_CONTINUE;
+	if (!s->base_known) {
+		/* no handshake seen: the first data segment is the client's and starts it */
+		s->client_dir = p->direction;
+		s->base = seq;
+		s->base_known = 1;
+	}
+	if (p->direction != s->client_dir) {
+		/* the server speaks first: not TLS from the start (STARTTLS is not followed) */
+		if (s->state == ST_WAIT)
+			return give_up(s);
+		return SP_PLUGIN_CONTINUE;
+	}
+	s->state = ST_COLLECT;
+	off = seq - s->base;
+	if ((int32_t)off < 0) {
+		/* starts before the stream's first byte: keep what is after it */
+		uint32_t skip = (uint32_t)-(int32_t)off;
+
+		if (skip >= n) {
+			w->stat[S_RETRANSMITTED]++;
+			return SP_PLUGIN_CONTINUE;
+		}
+		d += skip;
+		n -= skip;
+		off = 0;
+	}
+	if (off >= w->max) {
+		w->stat[S_TOO_LARGE]++;
+		return give_up(s);
+	}
+	if (n > w->max - off)
+		n = w->max - off;
+	contig = s->n_ranges > 0 && s->range[0][0] == 0 ? s->range[0][1] : 0;
+	if (off > contig)
+		w->stat[S_OUT_OF_ORDER]++;
+	r = put_bytes(s, off, d, n);
+	if (r < 0) {
+		w->stat[S_RANGES_FULL]++;
+		return SP_PLUGIN_CONTINUE;
+	}
+	if (r == 0) {
+		w->stat[S_RETRANSMITTED]++;
+		return SP_PLUGIN_CONTINUE;
+	}
+	contig = s->n_ranges > 0 && s->range[0][0] == 0 ? s->range[0][1] : 0;
+	r = tls_complete(s, contig, w->max, w);
+	if (r < 0) {
+		if (contig > 0 && (s->buf[0] != 0x16 || (contig > 1 && s->buf[1] != 0x03)))
+			w->stat[S_NOT_TLS]++;
+		return give_up(s);
+	}
+	if (r == 0)
+		return SP_PLUGIN_CONTINUE;
+	s->len = (uint16_t)contig;
+	s->kind = 't';
+	s->state = ST_HELLO;
+	return SP_PLUGIN_DONE;
+}
+
+static int
+tfp_on_init(void *wctx, void *slot, const struct sp_plugin_packet *p,
+	    const struct sp_plugin_flow *f)
+{
+	(void)f;
+	return tfp_packet(wctx, slot, p);
+}
+
+static int
+tfp_on_update(void *wctx, void *slot, const struct sp_plugin_packet *p,
+	      const struct sp_plugin_flow *f)
+{
+	(void)f;
+	return tfp_packet(wctx, slot, p);
+}
+
+static void
+tfp_on_expire(void *wctx, void *slot, const struct sp_plugin_flow *f, struct sp_plugin_record *r)
+{
+	struct tfp_worker *w = wctx;
+	struct tfp_slot *s = slot;
+	struct tfp_hello h;
+	const uint8_t *body;
+	uint32_t n;
+
+	(void)f;
+	if (s->state == ST_COLLECT)
+		w->stat[S_GAVE_UP]++;
+	if (s->state != ST_HELLO)
+		return;
+	if ((s->kind == 'd' ? dtls_message(s, &body, &n) : tls_message(w, s, &body, &n)) != 0 ||
+	    parse_hello(w, body, n, (char)s->kind, &h) != 0) {
+		w->stat[S_MALFORMED]++;
+		return;
+	}
+	w->stat[S_HELLOS]++;
+	if (s->kind == 'd')
+		w->stat[S_DTLS]++;
+	write_forms(w, &h, r);
+}
+
+/* ---- configuration ---- */
+
+static int
+parse_u32(const char *v, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+	char *e;
+	unsigned long x;
+
+	if (v[0] < '0' || v[0] > '9')
+		return -1;
+	errno = 0;
+	x = strtoul(v, &e, 10);
+	if (errno != 0 || *e != '\0' || x < lo || x > hi)
+		return -1;
+	*out = (uint32_t)x;
+	return 0;
+}
+
+static int
+tfp_configure(const struct sp_plugin_option *opts, unsigned int n_opts,
+	      struct sp_plugin_config *out, char *err, size_t errlen)
+{
+	struct tfp_conf c = { .max = TFP_MAX_DEFAULT, .packets = TFP_PACKETS_DEFAULT }, *cp;
+	unsigned int i;
+
+	for (i = 0; i < n_opts; i++) {
+		if (strcmp(opts[i].key, "max") == 0) {
+			if (parse_u32(opts[i].value, TFP_MAX_MIN, TFP_MAX_MAX, &c.max) != 0) {
+				snprintf(err, errlen, "tls-fingerprint: max='%s': want the bytes"
+					 " of client hello kept per flow, %u..%u", opts[i].value,
+					 TFP_MAX_MIN, TFP_MAX_MAX);
+				return -EINVAL;
+			}
+		} else if (strcmp(opts[i].key, "packets") == 0) {
+			if (parse_u32(opts[i].value, 1, 65535, &c.packets) != 0) {
+				snprintf(err, errlen, "tls-fingerprint: packets='%s': want the"
+					 " packets a flow may take to bring its hello, 1..65535",
+					 opts[i].value);
+				return -EINVAL;
+			}
+		} else {
+			snprintf(err, errlen, "tls-fingerprint: unknown option '%s' (options:"
+				 " max, packets)", opts[i].key);
+			return -EINVAL;
+		}
+	}
+	if (tls_gcrypt_init() != 0) {
+		snprintf(err, errlen, "tls-fingerprint: libgcrypt cannot be initialised");
+		return -ENOTSUP;
+	}
+	cp = malloc(sizeof(*cp));
+	if (cp == NULL) {
+		snprintf(err, errlen, "tls-fingerprint: out of memory");
+		return -ENOMEM;
+	}
+	*cp = c;
+	out->slot_size = sizeof(struct tfp_slot) + c.max;
+	out->columns = tfp_columns;
+	out->n_columns = sizeof(tfp_columns) / sizeof(tfp_columns[0]);
+	out->conf = cp;
+	return 0;
+}
+
+static void
+tfp_deconfigure(void *conf)
+{
+	free(conf);
+}
+
+static void
+tfp_worker_fini(void *wctx)
+{
+	struct tfp_worker *w = wctx;
+
+	if (w == NULL)
+		return;
+	free(w->hs);
+	free(w->ciphers);
+	free(w->exts);
+	free(w->sigs);
+	free(w->sorted);
+	free(w->text);
+	free(w);
+}
+
+/*
+ * Scratch for the largest hello max allows, made once per worker: a hello
+ * of max bytes has fewer than max / 2 items in any list, and a raw form
+ * writes at most 5 characters per item.
+ */
+static void *
+tfp_worker_init(const void *conf, unsigned int worker_id, int socket_id, uint32_t max_flows)
+{
+	const struct tfp_conf *c = conf;
+	struct tfp_worker *w = calloc(1, sizeof(*w));
+	size_t it;
+
+	(void)worker_id;
+	(void)socket_id;
+	(void)max_flows;
+	if (w == NULL)
+		return NULL;
+	w->max = c->max;
+	w->packets = c->packets;
+	it = c->max / 2 + 1;
+	w->hs = malloc(c->max);
+	w->ciphers = malloc(it * sizeof(uint16_t));
+	w->exts = malloc(it * sizeof(uint16_t));
+	w->sigs = malloc(it * sizeof(uint16_t));
+	w->sorted = malloc(2 * it * sizeof(uint16_t));
+	w->text_cap = 16 + 3 * it * 5;
+	w->text = malloc(w->text_cap);
+	if (w->hs == NULL || w->ciphers == NULL || w->exts == NULL || w->sigs == NULL ||
+	    w->sorted == NULL || w->text == NULL) {
+		tfp_worker_fini(w);
+		return NULL;
+	}
+	return w;
+}
+
+static unsigned int
+tfp_stats(const void *wctx, struct sp_plugin_stat *out, unsigned int max)
+{
+	const struct tfp_worker *w = wctx;
+	unsigned int i;
+
+	for (i = 0; i < S_COUNT && i < max; i++) {
+		out[i].name = stat_names[i];
+		out[i].value = w->stat[i];
+	}
+	return i;
+}
+
+const struct sp_plugin sp_plugin_tls_fingerprint = {
+	.abi_version = SP_PLUGIN_ABI_VERSION,
+	.name = "tls-fingerprint",
+	.version = "1.0",
+	.description = "FoxIO's JA4 TLS client fingerprint (BSD-3-Clause), four forms: "
+		"udps.tls_ja4, udps.tls_ja4_r, udps.tls_ja4_o, udps.tls_ja4_ro",
+	.configure = tfp_configure,
+	.deconfigure = tfp_deconfigure,
+	.worker_init = tfp_worker_init,
+	.worker_fini = tfp_worker_fini,
+	.on_init = tfp_on_init,
+	.on_update = tfp_on_update,
+	.on_expire = tfp_on_expire,
+	.stats = tfp_stats,
+};

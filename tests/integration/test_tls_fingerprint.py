@@ -9,8 +9,14 @@ udps.tls_ja4_ro must equal the first row of its stream (flows and rows matched b
 unordered endpoint pair: a stream with several client hellos, a hello retried after the
 server's HelloRetryRequest, has several rows, the first is the flow's); every such first row
 must be found, and no other flow may have a value. Exit 77 (meson: SKIP) without the corpus.
+
+BenchRow (run without the corpus too: `test_tls_fingerprint.py BenchRow`): tools/sp-bench's
+plugins section has a tls-fingerprint row, and reads the plugin's own slot and record bytes
+from --plugin-info (not nDPI's line, which comes first when DPI is on).
 """
 import csv
+import importlib.machinery
+import importlib.util
 import os
 import subprocess
 import sys
@@ -44,6 +50,27 @@ def expected():
             else:
                 flows[k] = [r, 1]
     return out
+
+
+class BenchRow(unittest.TestCase):
+    def test_sp_bench_row(self):
+        path = os.path.join(ROOT, "tools", "sp-bench")
+        loader = importlib.machinery.SourceFileLoader("sp_bench", path)
+        spec = importlib.util.spec_from_loader("sp_bench", loader)
+        bench = importlib.util.module_from_spec(spec)
+        loader.exec_module(bench)
+        self.assertIn(("tls-fingerprint", "tls-fingerprint"), bench.PLUGIN_CANDIDATES)
+        for dpi in ([], ["--n-dissections", "0"]):
+            p = subprocess.run([BIN, "--plugin", "tls-fingerprint", "--plugin-info"] + dpi,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            info = bench.parse_plugin_info(p.stdout)
+            self.assertEqual(len(info), 1, p.stdout)
+            self.assertEqual(info[0]["name"], "tls-fingerprint")
+            # the reassembly buffer (max=4096 by default) and a few bytes of state
+            self.assertTrue(4096 < info[0]["slot"] <= 4096 + 64, info[0])
+            self.assertEqual(info[0]["columns"], ["udps.tls_" + x for x in FORMS])
 
 
 class Corpus(unittest.TestCase):
@@ -94,7 +121,7 @@ class Corpus(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if not os.path.isfile(os.path.join(JA4, "expected.tsv")):
+    if sys.argv[1:] == ["Corpus"] and not os.path.isfile(os.path.join(JA4, "expected.tsv")):
         print("no JA4 reference set at %s: skipped" % JA4)
         sys.exit(77)
     unittest.main(verbosity=2)

@@ -11,9 +11,11 @@
  * is taken from TLS over TCP on IPv4 and IPv6, reassembled from the
  * client's segments in sequence order (out of order and retransmitted
  * segments included, the first copy of a byte wins) into the flow's slot,
- * up to max bytes; and from DTLS over UDP ('d') when the hello is in one
- * datagram. QUIC is not fingerprinted (its Initial packets are encrypted):
- * the columns stay None.
+ * up to max bytes; from QUIC ('q': versions 1, 2 and draft-29), its client
+ * Initial packets decrypted (RFC 9001 section 5: HKDF-SHA256, AES-128-GCM,
+ * AES header protection, with libgcrypt) and the CRYPTO frames' bytes
+ * reassembled by offset the same way; and from DTLS over UDP ('d') when
+ * the hello is in one datagram.
  *
  * The plugin is done with a flow once the hello is complete, or once it is
  * clear there will be none in max bytes; the fingerprint is made from the
@@ -63,12 +65,17 @@ struct tfp_slot {
 	uint32_t base;
 	uint16_t range[TFP_RANGES][2];	/* [start, end) in buf, sorted, disjoint */
 	uint16_t len;		/* bytes of buf used: the hello (DTLS: the record) */
+	/* QUIC: the client's Initial keys, from its first Initial's DCID */
+	uint32_t quic_version;	/* 0: no key yet */
+	uint8_t qkey[16], qiv[12], qhp[16];
 	uint8_t buf[];
 };
 
 enum tfp_stat {
 	S_HELLOS,		/* client hellos fingerprinted (TLS) */
 	S_DTLS,			/* of them DTLS */
+	S_QUIC,			/* of them QUIC */
+	S_QUIC_UNDECRYPTABLE,	/* client Initial packets that do not decrypt */
 	S_MALFORMED,		/* a complete hello that does not parse: None */
 	S_TOO_LARGE,		/* a hello longer than max: None */
 	S_NOT_TLS,		/* TCP flows whose client bytes are not a TLS hello */
@@ -83,6 +90,8 @@ enum tfp_stat {
 static const char *const stat_names[S_COUNT] = {
 	[S_HELLOS] = "client_hellos",
 	[S_DTLS] = "dtls_hellos",
+	[S_QUIC] = "quic_hellos",
+	[S_QUIC_UNDECRYPTABLE] = "quic_undecryptable",
 	[S_MALFORMED] = "malformed_hellos",
 	[S_TOO_LARGE] = "hellos_too_large",
 	[S_NOT_TLS] = "not_tls",
@@ -105,6 +114,10 @@ struct tfp_worker {
 	uint16_t *ciphers, *exts, *sigs, *sorted;
 	char *text;		/* a raw form being written */
 	size_t text_cap;
+	gcry_md_hd_t hmac;	/* HMAC-SHA256 for HKDF */
+	gcry_cipher_hd_t gcm;	/* AES-128-GCM: the Initial's payload */
+	gcry_cipher_hd_t ecb;	/* AES-128-ECB: its header protection */
+	uint8_t *plain;		/* a decrypted Initial payload */
 	uint64_t stat[S_COUNT];
 };
 
@@ -640,6 +653,239 @@ put_bytes(struct tfp_slot *s, uint32_t off, const uint8_t *d, uint32_t n)
 	return (int)fresh;
 }
 
+/* ---- QUIC (RFC 9000, RFC 9001; version 2: RFC 9369) ---- */
+
+#define QUIC_V1 0x00000001u
+#define QUIC_V2 0x6b3343cfu
+#define QUIC_DRAFT29 0xff00001du
+/* a datagram's Initial packet at most (RFC 9000 allows more; 1200..1500 in practice) */
+#define QUIC_MAX_PACKET 65535
+
+static const uint8_t quic_salt_v1[20] = {
+	0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
+	0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a,
+};
+static const uint8_t quic_salt_v2[20] = {
+	0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93,
+	0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9,
+};
+static const uint8_t quic_salt_d29[20] = {
+	0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2, 0x4c, 0x9e, 0x97,
+	0x86, 0xf1, 0x9c, 0x61, 0x11, 0xe0, 0x43, 0x90, 0xa8, 0x99,
+};
+
+/* A QUIC variable-length integer at b[*pos], within n bytes; -1 when cut. */
+static int
+varint(const uint8_t *b, uint32_t n, uint32_t *pos, uint64_t *v)
+{
+	uint32_t len, i;
+
+	if (*pos >= n)
+		return -1;
+	len = 1u << (b[*pos] >> 6);
+	if (n - *pos < len)
+		return -1;
+	*v = b[*pos] & 0x3f;
+	for (i = 1; i < len; i++)
+		*v = (*v << 8) | b[*pos + i];
+	*pos += len;
+	return 0;
+}
+
+/* HMAC-SHA256(key, d1 || d2) into out (32 bytes). */
+static int
+hmac256(struct tfp_worker *w, const uint8_t *key, size_t kl, const uint8_t *d1, size_t n1,
+	const uint8_t *d2, size_t n2, uint8_t *out)
+{
+	const unsigned char *r;
+
+	gcry_md_reset(w->hmac);
+	if (gcry_md_setkey(w->hmac, key, kl) != 0)
+		return -1;
+	gcry_md_write(w->hmac, d1, n1);
+	if (n2 > 0)
+		gcry_md_write(w->hmac, d2, n2);
+	r = gcry_md_read(w->hmac, GCRY_MD_SHA256);
+	if (r == NULL)
+		return -1;
+	memcpy(out, r, 32);
+	return 0;
+}
+
+/* TLS 1.3's HKDF-Expand-Label with an empty context, n <= 32 bytes (one block). */
+static int
+expand_label(struct tfp_worker *w, const uint8_t *secret, const char *label, uint8_t *out,
+	     size_t n)
+{
+	uint8_t info[2 + 1 + 6 + 32 + 1 + 1], t[32];
+	size_t ll = strlen(label), k = 0;
+
+	info[k++] = 0;
+	info[k++] = (uint8_t)n;
+	info[k++] = (uint8_t)(6 + ll);
+	memcpy(info + k, "tls13 ", 6);
+	k += 6;
+	memcpy(info + k, label, ll);
+	k += ll;
+	info[k++] = 0;		/* context */
+	info[k++] = 1;		/* the block counter */
+	if (hmac256(w, secret, 32, info, k, NULL, 0, t) != 0)
+		return -1;
+	memcpy(out, t, n);
+	return 0;
+}
+
+/* The client's Initial keys of a version from the DCID (RFC 9001 section 5.2). */
+static int
+quic_keys(struct tfp_worker *w, struct tfp_slot *s, uint32_t version, const uint8_t *dcid,
+	  uint32_t dl)
+{
+	const uint8_t *salt = version == QUIC_V2 ? quic_salt_v2 :
+		version == QUIC_DRAFT29 ? quic_salt_d29 : quic_salt_v1;
+	bool v2 = version == QUIC_V2;
+	uint8_t init[32], client[32];
+
+	if (hmac256(w, salt, 20, dcid, dl, NULL, 0, init) != 0 ||
+	    expand_label(w, init, "client in", client, 32) != 0 ||
+	    expand_label(w, client, v2 ? "quicv2 key" : "quic key", s->qkey, 16) != 0 ||
+	    expand_label(w, client, v2 ? "quicv2 iv" : "quic iv", s->qiv, 12) != 0 ||
+	    expand_label(w, client, v2 ? "quicv2 hp" : "quic hp", s->qhp, 16) != 0)
+		return -1;
+	s->quic_version = version;
+	return 0;
+}
+
+/* A QUIC long header packet of a version this plugin decrypts, Initial type. */
+static bool
+quic_initial(const uint8_t *d, uint32_t n, uint32_t *version)
+{
+	uint32_t v;
+
+	if (n < 7 || (d[0] & 0xc0) != 0xc0)
+		return false;
+	v = rd32(d + 1);
+	if (v != QUIC_V1 && v != QUIC_V2 && v != QUIC_DRAFT29)
+		return false;
+	*version = v;
+	/* the Initial type: 0b00, in version 2 0b01 */
+	return ((d[0] >> 4) & 3) == (v == QUIC_V2 ? 1u : 0u);
+}
+
+/*
+ * A client Initial packet at the start of datagram d: removes header
+ * protection, decrypts and authenticates it, and puts its CRYPTO frames'
+ * bytes into the slot by offset. Returns 0, or -1 when it does not decrypt.
+ */
+static int
+quic_packet(struct tfp_worker *w, struct tfp_slot *s, const uint8_t *d, uint32_t n)
+{
+	uint8_t *hdr = w->hs, mask[16], nonce[12];
+	uint32_t pos = 5, dl, sl, pn_off, pn_len, i, plen, fpos;
+	uint64_t tl, len, pn = 0, off, fl, t, x, cnt;
+	const uint8_t *dcid;
+
+	dl = d[pos++];
+	if (dl > 20 || pos + dl + 1 > n)
+		return -1;
+	dcid = d + pos;
+	pos += dl;
+	sl = d[pos++];
+	if (sl > 20 || pos + sl > n)
+		return -1;
+	pos += sl;
+	if (varint(d, n, &pos, &tl) != 0 || tl > n - pos)
+		return -1;
+	pos += (uint32_t)tl;
+	if (varint(d, n, &pos, &len) != 0 || len > n - pos || len < 4 + 16)
+		return -1;
+	pn_off = pos;
+	if (s->quic_version == 0 && quic_keys(w, s, rd32(d + 1), dcid, dl) != 0)
+		return -1;
+	/* the header is the AEAD's associated data, copied to w->hs (max bytes) */
+	if (rd32(d + 1) != s->quic_version || pn_off + 4 + 16 > n || pn_off + 4 > w->max)
+		return -1;
+	/* header protection: AES-ECB of the sample 4 bytes after the packet number's start */
+	if (gcry_cipher_setkey(w->ecb, s->qhp, 16) != 0 ||
+	    gcry_cipher_encrypt(w->ecb, mask, 16, d + pn_off + 4, 16) != 0)
+		return -1;
+	memcpy(hdr, d, pn_off);
+	hdr[0] ^= mask[0] & 0x0f;
+	pn_len = (hdr[0] & 3) + 1u;
+	for (i = 0; i < pn_len; i++) {
+		hdr[pn_off + i] = d[pn_off + i] ^ mask[1 + i];
+		pn = (pn << 8) | hdr[pn_off + i];
+	}
+	if (len < pn_len + 16)
+		return -1;
+	plen = (uint32_t)len - pn_len - 16;
+	memcpy(nonce, s->qiv, 12);
+	for (i = 0; i < 8; i++)
+		nonce[11 - i] ^= (uint8_t)(pn >> (8 * i));
+	if (gcry_cipher_setkey(w->gcm, s->qkey, 16) != 0 ||
+	    gcry_cipher_setiv(w->gcm, nonce, 12) != 0 ||
+	    gcry_cipher_authenticate(w->gcm, hdr, pn_off + pn_len) != 0 ||
+	    gcry_cipher_decrypt(w->gcm, w->plain, plen, d + pn_off + pn_len, plen) != 0 ||
+	    gcry_cipher_checktag(w->gcm, d + pn_off + pn_len + plen, 16) != 0)
+		return -1;
+	/* the frames an Initial may carry (RFC 9000 section 17.2.2) */
+	fpos = 0;
+	while (fpos < plen) {
+		if (varint(w->plain, plen, &fpos, &t) != 0)
+			return 0;
+		if (t == 0x00 || t == 0x01)
+			continue;	/* PADDING, PING */
+		if (t == 0x02 || t == 0x03) {
+			/* ACK: largest, delay, range count, first range, ranges, [ECN] */
+			if (varint(w->plain, plen, &fpos, &x) != 0 ||
+			    varint(w->plain, plen, &fpos, &x) != 0 ||
+			    varint(w->plain, plen, &fpos, &cnt) != 0 ||
+			    varint(w->plain, plen, &fpos, &x) != 0 || cnt > plen)
+				return 0;
+			for (x = 0; x < 2 * cnt + (t == 0x03 ? 3 : 0); x++)
+				if (varint(w->plain, plen, &fpos, &fl) != 0)
+					return 0;
+			continue;
+		}
+		if (t != 0x06)
+			return 0;	/* CONNECTION_CLOSE or not allowed here: the rest is not read */
+		if (varint(w->plain, plen, &fpos, &off) != 0 ||
+		    varint(w->plain, plen, &fpos, &fl) != 0 || fl > plen - fpos)
+			return 0;
+		if (fl > 0) {
+			if (off >= w->max) {
+				w->stat[S_TOO_LARGE]++;
+				return -2;
+			}
+			if (put_bytes(s, (uint32_t)off, w->plain + fpos,
+				      (uint32_t)(fl < w->max - off ? fl : w->max - off)) < 0)
+				w->stat[S_RANGES_FULL]++;
+		}
+		fpos += (uint32_t)fl;
+	}
+	return 0;
+}
+
+/*
+ * Whether the CRYPTO stream's bytes from 0 hold the whole hello: 1 yes,
+ * 0 not yet, -1 never.
+ */
+static int
+quic_complete(const struct tfp_slot *s, uint32_t contig, uint32_t max, struct tfp_worker *w)
+{
+	uint32_t need;
+
+	if (contig >= 1 && s->buf[0] != 0x01)
+		return -1;
+	if (contig < 4)
+		return 0;
+	need = 4 + rd24(s->buf + 1);
+	if (need > max) {
+		w->stat[S_TOO_LARGE]++;
+		return -1;
+	}
+	return contig >= need ? 1 : 0;
+}
+
 /* The transport header of p: TCP or UDP at *th, its payload end at *end. */
 static int
 transport(struct tfp_worker *w, const struct sp_plugin_packet *p, uint32_t *th, uint32_t *end,
@@ -703,24 +949,51 @@ give_up(struct tfp_slot *s)
 	return SP_PLUGIN_DONE;
 }
 
-/* DTLS over UDP: a client hello whole in this datagram. */
+/* UDP: a QUIC client's Initial packets, or a DTLS client hello whole in one datagram. */
 static int
 on_udp(struct tfp_worker *w, struct tfp_slot *s, const struct sp_plugin_packet *p,
        const uint8_t *d, uint32_t n, uint32_t max)
 {
-	(void)p;
+	uint32_t version, contig;
+	int r;
+
 	if (n == 0)
 		return SP_PLUGIN_CONTINUE;
-	/* a DTLS handshake record holding a client hello, or nothing */
-	if (n < 25 || d[0] != 0x16 || d[1] != 0xfe || d[13] != 0x01)
-		return give_up(s);
-	if (n > max) {
-		w->stat[S_TOO_LARGE]++;
-		return give_up(s);
+	if (s->state == ST_WAIT && n >= 25 && d[0] == 0x16 && d[1] == 0xfe && d[13] == 0x01) {
+		if (n > max) {
+			w->stat[S_TOO_LARGE]++;
+			return give_up(s);
+		}
+		memcpy(s->buf, d, n);
+		s->len = (uint16_t)n;
+		s->kind = 'd';
+		s->state = ST_HELLO;
+		return SP_PLUGIN_DONE;
 	}
-	memcpy(s->buf, d, n);
-	s->len = (uint16_t)n;
-	s->kind = 'd';
+	if (s->state == ST_WAIT) {
+		if (!quic_initial(d, n, &version))
+			return give_up(s);	/* neither: no hello */
+		s->client_dir = p->direction;
+		s->kind = 'q';
+		s->state = ST_COLLECT;
+	}
+	/* the server's packets, and the client's other packet types, are not read */
+	if (p->direction != s->client_dir || !quic_initial(d, n, &version))
+		return SP_PLUGIN_CONTINUE;
+	r = quic_packet(w, s, d, n);
+	if (r == -2)
+		return give_up(s);
+	if (r != 0) {
+		w->stat[S_QUIC_UNDECRYPTABLE]++;
+		return SP_PLUGIN_CONTINUE;
+	}
+	contig = s->n_ranges > 0 && s->range[0][0] == 0 ? s->range[0][1] : 0;
+	r = quic_complete(s, contig, max, w);
+	if (r < 0)
+		return give_up(s);
+	if (r == 0)
+		return SP_PLUGIN_CONTINUE;
+	s->len = (uint16_t)contig;
 	s->state = ST_HELLO;
 	return SP_PLUGIN_DONE;
 }
@@ -869,14 +1142,24 @@ tfp_on_expire(void *wctx, void *slot, const struct sp_plugin_flow *f, struct sp_
 		w->stat[S_GAVE_UP]++;
 	if (s->state != ST_HELLO)
 		return;
-	if ((s->kind == 'd' ? dtls_message(s, &body, &n) : tls_message(w, s, &body, &n)) != 0 ||
-	    parse_hello(w, body, n, (char)s->kind, &h) != 0) {
+	if (s->kind == 'q') {
+		/* the CRYPTO stream is the handshake message itself */
+		body = s->buf + 4;
+		n = rd24(s->buf + 1);
+	} else if ((s->kind == 'd' ? dtls_message(s, &body, &n) : tls_message(w, s, &body, &n)) !=
+		   0) {
+		w->stat[S_MALFORMED]++;
+		return;
+	}
+	if (parse_hello(w, body, n, (char)s->kind, &h) != 0) {
 		w->stat[S_MALFORMED]++;
 		return;
 	}
 	w->stat[S_HELLOS]++;
 	if (s->kind == 'd')
 		w->stat[S_DTLS]++;
+	else if (s->kind == 'q')
+		w->stat[S_QUIC]++;
 	write_forms(w, &h, r);
 }
 
@@ -962,6 +1245,13 @@ tfp_worker_fini(void *wctx)
 	free(w->sigs);
 	free(w->sorted);
 	free(w->text);
+	free(w->plain);
+	if (w->hmac != NULL)
+		gcry_md_close(w->hmac);
+	if (w->gcm != NULL)
+		gcry_cipher_close(w->gcm);
+	if (w->ecb != NULL)
+		gcry_cipher_close(w->ecb);
 	free(w);
 }
 
@@ -992,8 +1282,12 @@ tfp_worker_init(const void *conf, unsigned int worker_id, int socket_id, uint32_
 	w->sorted = malloc(2 * it * sizeof(uint16_t));
 	w->text_cap = 16 + 3 * it * 5;
 	w->text = malloc(w->text_cap);
+	w->plain = malloc(QUIC_MAX_PACKET);
 	if (w->hs == NULL || w->ciphers == NULL || w->exts == NULL || w->sigs == NULL ||
-	    w->sorted == NULL || w->text == NULL) {
+	    w->sorted == NULL || w->text == NULL || w->plain == NULL ||
+	    gcry_md_open(&w->hmac, GCRY_MD_SHA256, GCRY_MD_FLAG_HMAC) != 0 ||
+	    gcry_cipher_open(&w->gcm, GCRY_CIPHER_AES128, GCRY_CIPHER_MODE_GCM, 0) != 0 ||
+	    gcry_cipher_open(&w->ecb, GCRY_CIPHER_AES128, GCRY_CIPHER_MODE_ECB, 0) != 0) {
 		tfp_worker_fini(w);
 		return NULL;
 	}

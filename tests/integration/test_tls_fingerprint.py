@@ -77,7 +77,7 @@ class BenchRow(unittest.TestCase):
             self.assertEqual(len(info), 1, p.stdout)
             self.assertEqual(info[0]["name"], "tls-fingerprint")
             # the reassembly buffer (max=4096 by default) and a few bytes of state
-            self.assertTrue(4096 < info[0]["slot"] <= 4096 + 64, info[0])
+            self.assertTrue(4096 < info[0]["slot"] <= 4096 + 128, info[0])
             self.assertEqual(info[0]["columns"], ["udps.tls_" + x for x in FORMS])
 
 

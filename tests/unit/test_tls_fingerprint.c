@@ -9,8 +9,12 @@
  * across several TLS records; and hellos that must give None without a crash:
  * cut at every length, lengths made absurd, random bytes, longer than max.
  * The ALPN rules (first/last character, the hex rule) on the specification's
- * examples; DTLS ('d'); QUIC and plain TCP left None. The corpus check against
- * FoxIO's values is tests/integration/test_tls_fingerprint.py.
+ * examples; DTLS ('d'); QUIC ('q'): Initial packets encrypted here with the
+ * client keys RFC 9001 (A.1) and RFC 9369 (A.1) print for their example
+ * DCID, the hello in CRYPTO frames out of order over two packets, with ACK,
+ * PING and PADDING frames, an undecryptable packet and the server's packets
+ * around it. The corpus check against FoxIO's values is
+ * tests/integration/test_tls_fingerprint.py.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +22,7 @@
 #include <string.h>
 
 #include <CUnit/CUnit.h>
+#include <gcrypt.h>
 
 #include "sp_plugin.h"
 #include "sp_test.h"
@@ -410,12 +415,12 @@ test_config(void)
 	CU_ASSERT_STRING_EQUAL(cfg.columns[2].name, "udps.tls_ja4_o");
 	CU_ASSERT_STRING_EQUAL(cfg.columns[3].name, "udps.tls_ja4_ro");
 	/* the slot is the reassembly buffer (max=4096 by default) and a few bytes */
-	CU_ASSERT(cfg.slot_size >= 4096 && cfg.slot_size <= 4096 + 64);
+	CU_ASSERT(cfg.slot_size >= 4096 && cfg.slot_size <= 4096 + 128);
 	o.key = "max";
 	o.value = "1024";
 	memset(&c, 0, sizeof(c));
 	CU_ASSERT_EQUAL(PL.configure(&o, 1, &c, err, sizeof(err)), 0);
-	CU_ASSERT(c.slot_size >= 1024 && c.slot_size <= 1024 + 64);
+	CU_ASSERT(c.slot_size >= 1024 && c.slot_size <= 1024 + 128);
 	PL.deconfigure(c.conf);
 	o.value = "100";
 	CU_ASSERT_EQUAL(PL.configure(&o, 1, &c, err, sizeof(err)), -EINVAL);
@@ -755,7 +760,7 @@ test_none(void)
 	run_end(&r);
 	expect_none(&r);
 
-	/* QUIC: an Initial packet (encrypted) over UDP: not fingerprinted */
+	/* QUIC from a 1-RTT packet (the flow's start missed): not fingerprinted */
 	{
 		uint8_t *ip = t.b;
 
@@ -768,8 +773,7 @@ test_none(void)
 		ip[22] = 0x01;
 		ip[24] = (uint8_t)((8 + 1200) >> 8);
 		ip[25] = (uint8_t)(8 + 1200);
-		ip[28] = 0xc3;	/* long header, Initial */
-		ip[32] = 1;	/* version 1 */
+		ip[28] = 0x43;	/* short header */
 		memset(&t.p, 0, sizeof(t.p));
 		t.p.ip_version = 4;
 		t.p.protocol = 17;
@@ -844,6 +848,243 @@ test_dtls(void)
 	expect_none(&r);
 }
 
+/* ---- QUIC ---- */
+
+/* RFC 9001 A.1 and RFC 9369 A.1: the client's Initial keys for DCID 0x8394c8f03e515708. */
+static const uint8_t rfc_dcid[8] = { 0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08 };
+struct qkeys {
+	uint32_t version;
+	const char *key, *iv, *hp;
+};
+static const struct qkeys rfc_v1 = { 0x00000001, "1f369613dd76d5467730efcbe3b1a22d",
+	"fa044b2f42a3fd3b46fb255c", "9f50449e04a0e810283a1e9933adedd2" };
+static const struct qkeys rfc_v2 = { 0x6b3343cf, "8b1a0bc121284290a29e0971b5cd045d",
+	"91f73e2351d8fa91660e909f", "45b95e15235d6f45a6b19cbcb0294ba9" };
+
+static void
+unhex(const char *h, uint8_t *out)
+{
+	unsigned int i, v;
+
+	for (i = 0; h[2 * i] != '\0'; i++) {
+		sscanf(h + 2 * i, "%2x", &v);
+		out[i] = (uint8_t)v;
+	}
+}
+
+/* A CRYPTO frame of the message's bytes [off, off + n). */
+static void
+crypto_frame(struct buf *f, const struct buf *m, uint32_t off, uint32_t n)
+{
+	put8(f, 0x06);
+	put16(f, 0x4000 | off);
+	put16(f, 0x4000 | n);
+	putn(f, m->b + off, n);
+}
+
+/*
+ * A client Initial datagram of 1200 bytes (RFC 9000 14.1) holding the
+ * frames, protected with the keys (RFC 9001 5.3, 5.4). dir 1: the server's.
+ */
+static void
+quic_dgram(struct tpkt *t, int v6, uint8_t dir, const struct qkeys *k, uint32_t pn,
+	   const struct buf *frames)
+{
+	uint8_t key[16], iv[12], hp[16], mask[16], *d;
+	uint32_t ih = v6 ? 40 : 20, pos = 0, pn_off, plen, i, n = 1200;
+	gcry_cipher_hd_t c;
+
+	unhex(k->key, key);
+	unhex(k->iv, iv);
+	unhex(k->hp, hp);
+	memset(t->b, 0, sizeof(t->b));
+	d = t->b + ih + 8;
+	d[pos++] = (uint8_t)(0xc0 | ((k->version == 0x6b3343cf ? 1 : 0) << 4) | 1);	/* pn: 2 B */
+	d[pos++] = (uint8_t)(k->version >> 24);
+	d[pos++] = (uint8_t)(k->version >> 16);
+	d[pos++] = (uint8_t)(k->version >> 8);
+	d[pos++] = (uint8_t)k->version;
+	d[pos++] = 8;
+	memcpy(d + pos, rfc_dcid, 8);
+	pos += 8;
+	d[pos++] = 0;		/* SCID */
+	d[pos++] = 0;		/* token */
+	plen = n - pos - 2 - 2 - 16;	/* length field, packet number, tag */
+	d[pos++] = (uint8_t)(0x40 | ((plen + 2 + 16) >> 8));
+	d[pos++] = (uint8_t)(plen + 2 + 16);
+	pn_off = pos;
+	d[pos++] = (uint8_t)(pn >> 8);
+	d[pos++] = (uint8_t)pn;
+	memset(d + pos, 0, plen);	/* PADDING after the frames */
+	memcpy(d + pos, frames->b, frames->n);
+	for (i = 0; i < 12; i++)
+		iv[i] ^= i == 10 ? (uint8_t)(pn >> 8) : i == 11 ? (uint8_t)pn : 0;
+	CU_ASSERT_FATAL(gcry_cipher_open(&c, GCRY_CIPHER_AES128, GCRY_CIPHER_MODE_GCM, 0) == 0);
+	gcry_cipher_setkey(c, key, 16);
+	gcry_cipher_setiv(c, iv, 12);
+	gcry_cipher_authenticate(c, d, pos);
+	gcry_cipher_encrypt(c, d + pos, plen, NULL, 0);
+	gcry_cipher_gettag(c, d + pos + plen, 16);
+	gcry_cipher_close(c);
+	CU_ASSERT_FATAL(gcry_cipher_open(&c, GCRY_CIPHER_AES128, GCRY_CIPHER_MODE_ECB, 0) == 0);
+	gcry_cipher_setkey(c, hp, 16);
+	gcry_cipher_encrypt(c, mask, 16, d + pn_off + 4, 16);
+	gcry_cipher_close(c);
+	d[0] ^= mask[0] & 0x0f;
+	d[pn_off] ^= mask[1];
+	d[pn_off + 1] ^= mask[2];
+	/* IP and UDP */
+	if (v6) {
+		t->b[0] = 0x60;
+		t->b[4] = (uint8_t)((8 + n) >> 8);
+		t->b[5] = (uint8_t)(8 + n);
+		t->b[6] = 17;
+		t->b[8] = 0x20;
+		t->b[23] = dir ? 2 : 1;
+		t->b[24] = 0x20;
+		t->b[39] = dir ? 1 : 2;
+	} else {
+		t->b[0] = 0x45;
+		t->b[2] = (uint8_t)((ih + 8 + n) >> 8);
+		t->b[3] = (uint8_t)(ih + 8 + n);
+		t->b[9] = 17;
+		t->b[15] = dir ? 2 : 1;
+		t->b[19] = dir ? 1 : 2;
+	}
+	t->b[ih + 0] = dir ? 0x01 : 0xc3;
+	t->b[ih + 1] = dir ? 0xbb : 0x50;
+	t->b[ih + 2] = dir ? 0xc3 : 0x01;
+	t->b[ih + 3] = dir ? 0x50 : 0xbb;
+	t->b[ih + 4] = (uint8_t)((8 + n) >> 8);
+	t->b[ih + 5] = (uint8_t)(8 + n);
+	memset(&t->p, 0, sizeof(t->p));
+	t->p.direction = dir;
+	t->p.ip_version = v6 ? 6 : 4;
+	t->p.protocol = 17;
+	t->p.ip = t->b;
+	t->p.ip_len = ih + 8 + n;
+	t->p.payload_offset = ih + 8;
+}
+
+static uint64_t
+stat_of(void *w, const char *name)
+{
+	struct sp_plugin_stat st[32];
+	unsigned int n = PL.stats(w, st, 32), i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(st[i].name, name) == 0)
+			return st[i].value;
+	return UINT64_MAX;
+}
+
+static void
+expect_q(const struct run *r)
+{
+	char want[4][1024];
+	const char *spec[4] = { SPEC_JA4, SPEC_JA4_R, SPEC_JA4_O, SPEC_JA4_RO };
+	unsigned int i;
+
+	for (i = 0; i < 4; i++) {
+		snprintf(want[i], sizeof(want[i]), "q%s", spec[i] + 1);
+		CU_ASSERT(is(&r->rec.v[i], want[i]));
+	}
+	if (!is(&r->rec.v[0], want[0]))
+		printf("\n  got '%s'\n", r->rec.v[0].set ? r->rec.v[0].text : "None");
+}
+
+/* Versions 1 and 2, one packet; the hello over two packets, out of order, with other frames. */
+static void
+test_quic(void)
+{
+	static struct buf m, f;
+	static struct run r;
+	static struct tpkt t;
+	struct hello_opt o = { .grease = true };
+	const struct qkeys *ks[2] = { &rfc_v1, &rfc_v2 };
+	uint64_t undec;
+	uint32_t a, b, c, cut;
+	int v6, kv;
+
+	hello_msg(&m, &o);
+	CU_ASSERT_FATAL(m.n < 1000);
+	for (kv = 0; kv < 2; kv++)
+		for (v6 = 0; v6 < 2; v6++) {
+			f.n = 0;
+			crypto_frame(&f, &m, 0, m.n);
+			quic_dgram(&t, v6, 0, ks[kv], 0, &f);
+			run_start(&r);
+			run_pkt(&r, &t.p);
+			CU_ASSERT_EQUAL(r.verdict, SP_PLUGIN_DONE);
+			run_end(&r);
+			expect_q(&r);
+		}
+	/*
+	 * Chrome's way: CRYPTO frames out of order among PING and PADDING, the
+	 * hello over two packets; a packet that does not decrypt, and the
+	 * server's packets, between them.
+	 */
+	a = m.n / 4;
+	b = m.n / 2;
+	c = 3 * m.n / 4;
+	for (kv = 0; kv < 2; kv++) {
+		undec = stat_of(wctx, "quic_undecryptable");
+		run_start(&r);
+		f.n = 0;
+		put8(&f, 0x01);				/* PING */
+		crypto_frame(&f, &m, c, m.n - c);
+		put8(&f, 0x00);				/* PADDING */
+		put8(&f, 0x00);
+		crypto_frame(&f, &m, a, b - a);
+		quic_dgram(&t, 1, 0, ks[kv], 0, &f);
+		run_pkt(&r, &t.p);
+		CU_ASSERT_EQUAL(r.verdict, SP_PLUGIN_CONTINUE);
+		/* the server's Initial (other keys in truth; not read) */
+		quic_dgram(&t, 1, 1, ks[kv], 0, &f);
+		run_pkt(&r, &t.p);
+		/* a packet whose tag is wrong: skipped, counted */
+		f.n = 0;
+		crypto_frame(&f, &m, 0, m.n);
+		quic_dgram(&t, 1, 0, ks[kv], 1, &f);
+		t.b[t.p.ip_len - 1] ^= 1;
+		run_pkt(&r, &t.p);
+		CU_ASSERT_EQUAL(r.verdict, SP_PLUGIN_CONTINUE);
+		CU_ASSERT_EQUAL(stat_of(wctx, "quic_undecryptable"), undec + 1);
+		/* the rest, after an ACK frame (largest 0, delay 0, 1 range, first range 0) */
+		f.n = 0;
+		putn(&f, "\x02\x00\x00\x01\x00\x00\x00", 7);
+		crypto_frame(&f, &m, b, c - b);
+		crypto_frame(&f, &m, 0, a);
+		put8(&f, 0x01);
+		quic_dgram(&t, 1, 0, ks[kv], 2, &f);
+		run_pkt(&r, &t.p);
+		CU_ASSERT_EQUAL(r.verdict, SP_PLUGIN_DONE);
+		run_end(&r);
+		expect_q(&r);
+	}
+	/* the Initial cut at every length: None, no crash */
+	f.n = 0;
+	crypto_frame(&f, &m, 0, m.n);
+	for (cut = 0; cut < 1200; cut += 3) {
+		quic_dgram(&t, 0, 0, &rfc_v1, 0, &f);
+		t.p.ip_len = 28 + cut;
+		t.b[2] = (uint8_t)((28 + cut) >> 8);
+		t.b[3] = (uint8_t)(28 + cut);
+		run_start(&r);
+		run_pkt(&r, &t.p);
+		run_end(&r);
+		expect_none(&r);
+	}
+	/* a version this plugin does not know: not fingerprinted */
+	quic_dgram(&t, 0, 0, &rfc_v1, 0, &f);
+	t.b[28 + 4] = 0x7f;
+	run_start(&r);
+	run_pkt(&r, &t.p);
+	CU_ASSERT_EQUAL(r.verdict, SP_PLUGIN_DONE);
+	run_end(&r);
+	expect_none(&r);
+}
+
 int
 sp_test_register(void)
 {
@@ -858,8 +1099,9 @@ sp_test_register(void)
 	    CU_add_test(s, "retransmitted and overlapping segments", test_retransmit) == NULL ||
 	    CU_add_test(s, "ALPN characters and the hex rule", test_alpn) == NULL ||
 	    CU_add_test(s, "cut, corrupted and random hellos: no crash", test_hostile) == NULL ||
-	    CU_add_test(s, "too large, not TLS, server first, QUIC: None", test_none) == NULL ||
-	    CU_add_test(s, "DTLS", test_dtls) == NULL)
+	    CU_add_test(s, "too large, not TLS, server first, QUIC 1-RTT: None", test_none) == NULL ||
+	    CU_add_test(s, "DTLS", test_dtls) == NULL ||
+	    CU_add_test(s, "QUIC Initial packets (RFC 9001, RFC 9369 keys)", test_quic) == NULL)
 		return -1;
 	return 0;
 }

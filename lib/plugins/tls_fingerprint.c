@@ -1040,7 +1040,10 @@ tfp_packet(void *wctx, void *slot, const struct sp_plugin_packet *p)
 		s->client_dir = p->direction;
 		s->base = seq + 1;
 		s->base_known = 1;
-		return SP_PLUGIN_CONTINUE;
+		if (n == 0)
+			return SP_PLUGIN_CONTINUE;
+		/* TCP Fast Open: the hello's first bytes in the SYN, at ISN + 1 */
+		seq++;
 	}
 	if ((flags & 0x12) == 0x12) {
 		/* SYN-ACK: the client is the other side, its stream starts at the ACK number */
@@ -1311,8 +1314,9 @@ const struct sp_plugin sp_plugin_tls_fingerprint = {
 	.abi_version = SP_PLUGIN_ABI_VERSION,
 	.name = "tls-fingerprint",
 	.version = "1.0",
-	.description = "FoxIO's JA4 TLS client fingerprint (BSD-3-Clause), four forms: "
-		"udps.tls_ja4, udps.tls_ja4_r, udps.tls_ja4_o, udps.tls_ja4_ro",
+	.description = "FoxIO's JA4 TLS client fingerprint (BSD-3-Clause) of TLS over TCP, QUIC "
+		"and DTLS, four forms: udps.tls_ja4, udps.tls_ja4_r, udps.tls_ja4_o, "
+		"udps.tls_ja4_ro",
 	.configure = tfp_configure,
 	.deconfigure = tfp_deconfigure,
 	.worker_init = tfp_worker_init,

@@ -574,6 +574,17 @@ test_retransmit(void)
 	run_end(&r);
 	expect_spec(&r);
 
+	/* TCP Fast Open: the hello's first part in the SYN */
+	run_start(&r);
+	tcp_pkt(&t, 0, 0, 0x02, (uint32_t)-1, s.b, a);
+	run_pkt(&r, &t.p);
+	tcp_pkt(&t, 0, 1, 0x12, (uint32_t)-1, NULL, 0);
+	run_pkt(&r, &t.p);
+	tcp_pkt(&t, 0, 0, 0x18, a, s.b + a, s.n - a);
+	run_pkt(&r, &t.p);
+	run_end(&r);
+	expect_spec(&r);
+
 	/* the capture missed the SYN: the SYN-ACK tells the client and its first byte */
 	run_start(&r);
 	tcp_pkt(&t, 0, 1, 0x12, (uint32_t)-1, NULL, 0);

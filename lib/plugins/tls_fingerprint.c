@@ -642,7 +642,7 @@ put_bytes(struct tfp_slot *s, uint32_t off, const uint8_t *d, uint32_t n)
 		k++;
 	}
 	if (k > TFP_RANGES) {
-		/* undo nothing: the new bytes are in buf but not counted as held */
+		/* the bytes copied are not marked as held: a later copy of them is taken */
 		return -1;
 	}
 	for (j = 0; j < k; j++) {

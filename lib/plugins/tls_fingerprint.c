@@ -1200,9 +1200,9 @@ tfp_configure(const struct sp_plugin_option *opts, unsigned int n_opts,
 				return -EINVAL;
 			}
 		} else if (strcmp(opts[i].key, "packets") == 0) {
-			if (parse_u32(opts[i].value, 1, 65535, &c.packets) != 0) {
+			if (parse_u32(opts[i].value, 1, 10000, &c.packets) != 0) {
 				snprintf(err, errlen, "tls-fingerprint: packets='%s': want the"
-					 " packets a flow may take to bring its hello, 1..65535",
+					 " packets a flow may take to bring its hello, 1..10000",
 					 opts[i].value);
 				return -EINVAL;
 			}

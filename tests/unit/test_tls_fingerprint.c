@@ -1086,6 +1086,24 @@ test_quic(void)
 		run_end(&r);
 		expect_none(&r);
 	}
+	/* decrypted frames of random bytes, or CRYPTO frames of random offsets and lengths */
+	srand(9001);
+	for (cut = 0; cut < 4000; cut++) {
+		uint32_t k, len = 1 + (uint32_t)rand() % 1100;
+
+		f.n = 0;
+		if (cut % 2) {
+			put8(&f, 0x06);
+			put16(&f, 0x4000 | ((uint32_t)rand() % 0x3fff));
+			put16(&f, 0x4000 | ((uint32_t)rand() % 0x3fff));
+		}
+		for (k = 0; k < len && f.n < 1100; k++)
+			put8(&f, (uint32_t)rand());
+		quic_dgram(&t, cut % 3 == 0, 0, cut % 5 ? &rfc_v1 : &rfc_v2, cut, &f);
+		run_start(&r);
+		run_pkt(&r, &t.p);
+		run_end(&r);
+	}
 	/* a version this plugin does not know: not fingerprinted */
 	quic_dgram(&t, 0, 0, &rfc_v1, 0, &f);
 	t.b[28 + 4] = 0x7f;

@@ -208,13 +208,6 @@ alpn_chars(const uint8_t *d, uint32_t n, uint8_t out[2])
 	return 0;
 }
 
-/* A DTLS version (0xfeXX, lower is newer) rather than a TLS one. */
-static bool
-is_dtls_version(uint16_t v)
-{
-	return (v >> 8) == 0xfe;
-}
-
 /*
  * The client hello's body (after the handshake header) into h and the
  * worker's lists. Any length that overruns its container: -1 (None).
@@ -295,13 +288,17 @@ parse_hello(struct tfp_worker *w, const uint8_t *b, uint32_t n, char kind, struc
 			seen_sv = true;
 			if (el < 1 || b[pos] != el - 1 || ((el - 1) & 1) != 0)
 				return -1;
-			/* the newest: the highest TLS value, the lowest DTLS one */
+			/*
+			 * "the highest value", as a number, as FoxIO's own code
+			 * does, DTLS included (where 0xfeff, DTLS 1.0, is above
+			 * 0xfefd, DTLS 1.2)
+			 */
 			for (i = 0; i + 1 < el - 1; i += 2) {
 				uint16_t v = rd16(b + pos + 1 + i);
 
 				if (tls_is_grease(v))
 					continue;
-				if (!any || (is_dtls_version(v) ? v < best : v > best))
+				if (!any || v > best)
 					best = v;
 				any = true;
 			}

@@ -1191,31 +1191,31 @@ tfp_configure(const struct sp_plugin_option *opts, unsigned int n_opts,
 	for (i = 0; i < n_opts; i++) {
 		if (strcmp(opts[i].key, "max") == 0) {
 			if (parse_u32(opts[i].value, TFP_MAX_MIN, TFP_MAX_MAX, &c.max) != 0) {
-				snprintf(err, errlen, "tls-fingerprint: max='%s': want the bytes"
+				snprintf(err, errlen, "max='%s': want the bytes"
 					 " of client hello kept per flow, %u..%u", opts[i].value,
 					 TFP_MAX_MIN, TFP_MAX_MAX);
 				return -EINVAL;
 			}
 		} else if (strcmp(opts[i].key, "packets") == 0) {
 			if (parse_u32(opts[i].value, 1, 10000, &c.packets) != 0) {
-				snprintf(err, errlen, "tls-fingerprint: packets='%s': want the"
+				snprintf(err, errlen, "packets='%s': want the"
 					 " packets a flow may take to bring its hello, 1..10000",
 					 opts[i].value);
 				return -EINVAL;
 			}
 		} else {
-			snprintf(err, errlen, "tls-fingerprint: unknown option '%s' (options:"
+			snprintf(err, errlen, "unknown option '%s' (options:"
 				 " max, packets)", opts[i].key);
 			return -EINVAL;
 		}
 	}
 	if (tls_gcrypt_init() != 0) {
-		snprintf(err, errlen, "tls-fingerprint: libgcrypt cannot be initialised");
+		snprintf(err, errlen, "libgcrypt cannot be initialised");
 		return -ENOTSUP;
 	}
 	cp = malloc(sizeof(*cp));
 	if (cp == NULL) {
-		snprintf(err, errlen, "tls-fingerprint: out of memory");
+		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	*cp = c;

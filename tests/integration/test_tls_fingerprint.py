@@ -17,9 +17,9 @@ fields of each hello (ciphers, extensions, supported versions, ALPN, signature a
 the four forms made from them here as the specification says, equal to the columns of the
 flow (exit 77 without tshark or the corpus).
 
-BenchRow (run without the corpus too: `test_tls_fingerprint.py BenchRow`): tools/sp-bench's
-plugins section has a tls-fingerprint row, and reads the plugin's own slot and record bytes
-from --plugin-info (not nDPI's line, which comes first when DPI is on).
+App (no corpus needed: `test_tls_fingerprint.py App`): a bad option is one line naming it, exit
+2; tools/sp-bench's plugins section has a tls-fingerprint row, and reads the plugin's own slot
+and record bytes from --plugin-info (not nDPI's line, which comes first when DPI is on).
 """
 import csv
 import hashlib
@@ -61,7 +61,19 @@ def expected():
     return out
 
 
-class BenchRow(unittest.TestCase):
+class App(unittest.TestCase):
+    def test_option_errors(self):
+        for spec, msg in (("max=100", "max='100': want the bytes of client hello kept per flow,"
+                           " 512..16384"),
+                          ("packets=x", "packets='x': want the packets a flow may take to bring"
+                           " its hello, 1..10000"),
+                          ("bogus=1", "unknown option 'bogus' (options: max, packets)")):
+            p = subprocess.run([BIN, "--plugin", "tls-fingerprint:" + spec, "--plugin-info"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               timeout=60)
+            self.assertEqual(p.returncode, 2)
+            self.assertEqual(p.stderr, "streamprobe: --plugin tls-fingerprint: %s\n" % msg)
+
     def test_sp_bench_row(self):
         path = os.path.join(ROOT, "tools", "sp-bench")
         loader = importlib.machinery.SourceFileLoader("sp_bench", path)

@@ -56,7 +56,7 @@ enum tfp_state {
 /* Per flow; buf is max bytes (the option). */
 struct tfp_slot {
 	uint8_t state;
-	uint8_t kind;		/* 't' (TCP) or 'd' (DTLS) */
+	uint8_t kind;		/* 't' (TCP), 'q' (QUIC) or 'd' (DTLS) */
 	uint8_t client_dir;
 	uint8_t base_known;	/* base is the sequence number of the first client byte */
 	uint8_t n_ranges;
@@ -64,7 +64,7 @@ struct tfp_slot {
 	uint16_t packets;	/* the flow's packets seen while collecting */
 	uint32_t base;
 	uint16_t range[TFP_RANGES][2];	/* [start, end) in buf, sorted, disjoint */
-	uint16_t len;		/* bytes of buf used: the hello (DTLS: the record) */
+	uint16_t len;		/* buf's bytes: TLS records, QUIC CRYPTO data, a DTLS record */
 	/* QUIC: the client's Initial keys, from its first Initial's DCID */
 	uint32_t quic_version;	/* 0: no key yet */
 	uint8_t qkey[16], qiv[12], qhp[16];
@@ -72,7 +72,7 @@ struct tfp_slot {
 };
 
 enum tfp_stat {
-	S_HELLOS,		/* client hellos fingerprinted (TLS) */
+	S_HELLOS,		/* client hellos fingerprinted (all kinds) */
 	S_DTLS,			/* of them DTLS */
 	S_QUIC,			/* of them QUIC */
 	S_QUIC_UNDECRYPTABLE,	/* client Initial packets that do not decrypt */
@@ -844,7 +844,7 @@ quic_packet(struct tfp_worker *w, struct tfp_slot *s, const uint8_t *d, uint32_t
 			continue;
 		}
 		if (t != 0x06)
-			return 0;	/* CONNECTION_CLOSE or not allowed here: the rest is not read */
+			return 0;	/* CONNECTION_CLOSE, or not allowed here: stop */
 		if (varint(w->plain, plen, &fpos, &off) != 0 ||
 		    varint(w->plain, plen, &fpos, &fl) != 0 || fl > plen - fpos)
 			return 0;

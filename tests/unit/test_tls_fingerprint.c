@@ -484,7 +484,7 @@ test_reassembly(void)
 					cuts[j] = (s.n * j) / nseg + (i % 7) * j - 9;
 				cuts[nseg] = s.n;
 				for (v6 = 0; v6 < 2; v6++) {
-					/* every order of up to 4 segments, some of 5 (5! is many) */
+					/* every order of up to 4 segments, 10 of 5 */
 					unsigned int nperm = nseg == 2 ? 2 : nseg == 3 ? 6 :
 						nseg == 4 ? 24 : 10;
 
@@ -913,7 +913,8 @@ quic_dgram(struct tpkt *t, int v6, uint8_t dir, const struct qkeys *k, uint32_t 
 	unhex(k->hp, hp);
 	memset(t->b, 0, sizeof(t->b));
 	d = t->b + ih + 8;
-	d[pos++] = (uint8_t)(0xc0 | ((k->version == 0x6b3343cf ? 1 : 0) << 4) | 1);	/* pn: 2 B */
+	/* long header, Initial (v2: type 1), a 2-byte packet number */
+	d[pos++] = (uint8_t)(0xc0 | ((k->version == 0x6b3343cf ? 1 : 0) << 4) | 1);
 	d[pos++] = (uint8_t)(k->version >> 24);
 	d[pos++] = (uint8_t)(k->version >> 16);
 	d[pos++] = (uint8_t)(k->version >> 8);
@@ -1131,7 +1132,8 @@ sp_test_register(void)
 	    CU_add_test(s, "retransmitted and overlapping segments", test_retransmit) == NULL ||
 	    CU_add_test(s, "ALPN characters and the hex rule", test_alpn) == NULL ||
 	    CU_add_test(s, "cut, corrupted and random hellos: no crash", test_hostile) == NULL ||
-	    CU_add_test(s, "too large, not TLS, server first, QUIC 1-RTT: None", test_none) == NULL ||
+	    CU_add_test(s, "too large, not TLS, server first, QUIC 1-RTT: None",
+			test_none) == NULL ||
 	    CU_add_test(s, "DTLS", test_dtls) == NULL ||
 	    CU_add_test(s, "QUIC Initial packets (RFC 9001, RFC 9369 keys)", test_quic) == NULL)
 		return -1;

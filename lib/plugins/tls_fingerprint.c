@@ -43,8 +43,13 @@
 #define TFP_RANGES 6
 /* The hashed forms: "t13d1516h2_" + 12 + "_" + 12. */
 #define TFP_HASHED_MAX 40
-/* The raw forms: a typical one is 200-300 bytes; longer ones are cut (counted). */
-#define TFP_RAW_MAX 1024
+/*
+ * The raw forms' column: a typical one is 200-400 bytes, a hello of 350
+ * ciphers writes 1,800. A longer one is left None (counted) rather than cut.
+ */
+#define TFP_RAW_DEFAULT 1024
+#define TFP_RAW_MIN 64
+#define TFP_RAW_MAX 65535
 
 enum tfp_state {
 	ST_WAIT = 0,	/* no client byte yet */
@@ -84,6 +89,7 @@ enum tfp_stat {
 	S_RETRANSMITTED,	/* client segments bringing no new byte */
 	S_RANGES_FULL,		/* segments dropped: too many gaps at once */
 	S_FRAGMENTS,		/* IP fragments (not reassembled): skipped */
+	S_RAW_TOO_LONG,		/* raw forms longer than the raw option: None */
 	S_COUNT
 };
 
@@ -100,16 +106,20 @@ static const char *const stat_names[S_COUNT] = {
 	[S_RETRANSMITTED] = "retransmitted_segments",
 	[S_RANGES_FULL] = "segments_dropped",
 	[S_FRAGMENTS] = "ip_fragments",
+	[S_RAW_TOO_LONG] = "raw_too_long",
 };
 
 struct tfp_conf {
 	uint32_t max;
 	uint32_t packets;
+	uint32_t raw;
+	struct sp_plugin_column columns[4];
 };
 
 struct tfp_worker {
 	uint32_t max;
 	uint32_t packets;
+	uint32_t raw;
 	uint8_t *hs;		/* the handshake message, records removed */
 	uint16_t *ciphers, *exts, *sigs, *sorted;
 	char *text;		/* a raw form being written */
@@ -130,11 +140,12 @@ struct tfp_hello {
 	uint32_t n_ciphers, n_exts, n_sigs;
 };
 
-static const struct sp_plugin_column tfp_columns[] = {
+/* The raw columns' max is the raw option's. */
+static const struct sp_plugin_column tfp_columns[4] = {
 	{ .name = "udps.tls_ja4", .type = SP_PLUGIN_STRING, .max = TFP_HASHED_MAX },
-	{ .name = "udps.tls_ja4_r", .type = SP_PLUGIN_STRING, .max = TFP_RAW_MAX },
+	{ .name = "udps.tls_ja4_r", .type = SP_PLUGIN_STRING, .max = TFP_RAW_DEFAULT },
 	{ .name = "udps.tls_ja4_o", .type = SP_PLUGIN_STRING, .max = TFP_HASHED_MAX },
-	{ .name = "udps.tls_ja4_ro", .type = SP_PLUGIN_STRING, .max = TFP_RAW_MAX },
+	{ .name = "udps.tls_ja4_ro", .type = SP_PLUGIN_STRING, .max = TFP_RAW_DEFAULT },
 };
 
 static inline uint16_t
@@ -399,6 +410,18 @@ hash12(const char *t, size_t n, char *out)
 	}
 }
 
+/* A raw form, or None (counted) when it is longer than its column: a cut one would mislead. */
+static void
+set_raw(struct tfp_worker *w, struct sp_plugin_record *r, unsigned int col, const char *t,
+	size_t n)
+{
+	if (n > w->raw) {
+		w->stat[S_RAW_TOO_LONG]++;
+		return;
+	}
+	sp_plugin_set_string(r, col, t, n);
+}
+
 /*
  * The four forms into the record. The cipher hash is twelve zeros when
  * there is no cipher; the extension hash when the sorted extension string
@@ -450,7 +473,7 @@ write_forms(struct tfp_worker *w, const struct tfp_hello *h, struct sp_plugin_re
 		t[k++] = '_';
 		k += join(t + k, w->sigs, h->n_sigs);
 	}
-	sp_plugin_set_string(r, 1, t, k);
+	set_raw(w, r, 1, t, k);
 	/* ja4 */
 	memcpy(hs, a, na);
 	hs[na] = '_';
@@ -476,7 +499,7 @@ write_forms(struct tfp_worker *w, const struct tfp_hello *h, struct sp_plugin_re
 		t[k++] = '_';
 		k += join(t + k, w->sigs, h->n_sigs);
 	}
-	sp_plugin_set_string(r, 3, t, k);
+	set_raw(w, r, 3, t, k);
 	/* ja4_o */
 	if (ciphers)
 		hash12(t + kc, ke - 1 - kc, hs + na + 1);
@@ -1185,7 +1208,8 @@ static int
 tfp_configure(const struct sp_plugin_option *opts, unsigned int n_opts,
 	      struct sp_plugin_config *out, char *err, size_t errlen)
 {
-	struct tfp_conf c = { .max = TFP_MAX_DEFAULT, .packets = TFP_PACKETS_DEFAULT }, *cp;
+	struct tfp_conf c = { .max = TFP_MAX_DEFAULT, .packets = TFP_PACKETS_DEFAULT,
+			      .raw = TFP_RAW_DEFAULT }, *cp;
 	unsigned int i;
 
 	for (i = 0; i < n_opts; i++) {
@@ -1203,9 +1227,16 @@ tfp_configure(const struct sp_plugin_option *opts, unsigned int n_opts,
 					 opts[i].value);
 				return -EINVAL;
 			}
+		} else if (strcmp(opts[i].key, "raw") == 0) {
+			if (parse_u32(opts[i].value, TFP_RAW_MIN, TFP_RAW_MAX, &c.raw) != 0) {
+				snprintf(err, errlen, "raw='%s': want the bytes of the raw"
+					 " forms' columns, %u..%u", opts[i].value, TFP_RAW_MIN,
+					 TFP_RAW_MAX);
+				return -EINVAL;
+			}
 		} else {
 			snprintf(err, errlen, "unknown option '%s' (options:"
-				 " max, packets)", opts[i].key);
+				 " max, packets, raw)", opts[i].key);
 			return -EINVAL;
 		}
 	}
@@ -1219,9 +1250,12 @@ tfp_configure(const struct sp_plugin_option *opts, unsigned int n_opts,
 		return -ENOMEM;
 	}
 	*cp = c;
+	memcpy(cp->columns, tfp_columns, sizeof(tfp_columns));
+	cp->columns[1].max = (uint16_t)c.raw;
+	cp->columns[3].max = (uint16_t)c.raw;
 	out->slot_size = sizeof(struct tfp_slot) + c.max;
-	out->columns = tfp_columns;
-	out->n_columns = sizeof(tfp_columns) / sizeof(tfp_columns[0]);
+	out->columns = cp->columns;
+	out->n_columns = 4;
 	out->conf = cp;
 	return 0;
 }
@@ -1274,6 +1308,7 @@ tfp_worker_init(const void *conf, unsigned int worker_id, int socket_id, uint32_
 		return NULL;
 	w->max = c->max;
 	w->packets = c->packets;
+	w->raw = c->raw;
 	it = c->max / 2 + 1;
 	w->hs = malloc(c->max);
 	w->ciphers = malloc(it * sizeof(uint16_t));

@@ -67,7 +67,9 @@ class App(unittest.TestCase):
                            " 512..16384"),
                           ("packets=x", "packets='x': want the packets a flow may take to bring"
                            " its hello, 1..10000"),
-                          ("bogus=1", "unknown option 'bogus' (options: max, packets)")):
+                          ("raw=10", "raw='10': want the bytes of the raw forms' columns,"
+                           " 64..65535"),
+                          ("bogus=1", "unknown option 'bogus' (options: max, packets, raw)")):
             p = subprocess.run([BIN, "--plugin", "tls-fingerprint:" + spec, "--plugin-info"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                timeout=60)

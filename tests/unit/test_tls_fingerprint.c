@@ -399,6 +399,8 @@ expect_none(const struct run *r)
 		CU_ASSERT(!r->rec.v[i].set);
 }
 
+static uint64_t stat_of(void *w, const char *name);
+
 /* ---- tests ---- */
 
 static void
@@ -434,6 +436,10 @@ test_config(void)
 	o.key = "bogus";
 	CU_ASSERT_EQUAL(PL.configure(&o, 1, &c, err, sizeof(err)), -EINVAL);
 	CU_ASSERT(strstr(err, "unknown option 'bogus'") != NULL);
+	o.key = "raw";
+	o.value = "65536";
+	CU_ASSERT_EQUAL(PL.configure(&o, 1, &c, err, sizeof(err)), -EINVAL);
+	CU_ASSERT(strstr(err, "raw='65536'") != NULL);
 }
 
 /* One segment, IPv4 and IPv6, with and without GREASE: the specification's values. */
@@ -748,6 +754,32 @@ test_none(void)
 				too_large = st[i].value;
 		CU_ASSERT_EQUAL(too_large, 1);
 	}
+	PL.worker_fini(w2);
+	PL.deconfigure(c.conf);
+
+	/* raw=64: the raw forms do not fit their column and are None (counted), not cut */
+	opt.key = "raw";
+	opt.value = "64";
+	memset(&c, 0, sizeof(c));
+	CU_ASSERT_FATAL(PL.configure(&opt, 1, &c, err, sizeof(err)) == 0);
+	CU_ASSERT_EQUAL(c.columns[1].max, 64);
+	CU_ASSERT_EQUAL(c.columns[3].max, 64);
+	CU_ASSERT_EQUAL(c.columns[0].max, cfg.columns[0].max);
+	w2 = PL.worker_init(c.conf, 0, 0, 16);
+	CU_ASSERT_FATAL(w2 != NULL && c.slot_size <= sizeof(r.slot));
+	o.pad = 0;
+	hello_msg(&m, &o);
+	tls_stream(&s, &m, 16384);
+	memset(r.slot, 0, c.slot_size);
+	tcp_pkt(&t, 0, 0, 0x18, 0, s.b, s.n);
+	CU_ASSERT_EQUAL(PL.on_init(w2, r.slot, &t.p, NULL), SP_PLUGIN_DONE);
+	sp_test_rec_reset(&r.rec, c.columns, c.n_columns);
+	PL.on_expire(w2, r.slot, NULL, &r.rec);
+	CU_ASSERT(is(&r.rec.v[0], SPEC_JA4));
+	CU_ASSERT(is(&r.rec.v[2], SPEC_JA4_O));
+	CU_ASSERT(!r.rec.v[1].set && !r.rec.v[3].set);
+	CU_ASSERT_EQUAL(r.rec.cut, 0);
+	CU_ASSERT_EQUAL(stat_of(w2, "raw_too_long"), 2);
 	PL.worker_fini(w2);
 	PL.deconfigure(c.conf);
 

@@ -81,6 +81,7 @@ enum tfp_stat {
 	S_DTLS,			/* of them DTLS */
 	S_QUIC,			/* of them QUIC */
 	S_QUIC_UNDECRYPTABLE,	/* client Initial packets that do not decrypt */
+	S_SSL2,			/* of them SSL 2.0 format hellos */
 	S_MALFORMED,		/* a complete hello that does not parse: None */
 	S_TOO_LARGE,		/* a hello longer than max: None */
 	S_NOT_TLS,		/* TCP flows whose client bytes are not a TLS hello */
@@ -98,6 +99,7 @@ static const char *const stat_names[S_COUNT] = {
 	[S_DTLS] = "dtls_hellos",
 	[S_QUIC] = "quic_hellos",
 	[S_QUIC_UNDECRYPTABLE] = "quic_undecryptable",
+	[S_SSL2] = "ssl2_format_hellos",
 	[S_MALFORMED] = "malformed_hellos",
 	[S_TOO_LARGE] = "hellos_too_large",
 	[S_NOT_TLS] = "not_tls",
@@ -568,6 +570,19 @@ tls_complete(const struct tfp_slot *s, uint32_t contig, uint32_t max, struct tfp
 	uint32_t pos = 0, got = 0, rl, avail, need = 0, i;
 	uint8_t hdr[4];
 
+	if (contig >= 1 && (s->buf[0] & 0x80) != 0) {
+		/* an SSL 2.0 format client hello: a 2-byte length with the top bit set */
+		if (contig >= 3 && s->buf[2] != 0x01)
+			return -1;
+		if (contig < 2)
+			return 0;
+		need = 2 + (((uint32_t)s->buf[0] & 0x7f) << 8 | s->buf[1]);
+		if (need > max) {
+			w->stat[S_TOO_LARGE]++;
+			return -1;
+		}
+		return contig >= need && need >= 5 ? 1 : contig >= need ? -1 : 0;
+	}
 	if ((contig >= 1 && s->buf[0] != 0x16) || (contig >= 2 && s->buf[1] != 0x03))
 		return -1;
 	while (pos + 5 <= contig) {
@@ -1123,7 +1138,8 @@ tfp_packet(void *wctx, void *slot, const struct sp_plugin_packet *p)
 	contig = s->n_ranges > 0 && s->range[0][0] == 0 ? s->range[0][1] : 0;
 	r = tls_complete(s, contig, w->max, w);
 	if (r < 0) {
-		if (contig > 0 && (s->buf[0] != 0x16 || (contig > 1 && s->buf[1] != 0x03)))
+		if (contig > 0 && (s->buf[0] & 0x80) == 0 &&
+		    (s->buf[0] != 0x16 || (contig > 1 && s->buf[1] != 0x03)))
 			w->stat[S_NOT_TLS]++;
 		return give_up(s);
 	}
@@ -1165,6 +1181,22 @@ tfp_on_expire(void *wctx, void *slot, const struct sp_plugin_flow *f, struct sp_
 		w->stat[S_GAVE_UP]++;
 	if (s->state != ST_HELLO)
 		return;
+	if (s->kind == 't' && (s->buf[0] & 0x80) != 0) {
+		/*
+		 * An SSL 2.0 format hello (old clients offering SSL 3.0 or TLS 1.0
+		 * this way): no TLS cipher suite, extension or ALPN list, only the
+		 * version. FoxIO's tools read none either (tshark names its 3-byte
+		 * cipher specs otherwise) and print t10i000000_000000000000_000000000000.
+		 */
+		memset(&h, 0, sizeof(h));
+		h.kind = 't';
+		h.version = rd16(s->buf + 3);
+		h.alpn[0] = h.alpn[1] = '0';
+		w->stat[S_HELLOS]++;
+		w->stat[S_SSL2]++;
+		write_forms(w, &h, r);
+		return;
+	}
 	if (s->kind == 'q') {
 		/* the CRYPTO stream is the handshake message itself */
 		body = s->buf + 4;

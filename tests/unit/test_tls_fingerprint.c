@@ -603,6 +603,47 @@ test_retransmit(void)
 	expect_spec(&r);
 }
 
+/*
+ * An SSL 2.0 format client hello offering TLS 1.0 (as old Skype sent): what
+ * FoxIO's tools print for it (no TLS list in it), whole and in 2 segments.
+ */
+static void
+test_ssl2(void)
+{
+	static struct buf h;
+	static struct run r;
+	uint32_t cuts[3], i;
+
+	h.n = 0;
+	put16(&h, 0x8000 | (9 + 45 + 16));
+	put8(&h, 0x01);
+	put16(&h, 0x0301);
+	put16(&h, 45);
+	put16(&h, 0);
+	put16(&h, 16);
+	for (i = 0; i < 15; i++)
+		put24(&h, i < 9 ? spec_ciphers[i] : 0x010080 + i);
+	for (i = 0; i < 16; i++)
+		put8(&h, i);
+	cuts[0] = 0;
+	cuts[1] = 3;
+	cuts[2] = h.n;
+	for (i = 1; i <= 2; i++) {
+		send_stream(&r, 0, &h, i == 1 ? (uint32_t[]){ 0, h.n } : cuts, i, NULL);
+		CU_ASSERT_EQUAL(r.verdict, SP_PLUGIN_DONE);
+		run_end(&r);
+		CU_ASSERT(is(&r.rec.v[0], "t10i000000_000000000000_000000000000"));
+		CU_ASSERT(is(&r.rec.v[1], "t10i000000__"));
+		CU_ASSERT(is(&r.rec.v[2], "t10i000000_000000000000_000000000000"));
+		CU_ASSERT(is(&r.rec.v[3], "t10i000000__"));
+	}
+	/* an SSL 2.0 record of another message type: not a hello */
+	h.b[2] = 0x02;
+	send_stream(&r, 0, &h, cuts, 2, NULL);
+	run_end(&r);
+	expect_none(&r);
+}
+
 /* The ALPN part on the specification's examples. */
 static void
 test_alpn(void)
@@ -1163,6 +1204,7 @@ sp_test_register(void)
 			test_reassembly) == NULL ||
 	    CU_add_test(s, "retransmitted and overlapping segments", test_retransmit) == NULL ||
 	    CU_add_test(s, "ALPN characters and the hex rule", test_alpn) == NULL ||
+	    CU_add_test(s, "SSL 2.0 format hello", test_ssl2) == NULL ||
 	    CU_add_test(s, "cut, corrupted and random hellos: no crash", test_hostile) == NULL ||
 	    CU_add_test(s, "too large, not TLS, server first, QUIC 1-RTT: None",
 			test_none) == NULL ||

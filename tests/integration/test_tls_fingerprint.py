@@ -17,8 +17,10 @@ fields of each hello (ciphers, extensions, supported versions, ALPN, signature a
 the four forms made from them here as the specification says, equal to the columns of the
 flow (exit 77 without tshark or the corpus).
 
-App (no corpus needed: `test_tls_fingerprint.py App`): a bad option is one line naming it, exit
-2; tools/sp-bench's plugins section has a tls-fingerprint row, and reads the plugin's own slot
+App (no corpus needed: `test_tls_fingerprint.py App`): a capture written here with the
+specification's example hello (technical_details/JA4.md: its lists, GREASE values added) sent
+in 3 TCP segments out of order, one of them retransmitted, over IPv4 and IPv6, gives the four
+forms printed in the specification; a bad option is one line naming it, exit 2; tools/sp-bench's plugins section has a tls-fingerprint row, and reads the plugin's own slot
 and record bytes from --plugin-info (not nDPI's line, which comes first when DPI is on).
 """
 import csv
@@ -27,6 +29,7 @@ import importlib.machinery
 import importlib.util
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -60,8 +63,98 @@ def expected():
                 flows[k] = [r, 1]
     return out
 
+# technical_details/JA4.md's example: its lists and its four printed forms
+SPEC_CIPHERS = [0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc013,
+                0xc014, 0x009c, 0x009d, 0x002f, 0x0035]
+SPEC_EXTS = [0x001b, 0x0000, 0x0033, 0x0010, 0x4469, 0x0017, 0x002d, 0x000d, 0x0005, 0x0023,
+             0x0012, 0x002b, 0xff01, 0x000b, 0x000a, 0x0015]
+SPEC_SIGS = [0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601]
+SPEC = ("t13d1516h2_8daaf6152771_e5627efa2ab1",
+        "t13d1516h2_002f,0035,009c,009d,1301,1302,1303,c013,c014,c02b,c02c,c02f,c030,cca8,cca9_"
+        "0005,000a,000b,000d,0012,0015,0017,001b,0023,002b,002d,0033,4469,ff01_"
+        "0403,0804,0401,0503,0805,0501,0806,0601",
+        "t13d1516h2_acb858a92679_18f69afefd3d",
+        "t13d1516h2_1301,1302,1303,c02b,c02f,c02c,c030,cca9,cca8,c013,c014,009c,009d,002f,0035_"
+        "001b,0000,0033,0010,4469,0017,002d,000d,0005,0023,0012,002b,ff01,000b,000a,0015_"
+        "0403,0804,0401,0503,0805,0501,0806,0601")
+
+
+def spec_hello():
+    """The TLS record of a client hello with the example's lists, and GREASE values."""
+    u16 = lambda v: struct.pack("!H", v)
+    ext = u16(0x2a2a) + u16(0)
+    for t in SPEC_EXTS:
+        if t == 0x0000:
+            d = u16(14) + b"\x00" + u16(11) + b"example.com"
+        elif t == 0x0010:
+            d = u16(12) + b"\x02h2\x08http/1.1"
+        elif t == 0x000d:
+            d = u16(2 * len(SPEC_SIGS) + 2) + u16(0x5a5a) + b"".join(u16(x) for x in SPEC_SIGS)
+        elif t == 0x002b:
+            d = b"\x06" + u16(0x7a7a) + u16(0x0304) + u16(0x0303)
+        else:
+            d = b""
+        ext += u16(t) + u16(len(d)) + d
+    ciphers = [0xdada] + SPEC_CIPHERS
+    body = (u16(0x0303) + bytes(range(32)) + b"\x20" + b"\xee" * 32 +
+            u16(2 * len(ciphers)) + b"".join(u16(c) for c in ciphers) + b"\x01\x00" +
+            u16(len(ext)) + ext)
+    msg = b"\x01" + struct.pack("!I", len(body))[1:] + body
+    return b"\x16\x03\x01" + u16(len(msg)) + msg
+
+
+def tcp_frame(v6, c2s, seq, ack, flags, payload):
+    cli, srv = ((b"\x20\x01" + bytes(13) + b"\x01", b"\x20\x01" + bytes(13) + b"\x02") if v6
+                else (bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])))
+    src, dst, sp, dp = (cli, srv, 50000, 443) if c2s else (srv, cli, 443, 50000)
+    tcp = struct.pack("!HHIIBBHHH", sp, dp, seq, ack, 5 << 4, flags, 65535, 0, 0) + payload
+    if v6:
+        ip = struct.pack("!IHBB", 6 << 28, len(tcp), 6, 64) + src + dst
+        et = b"\x86\xdd"
+    else:
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0, src, dst)
+        et = b"\x08\x00"
+    return b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01" + et + ip + tcp
+
+
+def write_capture(path):
+    """Per IP version, a connection whose hello comes in 3 segments: the last first, then the
+    first, the first again (a retransmission), the middle one."""
+    frames = []
+    hello = spec_hello()
+    a, b = len(hello) // 3, 2 * len(hello) // 3
+    for v6 in (False, True):
+        isn, sisn = 0xfffffe00, 1000     # the client's sequence numbers wrap
+        frames += [tcp_frame(v6, True, isn, 0, 0x02, b""),
+                   tcp_frame(v6, False, sisn, isn + 1, 0x12, b""),
+                   tcp_frame(v6, True, isn + 1, sisn + 1, 0x10, b"")]
+        for lo, hi in ((b, len(hello)), (0, a), (0, a), (a, b)):
+            frames.append(tcp_frame(v6, True, (isn + 1 + lo) & 0xffffffff, sisn + 1, 0x18,
+                                    hello[lo:hi]))
+        frames.append(tcp_frame(v6, False, sisn + 1, isn + 1 + len(hello), 0x10, b""))
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for i, fr in enumerate(frames):
+            f.write(struct.pack("<IIII", 1700000000 + i, 0, len(fr), len(fr)) + fr)
+
 
 class App(unittest.TestCase):
+    def test_segments_out_of_order(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            cap, out = os.path.join(tmp, "hello.pcap"), os.path.join(tmp, "out.csv")
+            write_capture(cap)
+            p = subprocess.run([BIN, "--pcap", cap, "--csv", out, "--plugin", "tls-fingerprint"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               timeout=120)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertRegex(p.stderr, r"plugin tls-fingerprint: client_hellos=2 .*"
+                             r"out_of_order_segments=2 retransmitted_segments=2 ")
+            with open(out, newline="") as f:
+                rows = list(csv.DictReader(f))
+            self.assertEqual(sorted(r["ip_version"] for r in rows), ["4", "6"])
+            for r in rows:
+                self.assertEqual(tuple(r["udps.tls_" + x] for x in FORMS), SPEC)
+
     def test_option_errors(self):
         for spec, msg in (("max=100", "max='100': want the bytes of client hello kept per flow,"
                            " 512..16384"),

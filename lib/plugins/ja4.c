@@ -35,6 +35,7 @@
 #include <gcrypt.h>
 
 #include "sp_plugin.h"
+#include "tls_common.h"
 
 /*
  * Column sizes. A client fingerprint is at most 46 bytes: "t", two version
@@ -938,19 +939,6 @@ static const struct sp_plugin_column ja4_columns[] = {
 	{ .name = "udps.ja4s", .type = SP_PLUGIN_STRING, .max = JA4S_MAX },
 };
 
-/* libgcrypt wants initialising once before use; nDPI or the CSV exporter may have done it. */
-static int
-ja4_gcrypt_init(void)
-{
-	if (!gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P)) {
-		if (gcry_check_version(NULL) == NULL)
-			return -ENOTSUP;
-		gcry_control(GCRYCTL_DISABLE_SECMEM, 0);
-		gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
-	}
-	return 0;
-}
-
 static int
 ja4_configure(const struct sp_plugin_option *opts, unsigned int n_opts,
 	      struct sp_plugin_config *out, char *err, size_t errlen)
@@ -961,7 +949,7 @@ ja4_configure(const struct sp_plugin_option *opts, unsigned int n_opts,
 		snprintf(err, errlen, "ja4 takes no options (got '%s')", opts[0].key);
 		return -EINVAL;
 	}
-	if (ja4_gcrypt_init() != 0) {
+	if (tls_gcrypt_init() != 0) {
 		snprintf(err, errlen, "ja4: libgcrypt cannot be initialised");
 		return -ENOTSUP;
 	}

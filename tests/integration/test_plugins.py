@@ -156,7 +156,7 @@ class Plugins(unittest.TestCase):
     def test_faults(self):
         fix = re.escape(FIX)
         self.one_line("nosuch", 2, r"^streamprobe: --plugin nosuch: no such plugin \(shipped: "
-                      r"[a-z0-9, ]*slicer[a-z0-9, ]*; load another by path, e\.g\. "
+                      r"[a-z0-9, -]*slicer[a-z0-9, -]*; load another by path, e\.g\. "
                       r"\./nosuch\.so\)$")
         self.one_line(os.path.join(self.tmp, "absent.so"), 2,
                       r"^streamprobe: --plugin %s/absent\.so: cannot load: .*No such file" %

@@ -70,6 +70,7 @@ main(int argc, char **argv)
 		if ((S_ISDIR(sb.st_mode) ? replay_dir(argv[i]) : replay_file(argv[i])) != 0)
 			return 1;
 	}
-	printf("streamprobe: fuzz-regress %s: %lu inputs replayed\n", argv[0], n_inputs);
+	/* stderr: a target may have silenced stdout (config: --help) */
+	fprintf(stderr, "streamprobe: fuzz-regress %s: %lu inputs replayed\n", argv[0], n_inputs);
 	return n_inputs > 0 ? 0 : 77;
 }

@@ -9,9 +9,9 @@
  *   u16 caplen (little endian; cut to what is left of the input)
  *   u16 time step (LE): bit 15 clear, 0..32767 ms; set, 0..32767 s
  *       (so idle and active timeouts and the scan happen)
- *   u8  link type (low 4 bits, index of fuzz_dlts[]), tunnel decoding (the
- *       run's, from the first record's bit 4), extra wire bytes (bits 5..7
- *       times 512: frames cut by a snapshot length)
+ *   u8  link type (low 4 bits, index of fuzz_dlts[]); bit 4 of the first
+ *       record's set: the input runs with tunnels not decoded; extra wire
+ *       bytes (bits 5..7 times 512: frames cut by a snapshot length)
  * Frames beyond an mbuf's room come as chains, as the readers make them.
  *
  * Creating a worker costs more than most inputs (nDPI's per-worker module):

@@ -13,7 +13,8 @@ set -eu
 # tests/integration/test_ipfix.py (ipfixDump, nfcapd/nfdump, tshark, python3-ipfix).
 # python3-sklearn, python3-xgboost, python3-joblib: tools/sp-model-export (the model plugin's
 # exporter) and tests/integration/test_model.py.
-PKGS="build-essential pkg-config meson ninja-build python3
+# clang, libclang-rt-14-dev: the libFuzzer targets (tools/sp-fuzz, -fsanitize=fuzzer's runtime).
+PKGS="build-essential pkg-config meson ninja-build python3 clang libclang-rt-14-dev
 libdpdk-dev dpdk-dev libndpi-dev libndpi-bin libhyperscan-dev libcunit1-dev libpcap-dev
 zlib1g-dev liblzma-dev libzstd-dev gzip xz-utils zstd libgcrypt20-dev
 tcpdump tcpreplay iproute2 procps python3-pandas

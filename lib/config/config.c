@@ -624,7 +624,11 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 
 	uint64_t seen[(OPT_END + 63) / 64] = { 0 };
 
-	optind = 1;
+	/* 0, not 1: glibc then resets all of getopt's state, including the
+	 * position inside a cluster of short options ("-pcap") that an
+	 * earlier parse stopped in; with 1 the next parse went on reading
+	 * that argument, of an argv that may be gone (found by fuzz_config). */
+	optind = 0;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":hV", sp_options, &idx)) != -1) {
 		if (opt == 'h')

@@ -35,6 +35,9 @@ import sys
 import tempfile
 import unittest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sp_accounting import check_accounting  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("STREAMPROBE", os.path.join(ROOT, "build", "app", "streamprobe"))
 CORPUS = os.environ.get("SP_CORPUS") or os.path.join(ROOT, "..", "shared", "corpus")
@@ -147,6 +150,7 @@ class App(unittest.TestCase):
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                timeout=120)
             self.assertEqual(p.returncode, 0, p.stderr)
+            check_accounting(p.stderr)
             self.assertRegex(p.stderr, r"plugin tls-fingerprint: client_hellos=2 .*"
                              r"out_of_order_segments=2 retransmitted_segments=2 ")
             with open(out, newline="") as f:
@@ -244,6 +248,7 @@ class Quic(unittest.TestCase):
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                    timeout=120)
                 self.assertEqual(p.returncode, 0, p.stderr)
+                check_accounting(p.stderr)
                 with open(out, newline="") as f:
                     rows = list(csv.DictReader(f))
                 # tshark reads the captures with UDP flows on port 443 (seconds, not a minute)
@@ -299,6 +304,7 @@ class Corpus(unittest.TestCase):
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                    timeout=120)
                 self.assertEqual(p.returncode, 0, "%s: %s" % (cap, p.stderr))
+                check_accounting(p.stderr)
                 want = exp.get(cap, {})
                 seen = set()
                 with open(out, newline="") as f:

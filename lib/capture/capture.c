@@ -414,31 +414,13 @@ static int
 capture_pmd_refill(struct rte_mempool *pool, struct rte_mbuf *m, const uint8_t *data,
 		   uint32_t len)
 {
-	struct rte_mbuf *last = m, *seg;
-	uint32_t n;
-
 	if (m->next != NULL) {
 		rte_pktmbuf_free(m->next);
 		m->next = NULL;
 	}
 	m->nb_segs = 1;
 	m->data_len = 0;
-	n = RTE_MIN(len, (uint32_t)rte_pktmbuf_tailroom(m));
-	rte_memcpy(rte_pktmbuf_mtod(m, void *), data, n);
-	m->data_len = (uint16_t)n;
-	m->pkt_len = len;
-	while (n < len) {
-		seg = rte_pktmbuf_alloc(pool);
-		if (seg == NULL)
-			return -ENOBUFS;
-		last->next = seg;
-		last = seg;
-		m->nb_segs++;
-		seg->data_len = (uint16_t)RTE_MIN(len - n, (uint32_t)rte_pktmbuf_tailroom(seg));
-		rte_memcpy(rte_pktmbuf_mtod(seg, void *), data + n, seg->data_len);
-		n += seg->data_len;
-	}
-	return 0;
+	return capture_copy_frame(pool, m, data, len);
 }
 
 /* Pair an mbuf with its pcap record: the next shadow record with the same

@@ -7,9 +7,12 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include <pcap/pcap.h>
+
+#include <rte_mbuf.h>
 
 #include "sp_capture.h"
 
@@ -151,5 +154,37 @@ void capture_replay_stats(const struct capture_replay *r, struct sp_capture_stat
 double capture_replay_progress(const struct capture_replay *r);
 
 void capture_replay_free(struct capture_replay *r);
+
+/* Copy len bytes of a frame into m, chaining more mbufs from the pool
+ * beyond its buffer. Returns 0, or -ENOBUFS (m may then hold a partial
+ * chain, which rte_pktmbuf_free() releases whole).
+ * memcpy(), not rte_memcpy(): Debian's DPDK is built for the baseline
+ * x86-64, so rte_memcpy() is its SSE version, while glibc picks its AVX2
+ * copy at run time: the worker's instructions on mix with DPI on fell from
+ * 2,418.5 to 2,345.5 a packet (callgrind, first 100 k -> 200 k packets). */
+static inline int
+capture_copy_frame(struct rte_mempool *pool, struct rte_mbuf *m, const uint8_t *data,
+		   uint32_t len)
+{
+	struct rte_mbuf *last = m, *seg;
+	uint32_t n;
+
+	n = RTE_MIN(len, (uint32_t)rte_pktmbuf_tailroom(m));
+	memcpy(rte_pktmbuf_mtod(m, void *), data, n);
+	m->data_len = (uint16_t)n;
+	m->pkt_len = len;
+	while (unlikely(n < len)) {
+		seg = rte_pktmbuf_alloc(pool);
+		if (seg == NULL)
+			return -ENOBUFS;
+		last->next = seg;
+		last = seg;
+		m->nb_segs++;
+		seg->data_len = (uint16_t)RTE_MIN(len - n, (uint32_t)rte_pktmbuf_tailroom(seg));
+		memcpy(rte_pktmbuf_mtod(seg, void *), data + n, seg->data_len);
+		n += seg->data_len;
+	}
+	return 0;
+}
 
 #endif /* SP_CAPTURE_PRIVATE_H */

@@ -437,38 +437,6 @@ file_consume(struct capture_file *f)
 		__atomic_store_n(&f->head, f->head + f->rec_size, __ATOMIC_RELEASE);
 }
 
-/* Copy len bytes of a frame into m, chaining more mbufs from the pool
- * beyond its buffer. Returns 0, or -ENOBUFS (m may then hold a partial
- * chain, which rte_pktmbuf_free() releases whole).
- * memcpy(), not rte_memcpy(): Debian's DPDK is built for the baseline
- * x86-64, so rte_memcpy() is its SSE version, while glibc picks its AVX2
- * copy at run time: the worker's instructions on mix with DPI on fell from
- * 2,418.5 to 2,345.5 a packet (callgrind, first 100 k -> 200 k packets). */
-static inline int
-file_copy_frame(struct rte_mempool *pool, struct rte_mbuf *m, const uint8_t *data,
-		uint32_t len)
-{
-	struct rte_mbuf *last = m, *seg;
-	uint32_t n;
-
-	n = RTE_MIN(len, (uint32_t)rte_pktmbuf_tailroom(m));
-	memcpy(rte_pktmbuf_mtod(m, void *), data, n);
-	m->data_len = (uint16_t)n;
-	m->pkt_len = len;
-	while (unlikely(n < len)) {
-		seg = rte_pktmbuf_alloc(pool);
-		if (seg == NULL)
-			return -ENOBUFS;
-		last->next = seg;
-		last = seg;
-		m->nb_segs++;
-		seg->data_len = (uint16_t)RTE_MIN(len - n, (uint32_t)rte_pktmbuf_tailroom(seg));
-		memcpy(rte_pktmbuf_mtod(seg, void *), data + n, seg->data_len);
-		n += seg->data_len;
-	}
-	return 0;
-}
-
 int
 capture_file_rx(struct capture_file *f, struct rte_mempool *pool, int dlt,
 		struct rte_mbuf **pkts, struct sp_rx_info *info, uint16_t n)
@@ -487,7 +455,7 @@ capture_file_rx(struct capture_file *f, struct rte_mempool *pool, int dlt,
 	for (i = 0; i < n; i++) {
 		if (i > 0 && file_peek(f, &h, &data) != 1)
 			break;	/* the end, an error or a wait: seen on the next call */
-		if (file_copy_frame(pool, pkts[i], data, RTE_MIN(h.caplen, FILE_FRAME_MAX)) != 0)
+		if (capture_copy_frame(pool, pkts[i], data, RTE_MIN(h.caplen, FILE_FRAME_MAX)) != 0)
 			break;	/* this record comes again on the next call */
 		info[i].ts_ms = capture_ts_ms(&h);
 		info[i].wire_len = h.len;

@@ -21,7 +21,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <limits.h>
 
@@ -59,14 +58,6 @@ struct app {
 
 static struct app app;
 static volatile sig_atomic_t app_signals;
-/* The EAL leaves its runtime directory behind at exit (with --no-shconf:
- * just the telemetry socket). Ours is private to this run (--file-prefix
- * with the pid) and is removed; one the user named with their own EAL
- * options is not. The paths are kept so that the second signal can remove
- * it with async-signal-safe calls. */
-static char app_tel_sock[PATH_MAX + 32];
-static char app_rundir[PATH_MAX];
-
 static void
 app_on_signal(int sig)
 {
@@ -79,10 +70,7 @@ app_on_signal(int sig)
 	}
 	if (++app_signals > 1) {
 		/* second signal: leave now; written files stay valid */
-		if (app_rundir[0] != '\0') {
-			unlink(app_tel_sock);
-			rmdir(app_rundir);
-		}
+		sp_runtime_dir_remove_now();
 		_exit(130);
 	}
 	if (app.run != NULL)
@@ -321,7 +309,6 @@ main(int argc, char **argv)
 	char err[512];
 	char **app_argv = argv;
 	int app_argc = argc, eal_argc, ret, rc;
-	mode_t old_umask;
 
 	app.start_s = sp_now_s();
 	/* First: a signal during start-up (nDPI, the EAL making its runtime
@@ -386,19 +373,11 @@ main(int argc, char **argv)
 	}
 
 	sp_run_telemetry_register(app.cfg.n_workers);
-	/* The telemetry socket takes commands: the owner's only, whatever the
-	 * umask (the EAL binds it with the process's umask). */
-	old_umask = umask(S_IRWXG | S_IRWXO);
-	ret = rte_eal_init(eal_argc, eal_argv);
-	umask(old_umask);
+	ret = sp_eal_init(eal_argc, eal_argv, !app.user_eal);
 	if (ret < 0) {
 		fprintf(stderr, "streamprobe: EAL initialisation failed: %s\n",
 			rte_strerror(rte_errno));
 		return 1;
-	}
-	if (!app.user_eal && strstr(rte_eal_get_runtime_dir(), "/streamprobe") != NULL) {
-		snprintf(app_rundir, sizeof(app_rundir), "%s", rte_eal_get_runtime_dir());
-		snprintf(app_tel_sock, sizeof(app_tel_sock), "%s/dpdk_telemetry.v2", app_rundir);
 	}
 
 	rc = app_setup();
@@ -406,7 +385,6 @@ main(int argc, char **argv)
 		rc = app_run();
 	app_teardown();
 	rte_eal_cleanup();
-	if (app_rundir[0] != '\0')
-		sp_runtime_dir_remove(app_rundir);
+	sp_runtime_dir_remove();
 	return rc;
 }

@@ -55,11 +55,24 @@ sp_now_s(void)
 }
 
 /**
- * Remove an EAL runtime directory and the files in it. The EAL leaves it
- * behind at exit; call after rte_eal_cleanup(), only for a directory
- * private to this process.
+ * rte_eal_init() with the telemetry socket its owner's only (umask 077
+ * while the EAL binds it). private_dir: the runtime directory is this
+ * run's own (streamprobe's default EAL arguments, not the user's), to be
+ * removed by sp_runtime_dir_remove(). Returns what rte_eal_init() does.
  */
-void sp_runtime_dir_remove(const char *dir);
+int sp_eal_init(int argc, char **argv, bool private_dir);
+
+/**
+ * Remove the private runtime directory and the files in it. The EAL leaves
+ * it behind at exit; call after rte_eal_cleanup().
+ */
+void sp_runtime_dir_remove(void);
+
+/** The same, async-signal-safe: for a signal handler that exits at once. */
+void sp_runtime_dir_remove_now(void);
+
+/** Remove a directory and the files in it (not its subdirectories). */
+void sp_dir_remove(const char *dir);
 
 /** What the default EAL arguments depend on (sp_eal_default_args()). */
 struct sp_eal_defaults {

@@ -30,7 +30,7 @@ sp_test_eal_cleanup(void)
 
 	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
-	sp_runtime_dir_remove(dir);
+	sp_dir_remove(dir);
 	return 0;
 }
 

@@ -122,7 +122,7 @@ static int
 suite_clean(void)
 {
 	if (gen_dir[0] != '\0')
-		sp_runtime_dir_remove(gen_dir);	/* files, then the folder */
+		sp_dir_remove(gen_dir);	/* files, then the folder */
 	rte_mempool_free(pool);
 	return sp_test_eal_cleanup();
 }

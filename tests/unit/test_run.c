@@ -500,7 +500,7 @@ suite_clean(void)
 
 	snprintf(path, sizeof(path), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
-	sp_runtime_dir_remove(path);
+	sp_dir_remove(path);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	return system(cmd) == 0 ? 0 : -1;
 }

@@ -783,7 +783,7 @@ class Security(Base):
             lines = messages(p.stderr)
             self.assertEqual(len(lines), 1, p.stderr)
             self.assertRegex(lines[0], r"^streamprobe: --plugin %s: no such plugin \(shipped: "
-                             r"[a-z0-9, ]+; load another by path, e\.g\. \./cols\.so\)$" %
+                             r"[a-z0-9, -]+; load another by path, e\.g\. \./cols\.so\)$" %
                              re.escape(spec))
         p = subprocess.run([BIN, "--pcap", small, "--no-csv", "--quiet", "--plugin",
                             "./cols.so"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,

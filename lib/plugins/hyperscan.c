@@ -34,10 +34,12 @@
  * The expand is skipped when the working stream still holds the flow
  * direction's state (the next packet is the same flow's, same direction:
  * bulk transfers), recognised by a per-worker sequence number kept in the
- * slot. The slot reserves hs_stream_size() bytes per direction by default,
- * room for any state (a compressed stream is not larger than an open one);
- * state=S reserves S instead (less memory per flow; a direction whose state
- * does not fit stops being scanned, counted as state_cut).
+ * slot. The slot reserves hs_stream_size() bytes per direction by default
+ * (at most 65,535): the size of an open stream, which its compressed form
+ * has never come near in any test (it leaves out what the stream's engines
+ * do not use in its current state); state=S reserves S instead (less memory
+ * per flow; a direction whose state does not fit stops being scanned,
+ * counted as state_cut, never written past the slot).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -239,7 +241,7 @@ parse_rule(struct hsp_conf *c, const char *file, unsigned int ln, char *line,
 	   struct hsp_rule *r, char **expr, unsigned int *flags, char *err, size_t errlen)
 {
 	size_t n = strlen(line);
-	char *colon, *first, *last, *end, *p;
+	char *colon, *first, *last, *end = NULL, *p;
 	unsigned long long id;
 
 	/* a trailing label=NAME: NAME has no '/' and no white space, so it
@@ -261,7 +263,6 @@ parse_rule(struct hsp_conf *c, const char *file, unsigned int ln, char *line,
 		while (p > line && (p[-1] == ' ' || p[-1] == '\t'))
 			p--;
 		*p = '\0';
-		n = (size_t)(p - line);
 	}
 	colon = strchr(line, ':');
 	errno = 0;
@@ -299,7 +300,6 @@ parse_rule(struct hsp_conf *c, const char *file, unsigned int ln, char *line,
 	*expr = first + 1;
 	r->id = (unsigned int)id;
 	r->line = ln;
-	(void)n;
 	return 0;
 }
 
@@ -511,6 +511,10 @@ hsp_configure(const struct sp_plugin_option *opts, unsigned int n_opts,
 	}
 	if (file == NULL) {
 		snprintf(err, errlen, "rules=FILE is required (hyperscan:rules=FILE)");
+		return -EINVAL;
+	}
+	if (hs_valid_platform() != HS_SUCCESS) {
+		snprintf(err, errlen, "this CPU lacks SSSE3, which Hyperscan needs");
 		return -EINVAL;
 	}
 	c = calloc(1, sizeof(*c));

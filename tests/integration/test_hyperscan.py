@@ -350,7 +350,8 @@ class Corpus(unittest.TestCase):
                 f.write(rule_line(i, pat, flags) + "\n")
         counts = dict(captures=0, flows=0, directions=0, with_matches=0, ids=0,
                       skipped_linktype=0, skipped_multi=0, skipped_partial=0,
-                      skipped_tunnel=0, skipped_unseen=0, cut_captures=0)
+                      skipped_tunnel=0, skipped_unseen=0, cut_captures=0,
+                      across_packets=0)
         differ = []
         per_rule = {i: 0 for i, _, _ in RULES}
         try:
@@ -394,8 +395,11 @@ class Corpus(unittest.TestCase):
                         counts["skipped_partial"] += 1
                         continue
                     data = [b"", b""]
+                    alone = [set(), set()]  # rules some one packet matches by itself
                     for src, pl, _ in pkts[key]:
                         d = 0 if src == a else 1
+                        if len(data[d]) < N and pl:
+                            alone[d] |= py_matches(pl[:N - len(data[d])])
                         data[d] += pl
                     counts["flows"] += 1
                     for d, col in enumerate(("udps.hs_ids_src2dst", "udps.hs_ids_dst2src")):
@@ -406,6 +410,8 @@ class Corpus(unittest.TestCase):
                         counts["ids"] += len(want)
                         for i in want:
                             per_rule[i] += 1
+                        # in the direction's bytes, but in no one packet by itself
+                        counts["across_packets"] += len(want - alone[d])
                         if got is None or sorted(got) != sorted(want) or \
                                 len(got) != len(set(got)):
                             differ.append((name, key, col, got, sorted(want)))
@@ -425,6 +431,7 @@ class Corpus(unittest.TestCase):
         self.assertGreater(counts["captures"], 100)
         self.assertGreater(counts["flows"], 2000)
         self.assertGreater(counts["with_matches"], 500)
+        self.assertGreater(counts["across_packets"], 50)
         self.assertEqual([i for i, n in per_rule.items() if n == 0], [])
 
 

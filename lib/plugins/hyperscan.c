@@ -119,6 +119,8 @@ struct hsp_worker {
 	uint64_t packets_scanned;
 	uint64_t bytes_scanned;
 	uint64_t matches;
+	uint64_t expands;	/* states expanded from a slot */
+	uint64_t state_reuses;	/* expands saved: the working stream held the state */
 	uint64_t matches_cut;
 	uint64_t state_cut;
 	uint64_t payload_cut;
@@ -651,11 +653,14 @@ state_load(struct hsp_worker *w, struct hsp_slot *s, unsigned int d)
 {
 	const struct hsp_conf *c = w->c;
 
-	if (s->tag[d] != 0 && s->tag[d] == w->loaded)
+	if (s->tag[d] != 0 && s->tag[d] == w->loaded) {
+		w->state_reuses++;
 		return 0;
+	}
 	w->loaded = 0;
 	if (s->clen[d] == 0)
 		return hs_reset_stream(w->ws, 0, NULL, NULL, NULL) == HS_SUCCESS ? 0 : -1;
+	w->expands++;
 	return hs_reset_and_expand_stream(w->ws, slot_state(c, s, d), s->clen[d], NULL, NULL,
 					  NULL) == HS_SUCCESS ? 0 : -1;
 }
@@ -799,6 +804,8 @@ hsp_stats(const void *wctx, struct sp_plugin_stat *out, unsigned int max)
 		{ "packets_scanned", w->packets_scanned },
 		{ "bytes_scanned", w->bytes_scanned },
 		{ "matches", w->matches },
+		{ "expands", w->expands },
+		{ "state_reuses", w->state_reuses },
 		{ "matches_cut", w->matches_cut },
 		{ "state_cut", w->state_cut },
 		{ "payload_cut", w->payload_cut },

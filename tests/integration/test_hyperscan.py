@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+from concurrent.futures import ThreadPoolExecutor
 
 try:
     import dpkt  # noqa: F401
@@ -354,12 +355,17 @@ class Corpus(unittest.TestCase):
                       across_packets=0)
         differ = []
         per_rule = {i: 0 for i, _, _ in RULES}
+
+        def sp_run(name):
+            out = os.path.join(tmp, name + ".csv")
+            return name, out, run(["--pcap", os.path.join(pcaps, name), "--csv", out,
+                                   "--plugin", "hyperscan:rules=%s,bytes=%d,max=64" % (rules, N)],
+                                  timeout=300)
+        # streamprobe runs ahead (two at a time) while this thread reads the captures
+        ex = ThreadPoolExecutor(max_workers=2)
         try:
-            for name in sorted(os.listdir(pcaps)):
+            for name, out, p in ex.map(sp_run, sorted(os.listdir(pcaps))):
                 path = os.path.join(pcaps, name)
-                out = os.path.join(tmp, "o.csv")
-                p = run(["--pcap", path, "--csv", out, "--plugin",
-                         "hyperscan:rules=%s,bytes=%d,max=64" % (rules, N)], timeout=300)
                 # a capture cut short (the fuzz ones): its flows up to the cut, exit 1
                 if p.returncode == 1 and "read error" in p.stderr:
                     counts["cut_captures"] += 1
@@ -372,6 +378,7 @@ class Corpus(unittest.TestCase):
                     continue
                 counts["captures"] += 1
                 rows = read_csv(out) if os.path.getsize(out) else []
+                os.unlink(out)
                 by_key = {}
                 for r in rows:
                     proto = int(r["protocol"])
@@ -420,6 +427,7 @@ class Corpus(unittest.TestCase):
                         differ.append((name, key, "udps.hs_ids", ids(r["udps.hs_ids"]),
                                        sorted(union)))
         finally:
+            ex.shutdown(cancel_futures=True)
             subprocess.run(["rm", "-rf", tmp])
         print("\nhyperscan-corpus: %s" % " ".join("%s=%d" % kv for kv in counts.items()))
         print("hyperscan-corpus: flow directions matched per rule: %s" %

@@ -464,6 +464,8 @@ test_split(void)
 			runs++;
 		}
 	CU_ASSERT_EQUAL(runs, 1400);
+	/* interleaved: the states come back from the slots */
+	CU_ASSERT(stat(&in, "expands") > 1400);
 	CU_ASSERT_EQUAL(stat(&in, "state_cut"), 0);
 	CU_ASSERT_EQUAL(stat(&in, "scan_errors"), 0);
 	inst_close(&in);
@@ -508,6 +510,8 @@ test_limit(void)
 	flow_end(&in, &t);
 	CU_ASSERT_STRING_EQUAL(col(&in, C_IDS), "\"[1, 2]\"");
 	CU_ASSERT(stat(&in, "bytes_scanned") > 0);
+	/* one flow's packets in a row: its state stays in the worker's stream */
+	CU_ASSERT(stat(&in, "state_reuses") > 10);
 	inst_close(&in);
 }
 

@@ -328,7 +328,9 @@ load_rules(struct hsp_conf *c, const char *file, char *err, size_t errlen)
 		const char *q;
 
 		ln++;
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		/* the line break, and white space after the flags or the label */
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' ||
+				 line[n - 1] == ' ' || line[n - 1] == '\t'))
 			line[--n] = '\0';
 		if (strlen(line) != n) {
 			snprintf(err, errlen, "%s:%u: a NUL byte in the line (write it \\x00)",

@@ -290,7 +290,8 @@ test_bad_rules(void)
 	/* every flag Hyperscan's pattern files take compiles; the label after white space */
 	CU_ASSERT_EQUAL(inst_open(&in, "1:/abc/Q\n2:/def/Q\n3:/1 & 2/C\tlabel=both\n"
 				  "4:/x.y/smi\n5:/a{2,5}/L\n6:/\\w+\xc3\xa9/8W\n7:/(a|b)*c/P\n"
-				  "8:/z*/V\n9:/q/H label=q\n# 10:/(/\n", NULL, NULL), 0);
+				  "8:/z*/V\n9:/q/H label=q \t\r\n# 10:/(/\n11:/ label=x/ \n",
+				  NULL, NULL), 0);
 	if (in.err[0] != '\0')
 		printf("\n%s\n", in.err);
 	inst_close(&in);
@@ -338,6 +339,16 @@ test_match(void)
 	CU_ASSERT_STRING_EQUAL(col(&in, C_FIRST), "1");
 	CU_ASSERT_STRING_EQUAL(col(&in, C_S2D), "\"[11, 13]\"");
 	CU_ASSERT_STRING_EQUAL(col(&in, C_D2S), "\"[11, 13]\"");
+	inst_close(&in);
+
+	/* "label=" inside a regex is the regex's; a label is after the last '/' */
+	CU_ASSERT_EQUAL_FATAL(inst_open(&in, "1:/ label=x/\n2:/y/i\tlabel=lab  \n", NULL,
+					NULL), 0);
+	flow_new(&in, &t);
+	feed_s(&in, &t, 0, "a label=x Y");
+	flow_end(&in, &t);
+	CU_ASSERT_STRING_EQUAL(col(&in, C_IDS), "\"[1, 2]\"");
+	CU_ASSERT_STRING_EQUAL(col(&in, C_LABELS), "\"['lab']\"");
 	inst_close(&in);
 }
 

@@ -350,6 +350,27 @@ test_match(void)
 	CU_ASSERT_STRING_EQUAL(col(&in, C_IDS), "\"[1, 2]\"");
 	CU_ASSERT_STRING_EQUAL(col(&in, C_LABELS), "\"['lab']\"");
 	inst_close(&in);
+
+	/* a logical combination (C) of quiet rules (Q), its parts in two packets */
+	CU_ASSERT_EQUAL_FATAL(inst_open(&in, "1:/abc/Q\n2:/def/Q\n3:/1 & 2/C label=both\n"
+					"4:/1 & !2/C label=abc-only\n", NULL, NULL), 0);
+	flow_new(&in, &t);
+	feed_s(&in, &t, 0, "xxabcxx");
+	feed_s(&in, &t, 0, "yydefyy");
+	flow_end(&in, &t);
+	/* Hyperscan evaluates a combination as the data goes: where 1 matched, 2 had
+	 * not yet, so 1 & !2 held there (in one packet or two alike) */
+	CU_ASSERT_STRING_EQUAL(col(&in, C_IDS), "\"[4, 3]\"");
+	CU_ASSERT_STRING_EQUAL(col(&in, C_LABELS), "\"['abc-only', 'both']\"");
+	flow_new(&in, &t);
+	feed_s(&in, &t, 0, "xxabcxxdef");
+	flow_end(&in, &t);
+	CU_ASSERT_STRING_EQUAL(col(&in, C_IDS), "\"[4, 3]\"");
+	flow_new(&in, &t);
+	feed_s(&in, &t, 1, "xxabcxx");
+	flow_end(&in, &t);
+	CU_ASSERT_STRING_EQUAL(col(&in, C_IDS), "\"[4]\"");
+	inst_close(&in);
 }
 
 /* Case-insensitive and dot-all, with their counterparts without the flag. */

@@ -2,7 +2,7 @@
 # Install what streamprobe needs from Debian 12, only what is missing.
 # Run as root (or with sudo available). Safe to run again.
 #
-#   tools/install-deps.sh          build, test suite (valgrind: the bench smoke test's callgrind)
+#   tools/install-deps.sh          build, test suite (valgrind: the valgrind test, the bench smoke's callgrind)
 #   tools/install-deps.sh --bench  also the peers and capture tools of the full benchmark
 #                                  (tools/sp-bench): softflowd, nfdump (nfpcapd), wireshark-common
 #                                  (editcap/mergecap/capinfos for make-bench-pcaps.sh)

@@ -11,11 +11,13 @@ set -eu
 # (tests/integration/test_csv.py reads streamprobe's CSV with the call docs/csv.md gives).
 # libfixbuf-dev .. python3-ipfix: the export benchmark and the IPFIX decoders of
 # tests/integration/test_ipfix.py (ipfixDump, nfcapd/nfdump, tshark, python3-ipfix).
+# clang, libclang-rt-14-dev (its sanitizer runtimes, only a Recommends): the ASan + UBSan
+# build of tools/run-tests.sh --sanitize.
 PKGS="build-essential pkg-config meson ninja-build python3
 libdpdk-dev dpdk-dev libndpi-dev libndpi-bin libhyperscan-dev libcunit1-dev libpcap-dev
 zlib1g-dev liblzma-dev libzstd-dev gzip xz-utils zstd libgcrypt20-dev
 tcpdump tcpreplay iproute2 procps python3-pandas
-libfixbuf-dev libfixbuf-tools nfdump tshark python3-ipfix valgrind python3-dpkt"
+libfixbuf-dev libfixbuf-tools nfdump tshark python3-ipfix valgrind python3-dpkt clang libclang-rt-14-dev"
 BENCH_PKGS="softflowd wireshark-common"
 for arg in "$@"; do
 	case "$arg" in

@@ -7,8 +7,9 @@
 #   tools/run-tests.sh --sanitize [MESON TEST ARGS]  the suite on an ASan + UBSan build
 #                                                    in build-asan/ ($ASAN_BUILD)
 #
-# The sanitizer pass builds with -fno-sanitize-recover=undefined (a UB report ends the
-# process) and writes every ASan, LeakSanitizer and UBSan report to files under
+# The sanitizer pass builds with clang (GCC 12's UBSan, a library apart from its ASan,
+# ignores log_path and always writes to stderr) and -fno-sanitize-recover=undefined (a UB
+# report ends the process), and writes every ASan, LeakSanitizer and UBSan report to files under
 # $ASAN_BUILD/sanitizer-logs/ instead of the process' stderr. Tests run the binary as
 # subprocesses and some expect it to fail (bad options, bad files), so an exit status
 # alone would let a report through: the pass fails when any report file exists, and
@@ -24,7 +25,7 @@ fi
 if [ $SANITIZE = 1 ]; then
 	BUILD=${ASAN_BUILD:-build-asan}
 	# debugoptimized: -O2 as the release build, with -g for the reports' stacks
-	[ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" -Db_lto=false \
+	[ -f "$BUILD/build.ninja" ] || CC=clang meson setup "$BUILD" -Db_lto=false \
 		-Db_sanitize=address,undefined -Dbuildtype=debugoptimized \
 		-Dc_args="-fno-sanitize-recover=undefined -fno-omit-frame-pointer" >/dev/null
 	LOGS=$(pwd)/$BUILD/sanitizer-logs

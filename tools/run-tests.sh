@@ -54,7 +54,8 @@ if [ -n "$SKIP_TESTS" ] && [ $# = 1 ]; then
 	# only "--no-suite valgrind" (no argument given): every test but the skipped ones
 	# (with arguments, they choose the tests)
 	TESTS=$(meson test -C "$BUILD" --list --no-rebuild "$@" 2>/dev/null |
-		sed -n 's/^streamprobe:[^ ]* \/ //p' | grep -vxF "$(printf '%s\n' $SKIP_TESTS)")
+		sed -n 's/^streamprobe:[^ ]* \/ //p' | grep -vxF "$(printf '%s\n' $SKIP_TESTS)" |
+		sort -u)	# a name selects every suite's test of that name (ipfix: unit, integration)
 	set -- "$@" $TESTS
 fi
 set +e

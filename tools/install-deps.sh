@@ -2,7 +2,8 @@
 # Install what streamprobe needs from Debian 12, only what is missing.
 # Run as root (or with sudo available). Safe to run again.
 #
-#   tools/install-deps.sh          build, test suite (valgrind: the valgrind test, the bench smoke's callgrind)
+#   tools/install-deps.sh          build, test suite (valgrind: the valgrind test and the
+#                                  bench smoke's callgrind)
 #   tools/install-deps.sh --bench  also the peers and capture tools of the full benchmark
 #                                  (tools/sp-bench): softflowd, nfdump (nfpcapd), wireshark-common
 #                                  (editcap/mergecap/capinfos for make-bench-pcaps.sh)
@@ -17,7 +18,8 @@ PKGS="build-essential pkg-config meson ninja-build python3
 libdpdk-dev dpdk-dev libndpi-dev libndpi-bin libhyperscan-dev libcunit1-dev libpcap-dev
 zlib1g-dev liblzma-dev libzstd-dev gzip xz-utils zstd libgcrypt20-dev
 tcpdump tcpreplay iproute2 procps python3-pandas
-libfixbuf-dev libfixbuf-tools nfdump tshark python3-ipfix valgrind python3-dpkt clang libclang-rt-14-dev"
+libfixbuf-dev libfixbuf-tools nfdump tshark python3-ipfix valgrind python3-dpkt
+clang libclang-rt-14-dev"
 BENCH_PKGS="softflowd wireshark-common"
 for arg in "$@"; do
 	case "$arg" in

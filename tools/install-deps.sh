@@ -2,7 +2,8 @@
 # Install what streamprobe needs from Debian 12, only what is missing.
 # Run as root (or with sudo available). Safe to run again.
 #
-#   tools/install-deps.sh          build, test suite (valgrind: the bench smoke test's callgrind)
+#   tools/install-deps.sh          build, test suite (valgrind: the valgrind test and the
+#                                  bench smoke's callgrind)
 #   tools/install-deps.sh --bench  also the peers and capture tools of the full benchmark
 #                                  (tools/sp-bench): softflowd, nfdump (nfpcapd), wireshark-common
 #                                  (editcap/mergecap/capinfos for make-bench-pcaps.sh)
@@ -13,7 +14,8 @@ set -eu
 # tests/integration/test_ipfix.py (ipfixDump, nfcapd/nfdump, tshark, python3-ipfix).
 # python3-sklearn, python3-xgboost, python3-joblib: tools/sp-model-export (the model plugin's
 # exporter) and tests/integration/test_model.py.
-# clang, libclang-rt-14-dev: the libFuzzer targets (tools/sp-fuzz, -fsanitize=fuzzer's runtime).
+# clang, libclang-rt-14-dev (its sanitizer and libFuzzer runtimes, only a Recommends): the
+# libFuzzer targets (tools/sp-fuzz) and the ASan + UBSan build of tools/run-tests.sh --sanitize.
 PKGS="build-essential pkg-config meson ninja-build python3 clang libclang-rt-14-dev
 libdpdk-dev dpdk-dev libndpi-dev libndpi-bin libhyperscan-dev libcunit1-dev libpcap-dev
 zlib1g-dev liblzma-dev libzstd-dev gzip xz-utils zstd libgcrypt20-dev

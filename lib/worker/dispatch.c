@@ -95,6 +95,7 @@ dispatch_flush(struct sp_dispatch *d, unsigned int wk)
 			break;
 		if (!d->lossless) {
 			d->st.dropped_ring_full += n - done;
+			sp_rx_unpoison(&pkts[done], n - done);
 			rte_pktmbuf_free_bulk(&pkts[done], n - done);
 			break;
 		}
@@ -135,6 +136,7 @@ sp_dispatch_burst(struct sp_dispatch *d, struct rte_mbuf **pkts, const struct sp
 				d->st.filtered++;
 			else
 				d->st.ignored[r]++;
+			sp_rx_unpoison(&m, 1);
 			rte_pktmbuf_free(m);
 			continue;
 		}

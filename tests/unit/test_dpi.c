@@ -96,7 +96,8 @@ build(uint8_t *b, const struct tflow *f, int dir, uint8_t flags, const void *pl,
 	} else {
 		sp_test_wr_be16(b + 24, (uint16_t)(8 + len));
 	}
-	memcpy(b + 20 + l4, pl, len);
+	if (len > 0)	/* pl may be NULL for an empty payload: memcpy(.., NULL, 0) is UB */
+		memcpy(b + 20 + l4, pl, len);
 	return tot;
 }
 

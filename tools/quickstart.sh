@@ -40,4 +40,27 @@ say "running: $BUILD/app/streamprobe --pcap $PCAP --csv $OUT --statistical-analy
 "$BUILD/app/streamprobe" --pcap "$PCAP" --csv "$OUT" --statistical-analysis --splt-analysis 10
 echo "flows written to $OUT ($(($(wc -l < "$OUT") - 1)) flows); first lines:"
 head -3 "$OUT" | cut -c1-300
+# A plugin on the same capture: payload rules with Hyperscan label the flows
+# (docs/plugins.md has the others: dhcp, mdns, ja4, slicer, tls-fingerprint, model).
+RULES=$BUILD/demo/rules.hs
+cat > "$RULES" <<'EOF_RULES'
+# ID:/regex/flags label=NAME (Hyperscan's pattern-file format)
+1:/^(GET|POST|HEAD) [^ ]+ HTTP\/1\.[01]\r\n/ label=http
+2:/^\x16\x03[\x00-\x04]/ label=tls
+3:/^[\x00-\xff]{2}\x01\x00\x00\x01/s label=dns-query
+# the generated demo capture's payloads are the alphabet over and over: where it wraps
+4:/WXYZABCD/ label=alphabet-wrap
+EOF_RULES
+OUT2=$BUILD/demo/flows-hyperscan.csv
+say "running: $BUILD/app/streamprobe --pcap $PCAP --csv $OUT2 --plugin hyperscan:rules=$RULES"
+"$BUILD/app/streamprobe" --pcap "$PCAP" --csv "$OUT2" --plugin "hyperscan:rules=$RULES" --quiet
+python3 - "$OUT2" <<'EOF_PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+hit = [r for r in rows if r["udps.hs_labels"] not in ("", "[]")]
+print("hyperscan labelled %d of %d flows, e.g.:" % (len(hit), len(rows)))
+for r in hit[:3]:
+    print("  %s:%s -> %s:%s %s %s" % (r["src_ip"], r["src_port"], r["dst_ip"], r["dst_port"],
+                                     r["application_name"], r["udps.hs_labels"]))
+EOF_PY
 echo "the binary: $BUILD/app/streamprobe (see README.md, or --help)"

@@ -258,9 +258,15 @@ class Cli(unittest.TestCase):
                            text=True, timeout=600, env=env)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("quickstart: building", p.stderr)
-        sp_accounting.check_accounting(p.stderr)
+        # two runs: the core columns, then the hyperscan plugin on the same capture
+        runs = p.stderr.split("quickstart: running: ")[1:]
+        self.assertEqual(len(runs), 2, p.stderr)
+        for r in runs:
+            sp_accounting.check_accounting(r)
+        self.assertIn("--plugin hyperscan:rules=", runs[1])
         self.assertIn("flows written to", p.stdout)
         self.assertIn("(1 flows)", p.stdout)
+        self.assertRegex(p.stdout, r"hyperscan labelled [01] of 1 flows")
         self.assertIn("the binary: ", p.stdout)
 
 

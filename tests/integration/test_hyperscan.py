@@ -32,6 +32,9 @@ import subprocess
 import sys
 import tempfile
 import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sp_accounting import check_run  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor
 
 try:
@@ -101,8 +104,11 @@ def py_matches(data):
 
 
 def run(args, timeout=120):
-    return subprocess.run([BIN] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, timeout=timeout)
+    p = subprocess.run([BIN] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=timeout)
+    # every run that reaches its report: received = in flows + ignored + filtered + dropped
+    check_run(p.stderr, p.returncode == 0 and "--pcap" in args)
+    return p
 
 
 def read_csv(path):

@@ -40,6 +40,9 @@ import sys
 import tempfile
 import unittest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sp_accounting import check_accounting  # noqa: E402
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BINARY = os.environ.get("STREAMPROBE") or os.path.join(REPO, "build", "app", "streamprobe")
 GENERATOR = os.path.join(REPO, "tools", "sp-genpcap.py")
@@ -291,6 +294,8 @@ class ValgrindTest(unittest.TestCase):
         self.assertEqual(nat.rc, 0, nat.err[-3000:])
         self.assertEqual(ACCT_RE.findall(vg.err), ACCT_RE.findall(nat.err))
         self.assertTrue(ACCT_RE.findall(vg.err), "no accounting line:\n" + vg.err[-3000:])
+        check_accounting(vg.err)
+        check_accounting(nat.err)
         if not csv:
             return vg
         with open(out_vg) as a, open(out_nat) as b:

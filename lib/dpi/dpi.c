@@ -315,12 +315,12 @@ sp_dpi_heap_destroy(struct sp_dpi_heap *h)
 		return;
 	if (dpi_tls_heap == h)
 		dpi_tls_heap = NULL;
-	/* A block still in use would be read after the unmap (nDPI keeping
-	 * memory past ndpi_exit_detection_module()): leak the slabs instead. */
+	/* A block still in use would be read or freed after the unmap (nDPI
+	 * keeping memory past ndpi_exit_detection_module()): leak the slabs,
+	 * and the heap their map entries name, instead. */
 	if (__atomic_load_n(&h->bytes, __ATOMIC_RELAXED) != 0) {
 		DPI_LOG(DEBUG, "heap destroyed with %" PRId64 " bytes in use: slabs kept",
 			h->bytes);
-		rte_free(h);
 		return;
 	}
 	for (s = h->slabs; s != NULL; s = next) {

@@ -147,7 +147,23 @@ dpi_count_add(int64_t bytes, bool alloc)
  * No lock: a heap is only used by one thread at a time, its worker while it
  * runs; worker_fini frees into it on another thread after the worker
  * stopped. The map is written when a slab is mapped or unmapped, with
- * atomics, and read by any thread.
+ * atomics, and read by any thread. *
+ * Measured 2026-12-07 against the libc wrapper it replaced (same commit
+ * otherwise; shared 2-vCPU VM):
+ *  - a 200,000-flow manyflows capture (make-bench-pcaps.sh's generator),
+ *    DPI on, strace -c -f: mprotect 34,107 -> 198 calls, all of
+ *    mprotect/mmap/munmap/brk 35,103 -> 1,404; worker-thread CPU
+ *    (schedstat, 5 alternated pairs) median 1.454 s -> 1.428 s, paired
+ *    ratio median 0.96 (0.91..0.98);
+ *  - callgrind, mix first 100k/200k packets, n_dissections 20: the
+ *    allocator (nDPI's malloc/free wrappers and libc under them) 17.2 -> 8.7
+ *    instructions per packet; the whole worker 2,363 -> 2,357 per packet
+ *    not counting worker_expire, whose count moves by millions between
+ *    runs of the same binary (the end flush waits on the export ring);
+ *  - memory per flow while detecting is what nDPI asks for, unchanged:
+ *    704 B of state + 919 B (heap peak 137.9 MB over 150,012 states;
+ *    slabs mapped 139.0 MB), mostly the 2,048-byte TLS reassembly buffer
+ *    nDPI 4.2 allocates on a flow's first TLS payload.
  */
 
 #define DPI_GRAIN_SHIFT 16			/* 64 KiB */

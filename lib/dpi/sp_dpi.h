@@ -34,7 +34,11 @@
  * all protocols, no files), and a bit per state.
  *
  * nDPI's own allocations go through a counting allocator (per-lcore
- * counters, so several workers never share a written cache line).
+ * counters, so several workers never share a written cache line). Inside
+ * the hooks, requests up to 4 KiB come from the worker's heap (struct
+ * sp_dpi_heap: size-class free lists over slabs mapped 64 KiB..2 MiB at a
+ * time, no lock, freed blocks reused while the worker runs); elsewhere, and
+ * for larger requests, from libc.
  *
  * nDPI is the run's first plugin (lib/plugin registers it): its columns
  * (sp_dpi_columns(): NFStream's nine, then those of params.risks and
@@ -95,6 +99,17 @@ struct sp_dpi_params {
 	uint32_t max_states;
 };
 
+/** Counters of a worker's heap for nDPI (sp_dpi_heap_get_stats()). */
+struct sp_dpi_heap_stats {
+	uint64_t allocs;	/**< blocks handed out */
+	uint64_t frees;		/**< blocks given back */
+	/** Requests sent to malloc() instead: larger than 4 KiB, or no slab. */
+	uint64_t large;
+	int64_t bytes;		/**< class sizes of the blocks in use */
+	int64_t bytes_peak;
+	uint64_t slab_bytes;	/**< mapped for the heap (never returned before the end) */
+};
+
 /** Counters of the stage. */
 struct sp_dpi_stats {
 	/* Per worker (zero when sp_dpi_get_stats() is given a NULL context). */
@@ -130,6 +145,8 @@ struct sp_dpi_stats {
 	 */
 	int64_t worker_ndpi_bytes;
 	int64_t worker_ndpi_bytes_peak;
+	/** The worker's heap (zero without a context); in the line as heap_*. */
+	struct sp_dpi_heap_stats heap;
 };
 
 /**
@@ -201,7 +218,44 @@ void sp_dpi_get_stats(void *ctx, struct sp_dpi_stats *s);
 int sp_dpi_format_stats(void *ctx, char *buf, size_t len);
 
 /** Room for any sp_dpi_format_stats() line with its NUL (every figure at 20 digits). */
-#define SP_DPI_STATS_LINE_MAX 704
+#define SP_DPI_STATS_LINE_MAX 912
+
+/**
+ * @internal A heap for nDPI's allocations made by one thread at a time.
+ * Each worker context has its own; exposed for the tests.
+ */
+struct sp_dpi_heap;
+
+/** A new empty heap (its slabs are mapped when used); NULL, rte_errno ENOMEM. */
+struct sp_dpi_heap *sp_dpi_heap_create(void);
+
+/**
+ * Unmap the heap's slabs and free it (NULL is ignored). When blocks are still
+ * in use the slabs are left mapped: a late free or read stays valid.
+ */
+void sp_dpi_heap_destroy(struct sp_dpi_heap *h);
+
+/**
+ * Make h the calling thread's heap for sp_dpi_malloc() (NULL: libc).
+ * @return the thread's previous heap.
+ */
+struct sp_dpi_heap *sp_dpi_heap_use(struct sp_dpi_heap *h);
+
+/**
+ * The allocator given to nDPI (set_ndpi_malloc()): from the thread's heap
+ * for requests up to 4 KiB, else malloc(). Blocks are 16-byte aligned.
+ */
+void *sp_dpi_malloc(size_t size);
+
+/**
+ * The free given to nDPI (set_ndpi_free()), on any thread: a heap block goes
+ * back to its heap's free list (that heap's thread must not be running it at
+ * the same time), anything else, e.g. a strdup()ed string, to free().
+ */
+void sp_dpi_free(void *p);
+
+/** Read a heap's counters (all zero for NULL). */
+void sp_dpi_heap_get_stats(const struct sp_dpi_heap *h, struct sp_dpi_heap_stats *s);
 
 #ifdef __cplusplus
 }

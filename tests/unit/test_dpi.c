@@ -6,6 +6,7 @@
  * (guessing, confidence), the comment says why the value is what it is.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1057,6 +1058,176 @@ test_format_stats(void)
 	CU_ASSERT_PTR_NULL(strstr(buf, "states_in_use"));
 }
 
+
+/* ------------------------------------------------------------------------ */
+/* The heap nDPI allocates from inside a worker's hooks.                    */
+
+static struct sp_dpi_heap_stats
+hstats(const struct sp_dpi_heap *h)
+{
+	struct sp_dpi_heap_stats st;
+
+	sp_dpi_heap_get_stats(h, &st);
+	return st;
+}
+
+struct heap_thread_arg {
+	void *own;		/* a block of the heap, freed by the thread */
+	void *got;		/* what sp_dpi_malloc() gave the thread */
+	struct sp_dpi_heap *tls;	/* the thread's heap */
+};
+
+/* A thread no heap was given: libc; a heap block it frees still goes home. */
+static void *
+heap_thread(void *arg)
+{
+	struct heap_thread_arg *a = arg;
+
+	a->tls = sp_dpi_heap_use(NULL);
+	a->got = sp_dpi_malloc(64);
+	sp_dpi_free(a->own);
+	return NULL;
+}
+
+#define HEAP_MANY 3000
+
+static void
+test_heap(void)
+{
+	/* Sizes across the classes, and their class sizes. */
+	static const size_t sz[] = { 1, 16, 17, 100, 128, 129, 300, 1000, 2049, 4096 };
+	static const size_t cls[] = { 16, 16, 32, 112, 128, 160, 320, 1024, 2560, 4096 };
+	struct heap_thread_arg ta;
+	struct sp_dpi_heap *h, *prev;
+	static void *many[HEAP_MANY];
+	void *p[RTE_DIM(sz)], *q, *big;
+	uint64_t slab, tot = 0;
+	unsigned int i, j;
+	pthread_t t;
+	char *dup;
+
+	h = sp_dpi_heap_create();
+	CU_ASSERT_FATAL(h != NULL);
+	CU_ASSERT_EQUAL(hstats(h).slab_bytes, 0);	/* nothing mapped before use */
+	prev = sp_dpi_heap_use(h);
+	CU_ASSERT_PTR_NULL(prev);
+	for (i = 0; i < RTE_DIM(sz); i++) {
+		p[i] = sp_dpi_malloc(sz[i]);
+		CU_ASSERT_FATAL(p[i] != NULL);
+		CU_ASSERT_EQUAL((uintptr_t)p[i] % 16, 0);
+		memset(p[i], 'a' + i, sz[i]);
+		tot += cls[i];
+	}
+	for (i = 0; i < RTE_DIM(sz); i++)	/* no block overlaps another */
+		for (j = 0; j < sz[i]; j++)
+			if (((char *)p[i])[j] != (char)('a' + i)) {
+				CU_FAIL("heap blocks overlap");
+				break;
+			}
+	CU_ASSERT_EQUAL(hstats(h).allocs, RTE_DIM(sz));
+	CU_ASSERT_EQUAL(hstats(h).bytes, (int64_t)tot);
+	CU_ASSERT_EQUAL(hstats(h).bytes_peak, (int64_t)tot);
+	/* One 64 KiB slab for each of the 9 classes used. */
+	CU_ASSERT_EQUAL(hstats(h).slab_bytes, 9 * 65536);
+
+	/* Above 4 KiB: libc, counted apart. */
+	big = sp_dpi_malloc(5000);
+	CU_ASSERT_FATAL(big != NULL);
+	memset(big, 1, 5000);
+	CU_ASSERT_EQUAL(hstats(h).large, 1);
+	CU_ASSERT_EQUAL(hstats(h).allocs, RTE_DIM(sz));
+	sp_dpi_free(big);
+	CU_ASSERT_EQUAL(hstats(h).frees, 0);
+
+	/* A freed block is the next one of its class. */
+	sp_dpi_free(p[3]);
+	CU_ASSERT_EQUAL(hstats(h).frees, 1);
+	CU_ASSERT_EQUAL(hstats(h).bytes, (int64_t)(tot - 112));
+	q = sp_dpi_malloc(97);
+	CU_ASSERT_PTR_EQUAL(q, p[3]);
+	CU_ASSERT_EQUAL(hstats(h).bytes, (int64_t)tot);
+
+	/* Not the heap's (libc's strdup, as nDPI frees some): to free(). */
+	dup = strdup("issuer DN");
+	CU_ASSERT_FATAL(dup != NULL);
+	sp_dpi_free(dup);
+	CU_ASSERT_EQUAL(hstats(h).frees, 1);
+	sp_dpi_free(NULL);
+
+	/* More than a slab of one class: the next, twice as large, is mapped;
+	 * once freed, the same number again maps nothing more. */
+	slab = hstats(h).slab_bytes;
+	for (i = 0; i < HEAP_MANY; i++) {
+		many[i] = sp_dpi_malloc(64);
+		CU_ASSERT_FATAL(many[i] != NULL);
+		memset(many[i], 0, 64);
+	}
+	CU_ASSERT_EQUAL(hstats(h).slab_bytes, slab + 65536 + 131072);
+	for (i = 0; i < HEAP_MANY; i++)
+		sp_dpi_free(many[i]);
+	for (i = 0; i < HEAP_MANY; i++)
+		many[i] = sp_dpi_malloc(50);
+	CU_ASSERT_EQUAL(hstats(h).slab_bytes, slab + 65536 + 131072);
+	for (i = 0; i < HEAP_MANY; i++)
+		sp_dpi_free(many[i]);
+
+	/* Another thread: no heap of its own, so libc; the heap's block it
+	 * frees goes back to the heap (this thread is not using it then). */
+	memset(&ta, 0, sizeof(ta));
+	ta.own = p[0];
+	CU_ASSERT_FATAL(pthread_create(&t, NULL, heap_thread, &ta) == 0);
+	CU_ASSERT_FATAL(pthread_join(t, NULL) == 0);
+	CU_ASSERT_PTR_NULL(ta.tls);
+	CU_ASSERT_FATAL(ta.got != NULL);
+	CU_ASSERT_EQUAL(hstats(h).allocs, RTE_DIM(sz) + 1 + 2 * HEAP_MANY);
+	CU_ASSERT_EQUAL(hstats(h).frees, 2 + 2 * HEAP_MANY);
+	sp_dpi_free(ta.got);
+	CU_ASSERT_EQUAL(hstats(h).frees, 2 + 2 * HEAP_MANY);
+	CU_ASSERT_PTR_EQUAL(sp_dpi_malloc(16), p[0]);	/* reused here */
+
+	for (i = 0; i < RTE_DIM(sz); i++)
+		sp_dpi_free(p[i]);
+	CU_ASSERT_EQUAL(hstats(h).bytes, 0);
+	CU_ASSERT_EQUAL(hstats(h).allocs, hstats(h).frees);
+	CU_ASSERT_PTR_EQUAL(sp_dpi_heap_use(prev), h);
+	sp_dpi_heap_destroy(h);
+	/* Without a heap: libc. */
+	q = sp_dpi_malloc(32);
+	CU_ASSERT_FATAL(q != NULL);
+	sp_dpi_free(q);
+	CU_ASSERT_EQUAL(hstats(NULL).allocs, 0);
+}
+
+/* The hooks: nDPI's per-flow strings come from the worker's heap, which is
+ * the thread's only while they run; everything is back by the end. */
+static void
+test_heap_hooks(void)
+{
+	struct sp_dpi_stats st;
+	struct trec rec;
+	struct tflow f;
+	char buf[SP_DPI_STATS_LINE_MAX];
+	void *ctx = worker(20);
+
+	tflow_init(&f, 6, IP(10, 0, 0, 1), 40000, IP(10, 0, 0, 80), 80);
+	tcp_handshake(ctx, &f);
+	send_pkt(ctx, &f, 0, TH_PSH | TH_ACK, http_req, sizeof(http_req) - 1);
+	CU_ASSERT_PTR_NULL(sp_dpi_heap_use(NULL));	/* restored on return */
+	st = stats(ctx);
+	CU_ASSERT(st.heap.allocs > 0);		/* URL, User-Agent */
+	CU_ASSERT(st.heap.bytes > 0);
+	CU_ASSERT(st.heap.slab_bytes >= 65536);
+	CU_ASSERT(st.worker_ndpi_bytes >= st.heap.bytes);
+	CU_ASSERT(sp_dpi_format_stats(ctx, buf, sizeof(buf)) > 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, " heap_allocs="));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, " heap_slab_bytes="));
+	expire(ctx, &f, &rec);
+	CU_ASSERT(stats(ctx).heap.bytes_peak >= st.heap.bytes);
+	CU_ASSERT(stats(ctx).heap.frees > 0);
+	CU_ASSERT(stats(ctx).heap.bytes < st.heap.bytes);
+	ops->worker_fini(ctx);
+}
+
 /* ------------------------------------------------------------------------ */
 
 static int
@@ -1091,7 +1262,9 @@ sp_test_register(void)
 	    CU_add_test(s, "risks", test_risks) == NULL ||
 	    CU_add_test(s, "extras off: nine columns only", test_extra_off) == NULL ||
 	    CU_add_test(s, "columns and their IPFIX elements", test_columns) == NULL ||
-	    CU_add_test(s, "stats line", test_format_stats) == NULL)
+	    CU_add_test(s, "stats line", test_format_stats) == NULL ||
+	    CU_add_test(s, "heap", test_heap) == NULL ||
+	    CU_add_test(s, "heap in the hooks", test_heap_hooks) == NULL)
 		return -1;
 	return 0;
 }

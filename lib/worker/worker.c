@@ -179,7 +179,8 @@ sp_worker_stop_export(struct sp_worker *w)
 	w->stop_export = true;
 }
 
-/* The records pool's size (2^k - 1, as rte_mempool likes it). */
+/* The records pool's size: WORKER_RECORDS, or for large records the
+ * largest 2^k - 1 (as rte_mempool likes it) within WORKER_RECORDS_BYTES. */
 static unsigned int
 worker_records(size_t rec_size)
 {

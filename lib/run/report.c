@@ -315,6 +315,7 @@ run_tel_worker(struct rte_tel_data *d, const struct sp_worker_stats *ws)
 	rte_tel_data_add_dict_u64(d, "drop_table_full", ws->dropped_table_full);
 	rte_tel_data_add_dict_u64(d, "drop_records", ws->records_dropped);
 	rte_tel_data_add_dict_u64(d, "export_waits", ws->export_waits);
+	rte_tel_data_add_dict_u64(d, "export_signals", ws->export_signals);
 }
 
 static int

@@ -6,7 +6,11 @@
  * even while the dispatcher waits for a worker (the dispatcher's wait
  * callback); live workers count their losses instead.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* ppoll() */
+#endif
 #include <errno.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +30,25 @@
 /* Idle expiry of live workers: NFStream's idle scan runs with each packet;
  * a timer every 10 ms ends flows whose traffic stopped altogether. */
 #define RUN_TICK_HZ 100
+
+/* The management lcore's idle wait, µs: from RUN_IDLE_MIN_US, at most
+ * RUN_IDLE_MAX_US, the shortest --flush-interval: exporters are flushed,
+ * and a stop or a signal noticed, within that still. */
+#define RUN_IDLE_MIN_US 10
+#define RUN_IDLE_MAX_US 1000
+
+uint32_t
+sp_run_idle_next_us(uint32_t prev_us, bool worked)
+{
+	/* Multiplicative both ways: when records trickle in every T µs
+	 * the wait settles near T (a wake-up or two per record batch, not
+	 * one every 100 µs: 25 k context switches in a 3 s run before);
+	 * what cannot wait that long (a ring filling, a worker waiting, a
+	 * worker done) writes the workers' eventfds instead. */
+	uint32_t next = worked ? prev_us / 2 : prev_us * 2;
+
+	return RTE_MIN(RTE_MAX(next, (uint32_t)RUN_IDLE_MIN_US), (uint32_t)RUN_IDLE_MAX_US);
+}
 
 static void
 run_worker_timer(struct rte_timer *t, void *arg)
@@ -53,6 +76,8 @@ run_worker_end(struct run_worker *rw)
 	rw->input_end_s = sp_now_s();
 	sp_worker_flush(rw->w);
 	__atomic_store_n(&rw->done, true, __ATOMIC_RELEASE);
+	/* the management lcore may be waiting: it joins us now */
+	sp_worker_export_notify(rw->w);
 	return 0;
 }
 
@@ -256,10 +281,35 @@ run_dispatch_burst(struct sp_run *r)
 	return n > 0;
 }
 
+/* Nothing to do: sleep until a worker writes its eventfd (a ring
+ * filling, a worker waiting or done) or wait_us passed, and clear what
+ * was written. */
+static void
+run_idle_wait(struct sp_run *r, uint32_t wait_us)
+{
+	struct pollfd fds[SP_MAX_WORKERS];
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)wait_us * 1000 };
+	unsigned int i;
+	uint64_t v;
+
+	for (i = 0; i < r->p.n_workers; i++) {
+		fds[i].fd = sp_worker_export_fd(r->wk[i].w);
+		fds[i].events = POLLIN;
+		fds[i].revents = 0;
+	}
+	if (ppoll(fds, r->p.n_workers, &ts, NULL) <= 0)
+		return;		/* the timeout, or a signal: the loop looks again */
+	for (i = 0; i < r->p.n_workers; i++)
+		if (fds[i].revents & POLLIN)
+			(void)!read(fds[i].fd, &v, sizeof(v));
+}
+
 void
 sp_run_manage(struct sp_run *r)
 {
 	unsigned int i, busy, done;
+	uint32_t wait_us = RUN_IDLE_MIN_US;
+	bool worked = false;
 
 	for (;;) {
 		busy = 0;
@@ -276,13 +326,18 @@ sp_run_manage(struct sp_run *r)
 		}
 		run_status(r);
 		sp_export_set_tick(r->p.exports);
-		if (busy)
+		if (busy) {
+			worked = true;
 			continue;
+		}
 		if (done == r->p.n_workers)
 			break;
 		/* Nothing to do: yield the CPU (a worker may share it). */
-		if (r->dispatch == NULL || r->rx_done)
-			usleep(100);
+		if (r->dispatch == NULL || r->rx_done) {
+			wait_us = sp_run_idle_next_us(wait_us, worked);
+			worked = false;
+			run_idle_wait(r, wait_us);
+		}
 		run_status(r);
 	}
 	rte_eal_mp_wait_lcore();

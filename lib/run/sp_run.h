@@ -99,6 +99,13 @@ int sp_run_launch(struct sp_run *r);
 void sp_run_manage(struct sp_run *r);
 
 /**
+ * The management lcore's next idle wait after one of prev_us: halved when
+ * it found records since (worked), doubled when not, within 10..1000 µs
+ * (the shortest --flush-interval). A worker's eventfd ends it earlier.
+ */
+uint32_t sp_run_idle_next_us(uint32_t prev_us, bool worked);
+
+/**
  * Stop reading input (a signal): the workers still export their flows.
  * Async-signal-safe.
  */

@@ -86,6 +86,7 @@ struct sp_worker_stats {
 	uint64_t flows_evicted;
 	uint64_t records_dropped;	/**< live: export ring or record pool full */
 	uint64_t export_waits;		/**< offline: times the worker waited on the ring/pool */
+	uint64_t export_signals;	/**< wake-ups written to sp_worker_export_fd() */
 	uint32_t flows_active;
 };
 
@@ -163,6 +164,18 @@ unsigned int sp_worker_poll(struct sp_worker *w);
 
 /** Pool the records come from; the consumer puts them back. */
 struct rte_mempool *sp_worker_record_pool(const struct sp_worker *w);
+
+/**
+ * An eventfd (non-blocking) the worker writes when the management lcore
+ * should drain its export ring soon: the ring passed a quarter of what it
+ * can hold (once per filling: no write on the common path), or the worker
+ * ended (sp_worker_export_notify()). The reader reads it to clear it.
+ * Owned by the worker.
+ */
+int sp_worker_export_fd(const struct sp_worker *w);
+
+/** Write sp_worker_export_fd() now (counted in export_signals); the worker's lcore only. */
+void sp_worker_export_notify(struct sp_worker *w);
 
 /**
  * Process received packets and free their mbufs.

@@ -34,6 +34,7 @@ sp_worker_stats_sum(struct sp_worker *const *w, unsigned int n, const struct sp_
 		tot->flows_evicted += ws.flows_evicted;
 		tot->records_dropped += ws.records_dropped;
 		tot->export_waits += ws.export_waits;
+		tot->export_signals += ws.export_signals;
 		tot->flows_active += ws.flows_active;
 	}
 	if (d != NULL) {

@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -20,6 +22,7 @@
 #include <rte_pause.h>
 #include <rte_prefetch.h>
 
+#include <sp_export_set.h>
 #include <sp_mem.h>
 
 #include "sp_worker.h"
@@ -30,7 +33,16 @@
 #define WORKER_SCAN_PERIOD_MS 10
 #define WORKER_SCAN_BUDGET 1000
 #define WORKER_RING_SIZE 4096
-#define WORKER_RECORDS 8191
+/* The records out of the pool at once: the export ring full (4095), both
+ * lcores' mempool caches at their flush threshold (1.5 x 256 each: the
+ * worker's after live drops, the management lcore's after its puts), one
+ * drain burst being written and the record in the worker's hands. The
+ * pool held 8191 before, 3263 of them (4 MB) never taken, and creating
+ * it took 14-33 ms at start-up, 5-14 ms now (a 1,000-packet
+ * capture). Sized so, the worker waits on the ring, never on the pool. */
+#define WORKER_RECORDS_CACHE 256
+#define WORKER_RECORDS (WORKER_RING_SIZE - 1 + 2 * (WORKER_RECORDS_CACHE * 3 / 2) + \
+			SP_EXPORT_SET_BURST + 1)
 /* Records in flight take at most this much memory: a record with the SPLT
  * lists of --splt-analysis 65535 is 852 KB, and 8191 of them were 7 GB
  * written at start. Larger records get a smaller pool (offline the worker
@@ -63,6 +75,13 @@ struct sp_worker {
 	struct rte_ring *ring;
 	struct rte_ring *rx_ring;	/* packets from the dispatcher, or NULL */
 	struct rte_mempool *rec_pool;
+	/* The management lcore's wake-up (sp_worker_export_fd()): written
+	 * when the export ring passes notify_mark records while armed, then
+	 * disarmed until the ring is back under half the mark, so one write
+	 * per filling, none on the common path. */
+	int notify_fd;
+	bool notify_armed;
+	unsigned int notify_mark;
 	bool lossless;
 	bool decode_tunnels;
 	volatile bool stop_export;
@@ -103,6 +122,39 @@ sp_worker_record_pool(const struct sp_worker *w)
 	return w->rec_pool;
 }
 
+int
+sp_worker_export_fd(const struct sp_worker *w)
+{
+	return w->notify_fd;
+}
+
+void
+sp_worker_export_notify(struct sp_worker *w)
+{
+	uint64_t one = 1;
+
+	/* non-blocking: EAGAIN only when the counter is saturated, and the
+	 * management lcore has a wake-up pending then anyway */
+	if (write(w->notify_fd, &one, sizeof(one)) == (ssize_t)sizeof(one))
+		w->st.export_signals++;
+}
+
+/* The ring holds used records after an enqueue (or a failed one): wake
+ * the management lcore once when it passes the mark, re-arm when it is
+ * drained again. A branch per record; the write once per filling. */
+static inline void
+worker_export_mark(struct sp_worker *w, unsigned int used)
+{
+	if (used >= w->notify_mark) {
+		if (w->notify_armed) {
+			w->notify_armed = false;
+			sp_worker_export_notify(w);
+		}
+	} else if (used < w->notify_mark / 2) {
+		w->notify_armed = true;
+	}
+}
+
 void
 sp_worker_get_stats(const struct sp_worker *w, struct sp_worker_stats *s)
 {
@@ -127,14 +179,15 @@ sp_worker_stop_export(struct sp_worker *w)
 	w->stop_export = true;
 }
 
-/* The records pool's size (2^k - 1, as rte_mempool likes it). */
+/* The records pool's size: WORKER_RECORDS, or for large records the
+ * largest 2^k - 1 (as rte_mempool likes it) within WORKER_RECORDS_BYTES. */
 static unsigned int
 worker_records(size_t rec_size)
 {
 	unsigned int n = WORKER_RECORDS;
 
 	while (n > WORKER_RECORDS_MIN && (size_t)n * rec_size > WORKER_RECORDS_BYTES)
-		n >>= 1;
+		n = n == WORKER_RECORDS ? 4095 : n >> 1;
 	return n;
 }
 
@@ -143,7 +196,7 @@ worker_records(size_t rec_size)
 static unsigned int
 worker_records_cache(unsigned int n_rec)
 {
-	return n_rec > 4 * 256 ? 256 : 0;
+	return n_rec > 4 * WORKER_RECORDS_CACHE ? WORKER_RECORDS_CACHE : 0;
 }
 
 uint32_t
@@ -201,6 +254,7 @@ sp_worker_create(const struct sp_worker_params *p)
 		rte_errno = ENOMEM;
 		return NULL;
 	}
+	w->notify_fd = -1;
 	w->fp.accounting_mode = p->cfg->accounting_mode;
 	w->fp.statistical = p->cfg->statistical;
 	w->fp.splt_n = p->cfg->splt_n;
@@ -251,6 +305,17 @@ sp_worker_create(const struct sp_worker_params *p)
 			rte_errno = ENOMEM;
 			goto fail;
 		}
+	}
+	/* The mark: a quarter of what the ring can hold, or of the pool when
+	 * that is smaller (large records): a worker waiting for a record or
+	 * for room has always passed it, so the wait woke the management
+	 * lcore, and a live worker's ring wakes it long before it is full. */
+	w->notify_mark = RTE_MAX(RTE_MIN(WORKER_RING_SIZE - 1u, n_rec) / 4, 1u);
+	w->notify_armed = true;
+	w->notify_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->notify_fd < 0) {
+		rte_errno = errno;
+		goto fail;
 	}
 	/* rte_malloc() leaves rte_errno as it was: name the cause here */
 	if (w->ring == NULL || w->rec_pool == NULL || w->scratch_rec == NULL ||
@@ -409,6 +474,8 @@ sp_worker_free(struct sp_worker *w)
 	rte_mempool_free(w->rec_pool);
 	rte_free(w->scratch_rec);
 	rte_free(w->scratch);
+	if (w->notify_fd >= 0)
+		close(w->notify_fd);
 	rte_free(w);
 	rte_errno = err;
 }
@@ -428,13 +495,16 @@ worker_expire(struct sp_flow_table *t, int32_t idx, int8_t expiration_id, void *
 	struct sp_worker *w = arg;
 	const struct sp_flow_state *st = sp_flow_state_at(t, idx);
 	struct sp_flow_record *rec = NULL;
-	unsigned int i;
+	unsigned int i, room;
 	void *obj;
 
 	if (!w->stop_export) {
 		while (rte_mempool_get(w->rec_pool, &obj) != 0) {
 			if (!w->lossless)
 				break;
+			/* the ring is past the mark: wake the management
+			 * lcore if that filling did not yet */
+			worker_export_mark(w, rte_ring_count(w->ring));
 			w->st.export_waits++;
 			rte_pause();
 		}
@@ -455,7 +525,10 @@ worker_expire(struct sp_flow_table *t, int32_t idx, int8_t expiration_id, void *
 			w->st.records_dropped++;
 		return;
 	}
-	while (rte_ring_sp_enqueue(w->ring, rec) != 0) {
+	/* the free room comes with the enqueue: the mark costs no extra
+	 * read of the consumer's index */
+	while (rte_ring_sp_enqueue_bulk(w->ring, (void **)&rec, 1, &room) == 0) {
+		worker_export_mark(w, WORKER_RING_SIZE - 1 - room);
 		if (!w->lossless) {
 			rte_mempool_put(w->rec_pool, rec);
 			w->st.records_dropped++;
@@ -464,6 +537,7 @@ worker_expire(struct sp_flow_table *t, int32_t idx, int8_t expiration_id, void *
 		w->st.export_waits++;
 		rte_pause();
 	}
+	worker_export_mark(w, WORKER_RING_SIZE - 1 - room);
 	w->st.flows_exported++;
 }
 

@@ -217,6 +217,36 @@ check_flows(const struct outcome *o, unsigned int n)
 	}
 }
 
+/* The management lcore's idle wait doubles while nothing comes, halves
+ * when records came, and stays within 10 µs..1 ms (the shortest
+ * --flush-interval). */
+static void
+test_idle_next(void)
+{
+	uint32_t us = 10;
+	unsigned int i;
+
+	CU_ASSERT_EQUAL(sp_run_idle_next_us(10, false), 20);
+	CU_ASSERT_EQUAL(sp_run_idle_next_us(640, false), 1000);
+	CU_ASSERT_EQUAL(sp_run_idle_next_us(1000, false), 1000);
+	CU_ASSERT_EQUAL(sp_run_idle_next_us(1000, true), 500);
+	CU_ASSERT_EQUAL(sp_run_idle_next_us(10, true), 10);
+	CU_ASSERT_EQUAL(sp_run_idle_next_us(0, false), 10);
+	/* idle long: at the cap, not past it, in 7 steps */
+	for (i = 0; i < 7; i++)
+		us = sp_run_idle_next_us(us, false);
+	CU_ASSERT_EQUAL(us, 1000);
+	for (i = 0; i < 100; i++)
+		us = sp_run_idle_next_us(us, false);
+	CU_ASSERT_EQUAL(us, 1000);
+	/* records every other wait: the wait stays where they come */
+	for (i = 0; i < 10; i++) {
+		us = sp_run_idle_next_us(us, true);
+		us = sp_run_idle_next_us(us, false);
+	}
+	CU_ASSERT_EQUAL(us, 1000);
+}
+
 static void
 test_own_reader(void)
 {
@@ -515,7 +545,8 @@ sp_test_register(void)
 	    CU_add_test(s, "max_nflows stops the run", test_max_nflows) == NULL ||
 	    CU_add_test(s, "stopped before the launch", test_stop_first) == NULL ||
 	    CU_add_test(s, "worker stats sum", test_stats_sum) == NULL ||
-	    CU_add_test(s, "live source: stamped, cut", test_live_source) == NULL)
+	    CU_add_test(s, "live source: stamped, cut", test_live_source) == NULL ||
+	    CU_add_test(s, "idle wait: adaptive, bounded", test_idle_next) == NULL)
 		return -1;
 	return 0;
 }

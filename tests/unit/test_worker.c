@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <CUnit/Basic.h>
 
@@ -284,6 +285,78 @@ test_order_and_arguments(void)
 	CU_ASSERT_EQUAL(drain(w, sport, exp_id, pkts, 4), 1);
 	CU_ASSERT_EQUAL(exp_id[0], 0);
 	CU_ASSERT_EQUAL(pkts[0], 3);
+	sp_worker_free(w);
+}
+
+/* The eventfd's count, 0 when nothing was written (it is non-blocking). */
+static uint64_t
+notify_read(struct sp_worker *w)
+{
+	uint64_t v = 0;
+
+	if (read(sp_worker_export_fd(w), &v, sizeof(v)) != (ssize_t)sizeof(v)) {
+		CU_ASSERT_EQUAL(errno, EAGAIN);
+		return 0;
+	}
+	return v;
+}
+
+/* The management lcore's wake-up: one write when the export ring passes a
+ * quarter of its 4095 records (1023), none before and none per record
+ * after; written again only once the ring was drained. Without it the
+ * management lcore polled every 100 µs whether records came or not. */
+static void
+test_export_notify(void)
+{
+	struct sp_worker_params p;
+	struct sp_worker *w;
+	struct sp_worker_stats st;
+	uint16_t sport[1];
+	int8_t exp_id[1];
+	uint64_t pkts[1];
+	unsigned int i, round;
+
+	memset(fakes, 0, sizeof(fakes));
+	n_log = 0;
+	sp_config_defaults(&cfg);
+	cfg.n_dissections = 0;
+	cfg.max_memory = 0;		/* --max-flows 256 */
+	cfg.max_flows = 256;
+	memset(&p, 0, sizeof(p));
+	p.cfg = &cfg;
+	p.socket_id = SOCKET_ID_ANY;
+	p.lossless = true;
+	p.hooks[0] = &fake_ops[0];
+	p.n_hooks = 1;
+	w = sp_worker_create(&p);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_FATAL(sp_worker_export_fd(w) >= 0);
+	for (round = 0; round < 2; round++) {
+		/* 256 flows fit (cfg.max_flows): each new one past them
+		 * evicts one, a record on the ring */
+		for (i = 0; i < 256 + 1022; i++)
+			send_pkt(w, (uint16_t)(1000 + i + round * 3000), false, T0 + i);
+		CU_ASSERT_EQUAL(rte_ring_count(sp_worker_export_ring(w)), 1022);
+		CU_ASSERT_EQUAL(notify_read(w), 0);
+		for (; i < 256 + 2000; i++)
+			send_pkt(w, (uint16_t)(1000 + i + round * 3000), false, T0 + i);
+		CU_ASSERT_EQUAL(rte_ring_count(sp_worker_export_ring(w)), 2000);
+		CU_ASSERT_EQUAL(notify_read(w), 1);
+		CU_ASSERT_EQUAL(notify_read(w), 0);
+		sp_worker_get_stats(w, &st);
+		CU_ASSERT_EQUAL(st.export_signals, round + 1);
+		CU_ASSERT_EQUAL(st.export_waits, 0);
+		/* the table's 256 flows after them: no write */
+		sp_worker_flush(w);
+		CU_ASSERT_EQUAL(notify_read(w), 0);
+		CU_ASSERT_EQUAL(drain(w, sport, exp_id, pkts, 1), 2256);
+		/* the next round's first record re-arms it */
+	}
+	/* the end of a worker's input says so too */
+	sp_worker_export_notify(w);
+	CU_ASSERT_EQUAL(notify_read(w), 1);
+	sp_worker_get_stats(w, &st);
+	CU_ASSERT_EQUAL(st.export_signals, 3);
 	sp_worker_free(w);
 }
 
@@ -1090,6 +1163,7 @@ sp_test_register(void)
 	    CU_add_test(s, "expire: expiration_id -1", test_custom_expire) == NULL ||
 	    CU_add_test(s, "timed out before its successor", test_timeout_before_successor) == NULL ||
 	    CU_add_test(s, "flush in creation order", test_flush_order) == NULL ||
+	    CU_add_test(s, "export ring: one wake-up per filling", test_export_notify) == NULL ||
 	    CU_add_test(s, "capacity from --max-memory", test_capacity_from_memory) == NULL ||
 	    CU_add_test(s, "16 hooks: the mask's high bits", test_all_hooks) == NULL ||
 	    CU_add_test(s, "plugin columns through the adapter", test_plugin_columns) == NULL ||

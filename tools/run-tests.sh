@@ -43,9 +43,13 @@ if [ $SANITIZE = 1 ]; then
 	#   .ci/run on the loaded 2-core machine, 24.6 min in all). The normal pass runs
 	#   them; this pass still runs 'conformance' (every set, one worker: 4.9 min here)
 	#   and the workers suite (2 and 4 workers on generated captures), to stay within
-	#   .ci/run's 30 minutes.
+	#   .ci/run's 30 minutes;
+	# - soak-smoke: it fails a run whose resident memory grows after the warm-up, and
+	#   ASan's quarantine holds freed blocks up to 256 MiB by design (the soak's 20 s grew
+	#   by 230 MiB under ASan, flat in the normal pass); its replay still runs here in
+	#   the workers and runtime suites.
 	set -- "--no-suite=valgrind" "$@"
-	SKIP_TESTS="conformance-workers-2 conformance-workers-4"
+	SKIP_TESTS="conformance-workers-2 conformance-workers-4 soak-smoke"
 else
 	BUILD=${BUILD:-build}
 	[ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" >/dev/null

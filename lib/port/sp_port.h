@@ -33,7 +33,7 @@ struct sp_port_profile {
 	bool promiscuous;
 	uint16_t mtu;			/**< 0: leave the port's */
 	bool rss;			/**< hardware RSS over the worker queues */
-	uint8_t rss_key[SP_RSS_KEY_MAX];
+	_Alignas(4) uint8_t rss_key[SP_RSS_KEY_MAX]; /**< 4-byte aligned: rte_softrss() reads it in words */
 	uint8_t rss_key_len;		/**< 0: the driver's default key */
 	uint64_t rss_hf;		/**< RTE_ETH_RSS_* */
 	/**

@@ -91,11 +91,19 @@ split_file(struct split *sp, const char *file)
 	uint32_t hash;
 	uint16_t q;
 	pcap_t *in;
+	FILE *fp;
 	int r;
 
-	in = pcap_open_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_NANO, errbuf);
-	if (in == NULL)
+	/* opened here: libpcap's message for a file it cannot open names the
+	 * file itself, its others do not */
+	fp = fopen(file, "rb");
+	if (fp == NULL)
+		return fail("%s: %s", file, strerror(errno));
+	in = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	if (in == NULL) {
+		fclose(fp);
 		return fail("%s: %s", file, errbuf);
+	}
 	if (pcap_datalink(in) != DLT_EN10MB) {
 		pcap_close(in);
 		return fail("%s: link type %s: a port delivers Ethernet frames only", file,

@@ -319,6 +319,13 @@ class Generated(Base, unittest.TestCase):
                     r"model file '/nonexistent.spm': No such file or directory")
         self.refuse("model:file=%s,at=0" % path, [], r"at '0' is not a packet count >= 1")
         self.refuse("model:at=3", [], r"file=M is required")
+        # the exporter: a model file it cannot open is one line naming it, exit 2
+        p = subprocess.run([PY, EXPORT, "/nonexistent.joblib", "-o",
+                            os.path.join(self.tmp, "x.spm")],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertEqual(p.stderr, "sp-model-export: /nonexistent.joblib: No such file or "
+                         "directory\n")
 
 
     def test_threshold_edges(self):

@@ -297,6 +297,13 @@ class RssEmulation(unittest.TestCase):
         self.assertEqual(p.returncode, 1)
         self.assertRegex(p.stderr, r"^streamprobe: sp-rss-split: .*sll\.pcap: link type "
                          r"LINUX_SLL: a port delivers Ethernet frames only")
+        missing = os.path.join(self.tmp, "nosuch.pcap")
+        p = subprocess.run([SPLIT, "-n", "2", "-o", out, missing],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.assertEqual(p.returncode, 1)
+        # the file named once, with the cause
+        self.assertEqual(p.stderr, "streamprobe: sp-rss-split: %s: No such file or "
+                         "directory\n" % missing)
         cfg = os.path.join(self.tmp, "default-key.ini")
         with open(cfg, "w") as f:
             f.write("[rss]\nkey = default\n")

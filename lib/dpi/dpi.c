@@ -276,17 +276,25 @@ static int
 dpi_heap_grow(struct sp_dpi_heap *h, unsigned int k)
 {
 	struct dpi_heap_class *cl = &h->cls[k];
-	size_t len = cl->next_slab, map_len = len + DPI_GRAIN;
+	size_t len = cl->next_slab;
+	/* The largest slabs are huge-page aligned and asked for as
+	 * transparent huge pages (see sp_mem.h's MEM_HUGE_SIZE). */
+	size_t align = DPI_GRAIN;
+	size_t map_len = len + align;
 	uint8_t *m, *s;
 	struct dpi_slab_hdr *hdr;
 
 	m = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return -ENOMEM;
-	s = (uint8_t *)RTE_ALIGN_CEIL((uintptr_t)m, DPI_GRAIN);
+	s = (uint8_t *)RTE_ALIGN_CEIL((uintptr_t)m, align);
 	if (s > m)
 		munmap(m, (size_t)(s - m));
-	munmap(s + len, (size_t)(m + map_len - (s + len)));
+	if (m + map_len > s + len)
+		munmap(s + len, (size_t)(m + map_len - (s + len)));
+	/* Committed now: a slab is used from its start, block after block
+	 * (sp_mem_populate() says what that saves). */
+	sp_mem_populate(s, len);
 	if (dpi_map_set(s, len, (uintptr_t)h | k) != 0) {
 		munmap(s, len);
 		return -ENOMEM;
@@ -529,7 +537,22 @@ struct dpi_slab {
 	uint32_t bump;		/* elements from here on were never handed out */
 	uint32_t in_use;
 	uint32_t peak;
+	size_t ready;		/* bytes from base committed (sp_mem_populate) */
 };
+
+/* Elements are handed out from the start: commit the region a step ahead
+ * of the bump index instead of a page fault per 4 KiB (see sp_mem.h). */
+#define DPI_SLAB_STEP ((size_t)2 << 20)
+
+static __rte_noinline void
+dpi_slab_commit(struct dpi_slab *sl, size_t end)
+{
+	size_t total = (size_t)sl->n * sl->elt_size;
+	size_t upto = RTE_MIN(RTE_ALIGN_CEIL(end, DPI_SLAB_STEP), total);
+
+	sp_mem_populate(sl->base + sl->ready, upto - sl->ready);
+	sl->ready = upto;
+}
 
 static int
 dpi_slab_init(struct dpi_slab *sl, const char *name, size_t elt_size, uint32_t n,
@@ -555,6 +578,8 @@ dpi_slab_get(struct dpi_slab *sl)
 	} else if (sl->bump < sl->n) {
 		e = sl->base + (size_t)sl->bump * sl->elt_size;
 		sl->bump++;
+		if (unlikely((size_t)sl->bump * sl->elt_size > sl->ready))
+			dpi_slab_commit(sl, (size_t)sl->bump * sl->elt_size);
 	} else {
 		return NULL;
 	}

@@ -78,6 +78,7 @@ struct sp_flow_table {
 	uint32_t count;
 	uint32_t max_flows;
 	uint32_t unused;		/* indexes from here up were never used */
+	uint32_t ready;			/* indexes below this are committed */
 	uint32_t *free_idx;		/* released indexes, a stack of max_flows */
 	uint32_t free_count;
 	uint32_t n_buckets;		/* bucket_mask + 1 */
@@ -246,6 +247,8 @@ sp_flow_table_grow(struct sp_flow_table *t, uint32_t n)
 	b = sp_mem_alloc("sp_flow_bucket", sizeof(*b) * nb, t->socket_id);
 	if (b == NULL)
 		return -ENOMEM;	/* still correct, with longer chains */
+	/* The rehash below writes the buckets all over: commit them at once. */
+	sp_mem_populate(b, sizeof(*b) * nb);
 	/* Every flow is on the creation-order list; its node keeps its hash,
 	 * so no key is rebuilt. Chain order within a bucket is free. */
 	mask = nb - 1;
@@ -262,9 +265,32 @@ sp_flow_table_grow(struct sp_flow_table *t, uint32_t n)
 	return 0;
 }
 
+/* New indexes are taken in increasing order (released ones first): the
+ * per-flow arrays are committed a step of flows ahead of the highest one
+ * used, in one call each, instead of a page fault per 4 KiB page of each
+ * array (sp_mem_populate() has the figures). */
+#define FLOW_COMMIT_STEP 16384u
+
+static __rte_noinline void
+flow_table_commit(struct sp_flow_table *t, uint32_t n)
+{
+	uint32_t upto = RTE_MIN(RTE_ALIGN_CEIL(t->unused + n, FLOW_COMMIT_STEP), t->max_flows);
+	uint32_t from = t->ready, k = upto - from;
+
+	sp_mem_populate(&t->c.node[from], sizeof(*t->c.node) * k);
+	sp_mem_populate(&t->c.state[from], sizeof(*t->c.state) * k);
+	if (t->stats != NULL)
+		sp_mem_populate(&t->stats[from], sizeof(*t->stats) * k);
+	if (t->splt != NULL)
+		sp_mem_populate(t->splt + t->splt_size * from, t->splt_size * k);
+	t->ready = upto;
+}
+
 int
 sp_flow_table_reserve(struct sp_flow_table *t, uint32_t n)
 {
+	if (unlikely(t->unused + n > t->ready) && t->ready < t->max_flows)
+		flow_table_commit(t, n);
 	/* Half full at most: at load 1 the chains' extra nodes cost 1.5
 	 * instructions a packet more than the fixed table's (callgrind, mix,
 	 * BENCHMARKS.md "Flow table growth"); the buckets are 4 bytes a flow

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 
 #include <CUnit/Basic.h>
 
@@ -601,6 +602,53 @@ test_growth(void)
 	sp_flow_table_free(fixed);
 }
 
+/* Whether the page holding p is resident (mincore). */
+static bool
+resident(const void *p)
+{
+	uintptr_t a = (uintptr_t)p & ~(uintptr_t)4095;
+	unsigned char v = 0;
+
+	CU_ASSERT_FATAL(mincore((void *)a, 4096, &v) == 0);
+	return (v & 1) != 0;
+}
+
+/*
+ * The per-flow arrays are committed a step ahead of the highest index in
+ * use (flow_table.c FLOW_COMMIT_STEP, 16384 flows), when a burst reserves
+ * room, and not further: a table reserved for millions of flows still
+ * takes only what its flows use.
+ */
+static void
+test_commit_ahead(void)
+{
+	enum { CAP = 1000000, STEP = 16384, BURST = 32 };
+	static const struct sp_features_params f = { 0, true, 4 };
+	struct sp_flow_table *t = make_growing(CAP, &f);
+	struct sp_pkt_meta m;
+	uint32_t i;
+
+	CU_ASSERT_FATAL(t != NULL);
+	CU_ASSERT_FALSE(resident(sp_flow_state_at(t, 100)));
+	CU_ASSERT_EQUAL(sp_flow_table_reserve(t, BURST), 0);
+	CU_ASSERT(resident(sp_flow_state_at(t, 100)));
+	CU_ASSERT(resident(sp_flow_stats_at(t, STEP - 1)));
+	CU_ASSERT(resident(sp_flow_splt_at(t, STEP - 1)));
+	CU_ASSERT_FALSE(resident(sp_flow_state_at(t, 2 * STEP + 10)));
+	for (i = 0; i < STEP; i++) {
+		if (i % BURST == 0)
+			CU_ASSERT_EQUAL(sp_flow_table_reserve(t, BURST), 0);
+		meta_many(&m, i);
+		CU_ASSERT_FATAL(add_meta(t, &m, sp_flow_hash(&m), i, 7000000u + i) >= 0);
+	}
+	CU_ASSERT_FALSE(resident(sp_flow_state_at(t, STEP + 100)));
+	CU_ASSERT_EQUAL(sp_flow_table_reserve(t, BURST), 0);
+	CU_ASSERT(resident(sp_flow_state_at(t, STEP + 100)));
+	CU_ASSERT(resident(sp_flow_state_at(t, 2 * STEP - 1)));
+	CU_ASSERT_FALSE(resident(sp_flow_state_at(t, 2 * STEP + 10)));
+	sp_flow_table_free(t);
+}
+
 static int
 suite_init(void)
 {
@@ -627,6 +675,7 @@ sp_test_register(void)
 	    CU_add_test(s, "idle scan head of line", test_scan_head_of_line) == NULL ||
 	    CU_add_test(s, "scan budget, flush order", test_scan_budget_and_flush_order) == NULL ||
 	    CU_add_test(s, "growth: rehash keeps flows and slots", test_growth) == NULL ||
+	    CU_add_test(s, "growth: arrays committed a step ahead", test_commit_ahead) == NULL ||
 	    CU_add_test(s, "scan and eviction near 2^64 ms", test_scan_near_uint64_max) == NULL)
 		return -1;
 	return 0;

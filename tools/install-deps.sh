@@ -16,7 +16,8 @@ set -eu
 # exporter) and tests/integration/test_model.py.
 # clang, libclang-rt-14-dev (its sanitizer and libFuzzer runtimes, only a Recommends): the
 # libFuzzer targets (tools/sp-fuzz) and the ASan + UBSan build of tools/run-tests.sh --sanitize.
-PKGS="build-essential pkg-config meson ninja-build python3 clang libclang-rt-14-dev
+# linux-perf: tools/sp-bench's ndpi-floor section (the bench smoke runs it too).
+PKGS="build-essential pkg-config meson ninja-build python3 clang libclang-rt-14-dev linux-perf
 libdpdk-dev dpdk-dev libndpi-dev libndpi-bin libhyperscan-dev libcunit1-dev libpcap-dev
 zlib1g-dev liblzma-dev libzstd-dev gzip xz-utils zstd libgcrypt20-dev
 tcpdump tcpreplay iproute2 procps python3-pandas

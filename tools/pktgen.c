@@ -359,8 +359,9 @@ gen_send(struct gen *g)
 	fflush(stdout);
 }
 
-int
-main(int argc, char **argv)
+/* The options after the EAL's: 0, or the exit status (-1: --help, 0). */
+static int
+gen_parse(int argc, char **argv, struct gen *g)
 {
 	static const struct option opts[] = {
 		{ "port", required_argument, NULL, 'p' },
@@ -376,67 +377,59 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct gen g = { .size = 64, .flows = 256, .burst = 32, .max_lag_us = 50,
-			 .linger_ms = 500, .wait_link = 10, .seconds = -1 };
-	uint64_t until;
 	double v;
-	int c, ret, socket;
+	int c;
 
-	ret = rte_eal_init(argc, argv);
-	if (ret < 0)
-		return fail("EAL: %s", rte_strerror(rte_errno));
-	argc -= ret;
-	argv += ret;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_num(optarg, 0, RTE_MAX_ETHPORTS - 1, &v) != 0 || v != floor(v))
 				return fail("--port: a port id, not '%s'", optarg);
-			g.port = (uint16_t)v;
+			g->port = (uint16_t)v;
 			break;
 		case 'r':
-			if (parse_num(optarg, 0, 1e9, &g.rate) != 0)
+			if (parse_num(optarg, 0, 1e9, &g->rate) != 0)
 				return fail("--rate: packets/s, 0..1e9, not '%s'", optarg);
-			g.rate = floor(g.rate);
+			g->rate = floor(g->rate);
 			break;
 		case 's':
-			if (parse_num(optarg, 0.001, 86400, &g.seconds) != 0)
+			if (parse_num(optarg, 0.001, 86400, &g->seconds) != 0)
 				return fail("--seconds: 0.001..86400, not '%s'", optarg);
 			break;
 		case 'z':
 			if (parse_num(optarg, 60, 2048, &v) != 0 || v != floor(v))
 				return fail("--size: frame bytes, 60..2048, not '%s'", optarg);
-			g.size = (unsigned int)v;
+			g->size = (unsigned int)v;
 			break;
 		case 'f':
 			if (parse_num(optarg, 1, 65536, &v) != 0 || v != floor(v))
 				return fail("--flows: 1..65536, not '%s'", optarg);
-			g.flows = (unsigned int)v;
+			g->flows = (unsigned int)v;
 			break;
 		case 'c':
-			g.pcap = optarg;
+			g->pcap = optarg;
 			break;
 		case 'b':
 			if (parse_num(optarg, 1, GEN_MAX_BURST, &v) != 0 || v != floor(v))
 				return fail("--burst: 1..%d, not '%s'", GEN_MAX_BURST, optarg);
-			g.burst = (unsigned int)v;
+			g->burst = (unsigned int)v;
 			break;
 		case 'l':
-			if (parse_num(optarg, 1, 1e6, &g.max_lag_us) != 0)
+			if (parse_num(optarg, 1, 1e6, &g->max_lag_us) != 0)
 				return fail("--max-lag-us: 1..1000000, not '%s'", optarg);
 			break;
 		case 'g':
-			if (parse_num(optarg, 0, 3.6e6, &g.linger_ms) != 0)
+			if (parse_num(optarg, 0, 3.6e6, &g->linger_ms) != 0)
 				return fail("--linger-ms: 0..3600000, not '%s'", optarg);
 			break;
 		case 'w':
-			if (parse_num(optarg, 0, 3600, &g.wait_link) != 0)
+			if (parse_num(optarg, 0, 3600, &g->wait_link) != 0)
 				return fail("--wait-link: seconds, 0..3600, not '%s'", optarg);
 			break;
 		case 'h':
 			fputs(usage, stdout);
-			return 0;
+			return -1;
 		default:
 			fputs(usage, stderr);
 			return 2;
@@ -444,8 +437,28 @@ main(int argc, char **argv)
 	}
 	if (optind < argc)
 		return fail("unexpected argument '%s' (EAL options go before --)", argv[optind]);
-	if (g.seconds < 0)
+	if (g->seconds < 0)
 		return fail("--seconds is required");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct gen g = { .size = 64, .flows = 256, .burst = 32, .max_lag_us = 50,
+			 .linger_ms = 500, .wait_link = 10, .seconds = -1 };
+	uint64_t until;
+	int ret, socket;
+
+	ret = rte_eal_init(argc, argv);
+	if (ret < 0)
+		return fail("EAL: %s", rte_strerror(rte_errno));
+	argc -= ret;
+	argv += ret;
+	if ((ret = gen_parse(argc, argv, &g)) != 0) {
+		rte_eal_cleanup();
+		return ret < 0 ? 0 : ret;
+	}
 	signal(SIGINT, gen_signal);
 	signal(SIGTERM, gen_signal);
 	socket = (int)rte_socket_id() == SOCKET_ID_ANY ? 0 : (int)rte_socket_id();

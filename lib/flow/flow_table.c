@@ -424,11 +424,19 @@ sp_flow_flush(struct sp_flow_table *t, sp_flow_expire_cb cb, void *arg)
 	unsigned int n = 0;
 	int32_t idx;
 
+	/* Every flow goes: each is taken off the order list and released,
+	 * but not unlinked from its bucket chain, and the buckets are cleared
+	 * at once at the end. The chain walk of sp_flow_remove() was a cache
+	 * miss or two per flow: 2.2 % of the worker's time on manyflows, DPI
+	 * on (perf, tools/sp-bench ndpi-floor), for 4 bytes a bucket here. */
 	while ((idx = t->head) != FLOW_NONE) {
 		flow_prefetch_expiry(t, idx);
 		cb(t, idx, 0, arg);
-		sp_flow_remove(t, idx);
+		flow_unlink(t, &t->c.node[idx]);
+		t->free_idx[t->free_count++] = (uint32_t)idx;
+		t->count--;
 		n++;
 	}
+	memset(t->c.bucket, 0, sizeof(*t->c.bucket) * t->n_buckets);
 	return n;
 }

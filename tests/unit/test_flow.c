@@ -436,8 +436,10 @@ test_scan_budget_and_flush_order(void)
 {
 	struct sp_flow_table *t = make_table(64, 100, 100000);
 	struct seen s = { 0 };
+	struct sp_pkt_meta m;
 	uint32_t i;
 	int32_t idx[6];
+	int dir;
 
 	CU_ASSERT_FATAL(t != NULL);
 	for (i = 0; i < 6; i++)
@@ -453,9 +455,21 @@ test_scan_budget_and_flush_order(void)
 	CU_ASSERT_EQUAL(s.port[2], 1002);
 	CU_ASSERT_EQUAL(s.port[3], 1004);
 	CU_ASSERT_EQUAL(s.port[4], 1005);
-	/* indexes are reused after removal */
-	for (i = 0; i < 64; i++)
-		CU_ASSERT(add_flow(t, 100 + i, 0, 0) >= 0);
+	CU_ASSERT_EQUAL(sp_flow_count(t), 0);
+	/* the flush clears the buckets at once: no flushed flow is found */
+	for (i = 0; i < 6; i++) {
+		meta_n(&m, i);
+		CU_ASSERT(sp_flow_lookup(t, &m, sp_flow_hash(&m), &dir) < 0);
+	}
+	/* indexes are reused after removal, and the new flows are found */
+	for (i = 0; i < 64; i++) {
+		int32_t got = add_flow(t, 100 + i, 0, 0);
+
+		CU_ASSERT_FATAL(got >= 0);
+		meta_n(&m, 100 + i);
+		CU_ASSERT_EQUAL(sp_flow_lookup(t, &m, sp_flow_hash(&m), &dir), got);
+	}
+	CU_ASSERT_EQUAL(add_flow(t, 500, 0, 0), -ENOSPC);
 	sp_flow_table_free(t);
 }
 

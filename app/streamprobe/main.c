@@ -208,8 +208,6 @@ app_setup_batch(int socket)
 				      .socket_id = socket, .start_s = app.start_s };
 	char err[512];
 
-	memcpy(bp.workers, app.workers, sizeof(bp.workers));
-	memcpy(bp.lcores, app.lcores, sizeof(bp.lcores));
 	app_export_params(&bp.exports);
 	app.batch = sp_batch_create(&bp, err, sizeof(err));
 	if (app.batch == NULL) {
@@ -238,8 +236,9 @@ app_setup(void)
 		return 1;
 	}
 	socket = (int)rte_lcore_to_socket_id(app.lcores[0]);
-	ret = app.cfg.out_dir != NULL ? 0 : app_setup_input(socket);	/* a batch: its own */
-	if (ret == 0 && app.cfg.out_dir == NULL)
+	/* a batch reads its captures itself */
+	ret = app.cfg.out_dir != NULL ? app_setup_batch(socket) : app_setup_input(socket);
+	if (ret == 0 && app.cfg.out_dir == NULL)	/* a batch: per capture */
 		ret = app_setup_filter();
 	if (ret == 0 && app.cfg.out_dir == NULL)
 		ret = app_setup_exports();
@@ -272,8 +271,10 @@ app_setup(void)
 		}
 	}
 
-	if (app.cfg.out_dir != NULL)
-		return app_setup_batch(socket);
+	if (app.batch != NULL) {
+		sp_batch_set_workers(app.batch, app.workers, app.lcores);
+		return 0;
+	}
 	dp = (struct sp_dispatch_params){ .cfg = &app.cfg, .filter = app.filter,
 		.lossless = app.port == NULL, .socket_id = socket };
 	rp = (struct sp_run_params){ .src = app.src, .n_workers = app.n_workers,

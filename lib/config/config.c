@@ -635,8 +635,7 @@ sp_config_check_batch(struct sp_config *cfg, char *err, size_t errlen)
 	      sp_config_replay(cfg) ? (cfg->replay_loops ? "--replay-loops" : "--replay-time") :
 	      cfg->pcap_pmd ? "--pcap-pmd" : cfg->dispatch ? "--dispatch" :
 	      cfg->telemetry ? "--telemetry" : cfg->performance_report ? "--performance-report" :
-	      cfg->dpi_stats ? "--dpi-stats" : cfg->n_ipfix != 0 ? "--ipfix" :
-	      cfg->bpf_filter != NULL ? "--bpf-filter" : NULL;
+	      cfg->dpi_stats ? "--dpi-stats" : cfg->n_ipfix != 0 ? "--ipfix" : NULL;
 	if (opt != NULL)
 		return sp_config_err(err, errlen, "%s: not with --out-dir (a batch writes "
 				     "DIR/<capture name>.csv for each capture, each read alone by "

@@ -37,13 +37,14 @@
 
 #include <sp_capture.h>
 #include <sp_common.h>
+#include <sp_filter.h>
 #include <sp_parse.h>
 
 #include "sp_batch.h"
 #include "sp_run.h"
 #include "sp_source.h"
 
-#define BATCH_ERR_LEN 384
+#define BATCH_ERR_LEN 768
 
 /* One capture: its names, what its worker wrote at its end, what the main
  * lcore made of its output. */
@@ -277,6 +278,18 @@ batch_outputs(struct sp_batch *b, char *err, size_t errlen)
 	return 0;
 }
 
+void
+sp_batch_set_workers(struct sp_batch *b, struct sp_worker *const *workers,
+		     const unsigned int *lcores)
+{
+	unsigned int i;
+
+	for (i = 0; i < b->p.n_workers; i++) {
+		b->bw[i].w = workers[i];
+		b->bw[i].lcore = lcores[i];
+	}
+}
+
 struct sp_batch *
 sp_batch_create(const struct sp_batch_params *p, char *err, size_t errlen)
 {
@@ -299,6 +312,21 @@ sp_batch_create(const struct sp_batch_params *p, char *err, size_t errlen)
 	}
 	b->p = *p;
 	b->tty = !p->cfg->quiet && isatty(STDERR_FILENO);
+	if (p->cfg->bpf_filter != NULL) {
+		/* A wrong expression is wrong for every capture: said once, up
+		 * front, as a run says it (compiled for Ethernet here, then per
+		 * capture for its own link type by its worker). */
+		int en10mb = SP_DLT_EN10MB;
+		struct sp_filter *f = sp_filter_create(p->cfg->bpf_filter, &en10mb, 1, err,
+						       errlen);
+
+		if (f == NULL) {
+			free(b);
+			rte_errno = EINVAL;
+			return NULL;
+		}
+		sp_filter_free(f);
+	}
 	ret = batch_list(b, err, errlen);
 	if (ret == 0)
 		ret = batch_outputs(b, err, errlen);
@@ -306,9 +334,7 @@ sp_batch_create(const struct sp_batch_params *p, char *err, size_t errlen)
 		struct batch_worker *bw = &b->bw[i];
 
 		bw->b = b;
-		bw->w = p->workers[i];
 		bw->id = i;
-		bw->lcore = p->lcores[i];
 		snprintf(name, sizeof(name), "sp_bmbufs_%u", i);
 		bw->pool = rte_pktmbuf_pool_create(name, SP_SOURCE_MBUFS_OWN_READER,
 						   SP_SOURCE_MBUF_CACHE, 0,
@@ -381,6 +407,7 @@ batch_read(struct batch_worker *bw, uint32_t k)
 	struct sp_capture_params cp = { .files = files, .n_files = 1, .pool = bw->pool,
 		/* one worker: the main lcore's CPU has time for the reads */
 		.read_ahead = b->p.n_workers == 1 && !b->p.cfg->no_read_ahead };
+	struct sp_filter *filter = NULL;
 	struct sp_capture *cap;
 	int n;
 
@@ -390,6 +417,32 @@ batch_read(struct batch_worker *bw, uint32_t k)
 		c->status = rte_errno != 0 ? -rte_errno : -EIO;
 		batch_mark(bw, &c->end_mark);
 		return;
+	}
+	if (b->p.cfg->bpf_filter != NULL) {
+		/* Compiled for this capture's link type, as its own run compiles
+		 * it for its input's: any number of link types over the batch,
+		 * and one the filter cannot take fails this capture only (no
+		 * output: its run stops before opening one). */
+		int dlt = sp_capture_file_dlt(cap, 0);
+		char ferr[BATCH_ERR_LEN];
+		int k;
+
+		filter = sp_filter_create(b->p.cfg->bpf_filter, &dlt, 1, ferr, sizeof(ferr));
+		if (filter == NULL) {
+			/* named by the capture, as the others' errors are */
+			k = snprintf(c->err, sizeof(c->err), "%s: ", c->path);
+			if (k > 0 && (size_t)k < sizeof(c->err)) {
+				size_t len = strnlen(ferr, sizeof(c->err) - (size_t)k - 1);
+
+				memcpy(c->err + k, ferr, len);
+				c->err[(size_t)k + len] = '\0';
+			}
+			c->status = -EINVAL;
+			sp_capture_close(cap);
+			batch_mark(bw, &c->end_mark);
+			return;
+		}
+		sp_worker_set_filter(bw->w, filter);
 	}
 	c->opened = true;
 	batch_mark(bw, &c->begin_mark);
@@ -405,6 +458,8 @@ batch_read(struct batch_worker *bw, uint32_t k)
 			sp_worker_process_burst(bw->w, pkts, info, (uint16_t)n);
 	}
 	sp_worker_flush(bw->w);
+	sp_worker_set_filter(bw->w, NULL);
+	sp_filter_free(filter);
 	sp_capture_get_stats(cap, &c->cs);
 	sp_capture_close(cap);
 	sp_worker_get_stats(bw->w, &c->ws);

@@ -45,8 +45,6 @@ struct sp_batch_params {
 	/** inputs (pcaps: files, or directories standing for their regular
 	 * files), out_dir, overwrite, quiet, no_read_ahead */
 	const struct sp_config *cfg;
-	struct sp_worker *workers[SP_MAX_WORKERS];	/**< created, not owned */
-	unsigned int lcores[SP_MAX_WORKERS];
 	unsigned int n_workers;
 	/** Each capture's export set: these, with csv_path its output. */
 	struct sp_export_set_params exports;
@@ -67,7 +65,9 @@ size_t sp_batch_heap_size(unsigned int n_workers);
  * with '.', of a directory, in byte order of names), make out_dir when it
  * does not exist, and check every output before anything is read: two
  * captures of one name, an output that exists (without --overwrite) or
- * that is an input are refused. Creates each worker's mbuf pool.
+ * that is an input are refused. Creates each worker's mbuf pool. The
+ * workers come later (sp_batch_set_workers()): with cfg->bpf_filter, each
+ * takes the filter compiled for the link type of the capture it reads.
  *
  * @param err  the one-line message on failure
  * @return the batch, or NULL with rte_errno set: EINVAL for a refused
@@ -75,6 +75,10 @@ size_t sp_batch_heap_size(unsigned int n_workers);
  *   directory, a system error making out_dir, ENOMEM).
  */
 struct sp_batch *sp_batch_create(const struct sp_batch_params *p, char *err, size_t errlen);
+
+/** The workers (created, not owned) and their lcores; before sp_batch_run(). */
+void sp_batch_set_workers(struct sp_batch *b, struct sp_worker *const *workers,
+			  const unsigned int *lcores);
 
 /**
  * Read every capture: launch the workers, write the records on this

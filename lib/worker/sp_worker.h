@@ -194,6 +194,13 @@ void sp_worker_tick(struct sp_worker *w, uint64_t now_ms);
 void sp_worker_flush(struct sp_worker *w);
 
 /**
+ * The BPF filter the next packets go through (NULL: none), for a batch's
+ * next capture (compiled for its link type); on the worker's lcore,
+ * between bursts. The caller keeps it alive while it is set.
+ */
+void sp_worker_set_filter(struct sp_worker *w, const struct sp_filter *f);
+
+/**
  * Make a flushed worker as it was created, for the next capture of a batch
  * (sp_batch.h): its clocks and counters back to zero, export on again, and
  * every hook's worker context made anew (worker_fini, then worker_init), so

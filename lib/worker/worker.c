@@ -858,6 +858,12 @@ sp_worker_flush(struct sp_worker *w)
 	sp_flow_flush(w->table, worker_expire, w);
 }
 
+void
+sp_worker_set_filter(struct sp_worker *w, const struct sp_filter *f)
+{
+	w->filter = f;
+}
+
 int
 sp_worker_reset(struct sp_worker *w)
 {

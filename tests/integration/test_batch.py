@@ -51,6 +51,8 @@ def separate(pcap_dir, out_dir, extra):
     os.makedirs(out_dir, exist_ok=True)
     res = {}
     for name in sorted(os.listdir(pcap_dir)):
+        if name.startswith(".") or not os.path.isfile(os.path.join(pcap_dir, name)):
+            continue    # not a capture of the directory
         p = run(["--pcap", os.path.join(pcap_dir, name), "--csv",
                  os.path.join(out_dir, name + ".csv"), "--quiet"] + extra)
         res[name] = (p.returncode, p.stderr)
@@ -192,6 +194,33 @@ class Batch(unittest.TestCase):
         for n in os.listdir(out):
             with open(os.path.join(out, n)) as f:
                 self.assertLessEqual(len(f.read().splitlines()), 4, n)
+
+    def test_bpf_filter_per_capture_link_type(self):
+        """The filter is compiled for each capture's link type, as its own run compiles it: one
+        it cannot take there (an Ethernet address on RAW, NULL, PPP...) fails that capture only,
+        named, with no output, as its own run fails; a bad expression is refused up front."""
+        extra = FLOW_ARGS + ["--bpf-filter", "ether host 00:11:22:33:44:55 or udp"]
+        ref = os.path.join(self.tmp, "bpf-sep")
+        res = separate(self.pcaps, ref, extra)
+        out = self.out("bpf")
+        p = run(["--pcap-dir", self.pcaps, "--out-dir", out, "--workers", "2"] + extra)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        sp_accounting.check_accounting(p.stderr)
+        self.check_same(out, ref)
+        failed = sorted(n for n, (rc, _) in res.items() if rc != 0)
+        not_ether = [n for n, (rc, _) in res.items() if rc == 2]
+        self.assertGreaterEqual(len(not_ether), 3, res)     # linktypes: RAW, NULL, PPP, ...
+        named = sorted(set(re.findall(r"^streamprobe: error: \S*/([^/\s:]+): ", p.stderr, re.M)))
+        self.assertEqual(named, failed, p.stderr)
+        self.assertRegex(p.stderr, r"(?m)^batch: captures=%d .*failed=%d" % (len(res), len(failed)))
+        # filtered packets are counted as in the runs of their own
+        self.assertGreater(sp_accounting.check_accounting(p.stderr)["filtered"], 0)
+        p = run(["--pcap-dir", self.pcaps, "--out-dir", self.out("bpf-bad"),
+                 "--bpf-filter", "udp or"])
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertRegex(p.stderr, r"^streamprobe: --bpf-filter: bad expression 'udp or'")
+        self.assertEqual(len(p.stderr.splitlines()), 1, p.stderr)
+        self.assertFalse(os.path.exists(self.out("bpf-bad")))
 
     def test_empty_directory(self):
         empty = os.path.join(self.tmp, "empty")

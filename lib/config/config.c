@@ -636,6 +636,10 @@ sp_config_check_batch(struct sp_config *cfg, char *err, size_t errlen)
 	      cfg->pcap_pmd ? "--pcap-pmd" : cfg->dispatch ? "--dispatch" :
 	      cfg->telemetry ? "--telemetry" : cfg->performance_report ? "--performance-report" :
 	      cfg->dpi_stats ? "--dpi-stats" : cfg->n_ipfix != 0 ? "--ipfix" : NULL;
+	if (cfg->n_ipfix != 0)
+		return sp_config_err(err, errlen, "--ipfix: not with --out-dir (a batch writes one "
+				     "CSV per capture; for IPFIX run --pcap F --ipfix file:F.ipfix per "
+				     "capture)");
 	if (opt != NULL)
 		return sp_config_err(err, errlen, "%s: not with --out-dir (a batch writes "
 				     "DIR/<capture name>.csv for each capture, each read alone by "

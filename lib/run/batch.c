@@ -446,6 +446,7 @@ batch_read(struct batch_worker *bw, uint32_t k)
 	}
 	c->opened = true;
 	batch_mark(bw, &c->begin_mark);
+	n = 0;
 	while (!b->stop) {
 		if (__atomic_load_n(&bw->stop_cap, __ATOMIC_RELAXED) == k + 1) {
 			sp_worker_stop_export(bw->w);
@@ -466,6 +467,11 @@ batch_read(struct batch_worker *bw, uint32_t k)
 	if (c->cs.read_error != 0) {
 		c->status = c->cs.read_error;
 		snprintf(c->err, sizeof(c->err), "%s", c->cs.error);
+	} else if (n != -ENODATA && b->stop) {
+		/* cut by a signal: its output is not the capture's */
+		c->status = -EINTR;
+		snprintf(c->err, sizeof(c->err), "%s: stopped before its end (a signal)",
+			 c->path);
 	}
 	batch_mark(bw, &c->end_mark);
 }

@@ -17,6 +17,7 @@ Exit 77 (meson's skip) only when every test was skipped.
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -221,6 +222,41 @@ class Batch(unittest.TestCase):
         self.assertRegex(p.stderr, r"^streamprobe: --bpf-filter: bad expression 'udp or'")
         self.assertEqual(len(p.stderr.splitlines()), 1, p.stderr)
         self.assertFalse(os.path.exists(self.out("bpf-bad")))
+
+    def test_sigint_stops_between_captures(self):
+        """A signal: the workers end the capture they read and take no other; those not read
+        are named, the run fails (1), what was written is whole and accounted."""
+        src = os.path.join(self.tmp, "many")
+        os.makedirs(src)
+        for i in range(40):
+            shutil.copy(os.path.join(self.pcaps, "mixed.pcap"), os.path.join(src, "m%02d.pcap" % i))
+        out = self.out("sigint")
+        p = subprocess.Popen([BIN, "--pcap-dir", src, "--out-dir", out, "--workers", "2"] +
+                             FLOW_ARGS, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             text=True)
+        first = p.stderr.readline()     # the first capture done: the batch is under way
+        p.send_signal(signal.SIGINT)
+        err = first + p.stderr.read()
+        self.assertEqual(p.wait(timeout=60), 1, err)
+        sp_accounting.check_accounting(err)
+        m = re.search(r"^batch: captures=40 written=(\d+) failed=(\d+) not_read=(\d+)", err, re.M)
+        self.assertIsNotNone(m, err)
+        self.assertGreater(int(m.group(3)), 0, err)
+        self.assertRegex(err, r"(?m)^streamprobe: error: %d of 40 captures not read \(stopped\): "
+                         r"m\d\d\.pcap" % int(m.group(3)))
+        with open(os.path.join(self.sep, "mixed.pcap.csv"), "rb") as f:
+            ref = f.read()
+        # every output is whole: the capture's own run's, or (cut by the signal, said) a prefix
+        cut = re.findall(r"^streamprobe: error: \S*/(m\d\d\.pcap): stopped before its end", err,
+                         re.M)
+        for n in os.listdir(out):
+            with open(os.path.join(out, n), "rb") as f:
+                data = f.read()
+            if n[:-4] in cut:
+                self.assertTrue(data.endswith(b"\n"), n)
+            else:
+                self.assertEqual(data, ref, n)
+        self.assertEqual(int(m.group(2)), len(cut))
 
     def test_empty_directory(self):
         empty = os.path.join(self.tmp, "empty")

@@ -496,8 +496,9 @@ batch_worker_main(void *arg)
 			bw->reset_error = ret;
 			break;
 		}
-		bw->used = true;
 		batch_read(bw, k);
+		/* a capture that did not open left the worker as it was */
+		bw->used |= b->caps[k].opened;
 	}
 	__atomic_store_n(&bw->done, true, __ATOMIC_RELEASE);
 	sp_worker_export_notify(bw->w);

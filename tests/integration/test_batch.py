@@ -292,6 +292,19 @@ class Batch(unittest.TestCase):
         with open(os.path.join(out, "vlan.pcap.csv"), "rb") as a, \
                 open(os.path.join(self.sep, "vlan.pcap.csv"), "rb") as b:
             self.assertEqual(a.read(), b.read())
+        # an output that cannot be written (a directory in its place, --overwrite): that
+        # capture fails, named, the other is written
+        os.remove(os.path.join(out, "gtp.pcap.csv"))
+        os.makedirs(os.path.join(out, "gtp.pcap.csv"))
+        p = run(["--pcap-dir", src, "--out-dir", out, "--overwrite", "--workers", "2"] +
+                FLOW_ARGS)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertRegex(p.stderr, r"(?m)^streamprobe: error: \S+/gtp\.pcap\.csv: Is a directory$")
+        self.assertRegex(p.stderr, r"(?m)^batch: captures=2 written=1 failed=1 not_read=0 ")
+        sp_accounting.check_accounting(p.stderr)
+        with open(os.path.join(out, "vlan.pcap.csv"), "rb") as a, \
+                open(os.path.join(self.sep, "vlan.pcap.csv"), "rb") as b:
+            self.assertEqual(a.read(), b.read())
         # two captures of one name
         other = os.path.join(self.tmp, "other")
         os.makedirs(other)

@@ -387,9 +387,11 @@ batch_mark(struct batch_worker *bw, uint8_t *mark)
 {
 	struct rte_ring *ring = sp_worker_export_ring(bw->w);
 
-	while (rte_ring_sp_enqueue(ring, mark) != 0) {
+	if (rte_ring_sp_enqueue(ring, mark) != 0) {
+		/* full: the main lcore is woken once and drains it */
 		sp_worker_export_notify(bw->w);
-		rte_pause();
+		while (rte_ring_sp_enqueue(ring, mark) != 0)
+			rte_pause();
 	}
 	/* the main lcore opens or closes an output now, not at its next wake-up */
 	sp_worker_export_notify(bw->w);
@@ -425,17 +427,17 @@ batch_read(struct batch_worker *bw, uint32_t k)
 		 * output: its run stops before opening one). */
 		int dlt = sp_capture_file_dlt(cap, 0);
 		char ferr[BATCH_ERR_LEN];
-		int k;
+		int off;
 
 		filter = sp_filter_create(b->p.cfg->bpf_filter, &dlt, 1, ferr, sizeof(ferr));
 		if (filter == NULL) {
 			/* named by the capture, as the others' errors are */
-			k = snprintf(c->err, sizeof(c->err), "%s: ", c->path);
-			if (k > 0 && (size_t)k < sizeof(c->err)) {
-				size_t len = strnlen(ferr, sizeof(c->err) - (size_t)k - 1);
+			off = snprintf(c->err, sizeof(c->err), "%s: ", c->path);
+			if (off > 0 && (size_t)off < sizeof(c->err)) {
+				size_t len = strnlen(ferr, sizeof(c->err) - (size_t)off - 1);
 
-				memcpy(c->err + k, ferr, len);
-				c->err[(size_t)k + len] = '\0';
+				memcpy(c->err + off, ferr, len);
+				c->err[(size_t)off + len] = '\0';
 			}
 			c->status = -EINVAL;
 			sp_capture_close(cap);
@@ -678,6 +680,9 @@ sp_batch_run(struct sp_batch *b)
 				strerror(-ret));
 			b->stop = true;
 			rc = ret;
+			/* never launched: nothing of theirs to wait for */
+			for (; i < b->p.n_workers; i++)
+				b->bw[i].done = true;
 			break;
 		}
 	}
@@ -686,8 +691,7 @@ sp_batch_run(struct sp_batch *b)
 		for (i = 0; i < b->p.n_workers; i++) {
 			/* done read before draining: the worker's last marker
 			 * is in its ring by the time it says so */
-			done += __atomic_load_n(&b->bw[i].done, __ATOMIC_ACQUIRE) ||
-				rte_eal_get_lcore_state(b->bw[i].lcore) == WAIT;
+			done += __atomic_load_n(&b->bw[i].done, __ATOMIC_ACQUIRE);
 			busy += batch_drain(b, &b->bw[i]);
 			if (b->bw[i].set != NULL)
 				sp_export_set_tick(b->bw[i].set);

@@ -199,6 +199,23 @@ batch_list(struct sp_batch *b, char *err, size_t errlen)
 	return ret;
 }
 
+/* A file's identity, to find an output that is an input. */
+struct batch_file_id {
+	dev_t dev;
+	ino_t ino;
+	unsigned int cap;
+};
+
+static int
+batch_id_cmp(const void *a, const void *b)
+{
+	const struct batch_file_id *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
 static int
 batch_name_cmp(const void *a, const void *b)
 {
@@ -215,6 +232,7 @@ static int
 batch_outputs(struct sp_batch *b, char *err, size_t errlen)
 {
 	const struct sp_config *cfg = b->p.cfg;
+	struct batch_file_id *ids;
 	struct batch_cap **by_name;
 	struct stat sb, si;
 	unsigned int i, k;
@@ -255,26 +273,42 @@ batch_outputs(struct sp_batch *b, char *err, size_t errlen)
 			return -EINVAL;
 		}
 	free(by_name);
+	/* the inputs by identity, sorted: each existing output looked up once
+	 * (a re-run with --overwrite over thousands of captures) */
+	ids = malloc(sizeof(*ids) * b->n);
+	if (ids == NULL) {
+		snprintf(err, errlen, "out of memory for the list of captures");
+		return -ENOMEM;
+	}
+	for (i = 0, k = 0; i < b->n; i++)
+		if (stat(b->caps[i].path, &si) == 0)
+			ids[k++] = (struct batch_file_id){ si.st_dev, si.st_ino, i };
+	qsort(ids, k, sizeof(*ids), batch_id_cmp);
 	for (i = 0; i < b->n; i++) {
 		struct batch_cap *c = &b->caps[i];
+		struct batch_file_id key, *in;
 
 		if (lstat(c->out, &sb) != 0)
 			continue;
-		/* an existing output: an input it must not replace? */
-		for (k = 0; k < b->n; k++)
-			if (stat(b->caps[k].path, &si) == 0 && stat(c->out, &sb) == 0 &&
-			    si.st_dev == sb.st_dev && si.st_ino == sb.st_ino) {
-				snprintf(err, errlen, "--out-dir: the output of %s, %s, is an input "
-					 "(a capture it reads); it would be overwritten", c->path,
-					 c->out);
-				return -EINVAL;
-			}
+		in = NULL;
+		if (stat(c->out, &sb) == 0) {	/* what a link points to */
+			key = (struct batch_file_id){ sb.st_dev, sb.st_ino, 0 };
+			in = bsearch(&key, ids, k, sizeof(*ids), batch_id_cmp);
+		}
+		if (in != NULL) {
+			snprintf(err, errlen, "--out-dir: the output of %s, %s, is an input (%s); "
+				 "it would be overwritten", c->path, c->out, b->caps[in->cap].path);
+			free(ids);
+			return -EINVAL;
+		}
 		if (!cfg->overwrite) {
 			snprintf(err, errlen, "--out-dir: %s exists (the output of %s); give "
 				 "--overwrite to replace the outputs that exist", c->out, c->path);
+			free(ids);
 			return -EINVAL;
 		}
 	}
+	free(ids);
 	return 0;
 }
 

@@ -28,6 +28,7 @@
 #include <rte_errno.h>
 #include <rte_lcore.h>
 
+#include <sp_batch.h>
 #include <sp_common.h>
 #include <sp_config.h>
 #include <sp_mem.h>
@@ -54,6 +55,7 @@ struct app {
 	unsigned int lcores[SP_MAX_WORKERS];
 	struct sp_worker *workers[SP_MAX_WORKERS];
 	struct sp_run *run;
+	struct sp_batch *batch;		/* --out-dir: instead of the run */
 };
 
 static struct app app;
@@ -75,6 +77,8 @@ app_on_signal(int sig)
 	}
 	if (app.run != NULL)
 		sp_run_stop(app.run);	/* else: app_run() sees app_signals */
+	if (app.batch != NULL)
+		sp_batch_stop(app.batch);
 }
 
 /* The files source's params; also used before the EAL is up, to size its
@@ -153,9 +157,9 @@ app_setup_filter(void)
 	return 0;
 }
 
-/* The exporters, CSV first, as one export set. */
-static int
-app_setup_exports(void)
+/* The exporters' params: the run's export set, or each capture's in a batch. */
+static void
+app_export_params(struct sp_export_set_params *e)
 {
 	struct sp_export_set_params sp = { .max_nflows = app.cfg.max_nflows,
 		.flush_interval_ms = app.cfg.flush_interval_ms, .status_line = !app.cfg.quiet,
@@ -163,7 +167,6 @@ app_setup_exports(void)
 		.csv_anonymize_key = app.cfg.csv_anonymize_key, .ipfix = app.cfg.ipfix,
 		.n_ipfix = app.cfg.n_ipfix };
 	struct sp_ipfix_params *ip = &sp.ipfix_params;
-	char err[512];
 
 	app_columns(&sp.cols);
 	sp.csv.flows_per_file = app.cfg.csv_flows_per_file;
@@ -178,10 +181,38 @@ app_setup_exports(void)
 	/* Files: nothing is lost by waiting for a collector's pace, so wait. */
 	ip->rate = app.cfg.ipfix_rate_set ? app.cfg.ipfix_rate : app.port != NULL ? 0 :
 		   SP_DEFAULT_IPFIX_FILE_RATE;
+	*e = sp;
+}
+
+/* The exporters, CSV first, as one export set. */
+static int
+app_setup_exports(void)
+{
+	struct sp_export_set_params sp;
+	char err[512];
+
+	app_export_params(&sp);
 	app.exports = sp_export_set_open(&sp, err, sizeof(err));
 	if (app.exports == NULL) {
 		fprintf(stderr, "streamprobe: %s\n", err);
 		return rte_errno == EINVAL || rte_errno == EADDRNOTAVAIL ? 2 : 1;
+	}
+	return 0;
+}
+
+/* --out-dir: the batch reads the captures with the workers made. */
+static int
+app_setup_batch(int socket)
+{
+	struct sp_batch_params bp = { .cfg = &app.cfg, .n_workers = app.n_workers,
+				      .socket_id = socket, .start_s = app.start_s };
+	char err[512];
+
+	app_export_params(&bp.exports);
+	app.batch = sp_batch_create(&bp, err, sizeof(err));
+	if (app.batch == NULL) {
+		fprintf(stderr, "streamprobe: %s\n", err);
+		return rte_errno == EINVAL ? 2 : 1;
 	}
 	return 0;
 }
@@ -205,10 +236,11 @@ app_setup(void)
 		return 1;
 	}
 	socket = (int)rte_lcore_to_socket_id(app.lcores[0]);
-	ret = app_setup_input(socket);
-	if (ret == 0)
+	/* a batch reads its captures itself */
+	ret = app.cfg.out_dir != NULL ? app_setup_batch(socket) : app_setup_input(socket);
+	if (ret == 0 && app.cfg.out_dir == NULL)	/* a batch: per capture */
 		ret = app_setup_filter();
-	if (ret == 0)
+	if (ret == 0 && app.cfg.out_dir == NULL)
 		ret = app_setup_exports();
 	if (ret != 0)
 		return ret;
@@ -220,7 +252,7 @@ app_setup(void)
 	wp.cfg = &app.cfg;
 	wp.filter = app.filter;
 	wp.lossless = app.port == NULL;
-	wp.rx_ring_size = sp_source_dispatched(app.src) ? APP_RX_RING : 0;
+	wp.rx_ring_size = app.src != NULL && sp_source_dispatched(app.src) ? APP_RX_RING : 0;
 	for (i = 0; i < sp_plugins_n_hooks(app.plugins); i++)	/* nDPI's first */
 		wp.hooks[wp.n_hooks++] = sp_plugins_hook(app.plugins, i);
 	for (i = 0; i < app.n_workers; i++) {
@@ -239,6 +271,10 @@ app_setup(void)
 		}
 	}
 
+	if (app.batch != NULL) {
+		sp_batch_set_workers(app.batch, app.workers, app.lcores);
+		return 0;
+	}
 	dp = (struct sp_dispatch_params){ .cfg = &app.cfg, .filter = app.filter,
 		.lossless = app.port == NULL, .socket_id = socket };
 	rp = (struct sp_run_params){ .src = app.src, .n_workers = app.n_workers,
@@ -266,6 +302,12 @@ app_run(void)
 {
 	int rc;
 
+	if (app.batch != NULL) {
+		if (app_signals != 0)
+			sp_batch_stop(app.batch);
+		rc = sp_batch_run(app.batch) != 0;
+		return sp_batch_report(app.batch) != 0 || rc;
+	}
 	if (app_signals != 0)
 		sp_run_stop(app.run);
 	if (sp_run_launch(app.run) != 0)
@@ -289,6 +331,7 @@ app_teardown(void)
 
 	/* before the signal handler could use it freed */
 	__atomic_store_n(&app.run, NULL, __ATOMIC_SEQ_CST);
+	sp_batch_free(__atomic_exchange_n(&app.batch, NULL, __ATOMIC_SEQ_CST));
 	sp_export_set_free(app.exports);
 	sp_run_free(run);
 	for (i = 0; i < app.n_workers; i++)
@@ -369,6 +412,9 @@ main(int argc, char **argv)
 				 (size_t)fp.n_workers *
 				 sp_worker_heap_size(&app.cfg, fp.dispatched ? APP_RX_RING : 0)) /
 			   (1u << 20);
+		if (app.cfg.out_dir != NULL)	/* a batch: each worker reads, no ring */
+			d.mem_mb = 64 + (sp_batch_heap_size(fp.n_workers) + (size_t)fp.n_workers *
+					 sp_worker_heap_size(&app.cfg, 0)) / (1u << 20);
 		eal_argc = sp_eal_default_args(&d, eal_argv, &eal_buf);
 	}
 

@@ -75,6 +75,9 @@ enum {
 	OPT_CSV_FLOWS_PER_FILE,
 	OPT_CSV_ROTATE_FILES,
 	OPT_FLUSH_INTERVAL,
+	OPT_PCAP_DIR,
+	OPT_OUT_DIR,
+	OPT_OVERWRITE,
 	OPT_HELP,
 	OPT_VERSION,
 	OPT_END,	/* keep last */
@@ -136,6 +139,9 @@ static const struct option sp_options[] = {
 	{ "csv-flows-per-file", required_argument, NULL, OPT_CSV_FLOWS_PER_FILE },
 	{ "csv-rotate-files", required_argument, NULL, OPT_CSV_ROTATE_FILES },
 	{ "flush-interval", required_argument, NULL, OPT_FLUSH_INTERVAL },
+	{ "pcap-dir", required_argument, NULL, OPT_PCAP_DIR },
+	{ "out-dir", required_argument, NULL, OPT_OUT_DIR },
+	{ "overwrite", no_argument, NULL, OPT_OVERWRITE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -174,6 +180,14 @@ sp_config_usage(const char *prog)
 	       "                            (net_pcap) rather than streamprobe's own reader:\n"
 	       "                            same packets, about twice the reading cost;\n"
 	       "                            uncompressed regular files only\n"
+	       "  --pcap-dir DIR            batch: every regular file of DIR (name order, not\n"
+	       "                            those starting with '.') is a capture of its own\n"
+	       "  --out-dir DIR             batch: each capture (--pcap-dir, or each --pcap file\n"
+	       "                            or directory's file) is read as a run of its own and\n"
+	       "                            written to DIR/<capture name>.csv; the captures are\n"
+	       "                            spread over the workers (one worker a capture)\n"
+	       "  --overwrite               --out-dir: replace output files that exist (without\n"
+	       "                            it the batch stops before reading if one does)\n"
 	       "  --no-read-ahead           the worker reads the files itself, without the\n"
 	       "                            read-ahead thread (one CPU; repeatable callgrind runs)\n"
 	       "  --csv FILE                write flows as NFStream to_csv() CSV (\"-\" = stdout,\n"
@@ -594,6 +608,53 @@ sp_config_check_csv(struct sp_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Batch (--out-dir): the outputs are the directory's, one set per capture,
+ * and each capture is a whole run of one worker's; what names one output
+ * or spans the captures has no meaning there and is refused by name.
+ */
+static int
+sp_config_check_batch(struct sp_config *cfg, char *err, size_t errlen)
+{
+	const char *opt;
+	unsigned int i;
+
+	if (cfg->out_dir == NULL) {
+		if (cfg->overwrite)
+			return sp_config_err(err, errlen, "--overwrite: needs --out-dir");
+		if (cfg->pcap_dir != NULL)
+			return sp_config_err(err, errlen, "--pcap-dir: needs --out-dir DIR (each "
+					     "capture written to DIR/<capture name>.csv); to read "
+					     "the files as one capture, give --pcap DIR");
+		return 0;
+	}
+	opt = cfg->csv_path != NULL ? "--csv" : cfg->no_csv ? "--no-csv" :
+	      cfg->csv_flows_per_file != 0 ? "--csv-flows-per-file" :
+	      cfg->csv_rotate_files != 0 ? "--csv-rotate-files" :
+	      cfg->iface != NULL ? "--iface" : cfg->port_id >= 0 ? "--port" :
+	      sp_config_replay(cfg) ? (cfg->replay_loops ? "--replay-loops" : "--replay-time") :
+	      cfg->pcap_pmd ? "--pcap-pmd" : cfg->dispatch ? "--dispatch" :
+	      cfg->telemetry ? "--telemetry" : cfg->performance_report ? "--performance-report" :
+	      cfg->dpi_stats ? "--dpi-stats" : cfg->n_ipfix != 0 ? "--ipfix" : NULL;
+	if (cfg->n_ipfix != 0)
+		return sp_config_err(err, errlen, "--ipfix: not with --out-dir (a batch writes one "
+				     "CSV per capture; for IPFIX run --pcap F --ipfix file:F.ipfix per "
+				     "capture)");
+	if (opt != NULL)
+		return sp_config_err(err, errlen, "%s: not with --out-dir (a batch writes "
+				     "DIR/<capture name>.csv for each capture, each read alone by "
+				     "one worker, with the CSV options and the flow settings only)",
+				     opt);
+	if (cfg->n_pcaps == 0)
+		return sp_config_err(err, errlen, "--out-dir: no input: give --pcap-dir DIR or "
+				     "--pcap FILE");
+	for (i = 0; i < cfg->n_pcaps; i++)
+		if (strcmp(cfg->pcaps[i], "-") == 0)
+			return sp_config_err(err, errlen, "--pcap -: not with --out-dir (a batch "
+					     "names each output after its capture file)");
+	return 0;
+}
+
 int
 sp_config_split_eal(int *argc, char ***argv, char **eal, int max)
 {
@@ -935,6 +996,30 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 					optarg);
 			cfg->flush_interval_ms = (uint32_t)v;
 			break;
+		case OPT_PCAP_DIR:
+		case OPT_OUT_DIR: {
+			struct stat sb;
+
+			if (*optarg == '\0')
+				return sp_config_err(err, errlen, "%s: empty directory name", name);
+			if (opt == OPT_OUT_DIR) {
+				cfg->out_dir = optarg;
+				break;
+			}
+			if (stat(optarg, &sb) != 0 || !S_ISDIR(sb.st_mode))
+				return sp_config_err(err, errlen, "--pcap-dir %s: %s", optarg,
+						     stat(optarg, &sb) != 0 ? strerror(errno) :
+						     "not a directory");
+			if (cfg->n_pcaps == SP_CONFIG_MAX_PCAPS)
+				return sp_config_err(err, errlen, "--pcap: at most %d files",
+						     SP_CONFIG_MAX_PCAPS);
+			cfg->pcap_dir = optarg;
+			cfg->pcaps[cfg->n_pcaps++] = optarg;
+			break;
+		}
+		case OPT_OVERWRITE:
+			cfg->overwrite = true;
+			break;
 		case OPT_HELP:
 			sp_config_usage(argv[0]);
 			return 1;
@@ -955,7 +1040,9 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 				     argv[optind]);
 	if (cfg->ipfix_elements != NULL || cfg->plugin_info)
 		return 0;	/* prints a list only: no input needed */
-	ret = sp_config_check_csv(cfg, err, errlen);
+	ret = sp_config_check_batch(cfg, err, errlen);
+	if (ret == 0 && cfg->out_dir == NULL)
+		ret = sp_config_check_csv(cfg, err, errlen);
 	if (ret != 0)
 		return ret;
 	if ((cfg->n_pcaps > 0) + (cfg->iface != NULL) + (cfg->port_id >= 0) != 1)

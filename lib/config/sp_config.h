@@ -46,6 +46,15 @@ struct sp_config {
 	/** "-": standard output, also when neither --csv nor --ipfix is given; NULL: no CSV */
 	const char *csv_path;
 	bool no_csv;			/**< --no-csv: no CSV even without --ipfix */
+	/**
+	 * Batch (--out-dir): each capture of the inputs (a file, or each
+	 * regular file of a directory) is a run of its own, written to
+	 * out_dir/<capture name>.csv (sp_batch.h). --pcap-dir adds a
+	 * directory to pcaps[] and asks for this mode.
+	 */
+	const char *out_dir;
+	const char *pcap_dir;		/**< --pcap-dir, also in pcaps[] */
+	bool overwrite;			/**< --overwrite: replace existing outputs in out_dir */
 	/* NFStream's to_csv() parameters (docs/csv.md) */
 	const char *csv_anonymize;	/**< columns_to_anonymize, comma-separated */
 	const char *csv_anonymize_key;	/**< file of the 64-byte key; NULL: random per run */

@@ -193,6 +193,29 @@ void sp_worker_tick(struct sp_worker *w, uint64_t now_ms);
 /** End of input: export every flow still in the table, oldest first. */
 void sp_worker_flush(struct sp_worker *w);
 
+/**
+ * The BPF filter the next packets go through (NULL: none), for a batch's
+ * next capture (compiled for its link type); on the worker's lcore,
+ * between bursts. The caller keeps it alive while it is set.
+ */
+void sp_worker_set_filter(struct sp_worker *w, const struct sp_filter *f);
+
+/**
+ * Make a flushed worker as it was created, for the next capture of a batch
+ * (sp_batch.h): its clocks and counters back to zero, export on again, and
+ * every hook's worker context made anew (worker_fini, then worker_init), so
+ * that no state a hook keeps between flows (nDPI's detection module and its
+ * LRU caches: the host of a flow seen earlier changes a later flow's
+ * application) carries from one capture to the next. The flow table must
+ * be empty (sp_worker_flush()); its grown bucket array is kept, which
+ * changes no output (flow_table.c). Call on the worker's lcore, between
+ * captures.
+ *
+ * @return 0, or -errno of a hook's worker_init (the worker has no hooks
+ *   then and must not process packets: free it).
+ */
+int sp_worker_reset(struct sp_worker *w);
+
 /** Ask the worker to stop exporting (e.g. max_nflows reached elsewhere). */
 void sp_worker_stop_export(struct sp_worker *w);
 

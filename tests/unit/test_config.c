@@ -251,6 +251,57 @@ test_conflicts(void)
 	CU_ASSERT_EQUAL(parse(&c, err, shorts), 1);
 }
 
+/* Batch: --pcap-dir adds a directory to the inputs and needs --out-dir;
+ * --out-dir takes --pcap files too, sets no --csv and refuses what names
+ * one output or spans the captures, by name. */
+static void
+test_batch(void)
+{
+	static const char *const ok[] = { "--pcap-dir", "/tmp", "--pcap", "x.pcap", "--out-dir",
+					  "out", "--overwrite", "--max-nflows", "3", NULL };
+	static const char *const no_out[] = { "--pcap-dir", "/tmp", NULL };
+	static const char *const overwrite[] = { "--pcap", "x", "--overwrite", NULL };
+	static const char *const not_dir[] = { "--pcap-dir", "/dev/null", "--out-dir", "o", NULL };
+	static const char *const no_input[] = { "--out-dir", "o", NULL };
+	static const char *const csv[] = { "--pcap", "x", "--out-dir", "o", "--csv", "a.csv",
+					   NULL };
+	static const char *const dispatch[] = { "--pcap", "x", "--out-dir", "o", "--dispatch",
+						NULL };
+	static const char *const ipfix[] = { "--pcap", "x", "--out-dir", "o", "--ipfix", "file:a",
+					     NULL };
+	static const char *const stdin_[] = { "--pcap", "-", "--out-dir", "o", NULL };
+	static const char *const live[] = { "--iface", "eth0", "--out-dir", "o", NULL };
+	struct sp_config c;
+	char err[256];
+
+	CU_ASSERT_EQUAL_FATAL(parse(&c, err, ok), 0);
+	CU_ASSERT_STRING_EQUAL(c.out_dir, "out");
+	CU_ASSERT_STRING_EQUAL(c.pcap_dir, "/tmp");
+	CU_ASSERT_TRUE(c.overwrite);
+	CU_ASSERT_EQUAL(c.n_pcaps, 2);
+	CU_ASSERT_STRING_EQUAL(c.pcaps[0], "/tmp");
+	CU_ASSERT_PTR_NULL(c.csv_path);		/* not "-": the outputs are the directory's */
+	CU_ASSERT_NOT_EQUAL(c.max_memory, 0);	/* reading files */
+	CU_ASSERT_EQUAL(parse(&c, err, no_out), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--pcap-dir: needs --out-dir"));
+	CU_ASSERT_EQUAL(parse(&c, err, overwrite), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "--overwrite: needs --out-dir");
+	CU_ASSERT_EQUAL(parse(&c, err, not_dir), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "--pcap-dir /dev/null: not a directory");
+	CU_ASSERT_EQUAL(parse(&c, err, no_input), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--out-dir: no input"));
+	CU_ASSERT_EQUAL(parse(&c, err, csv), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--csv: not with --out-dir"));
+	CU_ASSERT_EQUAL(parse(&c, err, dispatch), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--dispatch: not with --out-dir"));
+	CU_ASSERT_EQUAL(parse(&c, err, ipfix), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--ipfix: not with --out-dir"));
+	CU_ASSERT_EQUAL(parse(&c, err, stdin_), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--pcap -: not with --out-dir"));
+	CU_ASSERT_EQUAL(parse(&c, err, live), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--iface: not with --out-dir"));
+}
+
 /* --plugin repeats up to the worker's hooks besides nDPI's: 15. */
 static void
 test_plugin_count(void)
@@ -542,7 +593,8 @@ sp_test_register(void)
 	    CU_add_test(s, "inputs and IPFIX options", test_inputs_and_ipfix) == NULL ||
 	    CU_add_test(s, "CSV options", test_csv_options) == NULL ||
 	    CU_add_test(s, "live capture parameters", test_live_parameters) == NULL ||
-	    CU_add_test(s, "EAL arguments split off", test_split_eal) == NULL)
+	    CU_add_test(s, "EAL arguments split off", test_split_eal) == NULL ||
+	    CU_add_test(s, "batch: --pcap-dir, --out-dir", test_batch) == NULL)
 		return -1;
 	return 0;
 }

@@ -1136,6 +1136,119 @@ test_plugin_verdicts(void)
 	sp_plugins_unload(ps);
 }
 
+/* A hook whose context is its own allocation, counted, for sp_worker_reset(). */
+struct gen_ctx {
+	unsigned int gen;	/* which worker_init made it, 1.. */
+	unsigned int flows;	/* flows it saw */
+};
+
+static unsigned int gen_inits, gen_finis;
+static bool gen_fail;	/* the next worker_init fails */
+
+static void *
+gen_worker_init(const void *arg, unsigned int worker_id, int socket_id, uint32_t max_flows)
+{
+	struct gen_ctx *c;
+
+	(void)arg;
+	(void)worker_id;
+	(void)socket_id;
+	(void)max_flows;
+	if (gen_fail) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c != NULL)
+		c->gen = ++gen_inits;
+	return c;
+}
+
+static void
+gen_worker_fini(void *ctx)
+{
+	CU_ASSERT_PTR_NOT_NULL(ctx);	/* never a context already finished */
+	gen_finis++;
+	free(ctx);
+}
+
+static int
+gen_flow_init(void *ctx, void *slot, struct sp_hook_pkt *p, const struct sp_flow_state *st)
+{
+	(void)slot;
+	(void)p;
+	(void)st;
+	((struct gen_ctx *)ctx)->flows++;
+	return SP_HOOK_DONE;
+}
+
+static const struct sp_flow_ops gen_ops = {
+	.name = "gen", .worker_init = gen_worker_init, .worker_fini = gen_worker_fini,
+	.flow_init = gen_flow_init,
+};
+
+/* sp_worker_reset(): refused with flows in the table; after a flush, the
+ * clocks and counters are zero and every hook has a context of its own
+ * again (the old one finished); a failed worker_init leaves no context
+ * that free() would finish twice. */
+static void
+test_reset(void)
+{
+	struct sp_worker_params p;
+	struct sp_worker_stats st;
+	struct sp_worker *w;
+	struct gen_ctx *c;
+	void *obj = NULL;
+
+	sp_config_defaults(&cfg);
+	cfg.max_flows = 256;
+	memset(&p, 0, sizeof(p));
+	p.cfg = &cfg;
+	p.socket_id = SOCKET_ID_ANY;
+	p.lossless = true;
+	p.hooks[0] = &gen_ops;
+	p.n_hooks = 1;
+	gen_inits = gen_finis = 0;
+	gen_fail = false;
+	w = sp_worker_create(&p);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	c = sp_worker_hook_ctx(w, &gen_ops);
+	CU_ASSERT_EQUAL_FATAL(c->gen, 1);
+	send_pkt(w, 1000, false, 50000);
+	send_pkt(w, 1001, false, 50001);
+	CU_ASSERT_EQUAL(c->flows, 2);
+	CU_ASSERT_EQUAL(sp_worker_reset(w), -EBUSY);
+	CU_ASSERT_EQUAL(gen_finis, 0);
+	sp_worker_flush(w);
+	while (rte_ring_sc_dequeue(sp_worker_export_ring(w), &obj) == 0)
+		rte_mempool_put(sp_worker_record_pool(w), obj);
+	CU_ASSERT_EQUAL(sp_worker_reset(w), 0);
+	CU_ASSERT_EQUAL(gen_finis, 1);
+	c = sp_worker_hook_ctx(w, &gen_ops);
+	CU_ASSERT_EQUAL_FATAL(c->gen, 2);
+	CU_ASSERT_EQUAL(c->flows, 0);
+	sp_worker_get_stats(w, &st);
+	CU_ASSERT_EQUAL(st.packets, 0);
+	CU_ASSERT_EQUAL(st.flows_created, 0);
+	CU_ASSERT_EQUAL(st.flows_exported, 0);
+	/* the clock too: a packet earlier than the last capture's keeps its own time
+	 * (not forced up to 50001 ms) */
+	send_pkt(w, 1000, false, 7);
+	sp_worker_flush(w);
+	CU_ASSERT_EQUAL_FATAL(rte_ring_sc_dequeue(sp_worker_export_ring(w), &obj), 0);
+	CU_ASSERT_EQUAL(((struct sp_flow_record *)obj)->st.first_seen_ms[SP_BI], 7);
+	rte_mempool_put(sp_worker_record_pool(w), obj);
+	/* a worker_init that fails: the error, and the old context finished once */
+	gen_fail = true;
+	CU_ASSERT_EQUAL(sp_worker_reset(w), -ENOMEM);
+	CU_ASSERT_EQUAL(gen_finis, 2);
+	CU_ASSERT_PTR_NULL(sp_worker_hook_ctx(w, &gen_ops));
+	gen_fail = false;
+	sp_worker_free(w);
+	CU_ASSERT_EQUAL(gen_finis, 2);
+	CU_ASSERT_EQUAL(gen_inits, 2);
+}
+
 static int
 suite_init(void)
 {
@@ -1168,7 +1281,8 @@ sp_test_register(void)
 	    CU_add_test(s, "16 hooks: the mask's high bits", test_all_hooks) == NULL ||
 	    CU_add_test(s, "plugin columns through the adapter", test_plugin_columns) == NULL ||
 	    CU_add_test(s, "plugin verdicts: done, expire", test_plugin_verdicts) == NULL ||
-	    CU_add_test(s, "one packet view for all plugins", test_plugin_shared_view) == NULL)
+	    CU_add_test(s, "one packet view for all plugins", test_plugin_shared_view) == NULL ||
+	    CU_add_test(s, "reset between captures", test_reset) == NULL)
 		return -1;
 	return 0;
 }

@@ -13,14 +13,10 @@
  * in the entry before an end marker is visible to the main lcore when it
  * dequeues the marker (the ring's release/acquire).
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE	/* ppoll() */
-#endif
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +89,7 @@ struct sp_batch {
 	uint32_t next;			/* the next capture to take (atomic) */
 	volatile bool stop;
 	struct batch_worker bw[SP_MAX_WORKERS];
+	struct sp_worker *w[SP_MAX_WORKERS];	/* bw[i].w, for the idle wait */
 	unsigned int n_ended;
 	double launch_s, joined_s;
 	uint64_t status_tsc;
@@ -320,6 +317,7 @@ sp_batch_set_workers(struct sp_batch *b, struct sp_worker *const *workers,
 
 	for (i = 0; i < b->p.n_workers; i++) {
 		b->bw[i].w = workers[i];
+		b->w[i] = workers[i];
 		b->bw[i].lcore = lcores[i];
 	}
 }
@@ -549,17 +547,6 @@ batch_nl(const struct sp_batch *b)
 	return b->tty ? "\r\033[K" : "";
 }
 
-static uint64_t
-batch_ignored(const struct sp_worker_stats *ws)
-{
-	uint64_t n = 0;
-	unsigned int r;
-
-	for (r = 1; r < SP_PARSE_RESULTS; r++)
-		n += ws->ignored[r];
-	return n;
-}
-
 /* The accounting of one capture: received = in flows + ignored + filtered
  * + dropped, as a run's report has it (reading a file with the own reader
  * nothing is lost before the worker; a full table drops nothing offline,
@@ -621,7 +608,7 @@ batch_end(struct sp_batch *b, struct batch_worker *bw, struct batch_cap *c)
 	batch_acct(c, &received, &dropped);
 	fprintf(stderr, "%scapture %s: received=%" PRIu64 " in_flows=%" PRIu64 " ignored=%"
 		PRIu64 " filtered=%" PRIu64 " dropped=%" PRIu64 " flows=%" PRIu64 " worker=%u\n",
-		batch_nl(b), c->name, received, c->ws.in_flows, batch_ignored(&c->ws),
+		batch_nl(b), c->name, received, c->ws.in_flows, sp_worker_stats_ignored(&c->ws),
 		c->ws.filtered, dropped, c->es.exported, c->worker);
 }
 
@@ -661,27 +648,6 @@ batch_drain(struct sp_batch *b, struct batch_worker *bw)
 	if (n_rec > 0)
 		rte_mempool_put_bulk(sp_worker_record_pool(bw->w), recs, n_rec);
 	return n;
-}
-
-/* Nothing to do: sleep until a worker writes its eventfd or wait_us passed. */
-static void
-batch_idle_wait(struct sp_batch *b, uint32_t wait_us)
-{
-	struct pollfd fds[SP_MAX_WORKERS];
-	struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)wait_us * 1000 };
-	unsigned int i;
-	uint64_t v;
-
-	for (i = 0; i < b->p.n_workers; i++) {
-		fds[i].fd = sp_worker_export_fd(b->bw[i].w);
-		fds[i].events = POLLIN;
-		fds[i].revents = 0;
-	}
-	if (ppoll(fds, b->p.n_workers, &ts, NULL) <= 0)
-		return;
-	for (i = 0; i < b->p.n_workers; i++)
-		if (fds[i].revents & POLLIN)
-			(void)!read(fds[i].fd, &v, sizeof(v));
 }
 
 /* Once a second on a terminal: how far the batch is. */
@@ -739,7 +705,8 @@ sp_batch_run(struct sp_batch *b)
 			break;
 		wait_us = sp_run_idle_next_us(wait_us, worked);
 		worked = false;
-		batch_idle_wait(b, wait_us);
+		/* until a worker writes its eventfd or wait_us passed */
+		sp_worker_wait_exports(b->w, b->p.n_workers, wait_us);
 	}
 	rte_eal_mp_wait_lcore();
 	b->joined_s = sp_now_s();
@@ -770,7 +737,7 @@ sp_batch_report(struct sp_batch *b)
 			continue;
 		written += c->out_status == 0;
 		batch_acct(c, &r, &d);
-		if (r != c->ws.in_flows + batch_ignored(&c->ws) + c->ws.filtered + d) {
+		if (r != c->ws.in_flows + sp_worker_stats_ignored(&c->ws) + c->ws.filtered + d) {
 			fprintf(stderr, "streamprobe: error: %s: packet accounting does not add "
 				"up\n", c->name);
 			rc = -EIO;
@@ -808,7 +775,7 @@ sp_batch_report(struct sp_batch *b)
 		b->n, written, failed, not_read, b->p.cfg->out_dir);
 	fprintf(stderr, "accounting: received=%" PRIu64 " in_flows=%" PRIu64 " ignored=%" PRIu64
 		" filtered=%" PRIu64 " dropped=%" PRIu64 "\n", received, tot.in_flows,
-		batch_ignored(&tot), tot.filtered, dropped);
+		sp_worker_stats_ignored(&tot), tot.filtered, dropped);
 	fprintf(stderr, "ignored:");
 	for (k = 1; k < SP_PARSE_RESULTS; k++)
 		fprintf(stderr, " %s=%" PRIu64, sp_parse_result_name(k), tot.ignored[k]);
@@ -827,7 +794,7 @@ sp_batch_report(struct sp_batch *b)
 			"packets/s)\n", b->launch_s - b->p.start_s, input,
 			input > 0 ? b->n_ended / input : 0.0,
 			input > 0 ? (double)received / input / 1e6 : 0.0);
-	if (received != tot.in_flows + batch_ignored(&tot) + tot.filtered + dropped) {
+	if (received != tot.in_flows + sp_worker_stats_ignored(&tot) + tot.filtered + dropped) {
 		fprintf(stderr, "streamprobe: error: packet accounting does not add up\n");
 		rc = -EIO;
 	}

@@ -33,17 +33,6 @@ run_exported(const struct sp_run *r)
 	return es.exported;
 }
 
-static uint64_t
-run_ignored(const struct sp_worker_stats *ws)
-{
-	uint64_t ignored = 0;
-	unsigned int i;
-
-	for (i = 1; i < SP_PARSE_RESULTS; i++)
-		ignored += ws->ignored[i];
-	return ignored;
-}
-
 /* The status line on a terminal (files: percent read, packets/s, flows;
  * live: rates and drops). `final` completes it at the end of the run, so
  * that it ends at what was read (100 % of a whole file) before the report
@@ -135,7 +124,7 @@ run_status(struct sp_run *r)
 	fprintf(out, "{\"flows_expired\": %" PRIu64 ", \"packets_processed\": %" PRIu64
 		", \"packets_ignored\": %" PRIu64 ", \"packets_dropped_filtered_by_kernel\": %"
 		PRIu64 ", \"meters_packets_processing_balance\": [", run_exported(r), tot.packets,
-		run_ignored(&tot), drops);
+		sp_worker_stats_ignored(&tot), drops);
 	for (i = 0; i < r->p.n_workers; i++)
 		fprintf(out, "%s%" PRIu64, i ? ", " : "", ws[i].packets);
 	fprintf(out, "]}\n");
@@ -226,7 +215,7 @@ sp_run_report(struct sp_run *r)
 		ring_full = ds.dropped_ring_full;
 		dropped += ring_full;
 	}
-	ignored = run_ignored(&tot);
+	ignored = sp_worker_stats_ignored(&tot);
 	sp_export_set_get_stats(r->p.exports, &es);
 	/* the line completed with the run's mean rate */
 	run_status_line(r, r->joined_s > r->launch_s ? (double)tot.packets /
@@ -306,7 +295,7 @@ run_tel_worker(struct rte_tel_data *d, const struct sp_worker_stats *ws)
 	rte_tel_data_add_dict_u64(d, "packets", ws->packets);
 	rte_tel_data_add_dict_u64(d, "bytes", ws->bytes);
 	rte_tel_data_add_dict_u64(d, "in_flows", ws->in_flows);
-	rte_tel_data_add_dict_u64(d, "ignored", run_ignored(ws));
+	rte_tel_data_add_dict_u64(d, "ignored", sp_worker_stats_ignored(ws));
 	rte_tel_data_add_dict_u64(d, "filtered", ws->filtered);
 	rte_tel_data_add_dict_u64(d, "flows_active", ws->flows_active);
 	rte_tel_data_add_dict_u64(d, "flows_created", ws->flows_created);

@@ -6,11 +6,7 @@
  * even while the dispatcher waits for a worker (the dispatcher's wait
  * callback); live workers count their losses instead.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE	/* ppoll() */
-#endif
 #include <errno.h>
-#include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -281,29 +277,6 @@ run_dispatch_burst(struct sp_run *r)
 	return n > 0;
 }
 
-/* Nothing to do: sleep until a worker writes its eventfd (a ring
- * filling, a worker waiting or done) or wait_us passed, and clear what
- * was written. */
-static void
-run_idle_wait(struct sp_run *r, uint32_t wait_us)
-{
-	struct pollfd fds[SP_MAX_WORKERS];
-	struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)wait_us * 1000 };
-	unsigned int i;
-	uint64_t v;
-
-	for (i = 0; i < r->p.n_workers; i++) {
-		fds[i].fd = sp_worker_export_fd(r->wk[i].w);
-		fds[i].events = POLLIN;
-		fds[i].revents = 0;
-	}
-	if (ppoll(fds, r->p.n_workers, &ts, NULL) <= 0)
-		return;		/* the timeout, or a signal: the loop looks again */
-	for (i = 0; i < r->p.n_workers; i++)
-		if (fds[i].revents & POLLIN)
-			(void)!read(fds[i].fd, &v, sizeof(v));
-}
-
 void
 sp_run_manage(struct sp_run *r)
 {
@@ -336,7 +309,9 @@ sp_run_manage(struct sp_run *r)
 		if (r->dispatch == NULL || r->rx_done) {
 			wait_us = sp_run_idle_next_us(wait_us, worked);
 			worked = false;
-			run_idle_wait(r, wait_us);
+			/* until a worker writes its eventfd (a ring filling, a
+			 * worker waiting or done) or wait_us passed */
+			sp_worker_wait_exports(r->w, r->p.n_workers, wait_us);
 		}
 		run_status(r);
 	}

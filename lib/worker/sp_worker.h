@@ -174,6 +174,16 @@ struct rte_mempool *sp_worker_record_pool(const struct sp_worker *w);
  */
 int sp_worker_export_fd(const struct sp_worker *w);
 
+/**
+ * The management lcore's idle wait: sleep until one of the n workers
+ * writes its sp_worker_export_fd() or wait_us passed (a signal ends it
+ * too), and clear what was written.
+ */
+void sp_worker_wait_exports(struct sp_worker *const *w, unsigned int n, uint32_t wait_us);
+
+/** The packets a worker ignored, whatever the reason (the report's "ignored"). */
+uint64_t sp_worker_stats_ignored(const struct sp_worker_stats *s);
+
 /** Write sp_worker_export_fd() now (counted in export_signals); the worker's lcore only. */
 void sp_worker_export_notify(struct sp_worker *w);
 

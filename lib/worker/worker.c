@@ -9,7 +9,11 @@
  *   expire it first if this packet finds it idle/active (the packet then
  *   starts a new flow) → account → run the idle scan if decided.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* ppoll() */
+#endif
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -126,6 +130,38 @@ struct rte_mempool *
 sp_worker_record_pool(const struct sp_worker *w)
 {
 	return w->rec_pool;
+}
+
+void
+sp_worker_wait_exports(struct sp_worker *const *w, unsigned int n, uint32_t wait_us)
+{
+	struct pollfd fds[SP_MAX_WORKERS];
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)wait_us * 1000 };
+	unsigned int i;
+	uint64_t v;
+
+	n = RTE_MIN(n, (unsigned int)SP_MAX_WORKERS);
+	for (i = 0; i < n; i++) {
+		fds[i].fd = w[i]->notify_fd;
+		fds[i].events = POLLIN;
+		fds[i].revents = 0;
+	}
+	if (ppoll(fds, n, &ts, NULL) <= 0)
+		return;		/* the timeout, or a signal: the caller looks again */
+	for (i = 0; i < n; i++)
+		if (fds[i].revents & POLLIN)
+			(void)!read(fds[i].fd, &v, sizeof(v));
+}
+
+uint64_t
+sp_worker_stats_ignored(const struct sp_worker_stats *s)
+{
+	uint64_t n = 0;
+	unsigned int r;
+
+	for (r = 1; r < SP_PARSE_RESULTS; r++)
+		n += s->ignored[r];
+	return n;
 }
 
 int

@@ -83,6 +83,9 @@ class FloorClassify(unittest.TestCase):
         self.assertAlmostEqual(r["ratio"], 8 / 3)
         self.assertEqual(r["kernel"], 2)
         self.assertEqual(r["cut"], 1)
+        # the two copies under capture_replay_rx are the input stage, still in the ratio
+        self.assertEqual(r["input"], 2)
+        self.assertAlmostEqual(r["ratio_no_input"], 6 / 3)
         self.assertEqual(r["period_ns"], 7 * 1001001 + 2000000)
         self.assertEqual(r["top_leaf"][0],
                          ("__memmove_avx512_unaligned_erms (libc.so.6)", 2))

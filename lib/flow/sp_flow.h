@@ -319,7 +319,12 @@ int32_t sp_flow_add(struct sp_flow_table *t, uint32_t hash);
 void sp_flow_remove(struct sp_flow_table *t, int32_t idx);
 
 /** State arrays. stats/splt are NULL when the run does not keep them. */
-struct sp_flow_state *sp_flow_state_at(struct sp_flow_table *t, int32_t idx);
+static inline struct sp_flow_state *
+sp_flow_state_at(struct sp_flow_table *t, int32_t idx)
+{
+	return &((struct sp_flow_table_core *)(void *)t)->state[idx];
+}
+
 struct sp_flow_stats *sp_flow_stats_at(struct sp_flow_table *t, int32_t idx);
 void *sp_flow_splt_at(struct sp_flow_table *t, int32_t idx);
 
@@ -332,9 +337,27 @@ int32_t sp_flow_oldest(const struct sp_flow_table *t);
 /**
  * NFStream's packet-triggered check (lib_engine.c flow_expiration_handler),
  * done before a packet is accounted: idle if now - last_seen >= idle
- * timeout, else active if now - first_seen >= active timeout.
+ * timeout, else active if now - first_seen >= active timeout. A flow
+ * found alive gets its deadline (sp_flow_expiry_due()) moved to the
+ * earliest time it could expire as its state stands.
  */
 enum sp_flow_expiry sp_flow_check_expiry(struct sp_flow_table *t, int32_t idx, uint64_t now_ms);
+
+/**
+ * Whether a packet at now_ms needs sp_flow_check_expiry(); false when the
+ * flow cannot have expired. One compare with the deadline the flow's state
+ * caches (sp_flow_state::expiry_ms), instead of the two timeouts: the
+ * deadline is min(last_seen + idle, first_seen + active) as of the last
+ * check, a lower bound of the true one since last_seen only moves later,
+ * so the answer is exact once sp_flow_check_expiry() decides. The
+ * deadline is refreshed there, about once per idle timeout of a busy
+ * flow, and at a flow's second packet (a new state's deadline is 0).
+ */
+static inline bool
+sp_flow_expiry_due(struct sp_flow_table *t, int32_t idx, uint64_t now_ms)
+{
+	return now_ms >= sp_flow_state_at(t, idx)->expiry_ms;
+}
 
 /** Called for a flow leaving the table; it must not add or remove flows. */
 typedef void (*sp_flow_expire_cb)(struct sp_flow_table *t, int32_t idx, int8_t expiration_id,

@@ -86,6 +86,9 @@ struct sp_worker {
 	bool decode_tunnels;
 	volatile bool stop_export;
 	bool lru;			/* last-seen order (live, --lru-idle-scan) */
+	/* No hook, no statistics, no SPLT, no last-seen order: the packet
+	 * loop's copy without a test of them (sp_worker_process_burst()). */
+	bool plain;
 	uint32_t max_flows;		/* the table's capacity (sp_worker_capacity()) */
 	uint64_t mem_share;		/* its --max-memory share, 0: a fixed --max-flows */
 	unsigned int n_hooks;
@@ -363,6 +366,7 @@ sp_worker_create(const struct sp_worker_params *p)
 		if (w->active == NULL)
 			goto fail;
 	}
+	w->plain = w->n_hooks == 0 && !w->fp.statistical && w->fp.splt_n == 0 && !w->lru;
 	return w;
 fail:
 	if (rte_errno == 0)
@@ -657,10 +661,16 @@ worker_flow_new(struct sp_worker *w, uint32_t hash, const struct sp_pkt_meta *m,
  * call it cost its register saves and restores on every packet (with the
  * counter update inline: 313.7 -> 307.6 instructions per packet for the
  * stats-only path, callgrind small64).
+ *
+ * plain (a constant: w->plain, chosen when the worker was created): the
+ * run keeps the counters only, so a packet of a live flow updates them and
+ * nothing else, with no test of the options the run does not have.
+ * size_idx: sp_features_size_index(&w->fp), read once a burst.
  */
 static __rte_always_inline void
 worker_packet(struct sp_worker *w, const struct sp_pkt_meta *m, const uint8_t *ip,
-	      uint16_t ip_len, uint64_t t_ms, uint32_t hash)
+	      uint16_t ip_len, uint64_t t_ms, uint32_t hash, const bool plain,
+	      unsigned int size_idx)
 {
 	struct sp_flow_table *t = w->table;
 	enum sp_flow_expiry e;
@@ -678,11 +688,15 @@ worker_packet(struct sp_worker *w, const struct sp_pkt_meta *m, const uint8_t *i
 
 	idx = sp_flow_lookup(t, m, hash, &dir);
 	if (idx >= 0) {
-		e = sp_flow_check_expiry(t, idx, t_ms);
+		e = likely(!sp_flow_expiry_due(t, idx, t_ms)) ? SP_FLOW_ALIVE :
+		    sp_flow_check_expiry(t, idx, t_ms);
 		if (e != SP_FLOW_ALIVE) {
 			worker_expire(t, idx, (int8_t)(e - 1), w);
 			sp_flow_remove(t, idx);
 			idx = worker_flow_new(w, hash, m, ip, ip_len, t_ms);
+		} else if (plain) {
+			sp_features_update_counters(sp_flow_state_at(t, idx), m, m->size[size_idx],
+						    t_ms, dir);
 		} else {
 			struct sp_flow_state *st = sp_flow_state_at(t, idx);
 
@@ -746,21 +760,28 @@ enum worker_rx_state {
  * prefetch its bucket; prefetch each chain's first flow; then run the
  * flows in packet order. Parsing ahead changes nothing: it reads only the
  * packet. Multi-segment frames are linearised into the one scratch buffer,
- * so they are parsed in the last pass, just before their flow runs.
+ * so they are parsed in the last pass, just before their flow runs. The
+ * first pass also finds whether every mbuf can go back to the pool in one
+ * put (sp_rx_mbuf_simple()), the free's flag.
+ *
+ * plain: a constant, as for worker_packet().
  */
-/* Kept out of line (one call a burst: nothing measurable) so that profiles
- * and tools/sp-bench's callgrind rows find the worker's cost under this
- * name: with LTO the run loop, its only caller, absorbed it. */
-__rte_noinline void
-sp_worker_process_burst(struct sp_worker *w, struct rte_mbuf **pkts,
-			const struct sp_rx_info *info, uint16_t n)
+static __rte_always_inline void
+worker_burst(struct sp_worker *w, struct rte_mbuf **pkts, const struct sp_rx_info *info,
+	     uint16_t n, const bool plain)
 {
 	struct sp_pkt_meta meta[SP_BURST];
 	const uint8_t *data[SP_BURST];
 	uint32_t caplen[SP_BURST], hash[SP_BURST];
 	uint8_t state[SP_BURST];	/* enum worker_rx_state */
+	unsigned int size_idx = sp_features_size_index(&w->fp);
+	struct rte_mempool *mp;
+	bool simple = true;
 	uint16_t i, b, nb;
 
+	if (n == 0)
+		return;
+	mp = pkts[0]->pool;
 	for (b = 0; b < n; b += nb) {
 		struct rte_mbuf **p = pkts + b;
 		const struct sp_rx_info *in = info + b;
@@ -775,10 +796,15 @@ sp_worker_process_burst(struct sp_worker *w, struct rte_mbuf **pkts,
 		for (i = 0; i < nb; i++) {
 			if (i + 1 < nb)
 				rte_prefetch0(rte_pktmbuf_mtod(p[i + 1], void *));
-			if (unlikely(p[i]->nb_segs != 1)) {
-				state[i] = WORKER_LATE;
-			} else if (worker_rx_one(w, p[i], &in[i], &data[i], &caplen[i], &meta[i],
-						 &hash[i])) {
+			if (unlikely(!sp_rx_mbuf_simple(p[i], mp))) {
+				simple = false;
+				if (p[i]->nb_segs != 1) {
+					state[i] = WORKER_LATE;
+					continue;
+				}
+			}
+			if (worker_rx_one(w, p[i], &in[i], &data[i], &caplen[i], &meta[i],
+					  &hash[i])) {
 				state[i] = WORKER_READY;
 				sp_flow_prefetch_bucket(w->table, hash[i]);
 			} else {
@@ -801,10 +827,25 @@ sp_worker_process_burst(struct sp_worker *w, struct rte_mbuf **pkts,
 			t = in[i].ts_ms > w->rx_tick ? in[i].ts_ms : w->rx_tick;
 			w->rx_tick = t;
 			worker_packet(w, &meta[i], data[i] + meta[i].ip_offset,
-				      (uint16_t)(caplen[i] - meta[i].ip_offset), t, hash[i]);
+				      (uint16_t)(caplen[i] - meta[i].ip_offset), t, hash[i], plain,
+				      size_idx);
 		}
 	}
-	sp_rx_free_burst(pkts, n);
+	sp_rx_free_burst(pkts, n, simple);
+}
+
+/* Kept out of line (one call a burst: nothing measurable) so that profiles
+ * and tools/sp-bench's callgrind rows find the worker's cost under this
+ * name: with LTO the run loop, its only caller, absorbed it. Two copies of
+ * the loop, one for the runs that keep the counters only. */
+__rte_noinline void
+sp_worker_process_burst(struct sp_worker *w, struct rte_mbuf **pkts,
+			const struct sp_rx_info *info, uint16_t n)
+{
+	if (w->plain)
+		worker_burst(w, pkts, info, n, true);
+	else
+		worker_burst(w, pkts, info, n, false);
 }
 
 unsigned int
@@ -832,9 +873,9 @@ sp_worker_poll(struct sp_worker *w)
 			data = rte_pktmbuf_read(m, 0, RTE_MIN(rte_pktmbuf_pkt_len(m),
 					(uint32_t)SP_RX_SCRATCH_SIZE), w->scratch);
 		worker_packet(w, &pp->meta, data + pp->meta.ip_offset, pp->ip_len, pp->t_ms,
-			      sp_flow_hash(&pp->meta));
+			      sp_flow_hash(&pp->meta), false, sp_features_size_index(&w->fp));
 	}
-	sp_rx_free_burst(pkts, n);
+	sp_rx_free_burst(pkts, n, false);
 	return n;
 }
 

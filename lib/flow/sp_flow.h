@@ -270,6 +270,10 @@ sp_flow_lookup(struct sp_flow_table *t, const struct sp_pkt_meta *m, uint32_t ha
 			d = sp_features_match(&c->state[i - 1], m);
 			if (d >= 0) {
 				*dir = d;
+				/* indexes are below max_flows <= 2^31: callers
+				 * testing idx >= 0 need no second test */
+				if ((int32_t)(i - 1) < 0)
+					__builtin_unreachable();
 				return (int32_t)(i - 1);
 			}
 		}
@@ -303,6 +307,32 @@ sp_flow_prefetch_flow(const struct sp_flow_table *t, uint32_t hash)
 	if (i != 0) {
 		rte_prefetch0(&c->node[i - 1]);
 		rte_prefetch0(&c->state[i - 1]);
+	}
+}
+
+/**
+ * Burst prefetch, step 2 for a whole burst: sp_flow_prefetch_flow() for
+ * each hash[i] whose bit i is set in ready. The table's arrays are read
+ * once, not once a packet (the prefetches are asm volatile: the compiler
+ * read them again around each; 21 -> 12 instructions a packet, callgrind
+ * small64).
+ */
+static inline void
+sp_flow_prefetch_flows(const struct sp_flow_table *t, const uint32_t *hash, uint32_t ready)
+{
+	const struct sp_flow_table_core *c = (const struct sp_flow_table_core *)(const void *)t;
+	const uint32_t *bucket = c->bucket;
+	const struct sp_flow_node *node = c->node;
+	const struct sp_flow_state *state = c->state;
+	uint32_t mask = c->bucket_mask, i;
+
+	while (ready != 0) {
+		i = bucket[hash[__builtin_ctz(ready)] & mask];
+		ready &= ready - 1;
+		if (i != 0) {
+			rte_prefetch0(&node[i - 1]);
+			rte_prefetch0(&state[i - 1]);
+		}
 	}
 }
 

@@ -83,12 +83,14 @@ sp_rx_unpoison(struct rte_mbuf **pkts, unsigned int n)
 
 /*
  * Filter and parse one packet. On SP_PARSE_OK, *data and *caplen give
- * the frame (in scratch when the mbuf is multi-segment).
+ * the frame (in scratch when the mbuf is multi-segment). seg1: the caller
+ * knows the mbuf has one segment (a constant: the worker's first pass has
+ * tested it already, sp_rx_mbuf_simple()).
  */
-static inline unsigned int
-sp_rx_prepare(const struct sp_filter *filter, bool decode_tunnels, struct rte_mbuf *m,
-	      const struct sp_rx_info *info, uint8_t *scratch, const uint8_t **data,
-	      uint32_t *caplen, struct sp_pkt_meta *meta)
+static __rte_always_inline unsigned int
+sp_rx_prepare_seg(const struct sp_filter *filter, bool decode_tunnels, struct rte_mbuf *m,
+		  const struct sp_rx_info *info, uint8_t *scratch, const uint8_t **data,
+		  uint32_t *caplen, struct sp_pkt_meta *meta, const bool seg1)
 {
 	const struct sp_filter_prog *prog;
 	uint32_t len = rte_pktmbuf_pkt_len(m);
@@ -98,7 +100,7 @@ sp_rx_prepare(const struct sp_filter *filter, bool decode_tunnels, struct rte_mb
 		if (prog != NULL && !sp_filter_match(prog, m, info->wire_len))
 			return SP_RX_FILTERED;
 	}
-	if (likely(m->nb_segs == 1)) {
+	if (seg1 || likely(m->nb_segs == 1)) {
 		sp_rx_poison_tail(m);
 		*data = rte_pktmbuf_mtod(m, const uint8_t *);
 	} else {
@@ -107,6 +109,15 @@ sp_rx_prepare(const struct sp_filter *filter, bool decode_tunnels, struct rte_mb
 	}
 	*caplen = len;
 	return sp_parse_packet(*data, len, info->wire_len, info->dlt, decode_tunnels, meta);
+}
+
+static inline unsigned int
+sp_rx_prepare(const struct sp_filter *filter, bool decode_tunnels, struct rte_mbuf *m,
+	      const struct sp_rx_info *info, uint8_t *scratch, const uint8_t **data,
+	      uint32_t *caplen, struct sp_pkt_meta *meta)
+{
+	return sp_rx_prepare_seg(filter, decode_tunnels, m, info, scratch, data, caplen, meta,
+				 false);
 }
 
 /*

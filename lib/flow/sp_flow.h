@@ -250,14 +250,18 @@ struct sp_flow_table_core {
 };
 
 /**
- * Find the flow of a packet.
+ * Find the flow of a packet, and its state.
  * @param hash  sp_flow_hash(m)
  * @param dir   set, when found, to the packet's direction (0 src2dst,
  *              1 dst2src), as sp_features_direction() gives it
+ * @param st    set, when found, to the flow's state (sp_flow_state_at()):
+ *              the worker's next steps need it, and the lookup has it in
+ *              a register (4 instructions a packet to compute it again)
  * @return the flow index, or -ENOENT.
  */
 static inline int32_t
-sp_flow_lookup(struct sp_flow_table *t, const struct sp_pkt_meta *m, uint32_t hash, int *dir)
+sp_flow_lookup_state(struct sp_flow_table *t, const struct sp_pkt_meta *m, uint32_t hash,
+		     int *dir, struct sp_flow_state **st)
 {
 	const struct sp_flow_table_core *c = (const struct sp_flow_table_core *)(void *)t;
 	uint32_t i = c->bucket[hash & c->bucket_mask];
@@ -270,6 +274,7 @@ sp_flow_lookup(struct sp_flow_table *t, const struct sp_pkt_meta *m, uint32_t ha
 			d = sp_features_match(&c->state[i - 1], m);
 			if (d >= 0) {
 				*dir = d;
+				*st = &c->state[i - 1];
 				/* indexes are below max_flows <= 2^31: callers
 				 * testing idx >= 0 need no second test */
 				if ((int32_t)(i - 1) < 0)
@@ -280,6 +285,21 @@ sp_flow_lookup(struct sp_flow_table *t, const struct sp_pkt_meta *m, uint32_t ha
 		i = n->chain;
 	}
 	return -ENOENT;
+}
+
+/**
+ * Find the flow of a packet.
+ * @param hash  sp_flow_hash(m)
+ * @param dir   set, when found, to the packet's direction (0 src2dst,
+ *              1 dst2src), as sp_features_direction() gives it
+ * @return the flow index, or -ENOENT.
+ */
+static inline int32_t
+sp_flow_lookup(struct sp_flow_table *t, const struct sp_pkt_meta *m, uint32_t hash, int *dir)
+{
+	struct sp_flow_state *st;
+
+	return sp_flow_lookup_state(t, m, hash, dir, &st);
 }
 
 /**
@@ -374,8 +394,8 @@ int32_t sp_flow_oldest(const struct sp_flow_table *t);
 enum sp_flow_expiry sp_flow_check_expiry(struct sp_flow_table *t, int32_t idx, uint64_t now_ms);
 
 /**
- * Whether a packet at now_ms needs sp_flow_check_expiry(); false when the
- * flow cannot have expired. One compare with the deadline the flow's state
+ * Whether a packet at now_ms needs sp_flow_check_expiry() for the flow of
+ * state st; false when the flow cannot have expired. One compare with the deadline the flow's state
  * caches (sp_flow_state::expiry_ms), instead of the two timeouts: the
  * deadline is min(last_seen + idle, first_seen + active) as of the last
  * check, a lower bound of the true one since last_seen only moves later,
@@ -384,9 +404,9 @@ enum sp_flow_expiry sp_flow_check_expiry(struct sp_flow_table *t, int32_t idx, u
  * flow, and at a flow's second packet (a new state's deadline is 0).
  */
 static inline bool
-sp_flow_expiry_due(struct sp_flow_table *t, int32_t idx, uint64_t now_ms)
+sp_flow_expiry_due(const struct sp_flow_state *st, uint64_t now_ms)
 {
-	return now_ms >= sp_flow_state_at(t, idx)->expiry_ms;
+	return now_ms >= st->expiry_ms;
 }
 
 /** Called for a flow leaving the table; it must not add or remove flows. */

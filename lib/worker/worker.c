@@ -771,9 +771,9 @@ worker_packet(struct sp_worker *w, struct worker_burst_ctx *bc, const struct sp_
 			sp_flow_remove(t, idx);
 			idx = worker_flow_new(w, hash, m, ip, ip_len, t_ms);
 		} else if (plain) {
-			sp_features_update_counters(st, m,
-						    (uint16_t)(worker_pkt_sizes(m) >> bc->size_shift),
-						    t_ms, dir);
+			uint16_t size = (uint16_t)(worker_pkt_sizes(m) >> bc->size_shift);
+
+			sp_features_update_counters(st, m, size, t_ms, dir);
 		} else {
 			if (w->lru)
 				sp_flow_touch(t, idx);

@@ -395,13 +395,14 @@ enum sp_flow_expiry sp_flow_check_expiry(struct sp_flow_table *t, int32_t idx, u
 
 /**
  * Whether a packet at now_ms needs sp_flow_check_expiry() for the flow of
- * state st; false when the flow cannot have expired. One compare with the deadline the flow's state
- * caches (sp_flow_state::expiry_ms), instead of the two timeouts: the
- * deadline is min(last_seen + idle, first_seen + active) as of the last
- * check, a lower bound of the true one since last_seen only moves later,
- * so the answer is exact once sp_flow_check_expiry() decides. The
- * deadline is refreshed there, about once per idle timeout of a busy
- * flow, and at a flow's second packet (a new state's deadline is 0).
+ * state st; false when the flow cannot have expired. One compare with the
+ * deadline the flow's state caches (sp_flow_state::expiry_ms), instead of
+ * the two timeouts: the deadline is min(last_seen + idle, first_seen +
+ * active) as of the last check, a lower bound of the true one since
+ * last_seen only moves later, so the answer is exact once
+ * sp_flow_check_expiry() decides. The deadline is refreshed there, about
+ * once per idle timeout of a busy flow, and at a flow's second packet (a
+ * new state's deadline is 0).
  */
 static inline bool
 sp_flow_expiry_due(const struct sp_flow_state *st, uint64_t now_ms)

@@ -530,22 +530,6 @@ static const uint8_t tunnel_port_lo[256] = {
 	[SP_PORT_TZSP & 0xff] = 1,
 };
 
-/*
- * The common case in one straight pass: Ethernet II, IPv4 without options
- * and not a fragment, TCP or UDP (not on a tunnel port) with its header
- * captured, frame under 64 KiB. It returns false for anything else, which
- * then takes the general path below; for the frames it accepts, both give
- * the same result (test_parse "fast path = general path" compares them on
- * mutated frames).
- *
- * Fields are stored as soon as they are known, so that few values stay
- * live (no register saves); a packet that then goes the general way has
- * every field written again there.
- *
- * Tried and dropped: the same for IPv6 without extension headers. It cost
- * IPv4 packets 5 instructions (small64: 273.6 -> 278.7 per packet) and
- * gained nothing measurable on mix, whose IPv6 share is under 2 %.
- */
 /* An IPv4 address into a 16-byte field, zeros after it: one vector store
  * instead of three. With the ports in one store and VLAN, protocol and
  * tunnel in another, the fast path went from 66.8 to 61.8 instructions a
@@ -583,6 +567,22 @@ static_assert(PARSE_AFTER(src_port, dst_port, 2) && PARSE_AFTER(vlan_id, protoco
 	      PARSE_AFTER(vlan_id, tunnel_id, 3),
 	      "sp_pkt_meta: ports, then VLAN, protocol and tunnel, adjacent");
 
+/*
+ * The common case in one straight pass: Ethernet II, IPv4 without options
+ * and not a fragment, TCP or UDP (not on a tunnel port) with its header
+ * captured, frame under 64 KiB. It returns false for anything else, which
+ * then takes the general path below; for the frames it accepts, both give
+ * the same result (test_parse "fast path = general path" compares them on
+ * mutated frames).
+ *
+ * Fields are stored as soon as they are known, so that few values stay
+ * live (no register saves); a packet that then goes the general way has
+ * every field written again there.
+ *
+ * Tried and dropped: the same for IPv6 without extension headers. It cost
+ * IPv4 packets 5 instructions (small64: 273.6 -> 278.7 per packet) and
+ * gained nothing measurable on mix, whose IPv6 share is under 2 %.
+ */
 static inline bool
 parse_fast(const uint8_t *p, uint32_t caplen, uint32_t wire_len, bool decode_tunnels,
 	   struct sp_pkt_meta *m)

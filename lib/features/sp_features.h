@@ -69,6 +69,12 @@ struct sp_flow_state {
 	uint64_t packets[SP_SCOPES];
 	uint64_t bytes[SP_SCOPES];
 	uint64_t first_seen_ms[SP_SCOPES];	/**< 0 for a scope with no packet */
+	/**
+	 * The flow table's (lib/flow): a time before which the flow cannot
+	 * expire, so that a packet checks one deadline, not two timeouts; 0
+	 * (as sp_features_init() leaves it): not known yet. Not a column.
+	 */
+	uint64_t expiry_ms;
 };
 
 /**
@@ -303,12 +309,19 @@ sp_features_match(const struct sp_flow_state *st, const struct sp_pkt_meta *m)
 #endif
 }
 
-/** Packet size NFStream accounts (flow_get_packet_size): any mode above 2 is payload. */
+/** The sp_pkt_meta::size[] a run accounts (flow_get_packet_size): any mode above 2
+ * is payload. */
+static inline unsigned int
+sp_features_size_index(const struct sp_features_params *p)
+{
+	return p->accounting_mode < SP_SIZE_PAYLOAD ? p->accounting_mode : SP_SIZE_PAYLOAD;
+}
+
+/** Packet size NFStream accounts (flow_get_packet_size). */
 static inline uint16_t
 sp_features_pkt_size(const struct sp_features_params *p, const struct sp_pkt_meta *m)
 {
-	return m->size[p->accounting_mode < SP_SIZE_PAYLOAD ? p->accounting_mode :
-		       SP_SIZE_PAYLOAD];
+	return m->size[sp_features_size_index(p)];
 }
 
 /**
@@ -318,6 +331,29 @@ sp_features_pkt_size(const struct sp_features_params *p, const struct sp_pkt_met
 void sp_features_update_more(const struct sp_features_params *p, struct sp_flow_stats *stats,
 			     void *splt, const struct sp_pkt_meta *m, uint16_t size, int dir,
 			     uint64_t bi_piat, uint64_t piat, uint64_t n_bi, uint64_t n);
+
+/**
+ * The counters every run keeps, for one more packet of an existing flow of
+ * size bytes (sp_features_pkt_size()): packets, bytes, times and TCP flags.
+ * The whole update of a run without statistics or SPLT: the worker picks
+ * it once, when it is created, and its packet loop then carries no test of
+ * the run's options (callgrind, small64: see lib/worker/worker.c).
+ */
+static inline void
+sp_features_update_counters(struct sp_flow_state *st, const struct sp_pkt_meta *m,
+			    uint16_t size, uint64_t t_ms, int dir)
+{
+	int scope = dir != 0 ? SP_D2S : SP_S2D;
+
+	st->packets[SP_BI]++;
+	st->last_seen_ms[SP_BI] = t_ms;
+	st->bytes[SP_BI] += size;
+	st->bytes[scope] += size;
+	if (++st->packets[scope] == 1)
+		st->first_seen_ms[scope] = t_ms;
+	st->last_seen_ms[scope] = t_ms;
+	st->tcp_flags[dir != 0] |= m->tcp_flags;
+}
 
 /**
  * Account one more packet of an existing flow.
@@ -344,19 +380,13 @@ sp_features_update(const struct sp_features_params *p, struct sp_flow_state *st,
 	/* Both piats before any last_seen moves; meaningless for a first packet. */
 	uint64_t bi_piat = t_ms - st->last_seen_ms[SP_BI];
 	uint64_t piat = t_ms - st->last_seen_ms[scope];
-	uint64_t n_bi, n;
+	uint64_t n_bi;
 
-	n_bi = ++st->packets[SP_BI];
-	st->last_seen_ms[SP_BI] = t_ms;
-	st->bytes[SP_BI] += size;
-	n = ++st->packets[scope];
-	st->bytes[scope] += size;
-	if (n == 1)
-		st->first_seen_ms[scope] = t_ms;
-	st->last_seen_ms[scope] = t_ms;
-	st->tcp_flags[dir != 0] |= m->tcp_flags;
+	sp_features_update_counters(st, m, size, t_ms, dir);
+	n_bi = st->packets[SP_BI];
 	if (p->statistical || n_bi <= p->splt_n)
-		sp_features_update_more(p, stats, splt, m, size, dir, bi_piat, piat, n_bi, n);
+		sp_features_update_more(p, stats, splt, m, size, dir, bi_piat, piat, n_bi,
+					st->packets[scope]);
 }
 
 /**

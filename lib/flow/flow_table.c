@@ -323,12 +323,6 @@ sp_flow_table_flow_size(const struct sp_features_params *f)
 	       sp_features_splt_size(f->splt_n) + 2 * sizeof(uint32_t);
 }
 
-struct sp_flow_state *
-sp_flow_state_at(struct sp_flow_table *t, int32_t idx)
-{
-	return &t->c.state[idx];
-}
-
 struct sp_flow_stats *
 sp_flow_stats_at(struct sp_flow_table *t, int32_t idx)
 {
@@ -353,10 +347,19 @@ sp_flow_oldest(const struct sp_flow_table *t)
 	return t->head;
 }
 
+/* a + b, or UINT64_MAX past it: a deadline that far is never passed
+ * (now - last >= idle cannot hold when last + idle wraps) */
+static inline uint64_t
+flow_add_sat(uint64_t a, uint64_t b)
+{
+	return a + b < a ? UINT64_MAX : a + b;
+}
+
 enum sp_flow_expiry
 sp_flow_check_expiry(struct sp_flow_table *t, int32_t idx, uint64_t now_ms)
 {
-	const struct sp_flow_state *st = &t->c.state[idx];
+	struct sp_flow_state *st = &t->c.state[idx];
+	uint64_t idle_end, active_end;
 
 	/* uint64 arithmetic as in NFStream; now is never behind last_seen
 	 * because packet time is forced monotonic before it gets here. */
@@ -364,6 +367,12 @@ sp_flow_check_expiry(struct sp_flow_table *t, int32_t idx, uint64_t now_ms)
 		return SP_FLOW_IDLE;
 	if (now_ms - st->first_seen_ms[SP_BI] >= t->active_ms)
 		return SP_FLOW_ACTIVE;
+	/* Alive: until the earlier of these, no packet can find it expired
+	 * (sp_flow_expiry_due()). Saturated, the deadline is never later
+	 * than the true one; a packet at UINT64_MAX ms just checks here. */
+	idle_end = flow_add_sat(st->last_seen_ms[SP_BI], t->idle_ms);
+	active_end = flow_add_sat(st->first_seen_ms[SP_BI], t->active_ms);
+	st->expiry_ms = RTE_MIN(idle_end, active_end);
 	return SP_FLOW_ALIVE;
 }
 

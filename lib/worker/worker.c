@@ -12,6 +12,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* ppoll() */
 #endif
+#include <assert.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <rte_byteorder.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_malloc.h>
@@ -90,6 +92,9 @@ struct sp_worker {
 	bool decode_tunnels;
 	volatile bool stop_export;
 	bool lru;			/* last-seen order (live, --lru-idle-scan) */
+	/* No hook, no statistics, no SPLT, no last-seen order: the packet
+	 * loop's copy without a test of them (sp_worker_process_burst()). */
+	bool plain;
 	uint32_t max_flows;		/* the table's capacity (sp_worker_capacity()) */
 	uint64_t mem_share;		/* its --max-memory share, 0: a fixed --max-flows */
 	unsigned int n_hooks;
@@ -403,6 +408,7 @@ sp_worker_create(const struct sp_worker_params *p)
 		if (w->active == NULL)
 			goto fail;
 	}
+	w->plain = w->n_hooks == 0 && !w->fp.statistical && w->fp.splt_n == 0 && !w->lru;
 	return w;
 fail:
 	if (rte_errno == 0)
@@ -695,16 +701,94 @@ worker_flow_new(struct sp_worker *w, uint32_t hash, const struct sp_pkt_meta *m,
 }
 
 /*
+ * What a burst keeps in registers rather than in the worker, written back
+ * once a burst: the scan's clock and the counters every packet moves (no
+ * one reads them within a burst: sp_worker_tick() and the stats come
+ * between bursts), and the run's size index.
+ */
+struct worker_burst_ctx {
+	uint64_t scan_tick;
+	/* scan_tick + the period, or UINT64_MAX past it: before it no packet
+	 * runs the scan, so the common packet compares once */
+	uint64_t scan_due;
+	uint64_t in_flows;
+	uint64_t bytes;
+	/* worker_size_shift(sp_features_size_index(&w->fp)): the accounted
+	 * size's place in the packet's four sizes read as one word */
+	unsigned int size_shift;
+};
+
+static_assert(sizeof(((struct sp_pkt_meta *)0)->size) == sizeof(uint64_t),
+	      "sp_pkt_meta sizes: four uint16");
+
+/* Where size[k] lies in the four sizes read as one native word. */
+static __rte_always_inline unsigned int
+worker_size_shift(unsigned int k)
+{
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	return 16 * k;
+#else
+	return 16 * (SP_SIZES - 1 - k);
+#endif
+}
+
+/* A packet's four sizes in one load: the raw size (the byte counter) and
+ * the accounted one come from the same word, where indexing the array with
+ * the run's mode cost 4 more instructions a packet (callgrind, small64). */
+static __rte_always_inline uint64_t
+worker_pkt_sizes(const struct sp_pkt_meta *m)
+{
+	uint64_t v;
+
+	memcpy(&v, m->size, sizeof(v));
+	return v;
+}
+
+static __rte_always_inline uint64_t
+worker_scan_due(uint64_t scan_tick)
+{
+	return scan_tick > UINT64_MAX - WORKER_SCAN_PERIOD_MS ? UINT64_MAX :
+	       scan_tick + WORKER_SCAN_PERIOD_MS;
+}
+
+static __rte_always_inline void
+worker_burst_begin(const struct sp_worker *w, struct worker_burst_ctx *bc)
+{
+	bc->scan_tick = w->scan_tick;
+	bc->scan_due = worker_scan_due(w->scan_tick);
+	bc->in_flows = 0;
+	bc->bytes = 0;
+	bc->size_shift = worker_size_shift(sp_features_size_index(&w->fp));
+}
+
+/* tick: the time of the burst's last packet (w->tick if none ran) */
+static __rte_always_inline void
+worker_burst_end(struct sp_worker *w, const struct worker_burst_ctx *bc, uint64_t tick)
+{
+	w->tick = tick;
+	w->scan_tick = bc->scan_tick;
+	w->st.in_flows += bc->in_flows;
+	w->st.bytes += bc->bytes;
+}
+
+/*
  * One packet of a flow. Always inlined in the two loops that call it: as a
  * call it cost its register saves and restores on every packet (with the
  * counter update inline: 313.7 -> 307.6 instructions per packet for the
  * stats-only path, callgrind small64).
+ *
+ * plain (a constant: w->plain, chosen when the worker was created): the
+ * run keeps the counters only, so a packet of a live flow updates them and
+ * nothing else, with no test of the options the run does not have; ip and
+ * ip_len are for hooks, which it has none of.
  */
 static __rte_always_inline void
-worker_packet(struct sp_worker *w, const struct sp_pkt_meta *m, const uint8_t *ip,
-	      uint16_t ip_len, uint64_t t_ms, uint32_t hash)
+worker_packet(struct sp_worker *w, struct worker_burst_ctx *bc, const struct sp_pkt_meta *m,
+	      const uint8_t *ip, uint16_t ip_len, uint64_t t_ms, uint32_t hash,
+	      const bool plain)
 {
 	struct sp_flow_table *t = w->table;
+	struct sp_flow_state *st;
 	enum sp_flow_expiry e;
 	int32_t idx;
 	bool go_scan;
@@ -713,21 +797,26 @@ worker_packet(struct sp_worker *w, const struct sp_pkt_meta *m, const uint8_t *i
 	/* t_ms is already forced monotonic by the RX side (over the whole
 	 * input, as NFStream does before packets are spread); per worker it
 	 * is therefore monotonic too. */
-	w->tick = t_ms;
-	go_scan = w->tick - w->scan_tick >= WORKER_SCAN_PERIOD_MS;
-	if (go_scan)
-		w->scan_tick = w->tick;
+	go_scan = unlikely(t_ms >= bc->scan_due) &&
+		  t_ms - bc->scan_tick >= WORKER_SCAN_PERIOD_MS;
+	if (go_scan) {
+		bc->scan_tick = t_ms;
+		bc->scan_due = worker_scan_due(t_ms);
+	}
 
-	idx = sp_flow_lookup(t, m, hash, &dir);
+	idx = sp_flow_lookup_state(t, m, hash, &dir, &st);
 	if (idx >= 0) {
-		e = sp_flow_check_expiry(t, idx, t_ms);
+		e = likely(!sp_flow_expiry_due(st, t_ms)) ? SP_FLOW_ALIVE :
+		    sp_flow_check_expiry(t, idx, t_ms);
 		if (e != SP_FLOW_ALIVE) {
 			worker_expire(t, idx, (int8_t)(e - 1), w);
 			sp_flow_remove(t, idx);
 			idx = worker_flow_new(w, hash, m, ip, ip_len, t_ms);
-		} else {
-			struct sp_flow_state *st = sp_flow_state_at(t, idx);
+		} else if (plain) {
+			uint16_t size = (uint16_t)(worker_pkt_sizes(m) >> bc->size_shift);
 
+			sp_features_update_counters(st, m, size, t_ms, dir);
+		} else {
 			if (w->lru)
 				sp_flow_touch(t, idx);
 			sp_features_update(&w->fp, st, sp_flow_stats_at(t, idx),
@@ -742,27 +831,39 @@ worker_packet(struct sp_worker *w, const struct sp_pkt_meta *m, const uint8_t *i
 	} else {
 		idx = worker_flow_new(w, hash, m, ip, ip_len, t_ms);
 	}
-	if (idx >= 0) {
-		w->st.in_flows++;
-		w->st.bytes += m->size[SP_SIZE_RAW];
-	}
-	else
+	if (likely(idx >= 0)) {
+		bc->in_flows++;
+		bc->bytes += (uint16_t)(worker_pkt_sizes(m) >> worker_size_shift(SP_SIZE_RAW));
+	} else {
 		w->st.dropped_table_full++;
+	}
 	if (go_scan)
-		sp_flow_scan_idle(t, w->tick, WORKER_SCAN_BUDGET, worker_expire, w);
+		sp_flow_scan_idle(t, t_ms, WORKER_SCAN_BUDGET, worker_expire, w);
 }
+
+/* What the first pass reads of the worker for every packet, read once a
+ * burst (its stores to the burst's arrays could alias the worker for the
+ * compiler). */
+struct worker_rx_cfg {
+	const struct sp_filter *filter;
+	uint8_t *scratch;
+	bool decode_tunnels;
+};
 
 /*
  * Filter and parse one packet for process_burst(): count it where it ends
  * if it goes no further, else hash its flow. Returns whether it goes on.
+ * seg1: as for sp_rx_prepare_seg().
  */
 static __rte_always_inline bool
-worker_rx_one(struct sp_worker *w, struct rte_mbuf *m, const struct sp_rx_info *info,
-	      const uint8_t **data, uint32_t *caplen, struct sp_pkt_meta *meta, uint32_t *hash)
+worker_rx_one(struct sp_worker *w, const struct worker_rx_cfg *rc, struct rte_mbuf *m,
+	      const struct sp_rx_info *info, const uint8_t **data, uint32_t *caplen,
+	      struct sp_pkt_meta *meta, uint32_t *hash, const bool seg1)
 {
 	unsigned int r;
 
-	r = sp_rx_prepare(w->filter, w->decode_tunnels, m, info, w->scratch, data, caplen, meta);
+	r = sp_rx_prepare_seg(rc->filter, rc->decode_tunnels, m, info, rc->scratch, data, caplen,
+			      meta, seg1);
 	if (likely(r == SP_PARSE_OK)) {
 		*hash = sp_flow_hash(meta);
 		return true;
@@ -774,13 +875,6 @@ worker_rx_one(struct sp_worker *w, struct rte_mbuf *m, const struct sp_rx_info *
 	return false;
 }
 
-/* What process_burst()'s first pass left for the last one, per packet. */
-enum worker_rx_state {
-	WORKER_SKIP,	/* filtered or ignored: counted, nothing more */
-	WORKER_READY,	/* parsed and hashed */
-	WORKER_LATE,	/* multi-segment: parsed in the last pass */
-};
-
 /*
  * A burst in three passes, so that the flow table's cache misses overlap
  * instead of following one another (the lookup's bucket, node and state
@@ -788,21 +882,32 @@ enum worker_rx_state {
  * prefetch its bucket; prefetch each chain's first flow; then run the
  * flows in packet order. Parsing ahead changes nothing: it reads only the
  * packet. Multi-segment frames are linearised into the one scratch buffer,
- * so they are parsed in the last pass, just before their flow runs.
+ * so they are parsed in the last pass, just before their flow runs. The
+ * first pass also finds whether every mbuf can go back to the pool in one
+ * put (sp_rx_mbuf_simple()), the free's flag.
+ *
+ * plain: a constant, as for worker_packet().
  */
-/* Kept out of line (one call a burst: nothing measurable) so that profiles
- * and tools/sp-bench's callgrind rows find the worker's cost under this
- * name: with LTO the run loop, its only caller, absorbed it. */
-__rte_noinline void
-sp_worker_process_burst(struct sp_worker *w, struct rte_mbuf **pkts,
-			const struct sp_rx_info *info, uint16_t n)
+static __rte_always_inline void
+worker_burst(struct sp_worker *w, struct rte_mbuf **pkts, const struct sp_rx_info *info,
+	     uint16_t n, const bool plain)
 {
 	struct sp_pkt_meta meta[SP_BURST];
 	const uint8_t *data[SP_BURST];
 	uint32_t caplen[SP_BURST], hash[SP_BURST];
-	uint8_t state[SP_BURST];	/* enum worker_rx_state */
+	const struct worker_rx_cfg rc = { .filter = w->filter, .scratch = w->scratch,
+					  .decode_tunnels = w->decode_tunnels };
+	struct worker_burst_ctx bc;
+	uint64_t rx_tick = w->rx_tick;
+	struct rte_mempool *mp;
+	bool simple = true;
+	uint32_t ready, late, bit;
 	uint16_t i, b, nb;
 
+	if (n == 0)
+		return;
+	mp = pkts[0]->pool;
+	worker_burst_begin(w, &bc);
 	for (b = 0; b < n; b += nb) {
 		struct rte_mbuf **p = pkts + b;
 		const struct sp_rx_info *in = info + b;
@@ -814,45 +919,75 @@ sp_worker_process_burst(struct sp_worker *w, struct rte_mbuf **pkts,
 		 * stay the same until the next burst. */
 		sp_flow_table_reserve(w->table, nb);
 		rte_prefetch0(rte_pktmbuf_mtod(p[0], void *));
-		for (i = 0; i < nb; i++) {
+		/* bit i: packet i parsed and hashed (ready), or multi-segment,
+		 * parsed in the last pass (late); neither: counted, skipped */
+		ready = late = 0;
+		for (i = 0, bit = 1; i < nb; i++, bit <<= 1) {
+			struct rte_mbuf *m = p[i];
+
 			if (i + 1 < nb)
 				rte_prefetch0(rte_pktmbuf_mtod(p[i + 1], void *));
-			if (unlikely(p[i]->nb_segs != 1)) {
-				state[i] = WORKER_LATE;
-			} else if (worker_rx_one(w, p[i], &in[i], &data[i], &caplen[i], &meta[i],
-						 &hash[i])) {
-				state[i] = WORKER_READY;
+			if (unlikely(!sp_rx_mbuf_simple(m, mp))) {
+				simple = false;
+				if (m->nb_segs != 1) {
+					late |= bit;
+					continue;
+				}
+			}
+			if (worker_rx_one(w, &rc, m, &in[i], &data[i], &caplen[i], &meta[i],
+					  &hash[i], true)) {
+				ready |= bit;
 				sp_flow_prefetch_bucket(w->table, hash[i]);
-			} else {
-				state[i] = WORKER_SKIP;
 			}
 		}
-		for (i = 0; i < nb; i++)
-			if (state[i] == WORKER_READY)
-				sp_flow_prefetch_flow(w->table, hash[i]);
-		for (i = 0; i < nb; i++) {
+		sp_flow_prefetch_flows(w->table, hash, ready);
+		for (i = 0, bit = 1; i < nb; i++, bit <<= 1) {
 			uint64_t t;
 
-			if (unlikely(state[i] != WORKER_READY)) {
-				if (state[i] == WORKER_SKIP ||
-				    !worker_rx_one(w, p[i], &in[i], &data[i], &caplen[i],
-						   &meta[i], &hash[i]))
+			if (unlikely(!(ready & bit))) {
+				if (!(late & bit) ||
+				    !worker_rx_one(w, &rc, p[i], &in[i], &data[i], &caplen[i],
+						   &meta[i], &hash[i], false))
 					continue;
 			}
 			/* Single worker: this is the only clock, force it here. */
-			t = in[i].ts_ms > w->rx_tick ? in[i].ts_ms : w->rx_tick;
-			w->rx_tick = t;
-			worker_packet(w, &meta[i], data[i] + meta[i].ip_offset,
-				      (uint16_t)(caplen[i] - meta[i].ip_offset), t, hash[i]);
+			t = in[i].ts_ms > rx_tick ? in[i].ts_ms : rx_tick;
+			rx_tick = t;
+			if (plain)
+				worker_packet(w, &bc, &meta[i], NULL, 0, t, hash[i], true);
+			else
+				worker_packet(w, &bc, &meta[i], data[i] + meta[i].ip_offset,
+					      (uint16_t)(caplen[i] - meta[i].ip_offset), t,
+					      hash[i], false);
 		}
 	}
-	sp_rx_free_burst(pkts, n);
+	/* w->tick, the time of the last packet that ran, is rx_tick here:
+	 * both move only with a packet that runs */
+	w->rx_tick = rx_tick;
+	worker_burst_end(w, &bc, rx_tick);
+	sp_rx_free_burst(pkts, n, simple);
+}
+
+/* Kept out of line (one call a burst: nothing measurable) so that profiles
+ * and tools/sp-bench's callgrind rows find the worker's cost under this
+ * name: with LTO the run loop, its only caller, absorbed it. Two copies of
+ * the loop, one for the runs that keep the counters only. */
+__rte_noinline void
+sp_worker_process_burst(struct sp_worker *w, struct rte_mbuf **pkts,
+			const struct sp_rx_info *info, uint16_t n)
+{
+	if (w->plain)
+		worker_burst(w, pkts, info, n, true);
+	else
+		worker_burst(w, pkts, info, n, false);
 }
 
 unsigned int
 sp_worker_poll(struct sp_worker *w)
 {
 	struct rte_mbuf *pkts[SP_BURST];
+	struct worker_burst_ctx bc;
+	uint64_t tick = w->tick;
 	const struct sp_pkt_priv *pp;
 	const uint8_t *data;
 	struct rte_mbuf *m;
@@ -862,6 +997,7 @@ sp_worker_poll(struct sp_worker *w)
 	if (n == 0)
 		return 0;
 	sp_flow_table_reserve(w->table, n);	/* before the packets: see process_burst */
+	worker_burst_begin(w, &bc);
 	for (i = 0; i < n; i++) {
 		m = pkts[i];
 		if (i + 1 < n)
@@ -873,10 +1009,12 @@ sp_worker_poll(struct sp_worker *w)
 		else
 			data = rte_pktmbuf_read(m, 0, RTE_MIN(rte_pktmbuf_pkt_len(m),
 					(uint32_t)SP_RX_SCRATCH_SIZE), w->scratch);
-		worker_packet(w, &pp->meta, data + pp->meta.ip_offset, pp->ip_len, pp->t_ms,
-			      sp_flow_hash(&pp->meta));
+		worker_packet(w, &bc, &pp->meta, data + pp->meta.ip_offset, pp->ip_len, pp->t_ms,
+			      sp_flow_hash(&pp->meta), false);
+		tick = pp->t_ms;
 	}
-	sp_rx_free_burst(pkts, n);
+	worker_burst_end(w, &bc, tick);
+	sp_rx_free_burst(pkts, n, false);
 	return n;
 }
 

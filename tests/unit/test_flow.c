@@ -364,6 +364,78 @@ test_expiry_boundaries(void)
 	sp_flow_table_free(t);
 }
 
+/*
+ * The deadline a packet compares (sp_flow_expiry_due()): never later than
+ * the true one, so no expiry is missed, and refreshed by each exact check
+ * that finds the flow alive; a new state asks at once; saturated near
+ * 2^64 ms (a capture stamped -1 s), where last + idle wraps.
+ */
+static void
+test_expiry_deadline(void)
+{
+	struct sp_flow_table *t = make_table(64, 1000, 10000);
+	struct sp_flow_state *st;
+	uint64_t now;
+	int32_t idx;
+
+	CU_ASSERT_FATAL(t != NULL);
+	idx = add_flow(t, 0, 100000, 100000);
+	st = sp_flow_state_at(t, idx);
+	/* a new state: unknown, the first packet asks */
+	CU_ASSERT_EQUAL(st->expiry_ms, 0);
+	CU_ASSERT(sp_flow_expiry_due(st, 100000));
+	CU_ASSERT_EQUAL(sp_flow_check_expiry(t, idx, 100500), SP_FLOW_ALIVE);
+	/* min(last + idle, first + active) */
+	CU_ASSERT_EQUAL(st->expiry_ms, 101000);
+	CU_ASSERT_FALSE(sp_flow_expiry_due(st, 100999));
+	CU_ASSERT(sp_flow_expiry_due(st, 101000));
+	/* packets moved last_seen: the cached deadline is early, the exact
+	 * check keeps the flow and moves it */
+	st->last_seen_ms[SP_BI] = 100900;
+	CU_ASSERT_EQUAL(sp_flow_check_expiry(t, idx, 101000), SP_FLOW_ALIVE);
+	CU_ASSERT_EQUAL(st->expiry_ms, 101900);
+	/* a busy flow: the active timeout comes first */
+	st->last_seen_ms[SP_BI] = 109500;
+	CU_ASSERT_EQUAL(sp_flow_check_expiry(t, idx, 109999), SP_FLOW_ALIVE);
+	CU_ASSERT_EQUAL(st->expiry_ms, 110000);
+	CU_ASSERT_FALSE(sp_flow_expiry_due(st, 109999));
+	CU_ASSERT(sp_flow_expiry_due(st, 110000));
+	CU_ASSERT_EQUAL(sp_flow_check_expiry(t, idx, 110000), SP_FLOW_ACTIVE);
+	/* every time a packet could come: due exactly when the check is not
+	 * alive, or earlier (never later) */
+	st->expiry_ms = 0;
+	st->first_seen_ms[SP_BI] = 200000;
+	st->last_seen_ms[SP_BI] = 200000;
+	for (now = 200000; now < 212000; now += 7) {
+		enum sp_flow_expiry e;
+
+		if (!sp_flow_expiry_due(st, now)) {
+			/* what the check would say, without moving the deadline */
+			CU_ASSERT(now - st->last_seen_ms[SP_BI] < 1000 &&
+				  now - st->first_seen_ms[SP_BI] < 10000);
+		} else {
+			e = sp_flow_check_expiry(t, idx, now);
+			if (e != SP_FLOW_ALIVE) {
+				CU_ASSERT(now - st->last_seen_ms[SP_BI] >= 1000 ||
+					  now - st->first_seen_ms[SP_BI] >= 10000);
+				break;
+			}
+		}
+		st->last_seen_ms[SP_BI] = now;	/* the packet accounted */
+	}
+	CU_ASSERT_EQUAL(now - st->first_seen_ms[SP_BI] >= 10000, true);
+	CU_ASSERT(now < 210007);
+	/* near 2^64: last + idle wraps, the deadline saturates and the check
+	 * alone decides (not idle at UINT64_MAX, 500 ms after last_seen) */
+	st->first_seen_ms[SP_BI] = UINT64_MAX - 500;
+	st->last_seen_ms[SP_BI] = UINT64_MAX - 500;
+	CU_ASSERT_EQUAL(sp_flow_check_expiry(t, idx, UINT64_MAX - 400), SP_FLOW_ALIVE);
+	CU_ASSERT_EQUAL(st->expiry_ms, UINT64_MAX);
+	CU_ASSERT(sp_flow_expiry_due(st, UINT64_MAX));
+	CU_ASSERT_EQUAL(sp_flow_check_expiry(t, idx, UINT64_MAX), SP_FLOW_ALIVE);
+	sp_flow_table_free(t);
+}
+
 struct seen {
 	unsigned int n;
 	uint16_t port[16];
@@ -685,6 +757,7 @@ sp_test_register(void)
 	    CU_add_test(s, "lookup identity", test_lookup_identity) == NULL ||
 	    CU_add_test(s, "match = key equality + direction", test_match_is_key_equality) == NULL ||
 	    CU_add_test(s, "chains and index reuse", test_chains_and_reuse) == NULL ||
+	    CU_add_test(s, "expiry deadline: one compare, exact", test_expiry_deadline) == NULL ||
 	    CU_add_test(s, "expiry boundaries", test_expiry_boundaries) == NULL ||
 	    CU_add_test(s, "idle scan head of line", test_scan_head_of_line) == NULL ||
 	    CU_add_test(s, "scan budget, flush order", test_scan_budget_and_flush_order) == NULL ||

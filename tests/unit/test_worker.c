@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,13 +194,14 @@ worker_new(void)
 	return w;
 }
 
-/* A UDP packet 10.0.0.1:sport -> 10.0.0.2:53, or the reply. */
-static void
-send_pkt(struct sp_worker *w, uint16_t sport, bool reply, uint64_t t_ms)
+/* A UDP packet 10.0.0.1:sport -> 10.0.0.2:53, or the reply, with payload
+ * bytes of payload, in an mbuf of mp. */
+static struct rte_mbuf *
+pkt_mbuf(struct rte_mempool *mp, uint16_t sport, bool reply, uint16_t payload,
+	 struct sp_rx_info *info, uint64_t t_ms)
 {
 	static struct sp_test_pkt *tp;
 	struct rte_mbuf *m;
-	struct sp_rx_info info;
 	uint32_t a = SP_TEST_IP4(10, 0, 0, 1), b = SP_TEST_IP4(10, 0, 0, 2);
 
 	if (tp == NULL)
@@ -209,14 +211,23 @@ send_pkt(struct sp_worker *w, uint16_t sport, bool reply, uint64_t t_ms)
 			reply ? SP_TEST_MAC_B : SP_TEST_MAC_A, 0x0800);
 	sp_test_pkt_ipv4(tp, reply ? b : a, reply ? a : b, 17);
 	sp_test_pkt_udp(tp, reply ? 53 : sport, reply ? sport : 53);
-	sp_test_pkt_payload(tp, 20, 0xab);
+	sp_test_pkt_payload(tp, payload, 0xab);
 	sp_test_pkt_finish(tp);
-	m = rte_pktmbuf_alloc(pool);
+	m = rte_pktmbuf_alloc(mp);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
 	memcpy(rte_pktmbuf_append(m, (uint16_t)tp->len), tp->buf, tp->len);
-	info.ts_ms = t_ms;
-	info.wire_len = tp->len;
-	info.dlt = SP_DLT_EN10MB;
+	info->ts_ms = t_ms;
+	info->wire_len = tp->len;
+	info->dlt = SP_DLT_EN10MB;
+	return m;
+}
+
+static void
+send_pkt(struct sp_worker *w, uint16_t sport, bool reply, uint64_t t_ms)
+{
+	struct sp_rx_info info;
+	struct rte_mbuf *m = pkt_mbuf(pool, sport, reply, 20, &info, t_ms);
+
 	sp_worker_process_burst(w, &m, &info, 1);
 }
 
@@ -1249,6 +1260,293 @@ test_reset(void)
 	CU_ASSERT_EQUAL(gen_inits, 2);
 }
 
+/* ------------------------------------------------------------------------ */
+/* The counters-only loop (a run without hooks, statistics or SPLT).        */
+
+static int
+noop_init(void *ctx, void *slot, struct sp_hook_pkt *p, const struct sp_flow_state *st)
+{
+	(void)ctx;
+	(void)slot;
+	(void)p;
+	(void)st;
+	return SP_HOOK_DONE;
+}
+
+/* A hook that is done at once: the worker is not plain, and does what it
+ * did before the plain loop existed. */
+static const struct sp_flow_ops noop_ops = { .name = "noop", .flow_init = noop_init };
+
+static struct sp_worker *
+worker_timeouts(bool plain, uint8_t accounting_mode)
+{
+	struct sp_worker_params p;
+	struct sp_worker *w;
+
+	sp_config_defaults(&cfg);
+	cfg.max_flows = 256;
+	cfg.n_dissections = 0;
+	cfg.idle_timeout_ms = 1000;
+	cfg.active_timeout_ms = 5000;
+	cfg.accounting_mode = accounting_mode;
+	memset(&p, 0, sizeof(p));
+	p.cfg = &cfg;
+	p.socket_id = SOCKET_ID_ANY;
+	p.lossless = true;
+	p.id = plain ? 1 : 2;		/* both at once: their own memzone names */
+	if (!plain) {
+		p.hooks[0] = &noop_ops;
+		p.n_hooks = 1;
+	}
+	w = sp_worker_create(&p);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	return w;
+}
+
+#define TIMEOUT_PKTS 28
+#define TIMEOUT_RECS 32
+
+/* Four clients' packets (client, reply, ms after T0) that meet the 1 s idle
+ * and 5 s active timeouts exactly, just before them and after them, in both
+ * directions, and two at the same ms. */
+static unsigned int
+timeout_sequence(struct rte_mbuf **pkts, struct sp_rx_info *info)
+{
+	static const struct {
+		uint16_t client;
+		bool reply;
+		uint32_t t;
+	} ev[TIMEOUT_PKTS] = {
+		{ 0, 0, 0 }, { 0, 1, 1 }, { 1, 0, 5 }, { 1, 1, 6 }, { 2, 0, 10 },
+		{ 2, 0, 10 },		/* the same ms: checked, deadline 1010 */
+		{ 3, 0, 100 },
+		{ 0, 0, 999 },		/* 998 after its last: alive */
+		{ 1, 0, 1005 },
+		{ 2, 1, 1010 },		/* 1000 after: idle */
+		{ 3, 1, 1099 },
+		{ 0, 0, 1999 },		/* 1000 after: idle, a new flow */
+		{ 1, 0, 2004 }, { 3, 0, 2098 }, { 0, 1, 2998 },
+		{ 1, 1, 3004 },		/* 1000 after: idle */
+		{ 1, 0, 3005 }, { 3, 1, 3097 }, { 0, 0, 3997 }, { 3, 0, 4096 },
+		{ 0, 0, 4996 },
+		{ 3, 0, 5095 },		/* 4995 after its first: alive */
+		{ 3, 1, 5100 },		/* 5000 after: active, a new flow */
+		{ 3, 0, 5101 }, { 0, 1, 5995 }, { 0, 0, 6994 },
+		{ 0, 0, 6999 },		/* 5000 after the flow's first (1999): active */
+		{ 0, 1, 7000 },
+	};
+	unsigned int i;
+
+	for (i = 0; i < TIMEOUT_PKTS; i++)
+		pkts[i] = pkt_mbuf(pool, (uint16_t)(40000 + ev[i].client), ev[i].reply,
+				   (uint16_t)(i * 7 % 90), &info[i], T0 + ev[i].t);
+	return TIMEOUT_PKTS;
+}
+
+struct rec_copy {
+	struct sp_flow_record r;
+};
+
+static unsigned int
+drain_records(struct sp_worker *w, struct rec_copy *out, unsigned int max)
+{
+	void *obj;
+	unsigned int n = 0;
+
+	while (rte_ring_sc_dequeue(sp_worker_export_ring(w), &obj) == 0) {
+		if (n < max)
+			memcpy(&out[n].r, obj, sizeof(out[n].r));
+		n++;
+		rte_mempool_put(sp_worker_record_pool(w), obj);
+	}
+	return n;
+}
+
+/*
+ * The plain loop gives the records the general one gives (the counters,
+ * times, directions, expiration ids and their order), in every accounting
+ * mode, through idle and active timeouts met exactly (the one-compare
+ * deadline), and the idle scan.
+ */
+static void
+test_plain_same_records(void)
+{
+	static struct rec_copy a[TIMEOUT_RECS], b[TIMEOUT_RECS];
+	struct rte_mbuf *pkts[TIMEOUT_PKTS];
+	struct sp_rx_info info[TIMEOUT_PKTS];
+	struct sp_worker_stats sa, sb;
+	unsigned int mode, n, na, nb, i, active = 0, idle = 0;
+
+	for (mode = 0; mode < 4; mode++) {
+		struct sp_worker *wa = worker_timeouts(true, (uint8_t)mode);
+		struct sp_worker *wb = worker_timeouts(false, (uint8_t)mode);
+
+		/* in bursts of 1, 7 and 32 packets */
+		n = timeout_sequence(pkts, info);
+		for (i = 0; i < n; i += RTE_MIN(n - i, 1u + i % 3 * 6))
+			sp_worker_process_burst(wa, &pkts[i], &info[i],
+						(uint16_t)RTE_MIN(n - i, 1u + i % 3 * 6));
+		n = timeout_sequence(pkts, info);
+		for (i = 0; i < n; i += RTE_MIN(n - i, 32u))
+			sp_worker_process_burst(wb, &pkts[i], &info[i],
+						(uint16_t)RTE_MIN(n - i, 32u));
+		sp_worker_flush(wa);
+		sp_worker_flush(wb);
+		na = drain_records(wa, a, TIMEOUT_RECS);
+		nb = drain_records(wb, b, TIMEOUT_RECS);
+		CU_ASSERT_EQUAL_FATAL(na, nb);
+		CU_ASSERT_FATAL(na <= TIMEOUT_RECS);
+		for (i = 0; i < na; i++) {
+			CU_ASSERT_EQUAL(a[i].r.expiration_id, b[i].r.expiration_id);
+			/* every column's value (the deadline is no column) */
+			CU_ASSERT_EQUAL(memcmp(&a[i].r.st, &b[i].r.st,
+					       offsetof(struct sp_flow_state, expiry_ms)), 0);
+			CU_ASSERT_EQUAL(memcmp(a[i].r.duration_ms, b[i].r.duration_ms,
+					       sizeof(a[i].r.duration_ms)), 0);
+			active += a[i].r.expiration_id == 1;
+			idle += a[i].r.expiration_id == 0;
+		}
+		/* what NFStream gives, flow by flow (client: packets, expiration
+		 * id), in each client's order */
+		{
+			static const struct {
+				uint16_t client;
+				uint64_t pkts;
+				int8_t exp_id;
+			} want[] = {
+				/* idle, active, end */
+				{ 0, 3, 0 }, { 0, 6, 1 }, { 0, 2, 0 },
+				{ 2, 2, 0 }, { 2, 1, 0 },		/* idle, end */
+				{ 3, 6, 1 }, { 3, 2, 0 },		/* active, end */
+				{ 1, 4, 0 }, { 1, 2, 0 },		/* idle, end */
+			};
+			unsigned int k, j, from[4] = { 0 };
+
+			for (k = 0; k < RTE_DIM(want); k++) {
+				uint16_t port = (uint16_t)(40000 + want[k].client);
+
+				for (j = from[want[k].client]; j < na; j++)
+					if (a[j].r.st.src_port == port ||
+					    a[j].r.st.dst_port == port)
+						break;
+				CU_ASSERT_FATAL(j < na);
+				CU_ASSERT_EQUAL(a[j].r.st.packets[SP_BI], want[k].pkts);
+				CU_ASSERT_EQUAL(a[j].r.expiration_id, want[k].exp_id);
+				from[want[k].client] = j + 1;
+			}
+			CU_ASSERT_EQUAL(na, RTE_DIM(want));
+		}
+		sp_worker_get_stats(wa, &sa);
+		sp_worker_get_stats(wb, &sb);
+		CU_ASSERT_EQUAL(sa.in_flows, n);
+		CU_ASSERT_EQUAL(sb.in_flows, n);
+		CU_ASSERT_EQUAL(sa.bytes, sb.bytes);
+		CU_ASSERT_EQUAL(sa.flows_created, sb.flows_created);
+		CU_ASSERT_EQUAL(sa.flows_exported, na);
+		sp_worker_free(wa);
+		sp_worker_free(wb);
+	}
+	CU_ASSERT_EQUAL(active, 4 * 2);
+	CU_ASSERT_EQUAL(idle, 4 * 7);
+}
+
+/* A burst of 6 packets of clients 40000.., the i-th replaced by odd. */
+static void
+free_burst(struct sp_worker *w, struct rte_mbuf *odd, unsigned int at, uint64_t t)
+{
+	struct rte_mbuf *pkts[6];
+	struct sp_rx_info info[6];
+	unsigned int i;
+
+	for (i = 0; i < 6; i++)
+		pkts[i] = odd != NULL && i == at ? odd :
+			  pkt_mbuf(pool, (uint16_t)(40000 + i), false, 20, &info[i], t);
+	if (odd != NULL) {
+		info[at].ts_ms = t;
+		info[at].wire_len = rte_pktmbuf_pkt_len(odd);
+		info[at].dlt = SP_DLT_EN10MB;
+	}
+	sp_worker_process_burst(w, pkts, info, 6);
+}
+
+/*
+ * The free's flag: a burst goes back to the pool in one put only when
+ * every mbuf is direct, one segment, referenced once and of the first
+ * one's pool; one shared, attached (indirect), chained mbuf, or one of
+ * another pool, sends its burst through rte_pktmbuf_free_bulk(), which
+ * leaves each as it must. Checked by the pools' free counts and the
+ * reference counts, one odd mbuf a burst, in both loops.
+ */
+static void
+test_free_flag(void)
+{
+	struct rte_mempool *other = rte_pktmbuf_pool_create("test_worker_other", 63, 0, 0,
+							    RTE_MBUF_DEFAULT_BUF_SIZE,
+							    SOCKET_ID_ANY);
+	struct rte_mbuf *m, *direct, *seg;
+	struct sp_worker_stats st;
+	struct sp_rx_info info;
+	unsigned int avail, avail_other, plain, i;
+	static struct rec_copy r[8];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(other);
+	avail = rte_mempool_avail_count(pool);
+	avail_other = rte_mempool_avail_count(other);
+	for (plain = 0; plain < 2; plain++) {
+		struct sp_worker *w = worker_timeouts(plain, 0);
+
+		/* all simple: one put */
+		free_burst(w, NULL, 0, T0);
+		CU_ASSERT_EQUAL(rte_mempool_avail_count(pool), avail);
+
+		/* shared: the test keeps a reference, the mbuf stays its */
+		m = pkt_mbuf(pool, 40001, true, 20, &info, T0 + 1);
+		rte_mbuf_refcnt_update(m, 1);
+		free_burst(w, m, 1, T0 + 1);
+		CU_ASSERT_EQUAL(rte_mbuf_refcnt_read(m), 1);
+		CU_ASSERT_EQUAL(rte_mempool_avail_count(pool), avail - 1);
+		rte_pktmbuf_free(m);
+		CU_ASSERT_EQUAL(rte_mempool_avail_count(pool), avail);
+
+		/* of another pool: back to that one */
+		free_burst(w, pkt_mbuf(other, 40002, true, 20, &info, T0 + 2), 2, T0 + 2);
+		CU_ASSERT_EQUAL(rte_mempool_avail_count(pool), avail);
+		CU_ASSERT_EQUAL(rte_mempool_avail_count(other), avail_other);
+
+		/* indirect: detached, and its direct mbuf freed with it */
+		direct = pkt_mbuf(pool, 40003, true, 20, &info, T0 + 3);
+		m = rte_pktmbuf_alloc(pool);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+		rte_pktmbuf_attach(m, direct);
+		rte_pktmbuf_free(direct);		/* the indirect holds it */
+		free_burst(w, m, 3, T0 + 3);
+		CU_ASSERT_EQUAL(rte_mempool_avail_count(pool), avail);
+
+		/* a chain: the last 10 payload bytes in a second segment */
+		m = pkt_mbuf(pool, 40004, true, 20, &info, T0 + 4);
+		seg = rte_pktmbuf_alloc(pool);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(seg);
+		memcpy(rte_pktmbuf_append(seg, 10),
+		       rte_pktmbuf_mtod_offset(m, void *, m->data_len - 10), 10);
+		rte_pktmbuf_trim(m, 10);
+		CU_ASSERT_EQUAL_FATAL(rte_pktmbuf_chain(m, seg), 0);
+		free_burst(w, m, 4, T0 + 4);
+		CU_ASSERT_EQUAL(rte_mempool_avail_count(pool), avail);
+
+		/* every packet, the odd ones too, went to its flow: 5 bursts of 6
+		 * packets over 6 flows */
+		sp_worker_get_stats(w, &st);
+		CU_ASSERT_EQUAL(st.in_flows, 30);
+		CU_ASSERT_EQUAL(st.flows_created, 6);
+		sp_worker_flush(w);
+		CU_ASSERT_EQUAL(drain_records(w, r, 8), 6);
+		for (i = 0; i < 6; i++)
+			CU_ASSERT_EQUAL(r[i].r.st.packets[SP_BI], 5);
+		sp_worker_free(w);
+	}
+	rte_mempool_free(other);
+}
+
 static int
 suite_init(void)
 {
@@ -1282,7 +1580,10 @@ sp_test_register(void)
 	    CU_add_test(s, "plugin columns through the adapter", test_plugin_columns) == NULL ||
 	    CU_add_test(s, "plugin verdicts: done, expire", test_plugin_verdicts) == NULL ||
 	    CU_add_test(s, "one packet view for all plugins", test_plugin_shared_view) == NULL ||
-	    CU_add_test(s, "reset between captures", test_reset) == NULL)
+	    CU_add_test(s, "reset between captures", test_reset) == NULL ||
+	    CU_add_test(s, "plain loop: the general loop's records", test_plain_same_records) ==
+	    NULL ||
+	    CU_add_test(s, "free: one put only for simple bursts", test_free_flag) == NULL)
 		return -1;
 	return 0;
 }

@@ -400,6 +400,46 @@ shortest_exact(uint64_t bits, uint64_t *out, int *out_e10)
 	if (v < POW10_17 || v >= POW10_19)
 		return false;
 	vr = (uint64_t)v;
+	/*
+	 * x * 10^t is an integer: vr's digits are x's exact decimal expansion.
+	 * With at most 15 significant digits that expansion is the answer the
+	 * removal loop below reaches: no other decimal of <= 15 digits reads
+	 * back as x (DBL_DIG: such a decimal survives decimal -> double ->
+	 * 15 digits, and x to 15 digits is its expansion), and it is exact,
+	 * so the closest. Means of 2^k values are such (187.5, 99.25): for them
+	 * the loop removed ~15 digits one division at a time (callgrind,
+	 * manyflows 200 k, statistics: 1,891 -> NNN Ir per row of 12 floats).
+	 */
+	if (vr_tz) {
+		uint64_t sd = vr;
+		int z = 0;
+
+		if (sd % 10000000000000000ULL == 0) {
+			sd /= 10000000000000000ULL;
+			z += 16;
+		}
+		if (sd % 100000000 == 0) {
+			sd /= 100000000;
+			z += 8;
+		}
+		if (sd % 10000 == 0) {
+			sd /= 10000;
+			z += 4;
+		}
+		if (sd % 100 == 0) {
+			sd /= 100;
+			z += 2;
+		}
+		if (sd % 10 == 0) {
+			sd /= 10;
+			z += 1;
+		}
+		if (sd < 1000000000000000ULL) {
+			*out = sd;
+			*out_e10 = z - t;
+			return true;
+		}
+	}
 	vp = (uint64_t)scale_exact(mp, e - 2, t, &vp_exact);
 	vm = (uint64_t)scale_exact(mm, e - 2, t, &vm_tz);
 	/* vm counts as in the interval only if exact and bounds are accepted. */

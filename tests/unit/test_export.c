@@ -119,6 +119,17 @@ static const struct {
 	{ 0x1.1000000000000p+6, "68.0" },
 	{ 0x1.b000000000000p+5, "54.0" },
 	{ 0x1.5c00000000000p+10, "1392.0" },
+	/* Exact decimal expansions (x * 10^t an integer): 15 digits or fewer take
+	 * the expansion at once, more go through the digit removal. */
+	{ 0x1.7700000000000p+7, "187.5" },
+	{ 0x1.8d00000000000p+6, "99.25" },
+	{ 0x1.34a4000000000p+10, "1234.5625" },
+	{ 0x1.0000000000000p-15, "3.0517578125e-05" },
+	{ 0x1.8000000000000p-19, "2.86102294921875e-06" },
+	{ 0x1.cbe991a148000p+36, "123456789012.5" },
+	{ 0x1.ffffffffffff8p+48, "562949953421311.5" },
+	{ 0x1.9999999999990p+46, "112589990684262.25" },
+	{ 0x1.c6bf526340004p+49, "1000000000000000.5" },
 };
 
 static void
@@ -1547,6 +1558,58 @@ test_ip(void)
 	CU_ASSERT_STRING_EQUAL(got, "c0a8:a::");
 }
 
+/*
+ * Values whose exact decimal expansion has at most 15 significant digits
+ * (m / 2^j: a mean of 2^j integers) print as that expansion: glibc's
+ * printf("%.*f") gives it exactly, and the digits must be the same.
+ */
+static void
+test_pyfloat_exact_expansion(void)
+{
+	uint64_t s = 0x243f6a8885a308d3ULL;
+	unsigned int i, checked = 0, bad = 0;
+
+	for (i = 0; i < 200000; i++) {
+		char buf[32], ex[400], dg[400], got[32];
+		size_t nd = 0, ng = 0, k;
+		unsigned int j;
+		uint64_t m;
+		double x;
+		char *c;
+
+		s ^= s << 13;
+		s ^= s >> 7;
+		s ^= s << 17;
+		m = (s >> 8) & ((1ULL << (s % 50 + 1)) - 1);
+		j = (unsigned int)((s >> 58) % 40);
+		x = ldexp((double)m, -(int)j);
+		if (x == 0 || x == floor(x))
+			continue;	/* the integer path */
+		snprintf(ex, sizeof(ex), "%.*f", j, x);
+		/* significant digits of the expansion, trailing zeros off */
+		for (c = ex; *c != '\0'; c++)
+			if (*c >= '0' && *c <= '9' && (nd > 0 || *c != '0'))
+				dg[nd++] = *c;
+		while (nd > 0 && dg[nd - 1] == '0')
+			nd--;
+		if (nd > 15)
+			continue;
+		checked++;
+		sp_export_pyfloat(x, buf, sizeof(buf));
+		for (c = buf; *c != '\0' && *c != 'e'; c++)
+			if (*c >= '0' && *c <= '9' && (ng > 0 || *c != '0'))
+				got[ng++] = *c;
+		while (ng > 0 && got[ng - 1] == '0')
+			ng--;
+		for (k = 0; k < nd && k < ng && got[k] == dg[k]; k++)
+			;
+		if (ng != nd || k != nd || strtod(buf, NULL) != x)
+			bad++;
+	}
+	CU_ASSERT(checked > 50000);
+	CU_ASSERT_EQUAL(bad, 0);
+}
+
 static void
 test_ints_macs(void)
 {
@@ -1941,6 +2004,8 @@ sp_test_register(void)
 	if (CU_add_test(fmt, "pyfloat matches Python repr", test_pyfloat_table) == NULL ||
 	    CU_add_test(fmt, "pyfloat nan/inf and buffer size", test_pyfloat_special) == NULL ||
 	    CU_add_test(fmt, "pyfloat shortest round trip", test_pyfloat_roundtrip) == NULL ||
+	    CU_add_test(fmt, "pyfloat exact expansions of <= 15 digits",
+			test_pyfloat_exact_expansion) == NULL ||
 	    CU_add_test(fmt, "integers and MACs", test_ints_macs) == NULL ||
 	    CU_add_test(fmt, "word-store integer formatter: edges, all of 0..10^6",
 			test_int_formatter) == NULL ||

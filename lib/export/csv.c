@@ -41,8 +41,15 @@
 /* Entries of the IPv6 address text cache (direct-mapped; a power of two). */
 #define CSV_IP6_CACHE 256
 
-/* Row program ops beside enum sp_export_col_type: four contiguous U64 columns. */
+/*
+ * Row program ops beside enum sp_export_col_type: four contiguous U64
+ * columns; n U64 columns in a row (no dispatch between them); the 13
+ * identity columns every column set starts with (id .. vlan_id).
+ */
 #define CSV_OP_U64X4 0xf0
+#define CSV_OP_U64RUN 0xf1
+#define CSV_OP_HEAD 0xf2
+#define CSV_HEAD_COLS 13
 
 /*
  * The text of a value, kept from the row that had it: the next row with
@@ -67,7 +74,19 @@ struct csv_ip6 {
 /* One column of the row program: what format_row_fast() does for it. */
 struct csv_op {
 	uint32_t offset;	/* of the value in the record */
-	uint8_t type;		/* enum sp_export_col_type or CSV_OP_U64X4 */
+	uint8_t type;		/* enum sp_export_col_type or a CSV_OP_ */
+	uint8_t n;		/* CSV_OP_U64RUN: columns */
+};
+
+#define HEAD_COL(f, t) { offsetof(struct sp_flow_record, f), SP_EXPORT_COLT_ ## t, 0 }
+
+/* What CSV_OP_HEAD stands for: the column table's first columns, checked at open. */
+static const struct csv_op csv_head[CSV_HEAD_COLS] = {
+	HEAD_COL(id, U64), HEAD_COL(expiration_id, I8), HEAD_COL(st.src_ip, SRC_IP),
+	HEAD_COL(st.src_mac, MAC), HEAD_COL(st.src_mac, OUI), HEAD_COL(st.src_port, U16),
+	HEAD_COL(st.dst_ip, DST_IP), HEAD_COL(st.dst_mac, MAC), HEAD_COL(st.dst_mac, OUI),
+	HEAD_COL(st.dst_port, U16), HEAD_COL(st.protocol, U8), HEAD_COL(st.ip_version, U8),
+	HEAD_COL(st.vlan_id, U16),
 };
 
 struct csv_exporter {
@@ -309,6 +328,74 @@ put_ip6(char *p, struct csv_ip6 *cache, const uint8_t *ip)
 	return p + e->len;
 }
 
+/* A 0..999 value from the table: one 4-byte store. */
+static inline __attribute__((always_inline)) char *
+put_u10(char *p, unsigned int v)
+{
+	uint64_t u = sp_export_txt1000[v];
+	uint32_t w = (uint32_t)u;
+
+	memcpy(p, &w, 4);
+	return p + ((u >> 24) & 0xff);
+}
+
+/* An IP column, quoted. */
+static inline __attribute__((always_inline)) char *
+put_ip_col(char *p, struct csv_ip6 *cache, const uint8_t *ip, bool v4)
+{
+	*p++ = '"';
+	if (v4)
+		p += sp_export_fmt_ip(p, ip, true);
+	else
+		p = put_ip6(p, cache, ip);
+	*p++ = '"';
+	return p;
+}
+
+/*
+ * The 13 identity columns as straight-line code, separators included: the
+ * per-column dispatch (loop, op load, switch, separator: ~16 instructions a
+ * column) was a third of a default row. The OUI is the start of the MAC
+ * text just written.
+ */
+static inline __attribute__((always_inline)) char *
+put_head(char *p, struct csv_exporter *c, const struct sp_flow_record *r, bool v4)
+{
+	char *m;
+
+	p = put_u64_col(p, &c->text[0], r->id);
+	*p++ = ',';
+	p += sp_export_put_i64(p, r->expiration_id);
+	*p++ = ',';
+	p = put_ip_col(p, c->ip6, r->st.src_ip, v4);
+	*p++ = ',';
+	m = p;
+	p = put_mac_col(p, &c->text[3], r->st.src_mac, 6);
+	*p++ = ',';
+	memcpy(p, m, 16);
+	p[9] = '"';
+	p += 10;
+	*p++ = ',';
+	p += sp_export_put_u27(p, r->st.src_port);
+	*p++ = ',';
+	p = put_ip_col(p, c->ip6, r->st.dst_ip, v4);
+	*p++ = ',';
+	m = p;
+	p = put_mac_col(p, &c->text[7], r->st.dst_mac, 6);
+	*p++ = ',';
+	memcpy(p, m, 16);
+	p[9] = '"';
+	p += 10;
+	*p++ = ',';
+	p += sp_export_put_u27(p, r->st.dst_port);
+	*p++ = ',';
+	p = put_u10(p, r->st.protocol);
+	*p++ = ',';
+	p = put_u10(p, r->st.ip_version);
+	*p++ = ',';
+	return p + sp_export_put_u27(p, r->st.vlan_id);
+}
+
 /*
  * One row without anonymized columns, from the row program: whole-word
  * stores, reused texts, four small counters in one store. The output is
@@ -325,14 +412,24 @@ format_row_fast(struct csv_exporter *c, const struct sp_flow_record *r, char *ds
 		const struct csv_op *op = &c->op[i];
 		const uint8_t *v = (const uint8_t *)r + op->offset;
 		uint64_t u, a, b, d, e;
-		uint32_t w;
+		unsigned int k;
 
 		switch (op->type) {
+		case CSV_OP_HEAD:
+			p = put_head(p, c, r, v4);
+			i += CSV_HEAD_COLS - 1;
+			break;
+		case CSV_OP_U64RUN:
+			for (k = 0; k < op->n; k++) {
+				memcpy(&u, (const uint8_t *)r + op[k].offset, 8);
+				p = put_u64_col(p, &c->text[i + k], u);
+				*p++ = ',';
+			}
+			i += op->n - 1;
+			p--;	/* the loop's separator follows */
+			break;
 		case SP_EXPORT_COLT_U8:
-			u = sp_export_txt1000[*v];
-			w = (uint32_t)u;
-			memcpy(p, &w, 4);
-			p += (u >> 24) & 0xff;
+			p = put_u10(p, *v);
 			break;
 		case SP_EXPORT_COLT_I8:
 			p += sp_export_put_i64(p, *(const int8_t *)v);
@@ -370,12 +467,7 @@ format_row_fast(struct csv_exporter *c, const struct sp_flow_record *r, char *ds
 			break;
 		case SP_EXPORT_COLT_SRC_IP:
 		case SP_EXPORT_COLT_DST_IP:
-			*p++ = '"';
-			if (v4)
-				p += sp_export_fmt_ip(p, v, true);
-			else
-				p = put_ip6(p, c->ip6, v);
-			*p++ = '"';
+			p = put_ip_col(p, c->ip6, v, v4);
 			break;
 		case SP_EXPORT_COLT_MAC:
 			p = put_mac_col(p, &c->text[i], v, 6);
@@ -735,6 +827,24 @@ csv_program(struct csv_exporter *c)
 			i += 3;
 		}
 	}
+	/* U64 columns one after the other (the 15 scope counters): one op. */
+	for (i = 0; i < c->ncols; i += k) {
+		for (k = 0; i + k < c->ncols && k < UINT8_MAX &&
+		     c->op[i + k].type == SP_EXPORT_COLT_U64; k++)
+			;
+		if (k >= 2) {
+			c->op[i].type = CSV_OP_U64RUN;
+			c->op[i].n = (uint8_t)k;
+		}
+		k = RTE_MAX(k, 1u);
+	}
+	/* The identity columns, when they are the table's (they always are). */
+	for (k = 0; k < CSV_HEAD_COLS && k < c->ncols; k++)
+		if (c->col[k]->offset != csv_head[k].offset ||
+		    c->col[k]->type != csv_head[k].type)
+			break;
+	if (k == CSV_HEAD_COLS)
+		c->op[0].type = CSV_OP_HEAD;
 	return 0;
 }
 

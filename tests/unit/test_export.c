@@ -1909,7 +1909,9 @@ test_csv_fast_row_equivalence(void)
 {
 	static const double fl[] = { 0.0, 60.0, 187.5, 74.24621202458749, 1e-05, 1.5e+16 };
 	static const char *const anon[] = { "id" };
-	struct sp_columns cols = { .tunnel_id = true, .statistical = true };
+	/* bytes of the random strings: ASCII, '"', NUL, UTF-8, invalid UTF-8 */
+	static const char alpha[] = "abcXYZ.-_ 09,;\"\0\xc3\xa9\xe2\x82\xac\xff\x80";
+	struct sp_columns cols = cols_full;
 	struct sp_csv_params p = { 0 };
 	uint8_t key[SP_EXPORT_CSV_KEY_LEN] = { 1 };
 	struct sp_flow_record *r = record_new(0);
@@ -1919,6 +1921,7 @@ test_csv_fast_row_equivalence(void)
 	size_t len_a, len_b, i, k, rows = 0;
 	bool same = true;
 
+	cols.splt_n = 0;	/* statistics, tunnel and nDPI's nine columns */
 	p.anonymize = anon;
 	p.n_anonymize = 1;
 	p.anonymize_key = key;
@@ -1965,6 +1968,33 @@ test_csv_fast_row_equivalence(void)
 		}
 		r->expiration_id = (int8_t)(rnd >> 8);
 		r->id = i;
+		/* the string columns: mostly plain ASCII (8 bytes at a time), of every
+		 * length around the word boundaries; some with bytes that need the
+		 * full formatter */
+		{
+			struct sp_plugin_record *pr;
+			char str[48];
+
+			pr = sp_plugins_record_new(cols.plugin_cols, cols.n_plugin_cols,
+						   sp_record_ext(r));
+			CU_ASSERT_PTR_NOT_NULL_FATAL(pr);
+			for (k = 0; k < cols.n_plugin_cols; k++) {
+				size_t n, j;
+
+				rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL;
+				if (cols.plugin_cols[k].c.type != SP_PLUGIN_STRING) {
+					sp_plugin_set_int(pr, (unsigned int)k, (int64_t)rnd >> 40);
+					continue;
+				}
+				n = (rnd >> 8) % 41;
+				for (j = 0; j < n; j++)
+					str[j] = alpha[((rnd >> 16) & 3) != 0 ?
+						       (rnd + j * 7) % 14 :
+						       (rnd + j * 13) % (sizeof(alpha) - 1)];
+				sp_plugin_set_string(pr, (unsigned int)k, str, n);
+			}
+			sp_plugins_record_free(pr);
+		}
 		CU_ASSERT_EQUAL_FATAL(sp_export_write(fast, r), 0);
 		CU_ASSERT_EQUAL_FATAL(sp_export_write(ref, r), 0);
 	}
@@ -1973,10 +2003,13 @@ test_csv_fast_row_equivalence(void)
 	a = sp_test_slurp(path_f, &len_a);
 	b = sp_test_slurp(path_r, &len_b);
 	CU_ASSERT_FATAL(a != NULL && b != NULL);
-	/* line by line, from the first comma on (the header has the same one) */
-	for (la = a, lb = b; *la != '\0' && *lb != '\0' && same; rows++) {
-		char *ea = strchr(la, '\n'), *eb = strchr(lb, '\n');
-		char *ca = strchr(la, ','), *cb = strchr(lb, ',');
+	/* line by line (values may hold NULs), from the first comma on (the header
+	 * has the same one) */
+	for (la = a, lb = b; la < a + len_a && lb < b + len_b && same; rows++) {
+		char *ea = memchr(la, '\n', (size_t)(a + len_a - la));
+		char *eb = memchr(lb, '\n', (size_t)(b + len_b - lb));
+		char *ca = memchr(la, ',', (size_t)(a + len_a - la));
+		char *cb = memchr(lb, ',', (size_t)(b + len_b - lb));
 
 		CU_ASSERT_FATAL(ea != NULL && eb != NULL && ca != NULL && cb != NULL);
 		same = ea - ca == eb - cb && memcmp(ca, cb, (size_t)(ea - ca)) == 0;
@@ -1985,7 +2018,7 @@ test_csv_fast_row_equivalence(void)
 	}
 	CU_ASSERT(same);
 	CU_ASSERT_EQUAL(rows, 4001);
-	CU_ASSERT(*la == '\0' && *lb == '\0');
+	CU_ASSERT(la == a + len_a && lb == b + len_b);
 	free(a);
 	free(b);
 	free(r);

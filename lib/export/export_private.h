@@ -189,8 +189,9 @@ sp_export_put_digits8(char *dst, uint32_t v)
  * Python's str(int) of v at dst, like sp_export_fmt_u64(), but storing
  * whole words: dst needs SP_EXPORT_INT_WIDE_LEN bytes, and the bytes after
  * the returned length are left undefined. The CSV row is built with this
- * (measured, callgrind, manyflows 200 k packets, default columns: integer
- * formatting went from 1,148 to NNN instructions per row).
+ * (callgrind, csv_write per record, manyflows' first 200 k packets, DPI
+ * off, default columns, LTO: 2,388 -> 1,307 Ir with it and the reused
+ * texts; integer formatting had been 1,148 of the 2,388).
  */
 static inline size_t
 sp_export_put_u64(char *dst, uint64_t v)

@@ -408,7 +408,8 @@ shortest_exact(uint64_t bits, uint64_t *out, int *out_e10)
 	 * 15 digits, and x to 15 digits is its expansion), and it is exact,
 	 * so the closest. Means of 2^k values are such (187.5, 99.25): for them
 	 * the loop removed ~15 digits one division at a time (callgrind,
-	 * manyflows 200 k, statistics: 1,891 -> NNN Ir per row of 12 floats).
+	 * manyflows 200 k, statistics, LTO: sp_export_fmt_pyfloat 1,891 -> 1,567 Ir
+	 * per row of 12 floats).
 	 */
 	if (vr_tz) {
 		uint64_t sd = vr;

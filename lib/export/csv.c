@@ -27,6 +27,68 @@
 /* BLAKE2b-512 digest as hex, the text of an anonymized value. */
 #define CSV_ANON_HEX (2 * 64)
 
+/*
+ * Room after a row's worst case: values are copied and formatted with
+ * whole-word stores (a cached IPv6 text: 48 bytes at once), whose bytes
+ * past the value the next value overwrites; after the last one they land
+ * here.
+ */
+#define CSV_SLACK 64
+
+/* Integers from 10^8 up (timestamps in ms: 13 digits) reuse the text of v / 1000. */
+#define CSV_BIG 100000000u
+
+/* Entries of the IPv6 address text cache (direct-mapped; a power of two). */
+#define CSV_IP6_CACHE 256
+
+/*
+ * Row program ops beside enum sp_export_col_type: four contiguous U64
+ * columns; n U64 columns in a row (no dispatch between them); the 13
+ * identity columns every column set starts with (id .. vlan_id).
+ */
+#define CSV_OP_U64X4 0xf0
+#define CSV_OP_U64RUN 0xf1
+#define CSV_OP_HEAD 0xf2
+#define CSV_HEAD_COLS 13
+
+/*
+ * The text of a value, kept from the row that had it: the next row with
+ * the same key copies it instead of formatting (U64 columns from CSV_BIG up:
+ * key v / 1000, the text of the key's digits; MAC / OUI columns: key the
+ * address bytes, the quoted text). UINT64_MAX is no key: no U64's v / 1000
+ * and no 48-bit address is.
+ */
+struct csv_text {
+	uint64_t key;
+	uint32_t len;
+	char text[SP_EXPORT_INT_WIDE_LEN];
+};
+
+/* One IPv6 address's text (unquoted), in the direct-mapped cache. */
+struct csv_ip6 {
+	uint8_t addr[16];
+	uint32_t len;		/* 0: empty slot */
+	char text[48];		/* SP_EXPORT_IP_MAX_LEN and the copy's width */
+};
+
+/* One column of the row program: what format_row_fast() does for it. */
+struct csv_op {
+	uint32_t offset;	/* of the value in the record */
+	uint8_t type;		/* enum sp_export_col_type or a CSV_OP_ */
+	uint8_t n;		/* CSV_OP_U64RUN: columns */
+};
+
+#define HEAD_COL(f, t) { offsetof(struct sp_flow_record, f), SP_EXPORT_COLT_ ## t, 0 }
+
+/* What CSV_OP_HEAD stands for: the column table's first columns, checked at open. */
+static const struct csv_op csv_head[CSV_HEAD_COLS] = {
+	HEAD_COL(id, U64), HEAD_COL(expiration_id, I8), HEAD_COL(st.src_ip, SRC_IP),
+	HEAD_COL(st.src_mac, MAC), HEAD_COL(st.src_mac, OUI), HEAD_COL(st.src_port, U16),
+	HEAD_COL(st.dst_ip, DST_IP), HEAD_COL(st.dst_mac, MAC), HEAD_COL(st.dst_mac, OUI),
+	HEAD_COL(st.dst_port, U16), HEAD_COL(st.protocol, U8), HEAD_COL(st.ip_version, U8),
+	HEAD_COL(st.vlan_id, U16),
+};
+
 struct csv_exporter {
 	struct sp_exporter base;	/* first: the export set only sees this */
 	int fd;				/* -1 between two files of a rotation */
@@ -54,6 +116,10 @@ struct csv_exporter {
 	char *scratch;			/* str(value) before hashing */
 	uint8_t key[SP_EXPORT_CSV_KEY_LEN];
 	const struct sp_export_column **col;	/* sp_export_columns_all() */
+	/* Without anonymization: the row program and the reused texts. */
+	struct csv_op *op;		/* per column */
+	struct csv_text *text;		/* per column */
+	struct csv_ip6 *ip6;		/* CSV_IP6_CACHE */
 };
 
 /* Longest text of a column's value, quotes included (not the separator). */
@@ -199,6 +265,273 @@ put_anonymized(char *p, const struct csv_exporter *c, const struct sp_export_col
 	}
 	*p++ = '"';
 	return p;
+}
+
+/* A U64 column's value; a large one reuses the text of v / 1000 from an earlier row. */
+static inline __attribute__((always_inline)) char *
+put_u64_col(char *p, struct csv_text *t, uint64_t v)
+{
+	uint64_t hi;
+	uint32_t lo;
+
+	if (v < CSV_BIG)
+		return p + sp_export_put_u27(p, (uint32_t)v);
+	hi = v / 1000;
+	if (hi != t->key) {
+		t->len = (uint32_t)sp_export_put_u64(t->text, hi);
+		t->key = hi;
+	}
+	memcpy(p, t->text, sizeof(t->text));
+	p += t->len;
+	/* three digits, leading zeros kept */
+	lo = (uint32_t)(sp_export_txt1000[v - hi * 1000] >> 32);
+	memcpy(p, &lo, 4);
+	return p + 3;
+}
+
+/* A MAC (n = 6) or OUI (n = 3) column, quoted; its text reused while the address repeats. */
+static inline __attribute__((always_inline)) char *
+put_mac_col(char *p, struct csv_text *t, const uint8_t *mac, unsigned int n)
+{
+	uint64_t key = 0;
+
+	memcpy(&key, mac, n);
+	if (key != t->key) {
+		t->text[0] = '"';
+		t->len = (uint32_t)sp_export_fmt_mac(t->text + 1, mac, n) + 2;
+		t->text[t->len - 1] = '"';
+		t->key = key;
+	}
+	memcpy(p, t->text, sizeof(t->text));
+	return p + t->len;
+}
+
+/*
+ * An IPv6 address's text from the cache. IPv4 is not cached: its table
+ * formatting (four 4-byte stores) costs about what a lookup does.
+ */
+static inline __attribute__((always_inline)) char *
+put_ip6(char *p, struct csv_ip6 *cache, const uint8_t *ip)
+{
+	uint64_t a, b;
+	struct csv_ip6 *e;
+
+	memcpy(&a, ip, 8);
+	memcpy(&b, ip + 8, 8);
+	e = &cache[((a ^ b) * 0x9e3779b97f4a7c15ULL) >> (64 - 8)];
+	RTE_BUILD_BUG_ON(CSV_IP6_CACHE != 1 << 8);
+	if (e->len == 0 || memcmp(e->addr, ip, 16) != 0) {
+		memcpy(e->addr, ip, 16);
+		e->len = (uint32_t)sp_export_fmt_ip(e->text, ip, false);
+	}
+	memcpy(p, e->text, sizeof(e->text));
+	return p + e->len;
+}
+
+/* A 0..999 value from the table: one 4-byte store. */
+static inline __attribute__((always_inline)) char *
+put_u10(char *p, unsigned int v)
+{
+	uint64_t u = sp_export_txt1000[v];
+	uint32_t w = (uint32_t)u;
+
+	memcpy(p, &w, 4);
+	return p + ((u >> 24) & 0xff);
+}
+
+/* An IP column, quoted. */
+static inline __attribute__((always_inline)) char *
+put_ip_col(char *p, struct csv_ip6 *cache, const uint8_t *ip, bool v4)
+{
+	*p++ = '"';
+	if (v4)
+		p += sp_export_fmt_ip(p, ip, true);
+	else
+		p = put_ip6(p, cache, ip);
+	*p++ = '"';
+	return p;
+}
+
+/*
+ * A plugin column (nDPI's application columns among them). Strings of ASCII
+ * without '"' (application and category names, most server names and
+ * fingerprints) are copied 8 bytes at a time, which the cell allows (8-
+ * aligned, its value bytes rounded up to 8); any other byte, and the other
+ * types but integers, go through sp_export_fmt_plugin() from the start.
+ */
+static inline __attribute__((always_inline)) char *
+put_plugin_col(char *p, const struct sp_plugins_column *pc, const struct sp_flow_record *r)
+{
+	const struct sp_plugins_cell *h = sp_plugins_cell(r, pc);
+	const uint8_t *v = (const uint8_t *)(h + 1);
+	uint64_t w, x, bad = 0;
+	unsigned int n, k;
+	int64_t i64;
+
+	if (!h->set)
+		return p;	/* None: an empty field */
+	switch (pc->c.type) {
+	case SP_PLUGIN_STRING:
+		n = h->n;
+		*p = '"';
+		for (k = 0; k < n; k += 8) {
+			memcpy(&w, v + k, 8);
+			if (n - k < 8)
+				w &= (1ULL << (8 * (n - k))) - 1;	/* NULs: plain ASCII */
+			x = w ^ 0x2222222222222222ULL;		/* '"' -> 0 */
+			/* a zero byte in x (can also flag one above it: then the slow way) */
+			bad |= (w | ((x - 0x0101010101010101ULL) & ~x)) & 0x8080808080808080ULL;
+			memcpy(p + 1 + k, &w, 8);
+		}
+		if (unlikely(bad != 0))
+			break;
+		p[1 + n] = '"';
+		return p + n + 2;
+	case SP_PLUGIN_INT:
+	case SP_PLUGIN_UINT:
+		memcpy(&i64, v, 8);
+		return p + (pc->c.type == SP_PLUGIN_INT ? sp_export_put_i64(p, i64) :
+			    sp_export_put_u64(p, (uint64_t)i64));
+	default:
+		break;
+	}
+	return p + sp_export_fmt_plugin(p, pc, r, false);
+}
+
+/*
+ * The 13 identity columns as straight-line code, separators included: the
+ * per-column dispatch (loop, op load, switch, separator: ~16 instructions a
+ * column) was a third of a default row. The OUI is the start of the MAC
+ * text just written.
+ */
+static inline __attribute__((always_inline)) char *
+put_head(char *p, struct csv_exporter *c, const struct sp_flow_record *r, bool v4)
+{
+	char *m;
+
+	p = put_u64_col(p, &c->text[0], r->id);
+	*p++ = ',';
+	p += sp_export_put_i64(p, r->expiration_id);
+	*p++ = ',';
+	p = put_ip_col(p, c->ip6, r->st.src_ip, v4);
+	*p++ = ',';
+	m = p;
+	p = put_mac_col(p, &c->text[3], r->st.src_mac, 6);
+	*p++ = ',';
+	memcpy(p, m, 16);
+	p[9] = '"';
+	p += 10;
+	*p++ = ',';
+	p += sp_export_put_u27(p, r->st.src_port);
+	*p++ = ',';
+	p = put_ip_col(p, c->ip6, r->st.dst_ip, v4);
+	*p++ = ',';
+	m = p;
+	p = put_mac_col(p, &c->text[7], r->st.dst_mac, 6);
+	*p++ = ',';
+	memcpy(p, m, 16);
+	p[9] = '"';
+	p += 10;
+	*p++ = ',';
+	p += sp_export_put_u27(p, r->st.dst_port);
+	*p++ = ',';
+	p = put_u10(p, r->st.protocol);
+	*p++ = ',';
+	p = put_u10(p, r->st.ip_version);
+	*p++ = ',';
+	return p + sp_export_put_u27(p, r->st.vlan_id);
+}
+
+/*
+ * One row without anonymized columns, from the row program: whole-word
+ * stores, reused texts, four small counters in one store. The output is
+ * format_row()'s byte for byte (the unit tests compare them).
+ */
+static size_t
+format_row_fast(struct csv_exporter *c, const struct sp_flow_record *r, char *dst)
+{
+	bool v4 = r->st.ip_version == 4;	/* lib_engine.c: anything else is IPv6 */
+	char *p = dst;
+	unsigned int i;
+
+	for (i = 0; i < c->ncols; i++) {
+		const struct csv_op *op = &c->op[i];
+		const uint8_t *v = (const uint8_t *)r + op->offset;
+		uint64_t u, a, b, d, e;
+		unsigned int k;
+
+		switch (op->type) {
+		case CSV_OP_HEAD:
+			p = put_head(p, c, r, v4);
+			i += CSV_HEAD_COLS - 1;
+			break;
+		case CSV_OP_U64RUN:
+			for (k = 0; k < op->n; k++) {
+				memcpy(&u, (const uint8_t *)r + op[k].offset, 8);
+				p = put_u64_col(p, &c->text[i + k], u);
+				*p++ = ',';
+			}
+			i += op->n - 1;
+			p--;	/* the loop's separator follows */
+			break;
+		case SP_EXPORT_COLT_U8:
+			p = put_u10(p, *v);
+			break;
+		case SP_EXPORT_COLT_I8:
+			p += sp_export_put_i64(p, *(const int8_t *)v);
+			break;
+		case SP_EXPORT_COLT_U16:
+			p += sp_export_put_u27(p, *(const uint16_t *)v);
+			break;
+		case SP_EXPORT_COLT_U64:
+			memcpy(&u, v, 8);
+			p = put_u64_col(p, &c->text[i], u);
+			break;
+		case CSV_OP_U64X4:
+			memcpy(&a, v, 8);
+			memcpy(&b, v + 8, 8);
+			memcpy(&d, v + 16, 8);
+			memcpy(&e, v + 24, 8);
+			/* the OR below 10: each is one digit (flag counters mostly are) */
+			if ((a | b | d | e) < 10) {
+				u = 0x2c302c302c302c30ULL | a | b << 16 | d << 32 | e << 48;
+				memcpy(p, &u, 8);
+				p += 7;
+			} else {
+				p = put_u64_col(p, &c->text[i], a);
+				*p++ = ',';
+				p = put_u64_col(p, &c->text[i + 1], b);
+				*p++ = ',';
+				p = put_u64_col(p, &c->text[i + 2], d);
+				*p++ = ',';
+				p = put_u64_col(p, &c->text[i + 3], e);
+			}
+			i += 3;
+			break;
+		case SP_EXPORT_COLT_F64:
+			p += sp_export_fmt_pyfloat(p, *(const double *)v);
+			break;
+		case SP_EXPORT_COLT_SRC_IP:
+		case SP_EXPORT_COLT_DST_IP:
+			p = put_ip_col(p, c->ip6, v, v4);
+			break;
+		case SP_EXPORT_COLT_MAC:
+			p = put_mac_col(p, &c->text[i], v, 6);
+			break;
+		case SP_EXPORT_COLT_OUI:
+			p = put_mac_col(p, &c->text[i], v, 3);
+			break;
+		case SP_EXPORT_COLT_PLUGIN:
+			p = put_plugin_col(p, c->col[i]->plugin, r);
+			break;
+		default:
+			p = put_value(p, c->col[i], r, false);
+			break;
+		}
+		*p++ = ',';
+	}
+	p[-1] = '\n';
+	return (size_t)(p - dst);
 }
 
 /* One row, newline included; dst has row_max bytes. */
@@ -396,7 +729,10 @@ csv_write(struct sp_exporter *e, const struct sp_flow_record *r)
 		if (ret < 0)
 			return ret;
 	}
-	c->len += format_row(c, r, c->buf + c->len);
+	if (c->md == NULL)
+		c->len += format_row_fast(c, r, c->buf + c->len);
+	else
+		c->len += format_row(c, r, c->buf + c->len);
 	c->file_rows++;
 	return 0;
 }
@@ -418,6 +754,9 @@ csv_free(struct csv_exporter *c)
 		gcry_md_close(c->md);
 	explicit_bzero(c->key, sizeof(c->key));
 	free(c->scratch);
+	free(c->ip6);
+	free(c->text);
+	free(c->op);
 	free(c->anon);
 	free(c->col);
 	free(c->header);
@@ -504,6 +843,60 @@ csv_anon_setup(struct csv_exporter *c, const struct sp_columns *cols,
 	return c->scratch == NULL ? -ENOMEM : 0;
 }
 
+/* The row program of format_row_fast() and its caches (a run without anonymization). */
+static int
+csv_program(struct csv_exporter *c)
+{
+	unsigned int i, k;
+
+	if (c->md != NULL)
+		return 0;
+	c->op = calloc(c->ncols, sizeof(*c->op));
+	c->text = malloc(c->ncols * sizeof(*c->text));
+	c->ip6 = calloc(CSV_IP6_CACHE, sizeof(*c->ip6));
+	if (c->op == NULL || c->text == NULL || c->ip6 == NULL)
+		return -ENOMEM;
+	for (i = 0; i < c->ncols; i++) {
+		c->op[i].offset = c->col[i]->offset;
+		c->op[i].type = c->col[i]->type;
+		c->text[i].key = UINT64_MAX;
+		c->text[i].len = 0;
+	}
+	/*
+	 * Four U64 columns side by side in the record (the flag counters):
+	 * one op, one store when all four are single digits.
+	 */
+	for (i = 0; i + 4 <= c->ncols; i++) {
+		for (k = 0; k < 4; k++)
+			if (c->op[i + k].type != SP_EXPORT_COLT_U64 ||
+			    c->op[i + k].offset != c->op[i].offset + 8 * k)
+				break;
+		if (k == 4) {
+			c->op[i].type = CSV_OP_U64X4;
+			i += 3;
+		}
+	}
+	/* U64 columns one after the other (the 15 scope counters): one op. */
+	for (i = 0; i < c->ncols; i += k) {
+		for (k = 0; i + k < c->ncols && k < UINT8_MAX &&
+		     c->op[i + k].type == SP_EXPORT_COLT_U64; k++)
+			;
+		if (k >= 2) {
+			c->op[i].type = CSV_OP_U64RUN;
+			c->op[i].n = (uint8_t)k;
+		}
+		k = RTE_MAX(k, 1u);
+	}
+	/* The identity columns, when they are the table's (they always are). */
+	for (k = 0; k < CSV_HEAD_COLS && k < c->ncols; k++)
+		if (c->col[k]->offset != csv_head[k].offset ||
+		    c->col[k]->type != csv_head[k].type)
+			break;
+	if (k == CSV_HEAD_COLS)
+		c->op[0].type = CSV_OP_HEAD;
+	return 0;
+}
+
 struct sp_exporter *
 sp_export_csv_open_params(const char *path, const struct sp_columns *cols,
 			  const struct sp_csv_params *p)
@@ -550,7 +943,7 @@ sp_export_csv_open_params(const char *path, const struct sp_columns *cols,
 			       (size_t)CSV_ANON_HEX + 2) + 1;
 		hdr += strlen(c->col[i]->name) + 1;
 	}
-	c->row_max = row;
+	c->row_max = row + CSV_SLACK;
 	c->header_len = hdr;
 	/* Twice the worst case so that huge SPLT rows still share a write. */
 	c->cap = RTE_MAX((size_t)CSV_BUF_MIN, 2 * (row + hdr + 1));
@@ -566,6 +959,9 @@ sp_export_csv_open_params(const char *path, const struct sp_columns *cols,
 	format_header(c->col, c->ncols, c->header);
 	c->header[hdr - 1] = '\n';
 	ret = csv_anon_setup(c, cols, p);
+	if (ret < 0)
+		goto fail;
+	ret = csv_program(c);
 	if (ret < 0)
 		goto fail;
 	if (strcmp(path, "-") == 0) {

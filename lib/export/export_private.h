@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <sp_export.h>
 #include <sp_plugins.h>
@@ -116,6 +117,112 @@ const struct sp_export_column **sp_export_columns_all(const struct sp_columns *c
 
 size_t sp_export_fmt_u64(char *dst, uint64_t v);
 size_t sp_export_fmt_i64(char *dst, int64_t v);
+
+/**
+ * Bytes sp_export_put_u64() / _i64() may store at dst: the text, then
+ * bytes of no meaning up to max(text, 8) + 1, which the next value
+ * overwrites. A buffer that takes them needs this much room at the end.
+ */
+#define SP_EXPORT_INT_WIDE_LEN 24
+
+/**
+ * Text of 0..999 (sp_export_txt1000[v]): bytes 0-2 the digits without
+ * leading zeros, byte 3 their count, bytes 4-6 three digits with leading
+ * zeros. Filled before main() (format.c).
+ */
+extern uint64_t sp_export_txt1000[1000];
+
+/**
+ * The eight decimal digits of v < 10^8 as byte values 0-9, the most
+ * significant in the lowest byte (a little-endian store writes them in
+ * order): two 4-digit halves in the two 32-bit lanes, split into 2-digit
+ * then 1-digit lanes by multiply-and-shift reciprocals (x * 10486 >> 20 is
+ * x / 100 for x < 10^4, x * 103 >> 10 is x / 10 for x < 100; checked for
+ * every v by the unit test). No division, no table, no branch.
+ */
+static inline uint64_t
+sp_export_digits8(uint32_t v)
+{
+	uint64_t merged = (uint64_t)(v / 10000) | ((uint64_t)(v % 10000) << 32);
+	uint64_t top = ((merged * 10486) >> 20) & ((0x7fULL << 32) | 0x7f);
+	uint64_t bot = merged - 100 * top;
+	uint64_t hundreds = (bot << 16) + top;
+	uint64_t tens = (hundreds * 103) >> 10;
+
+	tens &= (0xfULL << 48) | (0xfULL << 32) | (0xfULL << 16) | 0xf;
+	tens += (hundreds - 10 * tens) << 8;
+	return tens;
+}
+
+#define SP_EXPORT_ASCII8 0x3030303030303030ULL
+
+/* v < 10^8 without leading zeros; stores 8 bytes (4 below 1000). */
+static inline size_t
+sp_export_put_u27(char *dst, uint32_t v)
+{
+	uint64_t d;
+	unsigned int lz;
+
+	if (v < 1000) {
+		d = sp_export_txt1000[v];
+		memcpy(dst, &d, 4);
+		return (d >> 24) & 0xff;
+	}
+	d = sp_export_digits8(v);
+	/* leading zero digits: the zero low bytes (v >= 1000: at most 4) */
+	lz = (unsigned int)__builtin_ctzll(d) >> 3;
+	d = (d + SP_EXPORT_ASCII8) >> (8 * lz);
+	memcpy(dst, &d, 8);
+	return 8 - lz;
+}
+
+/* Exactly 8 digits, leading zeros kept (v < 10^8). */
+static inline void
+sp_export_put_digits8(char *dst, uint32_t v)
+{
+	uint64_t d = sp_export_digits8(v) + SP_EXPORT_ASCII8;
+
+	memcpy(dst, &d, 8);
+}
+
+/**
+ * Python's str(int) of v at dst, like sp_export_fmt_u64(), but storing
+ * whole words: dst needs SP_EXPORT_INT_WIDE_LEN bytes, and the bytes after
+ * the returned length are left undefined. The CSV row is built with this
+ * (callgrind, csv_write per record, manyflows' first 200 k packets, DPI
+ * off, default columns, LTO: 2,388 -> 1,307 Ir with it and the reused
+ * texts; integer formatting had been 1,148 of the 2,388).
+ */
+static inline size_t
+sp_export_put_u64(char *dst, uint64_t v)
+{
+	uint64_t hi;
+	size_t n;
+
+	if (v < 100000000)
+		return sp_export_put_u27(dst, (uint32_t)v);
+	hi = v / 100000000;
+	if (hi < 100000000) {
+		n = sp_export_put_u27(dst, (uint32_t)hi);
+	} else {
+		n = sp_export_put_u27(dst, (uint32_t)(hi / 100000000));
+		sp_export_put_digits8(dst + n, (uint32_t)(hi % 100000000));
+		n += 8;
+	}
+	sp_export_put_digits8(dst + n, (uint32_t)(v - hi * 100000000));
+	return n + 8;
+}
+
+/** sp_export_put_u64() of a signed value. */
+static inline size_t
+sp_export_put_i64(char *dst, int64_t v)
+{
+	if (v >= 0)
+		return sp_export_put_u64(dst, (uint64_t)v);
+	*dst = '-';
+	/* 0 - (uint64_t)v is |v| even for INT64_MIN. */
+	return 1 + sp_export_put_u64(dst + 1, 0 - (uint64_t)v);
+}
 
 /** glibc inet_ntop() text of an address: IPv4 from ip[0..3] when v4, else IPv6. */
 size_t sp_export_fmt_ip(char *dst, const uint8_t ip[16], bool v4);

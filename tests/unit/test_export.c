@@ -119,6 +119,17 @@ static const struct {
 	{ 0x1.1000000000000p+6, "68.0" },
 	{ 0x1.b000000000000p+5, "54.0" },
 	{ 0x1.5c00000000000p+10, "1392.0" },
+	/* Exact decimal expansions (x * 10^t an integer): 15 digits or fewer take
+	 * the expansion at once, more go through the digit removal. */
+	{ 0x1.7700000000000p+7, "187.5" },
+	{ 0x1.8d00000000000p+6, "99.25" },
+	{ 0x1.34a4000000000p+10, "1234.5625" },
+	{ 0x1.0000000000000p-15, "3.0517578125e-05" },
+	{ 0x1.8000000000000p-19, "2.86102294921875e-06" },
+	{ 0x1.cbe991a148000p+36, "123456789012.5" },
+	{ 0x1.ffffffffffff8p+48, "562949953421311.5" },
+	{ 0x1.9999999999990p+46, "112589990684262.25" },
+	{ 0x1.c6bf526340004p+49, "1000000000000000.5" },
 };
 
 static void
@@ -1547,6 +1558,58 @@ test_ip(void)
 	CU_ASSERT_STRING_EQUAL(got, "c0a8:a::");
 }
 
+/*
+ * Values whose exact decimal expansion has at most 15 significant digits
+ * (m / 2^j: a mean of 2^j integers) print as that expansion: glibc's
+ * printf("%.*f") gives it exactly, and the digits must be the same.
+ */
+static void
+test_pyfloat_exact_expansion(void)
+{
+	uint64_t s = 0x243f6a8885a308d3ULL;
+	unsigned int i, checked = 0, bad = 0;
+
+	for (i = 0; i < 200000; i++) {
+		char buf[32], ex[400], dg[400], got[32];
+		size_t nd = 0, ng = 0, k;
+		unsigned int j;
+		uint64_t m;
+		double x;
+		char *c;
+
+		s ^= s << 13;
+		s ^= s >> 7;
+		s ^= s << 17;
+		m = (s >> 8) & ((1ULL << (s % 50 + 1)) - 1);
+		j = (unsigned int)((s >> 58) % 40);
+		x = ldexp((double)m, -(int)j);
+		if (x == 0 || x == floor(x))
+			continue;	/* the integer path */
+		snprintf(ex, sizeof(ex), "%.*f", j, x);
+		/* significant digits of the expansion, trailing zeros off */
+		for (c = ex; *c != '\0'; c++)
+			if (*c >= '0' && *c <= '9' && (nd > 0 || *c != '0'))
+				dg[nd++] = *c;
+		while (nd > 0 && dg[nd - 1] == '0')
+			nd--;
+		if (nd > 15)
+			continue;
+		checked++;
+		sp_export_pyfloat(x, buf, sizeof(buf));
+		for (c = buf; *c != '\0' && *c != 'e'; c++)
+			if (*c >= '0' && *c <= '9' && (ng > 0 || *c != '0'))
+				got[ng++] = *c;
+		while (ng > 0 && got[ng - 1] == '0')
+			ng--;
+		for (k = 0; k < nd && k < ng && got[k] == dg[k]; k++)
+			;
+		if (ng != nd || k != nd || strtod(buf, NULL) != x)
+			bad++;
+	}
+	CU_ASSERT(checked > 50000);
+	CU_ASSERT_EQUAL(bad, 0);
+}
+
 static void
 test_ints_macs(void)
 {
@@ -1605,6 +1668,364 @@ test_ints_macs(void)
 	CU_ASSERT_STRING_EQUAL(buf, "00:1c:42");
 }
 
+/* ------------------------------------------------------------------------ */
+/* The CSV row's word-store integer formatter and its reused texts.          */
+
+/* v's decimal text by repeated division: the reference. */
+static size_t
+naive_u64(char *dst, uint64_t v)
+{
+	char t[24];
+	size_t n = 0, i;
+
+	do {
+		t[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (i = 0; i < n; i++)
+		dst[i] = t[n - 1 - i];
+	return n;
+}
+
+/* put_u64 (word stores, within SP_EXPORT_INT_WIDE_LEN) and fmt_u64 (exact) give str(v). */
+static bool
+int_ok(uint64_t v)
+{
+	char want[24], wide[64], exact[64];
+	size_t n = naive_u64(want, v), i;
+
+	memset(wide, 0x5a, sizeof(wide));
+	memset(exact, 0x5a, sizeof(exact));
+	if (sp_export_put_u64(wide, v) != n || memcmp(wide, want, n) != 0)
+		return false;
+	for (i = SP_EXPORT_INT_WIDE_LEN; i < sizeof(wide); i++)
+		if (wide[i] != 0x5a)
+			return false;
+	if (sp_export_fmt_u64(exact, v) != n || memcmp(exact, want, n) != 0)
+		return false;
+	/* the exact one stores the text and nothing else */
+	for (i = n; i < sizeof(exact); i++)
+		if (exact[i] != 0x5a)
+			return false;
+	return true;
+}
+
+static bool
+i64_ok(int64_t v)
+{
+	char want[32], wide[64], exact[64];
+	size_t n = (size_t)snprintf(want, sizeof(want), "%" PRId64, v), i;
+
+	memset(wide, 0x5a, sizeof(wide));
+	memset(exact, 0x5a, sizeof(exact));
+	if (sp_export_put_i64(wide, v) != n || memcmp(wide, want, n) != 0)
+		return false;
+	for (i = SP_EXPORT_INT_WIDE_LEN; i < sizeof(wide); i++)
+		if (wide[i] != 0x5a)
+			return false;
+	if (sp_export_fmt_i64(exact, v) != n || memcmp(exact, want, n) != 0)
+		return false;
+	for (i = n; i < sizeof(exact); i++)
+		if (exact[i] != 0x5a)
+			return false;
+	return true;
+}
+
+static void
+test_int_formatter(void)
+{
+	static const uint64_t edges[] = {
+		0, 9, 10, 99, 100, 999, 1000, 9999, 10000, 65535, 99999999, 100000000,
+		100000001, 999999999, 1000000000, UINT32_MAX, (uint64_t)UINT32_MAX + 1,
+		1704067200999ULL, 1704067201000ULL, 9999999999999999ULL, 10000000000000000ULL,
+		99999999999999999ULL, 100000000000000000ULL, 9999999999999999999ULL,
+		10000000000000000000ULL, (uint64_t)INT64_MAX, UINT64_MAX - 1, UINT64_MAX,
+	};
+	static const int64_t sedges[] = {
+		0, 9, 10, -1, -9, -10, -99, -100, -128, 127, -999, -1000, -99999999,
+		-100000000, INT32_MIN, INT64_MAX, INT64_MIN + 1, INT64_MIN,
+	};
+	uint64_t v, s = 1, bad = UINT64_MAX;
+	unsigned int i;
+
+	/* the 0..999 table: digits without and with leading zeros, and their count */
+	for (v = 0; v < 1000 && bad == UINT64_MAX; v++) {
+		uint64_t t = sp_export_txt1000[v];
+		char want[8], got[4];
+		int n = snprintf(want, sizeof(want), "%" PRIu64, v);
+
+		memcpy(got, &t, 3);
+		if ((int)((t >> 24) & 0xff) != n || memcmp(got, want, (size_t)n) != 0)
+			bad = v;
+		snprintf(want, sizeof(want), "%03" PRIu64, v);
+		memcpy(got, (const char *)&t + 4, 3);
+		if (memcmp(got, want, 3) != 0)
+			bad = v;
+	}
+	CU_ASSERT_EQUAL(bad, UINT64_MAX);
+	for (i = 0; i < RTE_DIM(edges); i++)
+		if (!int_ok(edges[i]))
+			CU_FAIL("integer edge value");
+	for (i = 0; i < RTE_DIM(sedges); i++)
+		if (!i64_ok(sedges[i]))
+			CU_FAIL("signed edge value");
+	/* every power of ten, one below and one above */
+	for (v = 1, i = 0; i < 20; i++, v *= 10)
+		if (!int_ok(v - 1) || !int_ok(v) || !int_ok(v + 1))
+			CU_FAIL("power of ten");
+	/* all of 0..10^6, then the 8-digit SWAR over a stride of 10^8 */
+	for (v = 0; v < 1000000 && bad == UINT64_MAX; v++)
+		if (!int_ok(v))
+			bad = v;
+	for (v = 0; v < 100000000 && bad == UINT64_MAX; v += 9973) {
+		uint64_t d = sp_export_digits8((uint32_t)v) + SP_EXPORT_ASCII8;
+		char want[16];
+
+		snprintf(want, sizeof(want), "%08" PRIu64, v);
+		if (memcmp(&d, want, 8) != 0)
+			bad = v;
+	}
+	CU_ASSERT_EQUAL(bad, UINT64_MAX);
+	/* every magnitude, signed and unsigned */
+	for (i = 0; i < 200000 && bad == UINT64_MAX; i++) {
+		s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+		v = s >> (s & 63);
+		if (!int_ok(v) || !i64_ok((int64_t)v) || !i64_ok(-(int64_t)(v >> 1)))
+			bad = v;
+	}
+	CU_ASSERT_EQUAL(bad, UINT64_MAX);
+}
+
+/* One row of cols_base as to_csv() has it, worked out with snprintf and inet_ntop. */
+static size_t
+base_row(const struct sp_flow_record *r, char *out, size_t len)
+{
+	const uint8_t *sm = r->st.src_mac, *dm = r->st.dst_mac;
+	int af = r->st.ip_version == 4 ? AF_INET : AF_INET6;
+	char sip[INET6_ADDRSTRLEN], dip[INET6_ADDRSTRLEN];
+	size_t n;
+	int s;
+
+	inet_ntop(af, r->st.src_ip, sip, sizeof(sip));
+	inet_ntop(af, r->st.dst_ip, dip, sizeof(dip));
+	n = (size_t)snprintf(out, len, "%" PRIu64 ",%d,\"%s\",\"%02x:%02x:%02x:%02x:%02x:%02x\","
+			     "\"%02x:%02x:%02x\",%u,\"%s\",\"%02x:%02x:%02x:%02x:%02x:%02x\","
+			     "\"%02x:%02x:%02x\",%u,%u,%u,%u",
+			     r->id, r->expiration_id, sip, sm[0], sm[1], sm[2], sm[3], sm[4], sm[5],
+			     sm[0], sm[1], sm[2], r->st.src_port, dip, dm[0], dm[1], dm[2], dm[3],
+			     dm[4], dm[5], dm[0], dm[1], dm[2], r->st.dst_port, r->st.protocol,
+			     r->st.ip_version, r->st.vlan_id);
+	for (s = 0; s < SP_SCOPES; s++)
+		n += (size_t)snprintf(out + n, len - n, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+				      ",%" PRIu64 ",%" PRIu64, r->st.first_seen_ms[s],
+				      r->st.last_seen_ms[s], r->duration_ms[s], r->st.packets[s],
+				      r->st.bytes[s]);
+	n += (size_t)snprintf(out + n, len - n, "\n");
+	return n;
+}
+
+/*
+ * Texts reused from earlier rows (a large integer's v / 1000, a MAC, an
+ * IPv6 address) never stand for a value that changed: each row, checked
+ * against snprintf and inet_ntop, changes one thing at a time right where
+ * a stale text would show (the same v / 1000 with another remainder and
+ * the reverse, one MAC byte, IPv6 addresses sharing cache slots).
+ */
+static void
+test_csv_text_reuse(void)
+{
+	static const uint64_t big[] = {
+		1704067200999ULL, 1704067200999ULL, 1704067200998ULL, 1704067201000ULL,
+		1704067301000ULL, 1704067301000ULL, 100000000, 99999999, 100000999, 100001000,
+		0, 1704067301000ULL, UINT64_MAX, UINT64_MAX - 1, 18446744073709550999ULL,
+		18446744073709551000ULL, 5, 1704067301005ULL,
+	};
+	struct sp_flow_record *t = tcp_record();
+	struct sp_exporter *e;
+	char path[256], *got, *want, *w;
+	size_t len, cap = 4u << 20;
+	uint64_t rnd = 7;
+	unsigned int i, k;
+	uint8_t ip6[700][16];
+
+	for (i = 0; i < RTE_DIM(ip6); i++)
+		for (k = 0; k < 16; k += 8) {
+			rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL;
+			memcpy(ip6[i] + k, &rnd, 8);
+			/* runs of zero words too: inet_ntop's "::" */
+			if (i % 3 == 0)
+				memset(ip6[i] + 4, 0, 8);
+		}
+	/* many in one /64, many with one interface id: slots shared by near addresses */
+	for (i = 0; i < RTE_DIM(ip6); i++)
+		if (i % 2 == 0)
+			memcpy(ip6[i], "\x20\x01\x0d\xb8\x00\x01\x00\x02", 8);
+		else if (i % 4 == 1)
+			memcpy(ip6[i] + 8, "\x00\x00\x00\x00\x00\x00\x00\x01", 8);
+	want = malloc(cap);
+	CU_ASSERT_FATAL(want != NULL);
+	tmp_path(path, sizeof(path), "reuse.csv");
+	e = sp_export_csv_open(path, &cols_base);
+	CU_ASSERT_FATAL(e != NULL);
+	t->splt_n = 0;
+	w = want + sp_export_csv_header(&cols_base, want, cap);
+	*w++ = '\n';
+	for (i = 0; i < 3000; i++) {
+		uint64_t b = big[i % RTE_DIM(big)];
+
+		t->id = b;
+		t->st.first_seen_ms[SP_BI] = b;
+		t->st.last_seen_ms[SP_S2D] = big[(i + 3) % RTE_DIM(big)];
+		t->st.bytes[SP_D2S] = b ^ (i & 1);
+		/* one byte of the MAC; the OUI's byte every 7th row */
+		t->st.src_mac[5] = (uint8_t)(i / 2);
+		t->st.dst_mac[i % 7 == 0 ? 1 : 4] = (uint8_t)i;
+		t->st.ip_version = i % 5 == 0 ? 4 : 6;
+		/* 700 addresses in 256 slots, then again in another order */
+		memcpy(t->st.src_ip, ip6[i % 700], 16);
+		memcpy(t->st.dst_ip, ip6[(i * 13) % 700], 16);
+		CU_ASSERT_EQUAL_FATAL(sp_export_write(e, t), 0);
+		w += base_row(t, w, cap - (size_t)(w - want));
+	}
+	CU_ASSERT_EQUAL(sp_export_close(e), 0);
+	got = sp_test_slurp(path, &len);
+	CU_ASSERT_FATAL(got != NULL);
+	CU_ASSERT_EQUAL(len, (size_t)(w - want));
+	CU_ASSERT(len == (size_t)(w - want) && memcmp(got, want, len) == 0);
+	free(got);
+	free(want);
+	free(t);
+	unlink(path);
+}
+
+/*
+ * The row program against the generic row code (which formats each value
+ * afresh, column by column, as the anonymizer's rows are made): random
+ * records of every magnitude with statistics, written by both, give the
+ * same rows but for the anonymized first column.
+ */
+static void
+test_csv_fast_row_equivalence(void)
+{
+	static const double fl[] = { 0.0, 60.0, 187.5, 74.24621202458749, 1e-05, 1.5e+16 };
+	static const char *const anon[] = { "id" };
+	/* bytes of the random strings: ASCII, '"', NUL, UTF-8, invalid UTF-8 */
+	static const char alpha[] = "abcXYZ.-_ 09,;\"\0\xc3\xa9\xe2\x82\xac\xff\x80";
+	struct sp_columns cols = cols_full;
+	struct sp_csv_params p = { 0 };
+	uint8_t key[SP_EXPORT_CSV_KEY_LEN] = { 1 };
+	struct sp_flow_record *r = record_new(0);
+	struct sp_exporter *fast, *ref;
+	char path_f[256], path_r[256], *a, *b, *la, *lb;
+	uint64_t rnd = 11, *u;
+	size_t len_a, len_b, i, k, rows = 0;
+	bool same = true;
+
+	cols.splt_n = 0;	/* statistics, tunnel and nDPI's nine columns */
+	p.anonymize = anon;
+	p.n_anonymize = 1;
+	p.anonymize_key = key;
+	tmp_path(path_f, sizeof(path_f), "fast.csv");
+	tmp_path(path_r, sizeof(path_r), "ref.csv");
+	fast = sp_export_csv_open(path_f, &cols);
+	ref = sp_export_csv_open_params(path_r, &cols, &p);
+	CU_ASSERT_FATAL(fast != NULL && ref != NULL);
+	for (i = 0; i < 4000; i++) {
+		uint8_t *raw = (uint8_t *)&r->st;
+
+		/* every byte of the identity and counters, then every statistic */
+		for (k = 0; k < sizeof(r->st); k++) {
+			rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL;
+			raw[k] = (uint8_t)(rnd >> 56);
+		}
+		r->st.ip_version = (rnd >> 8) & 1 ? 4 : 6;
+		if ((rnd >> 9) & 1)
+			r->st.src_mac[5] = 0;	/* repeats: the reused texts */
+		else
+			memset(r->st.src_mac, 0x42, 6);
+		for (u = (uint64_t *)(void *)&r->st.last_seen_ms[0];
+		     u < (uint64_t *)(void *)(&r->st + 1); u++) {
+			rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL;
+			*u = rnd >> (rnd & 63);
+		}
+		for (k = 0; k < SP_SCOPES; k++) {
+			rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL;
+			r->duration_ms[k] = rnd >> (rnd & 63);
+			r->min_piat_ms[k] = rnd & 7;
+			r->max_piat_ms[k] = rnd >> 40;
+			r->min_ps[k] = (uint16_t)rnd;
+			r->max_ps[k] = (uint16_t)(rnd >> 16);
+			r->mean_ps[k] = fl[(rnd >> 20) % RTE_DIM(fl)];
+			r->stddev_ps[k] = fl[(rnd >> 24) % RTE_DIM(fl)];
+			r->mean_piat_ms[k] = fl[(rnd >> 28) % RTE_DIM(fl)];
+			r->stddev_piat_ms[k] = fl[(rnd >> 32) % RTE_DIM(fl)];
+		}
+		/* flag counters: mostly single digits (four in one store), some not */
+		for (k = 0; k < SP_SCOPES * 8; k++) {
+			rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL;
+			r->flags[k / 8][k % 8] = (rnd >> 60) < 12 ? (rnd >> 32) % 10 :
+						 rnd >> (rnd & 63);
+		}
+		r->expiration_id = (int8_t)(rnd >> 8);
+		r->id = i;
+		/* the string columns: mostly plain ASCII (8 bytes at a time), of every
+		 * length around the word boundaries; some with bytes that need the
+		 * full formatter */
+		{
+			struct sp_plugin_record *pr;
+			char str[48];
+
+			pr = sp_plugins_record_new(cols.plugin_cols, cols.n_plugin_cols,
+						   sp_record_ext(r));
+			CU_ASSERT_PTR_NOT_NULL_FATAL(pr);
+			for (k = 0; k < cols.n_plugin_cols; k++) {
+				size_t n, j;
+
+				rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL;
+				if (cols.plugin_cols[k].c.type != SP_PLUGIN_STRING) {
+					sp_plugin_set_int(pr, (unsigned int)k, (int64_t)rnd >> 40);
+					continue;
+				}
+				n = (rnd >> 8) % 41;
+				for (j = 0; j < n; j++)
+					str[j] = alpha[((rnd >> 16) & 3) != 0 ?
+						       (rnd + j * 7) % 14 :
+						       (rnd + j * 13) % (sizeof(alpha) - 1)];
+				sp_plugin_set_string(pr, (unsigned int)k, str, n);
+			}
+			sp_plugins_record_free(pr);
+		}
+		CU_ASSERT_EQUAL_FATAL(sp_export_write(fast, r), 0);
+		CU_ASSERT_EQUAL_FATAL(sp_export_write(ref, r), 0);
+	}
+	CU_ASSERT_EQUAL(sp_export_close(fast), 0);
+	CU_ASSERT_EQUAL(sp_export_close(ref), 0);
+	a = sp_test_slurp(path_f, &len_a);
+	b = sp_test_slurp(path_r, &len_b);
+	CU_ASSERT_FATAL(a != NULL && b != NULL);
+	/* line by line (values may hold NULs), from the first comma on (the header
+	 * has the same one) */
+	for (la = a, lb = b; la < a + len_a && lb < b + len_b && same; rows++) {
+		char *ea = memchr(la, '\n', (size_t)(a + len_a - la));
+		char *eb = memchr(lb, '\n', (size_t)(b + len_b - lb));
+		char *ca = memchr(la, ',', (size_t)(a + len_a - la));
+		char *cb = memchr(lb, ',', (size_t)(b + len_b - lb));
+
+		CU_ASSERT_FATAL(ea != NULL && eb != NULL && ca != NULL && cb != NULL);
+		same = ea - ca == eb - cb && memcmp(ca, cb, (size_t)(ea - ca)) == 0;
+		la = ea + 1;
+		lb = eb + 1;
+	}
+	CU_ASSERT(same);
+	CU_ASSERT_EQUAL(rows, 4001);
+	CU_ASSERT(la == a + len_a && lb == b + len_b);
+	free(a);
+	free(b);
+	free(r);
+	unlink(path_f);
+	unlink(path_r);
+}
+
 int
 sp_test_register(void)
 {
@@ -1616,7 +2037,11 @@ sp_test_register(void)
 	if (CU_add_test(fmt, "pyfloat matches Python repr", test_pyfloat_table) == NULL ||
 	    CU_add_test(fmt, "pyfloat nan/inf and buffer size", test_pyfloat_special) == NULL ||
 	    CU_add_test(fmt, "pyfloat shortest round trip", test_pyfloat_roundtrip) == NULL ||
+	    CU_add_test(fmt, "pyfloat exact expansions of <= 15 digits",
+			test_pyfloat_exact_expansion) == NULL ||
 	    CU_add_test(fmt, "integers and MACs", test_ints_macs) == NULL ||
+	    CU_add_test(fmt, "word-store integer formatter: edges, all of 0..10^6",
+			test_int_formatter) == NULL ||
 	    CU_add_test(fmt, "IP text as glibc inet_ntop", test_ip) == NULL ||
 	    CU_add_test(fmt, "UTF-8 cleaning and quote escaping", test_pystr) == NULL)
 		return -1;
@@ -1630,6 +2055,9 @@ sp_test_register(void)
 	    CU_add_test(csv, "hand-made rows and column sets", test_csv_rows) == NULL ||
 	    CU_add_test(csv, "nDPI risk and metadata columns", test_csv_ndpi_columns) == NULL ||
 	    CU_add_test(csv, "many rows across drains", test_csv_many) == NULL ||
+	    CU_add_test(csv, "reused texts never stale", test_csv_text_reuse) == NULL ||
+	    CU_add_test(csv, "row program = generic rows, random records",
+			test_csv_fast_row_equivalence) == NULL ||
 	    CU_add_test(csv, "no flow gives the header alone", test_csv_no_flow) == NULL ||
 	    CU_add_test(csv, "anonymized columns: keyed BLAKE2b as hashlib",
 			test_csv_anonymize_known_key) == NULL ||

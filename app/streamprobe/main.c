@@ -373,10 +373,15 @@ main(int argc, char **argv)
 	}
 
 	sp_run_telemetry_register(app.cfg.n_workers);
+	/* nDPI's modules meanwhile, on a thread of their own: the EAL leaves
+	 * a CPU idle (its 100 ms TSC calibration sleep, its driver loading) */
+	if (sp_plugins_dpi(app.plugins) != NULL)
+		sp_dpi_prepare(app.cfg.n_workers);
 	ret = sp_eal_init(eal_argc, eal_argv, !app.user_eal);
 	if (ret < 0) {
 		fprintf(stderr, "streamprobe: EAL initialisation failed: %s\n",
 			rte_strerror(rte_errno));
+		sp_plugins_unload(app.plugins);	/* joins nDPI's thread before exit() */
 		return 1;
 	}
 

@@ -220,6 +220,7 @@ app_setup(void)
 	wp.cfg = &app.cfg;
 	wp.filter = app.filter;
 	wp.lossless = app.port == NULL;
+	wp.records_grow = true;		/* lib/run grows them */
 	wp.rx_ring_size = sp_source_dispatched(app.src) ? APP_RX_RING : 0;
 	for (i = 0; i < sp_plugins_n_hooks(app.plugins); i++)	/* nDPI's first */
 		wp.hooks[wp.n_hooks++] = sp_plugins_hook(app.plugins, i);

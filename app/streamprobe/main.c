@@ -43,7 +43,7 @@
 
 struct app {
 	struct sp_config cfg;
-	double start_s;			/* sp_now_s() at start */
+	double start_s;			/* sp_process_start_s() */
 	bool user_eal;			/* EAL options came from the user */
 	struct sp_source *src;		/* the files, or a live port */
 	struct sp_port_live *port;	/* live: the source's port */
@@ -311,7 +311,7 @@ main(int argc, char **argv)
 	char **app_argv = argv;
 	int app_argc = argc, eal_argc, ret, rc;
 
-	app.start_s = sp_now_s();
+	app.start_s = sp_process_start_s();
 	/* First: a signal during start-up (nDPI, the EAL making its runtime
 	 * directory) stops the run before it reads (app_run()) and the
 	 * directory is removed, rather than killing us and leaving it behind. */

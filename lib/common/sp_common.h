@@ -55,6 +55,13 @@ sp_now_s(void)
 }
 
 /**
+ * When the process started, on sp_now_s()'s clock: before main(), as the
+ * user's wait starts (the dynamic loader's share, ~5 ms, included). Call
+ * first thing in main(), while it is the only thread. Usable before the EAL.
+ */
+double sp_process_start_s(void);
+
+/**
  * rte_eal_init() with the telemetry socket its owner's only (umask 077
  * while the EAL binds it). private_dir: the runtime directory is this
  * run's own (streamprobe's default EAL arguments, not the user's), to be

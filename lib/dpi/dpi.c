@@ -55,6 +55,7 @@
 #include <rte_log.h>
 #include <rte_malloc.h>
 
+#include <sp_common.h>
 #include <sp_mem.h>
 
 #include <ndpi_api.h>
@@ -1249,11 +1250,14 @@ static struct {
 	struct ndpi_detection_module_struct **mod;
 	unsigned int failed_at;	/* the first module that failed, n if none */
 	const char *bad;	/* its file, NULL: out of memory */
+	double made_s;		/* the thread's time making them */
+	double waited_s;	/* worker_init's wait for the thread */
 } dpi_pre;
 
 static void *
 dpi_prepare_main(void *arg)
 {
+	double t0 = sp_now_s();
 	unsigned int i;
 
 	RTE_SET_USED(arg);
@@ -1264,6 +1268,7 @@ dpi_prepare_main(void *arg)
 			break;
 		}
 	}
+	dpi_pre.made_s = sp_now_s() - t0;
 	return NULL;
 }
 
@@ -1297,10 +1302,21 @@ sp_dpi_prepare(unsigned int n_workers)
 static void
 dpi_prepare_join(void)
 {
+	double t0;
+
 	if (dpi_pre.running) {
+		t0 = sp_now_s();
 		pthread_join(dpi_pre.thread, NULL);
 		dpi_pre.running = false;
+		dpi_pre.waited_s = sp_now_s() - t0;
 	}
+}
+
+void
+sp_dpi_prepare_times(double *made_s, double *waited_s)
+{
+	*made_s = dpi_pre.running ? 0 : dpi_pre.made_s;
+	*waited_s = dpi_pre.waited_s;
 }
 
 void

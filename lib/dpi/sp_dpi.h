@@ -185,6 +185,13 @@ const struct sp_flow_ops *sp_dpi_ops(void);
 int sp_dpi_prepare(unsigned int n_workers);
 
 /**
+ * sp_dpi_prepare()'s thread (--startup-times): how long it took to make the
+ * modules (0 before worker_init joined it), and how long worker_init waited
+ * for it (0: the modules were ready in time). Zeros without a prepare.
+ */
+void sp_dpi_prepare_times(double *made_s, double *waited_s);
+
+/**
  * Wait for sp_dpi_prepare()'s thread and free the modules no worker took
  * (a run that ended before its workers were made). Safe without a prepare.
  */

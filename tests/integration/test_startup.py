@@ -19,6 +19,11 @@ import sp_accounting
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("STREAMPROBE", os.path.join(ROOT, "build", "app", "streamprobe"))
 SPIN = os.environ.get("SP_SPIN_CTOR", os.path.join(ROOT, "build", "tests", "sp_spin_ctor.so"))
+PARTS_RE = re.compile(r"^streamprobe: start-up (\d+\.\d{3}) s: loader (\d+\.\d{3}), options "
+                      r"(\d+\.\d{3}), EAL (\d+\.\d{3}), input (\d+\.\d{3}), filter and "
+                      r"exporters (\d+\.\d{3}), workers (\d+\.\d{3}), run (\d+\.\d{3}); "
+                      r"nDPI's modules (\d+\.\d{3}) on their thread, waited for "
+                      r"(\d+\.\d{3})$", re.M)
 TIME_RE = re.compile(r"^time: start-up (\d+\.\d{3}) s, input (\d+\.\d{3}) s "
                      r"\((\d+\.\d{3}) M packets/s\), flush (\d+\.\d{3}) s$", re.M)
 
@@ -51,6 +56,7 @@ class StartUp(unittest.TestCase):
         lines = TIME_RE.findall(p.stderr)
         self.assertEqual(len(lines), 1, p.stderr)
         startup, inp, _, flush = (float(v) for v in lines[0])
+        self.parts = PARTS_RE.findall(p.stderr)
         return startup, inp, flush, wall
 
     def check_plausible(self, startup, inp, flush, wall):
@@ -69,6 +75,23 @@ class StartUp(unittest.TestCase):
         with open(csv) as f:
             self.assertGreater(len(f.readlines()), 1)
 
+    def test_parts(self):
+        """--startup-times: one line, its phases adding up to its total, which is the
+        report's start-up but for the launch of the workers."""
+        startup, inp, flush, wall = self.run_timed(["--no-csv", "--startup-times"])
+        self.check_plausible(startup, inp, flush, wall)
+        self.assertEqual(len(self.parts), 1)
+        v = [float(x) for x in self.parts[0]]
+        total, phases, made, waited = v[0], v[1:8], v[8], v[9]
+        self.assertAlmostEqual(sum(phases), total, delta=0.004)  # 7 roundings
+        self.assertLessEqual(total, startup + 0.001)
+        self.assertGreaterEqual(phases[2], 0.1)  # the EAL's calibration sleep
+        self.assertGreater(made, 0)  # nDPI on by default: its modules were made ahead
+        self.assertLessEqual(waited, made + 0.001)
+        # without the option: no such line
+        self.run_timed(["--no-csv"])
+        self.assertEqual(self.parts, [])
+
     def test_from_process_start(self):
         """1.5 s of CPU before main(): in the start-up (measured from main() it was not)."""
         if not os.path.exists(SPIN):
@@ -77,8 +100,9 @@ class StartUp(unittest.TestCase):
                    # an ASan build wants its runtime first in the list: the fixture
                    # is no memory-checked code
                    ASAN_OPTIONS="verify_asan_link_order=0")
-        startup, inp, flush, wall = self.run_timed(["--no-csv"], env)
+        startup, inp, flush, wall = self.run_timed(["--no-csv", "--startup-times"], env)
         self.assertGreaterEqual(startup, 1.5)
+        self.assertGreaterEqual(float(self.parts[0][1]), 1.5)  # the loader's share
         self.check_plausible(startup, inp, flush, wall)
 
 

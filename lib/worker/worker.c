@@ -220,6 +220,18 @@ worker_records_cache(unsigned int n_rec)
 	return n_rec > 4 * WORKER_RECORDS_CACHE ? WORKER_RECORDS_CACHE : 0;
 }
 
+/* Heap bytes the pools that grow may still take, all workers together: a
+ * pool is only created to grow when the heap has room for all of them, so
+ * an EAL given too little memory (-m) is said at start, as when the pools
+ * were whole, rather than leaving a worker with a smaller pool later. */
+static uint64_t worker_records_promised;
+
+static size_t
+worker_records_bytes(const struct rte_mempool *mp, unsigned int n)
+{
+	return (size_t)n * (mp->header_size + mp->elt_size + mp->trailer_size);
+}
+
 static void
 worker_chunk_free(struct rte_mempool_memhdr *memhdr, void *opaque)
 {
@@ -232,7 +244,7 @@ worker_chunk_free(struct rte_mempool_memhdr *memhdr, void *opaque)
 static int
 worker_records_add(struct rte_mempool *mp, unsigned int n, int socket_id)
 {
-	size_t len = (size_t)n * (mp->header_size + mp->elt_size + mp->trailer_size);
+	size_t len = worker_records_bytes(mp, n);
 	void *mem;
 	int ret;
 
@@ -265,7 +277,9 @@ worker_records_pool(struct sp_worker *w, const char *name, unsigned int n_rec,
 		    size_t rec_size, bool grow)
 {
 	unsigned int first = sp_worker_records_first(n_rec, grow);
+	struct rte_malloc_socket_stats st;
 	struct rte_mempool *mp;
+	size_t rest;
 	int ret;
 
 	/* whole: the flag stays set (see sp_worker_records_grow()) */
@@ -282,11 +296,18 @@ worker_records_pool(struct sp_worker *w, const char *name, unsigned int n_rec,
 	ret = rte_mempool_set_ops_byname(mp, "ring_mp_mc", NULL);
 	if (ret == 0)
 		ret = worker_records_add(mp, first, w->socket_id);
+	rest = worker_records_bytes(mp, n_rec - first);
+	if (ret >= 0 && (rte_malloc_get_socket_stats(w->socket_id == SOCKET_ID_ANY ?
+			 (int)rte_socket_id() : w->socket_id, &st) != 0 ||
+			 st.heap_freesz_bytes < __atomic_load_n(&worker_records_promised,
+								__ATOMIC_RELAXED) + rest))
+		ret = -ENOMEM;
 	if (ret < 0) {
 		rte_mempool_free(mp);
 		rte_errno = -ret;
 		return NULL;
 	}
+	__atomic_fetch_add(&worker_records_promised, rest, __ATOMIC_RELAXED);
 	w->rec_chunk = RTE_MIN(2 * first, n_rec - first);
 	w->rec_starved = false;
 	return mp;
@@ -301,11 +322,17 @@ sp_worker_records_grow(struct sp_worker *w)
 	if (w->rec_chunk == 0 || !__atomic_load_n(&w->rec_starved, __ATOMIC_ACQUIRE))
 		return;
 	if (worker_records_add(mp, w->rec_chunk, w->socket_id) < 0) {
-		/* no heap left: the pool stays as it is, and the worker
-		 * waits for freed records, as with a smaller pool */
+		/* no heap left after all (another user took it): the pool
+		 * stays as it is, and the worker waits for freed records, as
+		 * with a smaller pool */
+		__atomic_fetch_sub(&worker_records_promised,
+				   worker_records_bytes(mp, mp->size - mp->populated_size),
+				   __ATOMIC_RELAXED);
 		w->rec_chunk = 0;
 		return;
 	}
+	__atomic_fetch_sub(&worker_records_promised, worker_records_bytes(mp, w->rec_chunk),
+			   __ATOMIC_RELAXED);
 	left = mp->size - mp->populated_size;
 	w->rec_chunk = RTE_MIN(2 * w->rec_chunk, left);
 	/* whole: the flag stays, so that the worker's waits go back to the
@@ -586,6 +613,11 @@ sp_worker_free(struct sp_worker *w)
 	sp_flow_table_free(w->table);
 	rte_ring_free(w->ring);
 	rte_ring_free(w->rx_ring);
+	if (w->rec_pool != NULL && w->rec_chunk != 0)	/* never grown to the end */
+		__atomic_fetch_sub(&worker_records_promised,
+				   worker_records_bytes(w->rec_pool, w->rec_pool->size -
+							w->rec_pool->populated_size),
+				   __ATOMIC_RELAXED);
 	rte_mempool_free(w->rec_pool);
 	rte_free(w->scratch_rec);
 	rte_free(w->scratch);

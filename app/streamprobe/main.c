@@ -269,6 +269,17 @@ app_setup(void)
 	return 0;
 }
 
+/* Inside rte_eal_init(), its drivers loaded (sp_eal_init()): nDPI's
+ * modules on a thread of their own while the EAL sleeps 100 ms calibrating
+ * its clock; the workers take them. */
+static void
+app_eal_loaded(void *arg)
+{
+	RTE_SET_USED(arg);
+	if (sp_plugins_dpi(app.plugins) != NULL)
+		sp_dpi_prepare(app.cfg.n_workers);
+}
+
 /* --startup-times: each phase's share, up to the launch of the workers.
  * The EAL's own parts (CPU scan, driver loading, TSC calibration) are
  * inside its call: docs/startup.md has them. */
@@ -405,12 +416,8 @@ main(int argc, char **argv)
 	}
 
 	sp_run_telemetry_register(app.cfg.n_workers);
-	/* nDPI's modules meanwhile, on a thread of their own: the EAL leaves
-	 * a CPU idle (its 100 ms TSC calibration sleep, its driver loading) */
-	if (sp_plugins_dpi(app.plugins) != NULL)
-		sp_dpi_prepare(app.cfg.n_workers);
 	app.t[APP_T_OPTIONS] = sp_now_s();
-	ret = sp_eal_init(eal_argc, eal_argv, !app.user_eal);
+	ret = sp_eal_init(eal_argc, eal_argv, !app.user_eal, app_eal_loaded, NULL);
 	app.t[APP_T_EAL] = sp_now_s();
 	if (ret < 0) {
 		fprintf(stderr, "streamprobe: EAL initialisation failed: %s\n",

@@ -1236,8 +1236,8 @@ dpi_module_create(const char **bad)
 /*
  * The workers' modules made ahead (sp_dpi_prepare()) on a thread of their
  * own. A module takes ~25 ms (nDPI 4.2 filling its host and IP trees, the
- * largest part of streamprobe's own start-up): made while the EAL starts,
- * it costs no wall time. The thread only touches dpi_pre and libc's
+ * largest part of streamprobe's own start-up): made during the EAL's TSC
+ * calibration sleep, it costs no wall time (docs/startup.md). The thread only touches dpi_pre and libc's
  * allocator (dpi_tls_heap is NULL there, so nDPI's allocations go to libc,
  * as they did on the main lcore), and worker_init joins it before taking a
  * module; a failure is kept and said by the worker_init that meets it, on

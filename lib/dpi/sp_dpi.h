@@ -172,12 +172,15 @@ const struct sp_flow_ops *sp_dpi_ops(void);
 /**
  * Make the detection modules of workers 0..n_workers-1 ahead, on a thread
  * of their own, so that their initialisation (~25 ms each, nDPI 4.2)
- * overlaps what the caller does meanwhile: rte_eal_init(), whose driver
- * loading and 100 ms TSC calibration leave a CPU idle. Needs no EAL. Call
- * after sp_dpi_configure(), before the first worker_init and at most once;
- * worker_init waits for the thread and takes the worker's module (a worker
- * beyond n_workers makes its own). A file nDPI will not load is said by
- * worker_init, as without this call.
+ * overlaps what the caller does meanwhile: streamprobe calls it from
+ * inside rte_eal_init() (sp_eal_init()'s hook), during the EAL's 100 ms TSC
+ * calibration sleep. Needs no EAL. Not before the EAL's driver loading: a
+ * dlopen() in a process with a second thread makes glibc keep the old
+ * scope arrays (memcheck: definitely lost). Call after sp_dpi_configure(),
+ * before the first worker_init and at most once; worker_init waits for the
+ * thread and takes the worker's module (a worker beyond n_workers makes its
+ * own). A file nDPI will not load is said by worker_init, as without this
+ * call.
  *
  * @return 0, or -errno when the thread could not start (worker_init then
  *   makes each module itself).

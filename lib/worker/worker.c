@@ -56,9 +56,10 @@
  * of few flows never writes the rest. Writing all 4,928 records (1,216 B
  * each with nDPI's columns, 6 MB of fresh EAL pages) was 5.5-8 ms of a
  * 1,000-packet run's start-up on an idle machine, 30-55 ms on a loaded one;
- * 256 of them take a twentieth. At most 6 chunks: 256 .. 4,096, the rest. */
+ * 256 of them take a twentieth. At most 5 chunks: 256, 512, 1,024, 2,048
+ * and the rest. */
 #define WORKER_RECORDS_FIRST 256u
-#define WORKER_RECORDS_CHUNKS_MAX 6
+#define WORKER_RECORDS_CHUNKS_MAX 5
 
 /* The ops' per-flow calls and slot size copied next to the context: the
  * loop over the hooks at a flow's first packet then reads one cache line

@@ -39,11 +39,11 @@
 #include <sp_worker.h>
 
 #define APP_EAL_ARGS 24
+#define APP_RX_RING 2048	/* dispatcher → worker ring, packets */
 
 /* --startup-times: the ends of the start-up's phases (docs/startup.md). */
 enum { APP_T_MAIN, APP_T_OPTIONS, APP_T_EAL, APP_T_INPUT, APP_T_EXPORTS, APP_T_WORKERS,
 	APP_T_RUN, APP_T_N };
-#define APP_RX_RING 2048	/* dispatcher → worker ring, packets */
 
 struct app {
 	struct sp_config cfg;

@@ -42,9 +42,14 @@
 #define APP_EAL_ARGS 24
 #define APP_RX_RING 2048	/* dispatcher → worker ring, packets */
 
+/* --startup-times: the ends of the start-up's phases (docs/startup.md). */
+enum { APP_T_MAIN, APP_T_OPTIONS, APP_T_EAL, APP_T_INPUT, APP_T_EXPORTS, APP_T_WORKERS,
+	APP_T_RUN, APP_T_N };
+
 struct app {
 	struct sp_config cfg;
-	double start_s;			/* sp_now_s() at start */
+	double start_s;			/* sp_process_start_s() */
+	double t[APP_T_N];		/* sp_now_s() at each phase's end */
 	bool user_eal;			/* EAL options came from the user */
 	struct sp_source *src;		/* the files, or a live port */
 	struct sp_port_live *port;	/* live: the source's port */
@@ -238,12 +243,14 @@ app_setup(void)
 	socket = (int)rte_lcore_to_socket_id(app.lcores[0]);
 	/* a batch reads its captures itself */
 	ret = app.cfg.out_dir != NULL ? app_setup_batch(socket) : app_setup_input(socket);
+	app.t[APP_T_INPUT] = sp_now_s();
 	if (ret == 0 && app.cfg.out_dir == NULL)	/* a batch: per capture */
 		ret = app_setup_filter();
 	if (ret == 0 && app.cfg.out_dir == NULL)
 		ret = app_setup_exports();
 	if (ret != 0)
 		return ret;
+	app.t[APP_T_EXPORTS] = sp_now_s();
 
 	/* Reading files, the tables' capacity follows --max-memory: reserved,
 	 * paid as used, so never from the EAL heap (sp_mem.h). */
@@ -252,6 +259,7 @@ app_setup(void)
 	wp.cfg = &app.cfg;
 	wp.filter = app.filter;
 	wp.lossless = app.port == NULL;
+	wp.records_grow = true;		/* lib/run grows them (the run's and the batch's loops) */
 	wp.rx_ring_size = app.src != NULL && sp_source_dispatched(app.src) ? APP_RX_RING : 0;
 	for (i = 0; i < sp_plugins_n_hooks(app.plugins); i++)	/* nDPI's first */
 		wp.hooks[wp.n_hooks++] = sp_plugins_hook(app.plugins, i);
@@ -270,6 +278,7 @@ app_setup(void)
 			return 1;
 		}
 	}
+	app.t[APP_T_WORKERS] = sp_now_s();
 
 	if (app.batch != NULL) {
 		sp_batch_set_workers(app.batch, app.workers, app.lcores);
@@ -292,7 +301,38 @@ app_setup(void)
 		fprintf(stderr, "streamprobe: dispatcher: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
+	app.t[APP_T_RUN] = sp_now_s();
 	return 0;
+}
+
+/* Inside rte_eal_init(), its drivers loaded (sp_eal_init()): nDPI's
+ * modules on a thread of their own while the EAL sleeps 100 ms calibrating
+ * its clock; the workers take them. */
+static void
+app_eal_loaded(void *arg)
+{
+	RTE_SET_USED(arg);
+	if (sp_plugins_dpi(app.plugins) != NULL)
+		sp_dpi_prepare(app.cfg.n_workers);
+}
+
+/* --startup-times: each phase's share, up to the launch of the workers.
+ * The EAL's own parts (CPU scan, driver loading, TSC calibration) are
+ * inside its call: docs/startup.md has them. */
+static void
+app_startup_times(void)
+{
+	double made = 0, waited = 0;
+	const double *t = app.t;
+
+	sp_dpi_prepare_times(&made, &waited);
+	fprintf(stderr, "streamprobe: start-up %.3f s: loader %.3f, options %.3f, EAL %.3f, "
+		"input %.3f, filter and exporters %.3f, workers %.3f, run %.3f; nDPI's modules "
+		"%.3f on their thread, waited for %.3f\n", t[APP_T_RUN] - app.start_s,
+		t[APP_T_MAIN] - app.start_s, t[APP_T_OPTIONS] - t[APP_T_MAIN],
+		t[APP_T_EAL] - t[APP_T_OPTIONS], t[APP_T_INPUT] - t[APP_T_EAL],
+		t[APP_T_EXPORTS] - t[APP_T_INPUT], t[APP_T_WORKERS] - t[APP_T_EXPORTS],
+		t[APP_T_RUN] - t[APP_T_WORKERS], made, waited);
 }
 
 /* Launch, manage until the input ends, flush, report, close the outputs.
@@ -302,6 +342,8 @@ app_run(void)
 {
 	int rc;
 
+	if (app.cfg.startup_times)
+		app_startup_times();
 	if (app.batch != NULL) {
 		if (app_signals != 0)
 			sp_batch_stop(app.batch);
@@ -353,7 +395,8 @@ main(int argc, char **argv)
 	char **app_argv = argv;
 	int app_argc = argc, eal_argc, ret, rc;
 
-	app.start_s = sp_now_s();
+	app.start_s = sp_process_start_s();
+	app.t[APP_T_MAIN] = sp_now_s();
 	/* First: a signal during start-up (nDPI, the EAL making its runtime
 	 * directory) stops the run before it reads (app_run()) and the
 	 * directory is removed, rather than killing us and leaving it behind. */
@@ -419,10 +462,13 @@ main(int argc, char **argv)
 	}
 
 	sp_run_telemetry_register(app.cfg.n_workers);
-	ret = sp_eal_init(eal_argc, eal_argv, !app.user_eal);
+	app.t[APP_T_OPTIONS] = sp_now_s();
+	ret = sp_eal_init(eal_argc, eal_argv, !app.user_eal, app_eal_loaded, NULL);
+	app.t[APP_T_EAL] = sp_now_s();
 	if (ret < 0) {
 		fprintf(stderr, "streamprobe: EAL initialisation failed: %s\n",
 			rte_strerror(rte_errno));
+		sp_plugins_unload(app.plugins);	/* joins nDPI's thread before exit() */
 		return 1;
 	}
 

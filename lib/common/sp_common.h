@@ -55,12 +55,23 @@ sp_now_s(void)
 }
 
 /**
+ * When the process started, on sp_now_s()'s clock: before main(), as the
+ * user's wait starts (the dynamic loader's share, ~5 ms, included). Call
+ * first thing in main(), while it is the only thread. Usable before the EAL.
+ */
+double sp_process_start_s(void);
+
+/**
  * rte_eal_init() with the telemetry socket its owner's only (umask 077
  * while the EAL binds it). private_dir: the runtime directory is this
  * run's own (streamprobe's default EAL arguments, not the user's), to be
- * removed by sp_runtime_dir_remove(). Returns what rte_eal_init() does.
+ * removed by sp_runtime_dir_remove(). loaded (NULL: none) is called with
+ * arg inside rte_eal_init(), on this thread, once the EAL has loaded its
+ * drivers and before its memory and its 100 ms TSC calibration sleep: work
+ * that needs no EAL and may run on a thread of its own meanwhile starts
+ * there (docs/startup.md). Returns what rte_eal_init() does.
  */
-int sp_eal_init(int argc, char **argv, bool private_dir);
+int sp_eal_init(int argc, char **argv, bool private_dir, void (*loaded)(void *), void *arg);
 
 /**
  * Remove the private runtime directory and the files in it. The EAL leaves

@@ -47,6 +47,7 @@ enum {
 	OPT_LRU,
 	OPT_PERF,
 	OPT_DPI_STATS,
+	OPT_STARTUP_TIMES,
 	OPT_IPFIX,
 	OPT_PLUGIN,
 	OPT_PLUGIN_INFO,
@@ -111,6 +112,7 @@ static const struct option sp_options[] = {
 	{ "lru-idle-scan", no_argument, NULL, OPT_LRU },
 	{ "performance-report", required_argument, NULL, OPT_PERF },
 	{ "dpi-stats", no_argument, NULL, OPT_DPI_STATS },
+	{ "startup-times", no_argument, NULL, OPT_STARTUP_TIMES },
 	{ "ipfix", required_argument, NULL, OPT_IPFIX },
 	{ "plugin", required_argument, NULL, OPT_PLUGIN },
 	{ "plugin-info", no_argument, NULL, OPT_PLUGIN_INFO },
@@ -264,6 +266,7 @@ sp_config_usage(const char *prog)
 	       "                            past it are the oldest flows ended early (a warning)\n"
 	       "  --quiet                   no status line\n"
 	       "  --dpi-stats               print nDPI state memory per worker at exit\n"
+	       "  --startup-times           print where the start-up went, phase by phase\n"
 	       "  --performance-report S    every S seconds, NFStream's performance_report JSON line\n"
 	       "  --replay-loops N          benchmark: load the --pcap files into memory, then\n"
 	       "                            feed them N times, each pass later in time by the\n"
@@ -906,6 +909,9 @@ sp_config_parse(struct sp_config *cfg, int argc, char **argv, char *err, size_t 
 			break;
 		case OPT_DPI_STATS:
 			cfg->dpi_stats = true;
+			break;
+		case OPT_STARTUP_TIMES:
+			cfg->startup_times = true;
 			break;
 		case OPT_PERF:
 			if (sp_config_uint(optarg, 0, 86400, &v) != 0)

@@ -114,6 +114,7 @@ struct sp_config {
 	const char *ipfix_elements;	/**< print the element list (xml, csv, iespec) and exit */
 	bool plugin_info;		/**< print the plugins' memory and columns and exit */
 	bool dpi_stats;			/**< print the nDPI memory line at exit */
+	bool startup_times;		/**< print the start-up's phases (docs/startup.md) */
 	unsigned int performance_report; /**< seconds between JSON lines, 0 = off */
 	const char *ndpi_protos;	/**< nDPI protocols file (ndpiReader -p) */
 	const char *ndpi_categories;	/**< nDPI categories file */

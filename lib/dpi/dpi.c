@@ -40,6 +40,8 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <malloc.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +55,7 @@
 #include <rte_log.h>
 #include <rte_malloc.h>
 
+#include <sp_common.h>
 #include <sp_mem.h>
 
 #include <ndpi_api.h>
@@ -1230,10 +1233,169 @@ dpi_flow_mem(const void *arg)
 	       SP_DPI_CHUNKS_PER_FLOW * DPI_CHUNK_SIZE + 1;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Detection modules.                                                       */
+
+/* A detection module as NFStream's: every protocol, then the files. NULL
+ * when it failed, *bad naming the file nDPI would not load (NULL: memory). */
+static struct ndpi_detection_module_struct *
+dpi_module_create(const char **bad)
+{
+	struct ndpi_detection_module_struct *mod;
+	NDPI_PROTOCOL_BITMASK all;
+
+	*bad = NULL;
+	mod = ndpi_init_detection_module(ndpi_no_prefs);
+	if (mod == NULL)
+		return NULL;
+	NDPI_BITMASK_SET_ALL(all);
+	ndpi_set_protocol_detection_bitmask2(mod, &all);
+	/* Files load between the bitmask and finalisation, as ndpiReader. */
+	if (dpi_conf.protos_file[0] != '\0' &&
+	    ndpi_load_protocols_file(mod, dpi_conf.protos_file) != 0)
+		*bad = dpi_conf.protos_file;
+	else if (dpi_conf.categories_file[0] != '\0' &&
+		 ndpi_load_categories_file(mod, dpi_conf.categories_file) < 0)
+		*bad = dpi_conf.categories_file;
+	if (*bad != NULL) {
+		ndpi_exit_detection_module(mod);
+		return NULL;
+	}
+	ndpi_finalize_initialization(mod);
+	return mod;
+}
+
+/*
+ * The workers' modules made ahead (sp_dpi_prepare()) on a thread of their
+ * own. A module takes ~25 ms (nDPI 4.2 filling its host and IP trees, the
+ * largest part of streamprobe's own start-up): made during the EAL's TSC
+ * calibration sleep, it costs no wall time (docs/startup.md). The thread only touches dpi_pre and libc's
+ * allocator (dpi_tls_heap is NULL there, so nDPI's allocations go to libc,
+ * as they did on the main lcore), and worker_init joins it before taking a
+ * module; a failure is kept and said by the worker_init that meets it, on
+ * the main lcore, as when the module was made there.
+ */
+static struct {
+	pthread_t thread;
+	bool running;		/* the thread is to be joined */
+	unsigned int n;		/* modules asked for */
+	struct ndpi_detection_module_struct **mod;
+	unsigned int failed_at;	/* the first module that failed, n if none */
+	const char *bad;	/* its file, NULL: out of memory */
+	double made_s;		/* the thread's time making them */
+	double waited_s;	/* worker_init's wait for the thread */
+} dpi_pre;
+
+static void *
+dpi_prepare_main(void *arg)
+{
+	double t0 = sp_now_s();
+	unsigned int i;
+
+	RTE_SET_USED(arg);
+	for (i = 0; i < dpi_pre.n; i++) {
+		dpi_pre.mod[i] = dpi_module_create(&dpi_pre.bad);
+		if (dpi_pre.mod[i] == NULL) {
+			dpi_pre.failed_at = i;
+			break;
+		}
+	}
+	dpi_pre.made_s = sp_now_s() - t0;
+	return NULL;
+}
+
+int
+sp_dpi_prepare(unsigned int n_workers)
+{
+	sigset_t all, old;
+	int ret;
+
+	if (dpi_pre.mod != NULL || n_workers == 0)
+		return -EINVAL;
+	dpi_pre.mod = calloc(n_workers, sizeof(*dpi_pre.mod));
+	if (dpi_pre.mod == NULL)
+		return -ENOMEM;
+	dpi_pre.n = n_workers;
+	dpi_pre.failed_at = n_workers;
+	/* Signals stay the main thread's: the thread starts with all blocked. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = pthread_create(&dpi_pre.thread, NULL, dpi_prepare_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret != 0) {
+		free(dpi_pre.mod);
+		memset(&dpi_pre, 0, sizeof(dpi_pre));
+		return -ret;
+	}
+	dpi_pre.running = true;
+	return 0;
+}
+
+static void
+dpi_prepare_join(void)
+{
+	double t0;
+
+	if (dpi_pre.running) {
+		t0 = sp_now_s();
+		pthread_join(dpi_pre.thread, NULL);
+		dpi_pre.running = false;
+		dpi_pre.waited_s = sp_now_s() - t0;
+	}
+}
+
+void
+sp_dpi_prepare_times(double *made_s, double *waited_s)
+{
+	*made_s = dpi_pre.running ? 0 : dpi_pre.made_s;
+	*waited_s = dpi_pre.waited_s;
+}
+
+void
+sp_dpi_prepare_release(void)
+{
+	unsigned int i;
+
+	dpi_prepare_join();
+	for (i = 0; i < dpi_pre.n; i++)
+		if (dpi_pre.mod[i] != NULL)
+			ndpi_exit_detection_module(dpi_pre.mod[i]);
+	free(dpi_pre.mod);
+	memset(&dpi_pre, 0, sizeof(dpi_pre));
+}
+
+/* The worker's module: made ahead, or now. NULL after saying why. */
+static struct ndpi_detection_module_struct *
+dpi_module_take(unsigned int worker_id)
+{
+	struct ndpi_detection_module_struct *mod = NULL;
+	const char *bad = NULL;
+
+	if (worker_id < dpi_pre.n) {
+		dpi_prepare_join();
+		mod = dpi_pre.mod[worker_id];
+		dpi_pre.mod[worker_id] = NULL;
+		if (mod == NULL && worker_id >= dpi_pre.failed_at)
+			bad = dpi_pre.bad;
+	}
+	if (mod == NULL && bad == NULL)
+		mod = dpi_module_create(&bad);
+	if (mod != NULL)
+		return mod;
+	if (bad != NULL) {
+		DPI_LOG(ERR, "cannot load %s file %s",
+			bad == dpi_conf.protos_file ? "protocols" : "categories", bad);
+		rte_errno = EINVAL;
+	} else {
+		DPI_LOG(ERR, "worker %u: nDPI module initialisation failed", worker_id);
+		rte_errno = ENOMEM;
+	}
+	return NULL;
+}
+
 static void *
 dpi_worker_init_common(unsigned int worker_id, int socket_id, uint32_t max_flows, bool risks)
 {
-	NDPI_PROTOCOL_BITMASK all;
 	struct dpi_ctx *c;
 	char name[32];
 	uint32_t n_states;
@@ -1260,28 +1422,9 @@ dpi_worker_init_common(unsigned int worker_id, int socket_id, uint32_t max_flows
 		goto fail;	/* rte_errno set */
 	}
 
-	c->mod = ndpi_init_detection_module(ndpi_no_prefs);
-	if (c->mod == NULL) {
-		DPI_LOG(ERR, "worker %u: nDPI module initialisation failed", worker_id);
-		rte_errno = ENOMEM;
-		goto fail;
-	}
-	NDPI_BITMASK_SET_ALL(all);
-	ndpi_set_protocol_detection_bitmask2(c->mod, &all);
-	/* Files load between the bitmask and finalisation, as ndpiReader. */
-	if (dpi_conf.protos_file[0] != '\0' &&
-	    ndpi_load_protocols_file(c->mod, dpi_conf.protos_file) != 0) {
-		DPI_LOG(ERR, "cannot load protocols file %s", dpi_conf.protos_file);
-		rte_errno = EINVAL;
-		goto fail;
-	}
-	if (dpi_conf.categories_file[0] != '\0' &&
-	    ndpi_load_categories_file(c->mod, dpi_conf.categories_file) < 0) {
-		DPI_LOG(ERR, "cannot load categories file %s", dpi_conf.categories_file);
-		rte_errno = EINVAL;
-		goto fail;
-	}
-	ndpi_finalize_initialization(c->mod);
+	c->mod = dpi_module_take(worker_id);
+	if (c->mod == NULL)
+		goto fail;	/* said, rte_errno set */
 
 	n_states = max_flows;
 	if (dpi_conf.max_states != 0 && dpi_conf.max_states < max_flows)

@@ -45,8 +45,10 @@
  * params.extra, docs/columns.md) are registry columns like any plugin's,
  * written at expire into the first cells of the record's plugin area.
  *
- * Thread safety: sp_dpi_configure(), sp_dpi_ops() and worker_init run on
- * one thread (nDPI initialises libgcrypt there), before the workers start.
+ * Thread safety: sp_dpi_configure(), sp_dpi_ops(), sp_dpi_prepare() and
+ * worker_init run on one thread, before the workers start; the modules are
+ * made on one thread at a time (nDPI initialises libgcrypt in the first):
+ * sp_dpi_prepare()'s, which worker_init joins, or worker_init's.
  * The hooks run on their worker's lcore only. sp_dpi_get_stats() and
  * sp_dpi_format_stats() may run on any lcore; per-worker values they read
  * may be slightly stale.
@@ -166,6 +168,37 @@ int sp_dpi_configure(const struct sp_dpi_params *p);
  * layout of the table it was given even if the stage is configured again.
  */
 const struct sp_flow_ops *sp_dpi_ops(void);
+
+/**
+ * Make the detection modules of workers 0..n_workers-1 ahead, on a thread
+ * of their own, so that their initialisation (~25 ms each, nDPI 4.2)
+ * overlaps what the caller does meanwhile: streamprobe calls it from
+ * inside rte_eal_init() (sp_eal_init()'s hook), during the EAL's 100 ms TSC
+ * calibration sleep. Needs no EAL. Not before the EAL's driver loading: a
+ * dlopen() in a process with a second thread makes glibc keep the old
+ * scope arrays (memcheck: definitely lost). Call after sp_dpi_configure(),
+ * before the first worker_init and at most once; worker_init waits for the
+ * thread and takes the worker's module (a worker beyond n_workers makes its
+ * own). A file nDPI will not load is said by worker_init, as without this
+ * call.
+ *
+ * @return 0, or -errno when the thread could not start (worker_init then
+ *   makes each module itself).
+ */
+int sp_dpi_prepare(unsigned int n_workers);
+
+/**
+ * sp_dpi_prepare()'s thread (--startup-times): how long it took to make the
+ * modules (0 before worker_init joined it), and how long worker_init waited
+ * for it (0: the modules were ready in time). Zeros without a prepare.
+ */
+void sp_dpi_prepare_times(double *made_s, double *waited_s);
+
+/**
+ * Wait for sp_dpi_prepare()'s thread and free the modules no worker took
+ * (a run that ended before its workers were made). Safe without a prepare.
+ */
+void sp_dpi_prepare_release(void);
 
 struct sp_plugin_icolumn;
 

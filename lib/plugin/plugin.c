@@ -1353,6 +1353,8 @@ sp_plugins_unload(struct sp_plugins *ps)
 
 	if (ps == NULL)
 		return;
+	if (ps->dpi)
+		sp_dpi_prepare_release();
 	for (i = ps->n; i-- > 0;) {
 		struct plugin_entry *e = &ps->e[i];
 

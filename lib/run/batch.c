@@ -620,6 +620,7 @@ batch_drain(struct sp_batch *b, struct batch_worker *bw)
 	uintptr_t lo = (uintptr_t)b->caps, hi = (uintptr_t)(b->caps + b->n);
 	unsigned int n, i, n_rec = 0;
 
+	sp_worker_records_grow(bw->w);	/* a worker waiting on an empty pool */
 	n = rte_ring_sc_dequeue_burst(sp_worker_export_ring(bw->w), objs, RTE_DIM(objs), NULL);
 	for (i = 0; i < n; i++) {
 		uintptr_t a = (uintptr_t)objs[i];

@@ -131,7 +131,8 @@ run_status(struct sp_run *r)
 	fflush(out);
 }
 
-/* Where the wall clock went: start-up (EAL, tables, nDPI, exporters),
+/* Where the wall clock went: start-up (from the process's start, the
+ * dynamic loader's share included: the EAL, tables, nDPI, exporters),
  * the input (first packet polled to the last worker's end of input) and
  * the final flush and drain; the input's rate is the workers' together. */
 static void

@@ -161,6 +161,7 @@ run_drain(struct sp_run *r, struct run_worker *rw)
 {
 	unsigned int n;
 
+	sp_worker_records_grow(rw->w);	/* a worker waiting on an empty pool */
 	n = sp_export_set_drain(r->p.exports, sp_worker_export_ring(rw->w),
 				sp_worker_record_pool(rw->w));
 	if (n > 0)

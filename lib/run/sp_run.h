@@ -58,7 +58,7 @@ struct sp_run_params {
 	/** --plugin: their counters in the report and telemetry (NULL: none) */
 	const struct sp_plugins *plugins;
 	bool replay;			/**< the replay's line in the report */
-	double start_s;			/**< sp_now_s() when the program started */
+	double start_s;			/**< when the process started, on sp_now_s()'s clock */
 };
 
 struct sp_run;

@@ -43,6 +43,13 @@ struct sp_worker_params {
 	/** Offline: wait instead of dropping; the flow table's capacity comes
 	 * from --max-memory and its buckets grow (sp_worker_capacity()). */
 	bool lossless;
+	/**
+	 * With lossless: the records pool starts small and grows while the
+	 * run needs it, which the management lcore does by calling
+	 * sp_worker_records_grow() whenever the worker wakes it. Without it
+	 * the pool is whole from the start.
+	 */
+	bool records_grow;
 	/** Ring from the dispatcher (entries, power of 2); 0: the worker reads its port. */
 	unsigned int rx_ring_size;
 	const struct sp_flow_ops *hooks[SP_WORKER_MAX_HOOKS];
@@ -164,6 +171,20 @@ unsigned int sp_worker_poll(struct sp_worker *w);
 
 /** Pool the records come from; the consumer puts them back. */
 struct rte_mempool *sp_worker_record_pool(const struct sp_worker *w);
+
+/**
+ * Records a pool of n_rec starts with: n_rec, or with records_grow (and
+ * lossless) the first chunk.
+ */
+unsigned int sp_worker_records_first(unsigned int n_rec, bool grow);
+
+/**
+ * Grow the worker's records pool by its next chunk if the worker found it
+ * empty since the last call (params.records_grow). The management lcore's
+ * call, on every wake-up (the worker writes sp_worker_export_fd() when it
+ * starves); cheap otherwise: one read of a line of its own.
+ */
+void sp_worker_records_grow(struct sp_worker *w);
 
 /**
  * An eventfd (non-blocking) the worker writes when the management lcore

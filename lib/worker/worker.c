@@ -56,6 +56,16 @@
  * counted drop). */
 #define WORKER_RECORDS_BYTES (256u << 20)
 #define WORKER_RECORDS_MIN 255
+/* Offline (params.records_grow), the pool starts with this many records
+ * and the management lcore adds chunks of twice the last while the worker
+ * finds it empty (sp_worker_records_grow()), up to worker_records(): a run
+ * of few flows never writes the rest. Writing all 4,928 records (1,216 B
+ * each with nDPI's columns, 6 MB of fresh EAL pages) was 5.5-8 ms of a
+ * 1,000-packet run's start-up on an idle machine, 30-55 ms on a loaded one;
+ * 256 of them take a twentieth. At most 5 chunks: 256, 512, 1,024, 2,048
+ * and the rest. */
+#define WORKER_RECORDS_FIRST 256u
+#define WORKER_RECORDS_CHUNKS_MAX 5
 
 /* The ops' per-flow calls and slot size copied next to the context: the
  * loop over the hooks at a flow's first packet then reads one cache line
@@ -81,6 +91,10 @@ struct sp_worker {
 	struct rte_ring *ring;
 	struct rte_ring *rx_ring;	/* packets from the dispatcher, or NULL */
 	struct rte_mempool *rec_pool;
+	int socket_id;
+	/* Records of the pool's next chunk (sp_worker_records_grow(), the
+	 * management lcore's only); 0: the pool is whole. */
+	unsigned int rec_chunk;
 	/* The management lcore's wake-up (sp_worker_export_fd()): written
 	 * when the export ring passes notify_mark records while armed, then
 	 * disarmed until the ring is back under half the mark, so one write
@@ -116,7 +130,10 @@ struct sp_worker {
 	struct sp_hook_flows flows;	/* what hooks read of a flow beyond its state */
 	uint8_t *scratch;		/* linearised multi-segment frames */
 	unsigned int id;		/* for the hooks' worker_init again (sp_worker_reset()) */
-	int socket_id;
+	/* Set by the worker when the pool was empty while it could still
+	 * grow, cleared by the management lcore once it grew: on a line of
+	 * its own, since the management lcore reads it every loop. */
+	bool rec_starved __rte_cache_aligned;
 };
 
 struct rte_ring *
@@ -246,6 +263,127 @@ worker_records_cache(unsigned int n_rec)
 	return n_rec > 4 * WORKER_RECORDS_CACHE ? WORKER_RECORDS_CACHE : 0;
 }
 
+/* Heap bytes the pools that grow may still take, all workers together: a
+ * pool is only created to grow when the heap has room for all of them, so
+ * an EAL given too little memory (-m) is said at start, as when the pools
+ * were whole, rather than leaving a worker with a smaller pool later. */
+static uint64_t worker_records_promised;
+
+static size_t
+worker_records_bytes(const struct rte_mempool *mp, unsigned int n)
+{
+	return (size_t)n * (mp->header_size + mp->elt_size + mp->trailer_size);
+}
+
+static void
+worker_chunk_free(struct rte_mempool_memhdr *memhdr, void *opaque)
+{
+	RTE_SET_USED(memhdr);
+	rte_free(opaque);
+}
+
+/* Up to n more records in the pool, from one chunk of heap memory.
+ * Returns how many were added, or -errno. */
+static int
+worker_records_add(struct rte_mempool *mp, unsigned int n, int socket_id)
+{
+	size_t len = worker_records_bytes(mp, n);
+	void *mem;
+	int ret;
+
+	mem = rte_malloc_socket("sp_records", len, RTE_CACHE_LINE_SIZE, socket_id);
+	if (mem == NULL)
+		return -ENOMEM;
+	/* records never reach a device: no IOVA, packed across pages */
+	ret = rte_mempool_populate_iova(mp, mem, RTE_BAD_IOVA, len, worker_chunk_free, mem);
+	if (ret <= 0) {
+		rte_free(mem);
+		return ret < 0 ? ret : -ENOSPC;
+	}
+	return ret;
+}
+
+unsigned int
+sp_worker_records_first(unsigned int n_rec, bool grow)
+{
+	return grow ? RTE_MIN(n_rec, WORKER_RECORDS_FIRST) : n_rec;
+}
+
+/* The records pool: n_rec records, all of them now, or (grow) the first
+ * chunk and the rest while the run needs them (rte_mempool_create() but
+ * for the objects it would write at once). Records are never given to a
+ * device: with NO_IOVA_CONTIG the mempool packs them across page
+ * boundaries (without it, on 4 KiB pages, 2 records of 1.5 KB took a page
+ * each: 25 % more memory, and more than sp_worker_heap_size() counted). */
+static struct rte_mempool *
+worker_records_pool(struct sp_worker *w, const char *name, unsigned int n_rec,
+		    size_t rec_size, bool grow)
+{
+	unsigned int first = sp_worker_records_first(n_rec, grow);
+	struct rte_malloc_socket_stats st;
+	struct rte_mempool *mp;
+	size_t rest;
+	int ret;
+
+	/* whole: the flag stays set (see sp_worker_records_grow()) */
+	w->rec_starved = true;
+	if (first == n_rec)
+		return rte_mempool_create(name, n_rec, rec_size, worker_records_cache(n_rec), 0,
+					  NULL, NULL, NULL, NULL, w->socket_id,
+					  RTE_MEMPOOL_F_NO_IOVA_CONTIG);
+	mp = rte_mempool_create_empty(name, n_rec, rec_size, worker_records_cache(n_rec), 0,
+				      w->socket_id, RTE_MEMPOOL_F_NO_IOVA_CONTIG);
+	if (mp == NULL)
+		return NULL;
+	/* rte_mempool_create()'s for these flags */
+	ret = rte_mempool_set_ops_byname(mp, "ring_mp_mc", NULL);
+	if (ret == 0)
+		ret = worker_records_add(mp, first, w->socket_id);
+	rest = worker_records_bytes(mp, n_rec - first);
+	if (ret >= 0 && (rte_malloc_get_socket_stats(w->socket_id == SOCKET_ID_ANY ?
+			 (int)rte_socket_id() : w->socket_id, &st) != 0 ||
+			 st.heap_freesz_bytes < __atomic_load_n(&worker_records_promised,
+								__ATOMIC_RELAXED) + rest))
+		ret = -ENOMEM;
+	if (ret < 0) {
+		rte_mempool_free(mp);
+		rte_errno = -ret;
+		return NULL;
+	}
+	__atomic_fetch_add(&worker_records_promised, rest, __ATOMIC_RELAXED);
+	w->rec_chunk = RTE_MIN(2 * first, n_rec - first);
+	w->rec_starved = false;
+	return mp;
+}
+
+void
+sp_worker_records_grow(struct sp_worker *w)
+{
+	struct rte_mempool *mp = w->rec_pool;
+	unsigned int left;
+
+	if (w->rec_chunk == 0 || !__atomic_load_n(&w->rec_starved, __ATOMIC_ACQUIRE))
+		return;
+	if (worker_records_add(mp, w->rec_chunk, w->socket_id) < 0) {
+		/* no heap left after all (another user took it): the pool
+		 * stays as it is, and the worker waits for freed records, as
+		 * with a smaller pool */
+		__atomic_fetch_sub(&worker_records_promised,
+				   worker_records_bytes(mp, mp->size - mp->populated_size),
+				   __ATOMIC_RELAXED);
+		w->rec_chunk = 0;
+		return;
+	}
+	__atomic_fetch_sub(&worker_records_promised, worker_records_bytes(mp, w->rec_chunk),
+			   __ATOMIC_RELAXED);
+	left = mp->size - mp->populated_size;
+	w->rec_chunk = RTE_MIN(2 * w->rec_chunk, left);
+	/* whole: the flag stays, so that the worker's waits go back to the
+	 * export ring's mark alone */
+	if (w->rec_chunk != 0)
+		__atomic_store_n(&w->rec_starved, false, __ATOMIC_RELEASE);
+}
+
 uint32_t
 sp_worker_capacity(const struct sp_worker_params *p, size_t *flow_bytes)
 {
@@ -335,13 +473,9 @@ sp_worker_create(const struct sp_worker_params *p)
 	rec_size = sp_record_size_ext(p->cfg->splt_n, p->cfg->record_ext_size);
 	n_rec = worker_records(rec_size);
 	snprintf(name, sizeof(name), "sp_records_%u", p->id);
-	/* Records are never given to a device: with NO_IOVA_CONTIG the
-	 * mempool packs them across page boundaries (without it, on 4 KiB
-	 * pages, 2 records of 1.5 KB took a page each: 25 % more memory, and
-	 * more than sp_worker_heap_size() counted). */
-	w->rec_pool = rte_mempool_create(name, n_rec, rec_size, worker_records_cache(n_rec), 0,
-					 NULL, NULL, NULL, NULL, p->socket_id,
-					 RTE_MEMPOOL_F_NO_IOVA_CONTIG);
+	/* Live, a full pool is a drop: all of it now. */
+	w->rec_pool = worker_records_pool(w, name, n_rec, rec_size,
+					  p->records_grow && p->lossless);
 	w->scratch_rec = rte_zmalloc_socket("sp_scratch_rec", rec_size, RTE_CACHE_LINE_SIZE,
 					    p->socket_id);
 	w->scratch = rte_malloc_socket("sp_scratch", SP_RX_SCRATCH_SIZE, RTE_CACHE_LINE_SIZE,
@@ -501,8 +635,9 @@ sp_worker_heap_size(const struct sp_config *cfg, unsigned int rx_ring_size)
 	 * where they are heap memory (reading files they never are) */
 	total += sizeof(struct sp_worker) + rec_size + SP_RX_SCRATCH_SIZE;
 	total += (cfg->max_memory != 0 ? 0 : cfg->max_flows / 8) + (64u << 10);
-	/* each allocation's heap element header and alignment */
-	return total + 16 * 2 * RTE_CACHE_LINE_SIZE;
+	/* each allocation's heap element header and alignment (the records'
+	 * chunks are allocations of their own) */
+	return total + (16 + WORKER_RECORDS_CHUNKS_MAX) * 2 * RTE_CACHE_LINE_SIZE;
 }
 
 void
@@ -525,6 +660,11 @@ sp_worker_free(struct sp_worker *w)
 	sp_flow_table_free(w->table);
 	rte_ring_free(w->ring);
 	rte_ring_free(w->rx_ring);
+	if (w->rec_pool != NULL && w->rec_chunk != 0)	/* never grown to the end */
+		__atomic_fetch_sub(&worker_records_promised,
+				   worker_records_bytes(w->rec_pool, w->rec_pool->size -
+							w->rec_pool->populated_size),
+				   __ATOMIC_RELAXED);
 	rte_mempool_free(w->rec_pool);
 	rte_free(w->scratch_rec);
 	rte_free(w->scratch);
@@ -556,6 +696,12 @@ worker_expire(struct sp_flow_table *t, int32_t idx, int8_t expiration_id, void *
 		while (rte_mempool_get(w->rec_pool, &obj) != 0) {
 			if (!w->lossless)
 				break;
+			/* A pool that can grow: the management lcore adds
+			 * records once woken (sp_worker_records_grow()). */
+			if (!__atomic_load_n(&w->rec_starved, __ATOMIC_RELAXED)) {
+				__atomic_store_n(&w->rec_starved, true, __ATOMIC_RELEASE);
+				sp_worker_export_notify(w);
+			}
 			/* the ring is past the mark: wake the management
 			 * lcore if that filling did not yet */
 			worker_export_mark(w, rte_ring_count(w->ring));

@@ -644,6 +644,72 @@ test_files(void)
 	unlink(cats);
 }
 
+/* Modules made ahead (sp_dpi_prepare(), on a thread while the app's EAL
+ * starts): each worker_init takes its own, with the files loaded; a worker
+ * beyond them makes its own; what no worker took is freed; a file nDPI
+ * cannot load is said by worker_init, for every worker. */
+static void
+test_prepare(void)
+{
+	char protos[64];
+	struct sp_dpi_params p;
+	struct trec rec;
+	struct tflow f;
+	int64_t base = stats(NULL).ndpi_bytes;
+	void *ctx[3];
+	unsigned int i;
+	FILE *fp;
+
+	snprintf(protos, sizeof(protos), "/tmp/sptestdpiprep%d.protos", (int)getpid());
+	fp = fopen(protos, "w");
+	CU_ASSERT_FATAL(fp != NULL);
+	fputs("host:\"example.net\"@StreamProbeTest\n", fp);
+	fclose(fp);
+	memset(&p, 0, sizeof(p));
+	p.n_dissections = 20;
+	p.protos_file = protos;
+	CU_ASSERT_FATAL(sp_dpi_configure(&p) == 0);
+	ops = sp_dpi_ops();
+	CU_ASSERT_EQUAL(sp_dpi_prepare(0), -EINVAL);
+	CU_ASSERT_EQUAL_FATAL(sp_dpi_prepare(2), 0);
+	CU_ASSERT_EQUAL(sp_dpi_prepare(2), -EINVAL);	/* once */
+	for (i = 0; i < 3; i++) {
+		ctx[i] = ops->worker_init(NULL, i, 0, 64);
+		CU_ASSERT_FATAL(ctx[i] != NULL);
+		http_flow(ctx[i], &f, 40000, http_req);
+		expire(ctx[i], &f, &rec);
+		assert_app(&rec, "HTTP.StreamProbeTest", "Web", 0, CONF_DPI, "www.example.net",
+			   "", "", "", "streamprobe-test/1.0 (X11; Linux x86_64)");
+	}
+	for (i = 0; i < 3; i++)
+		ops->worker_fini(ctx[i]);
+	sp_dpi_prepare_release();
+	CU_ASSERT_EQUAL(stats(NULL).ndpi_bytes, base);
+
+	/* none taken: freed by the release */
+	CU_ASSERT_EQUAL_FATAL(sp_dpi_prepare(3), 0);
+	sp_dpi_prepare_release();
+	CU_ASSERT_EQUAL(stats(NULL).ndpi_bytes, base);
+	sp_dpi_prepare_release();	/* again, and without a prepare: nothing */
+
+	/* the file gone after configure: the thread's module fails, and
+	 * worker_init says so on its thread, for every worker */
+	CU_ASSERT_EQUAL_FATAL(sp_dpi_configure(&p), 0);
+	unlink(protos);
+	CU_ASSERT_EQUAL_FATAL(sp_dpi_prepare(2), 0);
+	rte_errno = 0;
+	CU_ASSERT_PTR_NULL(ops->worker_init(NULL, 0, 0, 64));
+	CU_ASSERT_EQUAL(rte_errno, EINVAL);
+	rte_errno = 0;
+	CU_ASSERT_PTR_NULL(ops->worker_init(NULL, 1, 0, 64));
+	CU_ASSERT_EQUAL(rte_errno, EINVAL);
+	sp_dpi_prepare_release();
+	CU_ASSERT_EQUAL(stats(NULL).ndpi_bytes, base);
+	memset(&p, 0, sizeof(p));
+	p.n_dissections = 20;
+	CU_ASSERT_EQUAL(sp_dpi_configure(&p), 0);
+}
+
 /* Memory: states released early, the state cap, the fallback when string
  * chunks run out, and every nDPI byte returned by the end. */
 static void
@@ -1264,7 +1330,11 @@ sp_test_register(void)
 	    CU_add_test(s, "columns and their IPFIX elements", test_columns) == NULL ||
 	    CU_add_test(s, "stats line", test_format_stats) == NULL ||
 	    CU_add_test(s, "heap", test_heap) == NULL ||
-	    CU_add_test(s, "heap in the hooks", test_heap_hooks) == NULL)
+	    CU_add_test(s, "heap in the hooks", test_heap_hooks) == NULL ||
+	    /* last: its modules' bytes, counted as the thread's that made
+	     * them, are freed on this lcore (only the sum is meaningful),
+	     * which the per-lcore counts of the tests above would see */
+	    CU_add_test(s, "modules made ahead", test_prepare) == NULL)
 		return -1;
 	return 0;
 }

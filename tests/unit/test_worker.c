@@ -9,6 +9,7 @@
  * burst path.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -19,6 +20,8 @@
 #include <CUnit/Basic.h>
 
 #include <rte_errno.h>
+#include <rte_mempool.h>
+#include <rte_pause.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
@@ -368,6 +371,109 @@ test_export_notify(void)
 	CU_ASSERT_EQUAL(notify_read(w), 1);
 	sp_worker_get_stats(w, &st);
 	CU_ASSERT_EQUAL(st.export_signals, 3);
+	sp_worker_free(w);
+}
+
+static volatile bool grow_stop;
+
+/* The management lcore's part: sp_worker_records_grow() on every turn. */
+static void *
+grow_main(void *arg)
+{
+	while (!grow_stop) {
+		sp_worker_records_grow(arg);
+		rte_pause();
+	}
+	return NULL;
+}
+
+/* Records pool sizing. Offline (records_grow) it starts with 256 records,
+ * and the management lcore adds chunks of twice the last (768, 1,792,
+ * 3,840, then all 4,928) when the worker woke it finding the pool empty: a
+ * run of 100 flows never writes more than 256 records, one that holds
+ * 2,000 on the ring gets 3,840, and none is lost. Live, a full pool is a
+ * drop: whole from the start. */
+static void
+test_records_grow(void)
+{
+	struct sp_worker_params p;
+	struct sp_worker_stats st;
+	struct rte_mempool *mp;
+	struct sp_worker *w;
+	pthread_t grower;
+	uint16_t sport[1];
+	int8_t exp_id[1];
+	uint64_t pkts[1];
+	unsigned int i;
+
+	memset(fakes, 0, sizeof(fakes));
+	n_log = 0;
+	sp_config_defaults(&cfg);
+	cfg.n_dissections = 0;
+	cfg.max_memory = 0;		/* --max-flows 256 */
+	cfg.max_flows = 256;
+	memset(&p, 0, sizeof(p));
+	p.cfg = &cfg;
+	p.socket_id = SOCKET_ID_ANY;
+	p.lossless = true;
+	p.records_grow = true;
+	p.hooks[0] = &fake_ops[0];
+	p.n_hooks = 1;
+	w = sp_worker_create(&p);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	mp = sp_worker_record_pool(w);
+	CU_ASSERT_EQUAL(mp->size, 4928);	/* the ring, two lcore caches, a burst */
+	CU_ASSERT_EQUAL(sp_worker_records_first(mp->size, true), 256);
+	CU_ASSERT_EQUAL(sp_worker_records_first(mp->size, false), mp->size);
+	CU_ASSERT_EQUAL(sp_worker_records_first(255, true), 255);
+	CU_ASSERT_EQUAL(mp->populated_size, 256);
+	CU_ASSERT_EQUAL(rte_mempool_avail_count(mp), 256);
+
+	/* 100 flows evicted: no growth, no wait */
+	for (i = 0; i < 256 + 100; i++)
+		send_pkt(w, (uint16_t)(1000 + i), false, T0 + i);
+	CU_ASSERT_EQUAL(rte_ring_count(sp_worker_export_ring(w)), 100);
+	sp_worker_records_grow(w);	/* not starved: nothing */
+	CU_ASSERT_EQUAL(mp->populated_size, 256);
+	CU_ASSERT_EQUAL(drain(w, sport, exp_id, pkts, 1), 100);
+	sp_worker_get_stats(w, &st);
+	CU_ASSERT_EQUAL(st.export_waits, 0);
+	CU_ASSERT_EQUAL(notify_read(w), 0);
+
+	/* 2,000 records on the ring at once: the worker waits on the empty
+	 * pool until the other thread grows it, chunk by chunk */
+	grow_stop = false;
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&grower, NULL, grow_main, w), 0);
+	for (; i < 256 + 2100; i++)
+		send_pkt(w, (uint16_t)(1000 + i), false, T0 + i);
+	grow_stop = true;
+	pthread_join(grower, NULL);
+	CU_ASSERT_EQUAL(rte_ring_count(sp_worker_export_ring(w)), 2000);
+	CU_ASSERT_EQUAL(mp->populated_size, 3840);
+	sp_worker_get_stats(w, &st);
+	CU_ASSERT(st.export_waits > 0);
+	CU_ASSERT(notify_read(w) >= 1);	/* each starvation woke the management lcore */
+	sp_worker_flush(w);
+	CU_ASSERT_EQUAL(drain(w, sport, exp_id, pkts, 1), 2256);
+	sp_worker_get_stats(w, &st);
+	CU_ASSERT_EQUAL(st.flows_exported, 100 + 2256);
+	CU_ASSERT_EQUAL(st.records_dropped, 0);
+	sp_worker_free(w);
+
+	/* live: whole at once, records_grow or not */
+	p.lossless = false;
+	w = sp_worker_create(&p);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	mp = sp_worker_record_pool(w);
+	CU_ASSERT_EQUAL(mp->populated_size, mp->size);
+	sp_worker_free(w);
+	/* offline without records_grow (a caller that never grows it): whole */
+	p.lossless = true;
+	p.records_grow = false;
+	w = sp_worker_create(&p);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	mp = sp_worker_record_pool(w);
+	CU_ASSERT_EQUAL(mp->populated_size, mp->size);
 	sp_worker_free(w);
 }
 
@@ -1575,6 +1681,7 @@ sp_test_register(void)
 	    CU_add_test(s, "timed out before its successor", test_timeout_before_successor) == NULL ||
 	    CU_add_test(s, "flush in creation order", test_flush_order) == NULL ||
 	    CU_add_test(s, "export ring: one wake-up per filling", test_export_notify) == NULL ||
+	    CU_add_test(s, "records pool: grown while the run needs it", test_records_grow) == NULL ||
 	    CU_add_test(s, "capacity from --max-memory", test_capacity_from_memory) == NULL ||
 	    CU_add_test(s, "16 hooks: the mask's high bits", test_all_hooks) == NULL ||
 	    CU_add_test(s, "plugin columns through the adapter", test_plugin_columns) == NULL ||

@@ -134,5 +134,18 @@ class Windows(unittest.TestCase):
         self.assertIsNone(self.b.steady_window([]))
 
 
+class CpuGaps(unittest.TestCase):
+    """The live section's CPU gap probe: a pinned busy loop's longest gap and counts."""
+
+    def test_probe(self):
+        b = load_bench()
+        g = b.cpu_gaps(sorted(os.sched_getaffinity(0))[0], 0.2)
+        self.assertEqual(set(g), {"max_ms", "over_1ms", "over_100us"})
+        # a loop of clock reads: its longest gap is above zero and below the run itself
+        self.assertGreater(g["max_ms"], 0)
+        self.assertLess(g["max_ms"], 200)
+        self.assertLessEqual(g["over_1ms"], g["over_100us"])
+
+
 if __name__ == "__main__":
     unittest.main()

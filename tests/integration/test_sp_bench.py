@@ -146,6 +146,15 @@ class CpuGaps(unittest.TestCase):
         self.assertLess(g["max_ms"], 200)
         self.assertLessEqual(g["over_1ms"], g["over_100us"])
 
+    def test_probe_other_busy(self):
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) < 2:
+            self.skipTest("one CPU")
+        b = load_bench()
+        g = b.cpu_gaps(cpus[0], 0.2, cpus[1])
+        self.assertGreater(g["max_ms"], 0)
+        self.assertLessEqual(g["over_1ms"], g["over_100us"])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -315,6 +315,27 @@ notify_read(struct sp_worker *w)
 	return v;
 }
 
+/* A reading-files worker (lossless) of 256 flows with the first fake hook,
+ * its records pool growing or whole; the fakes and the log cleared. */
+static struct sp_worker *
+lossless_worker(struct sp_worker_params *p, bool records_grow)
+{
+	memset(fakes, 0, sizeof(fakes));
+	n_log = 0;
+	sp_config_defaults(&cfg);
+	cfg.n_dissections = 0;
+	cfg.max_memory = 0;		/* --max-flows 256 */
+	cfg.max_flows = 256;
+	memset(p, 0, sizeof(*p));
+	p->cfg = &cfg;
+	p->socket_id = SOCKET_ID_ANY;
+	p->lossless = true;
+	p->records_grow = records_grow;
+	p->hooks[0] = &fake_ops[0];
+	p->n_hooks = 1;
+	return sp_worker_create(p);
+}
+
 /* The management lcore's wake-up: one write when the export ring passes a
  * quarter of its 4095 records (1023), none before and none per record
  * after; written again only once the ring was drained. Without it the
@@ -330,19 +351,7 @@ test_export_notify(void)
 	uint64_t pkts[1];
 	unsigned int i, round;
 
-	memset(fakes, 0, sizeof(fakes));
-	n_log = 0;
-	sp_config_defaults(&cfg);
-	cfg.n_dissections = 0;
-	cfg.max_memory = 0;		/* --max-flows 256 */
-	cfg.max_flows = 256;
-	memset(&p, 0, sizeof(p));
-	p.cfg = &cfg;
-	p.socket_id = SOCKET_ID_ANY;
-	p.lossless = true;
-	p.hooks[0] = &fake_ops[0];
-	p.n_hooks = 1;
-	w = sp_worker_create(&p);
+	w = lossless_worker(&p, false);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	CU_ASSERT_FATAL(sp_worker_export_fd(w) >= 0);
 	for (round = 0; round < 2; round++) {
@@ -406,20 +415,7 @@ test_records_grow(void)
 	uint64_t pkts[1];
 	unsigned int i;
 
-	memset(fakes, 0, sizeof(fakes));
-	n_log = 0;
-	sp_config_defaults(&cfg);
-	cfg.n_dissections = 0;
-	cfg.max_memory = 0;		/* --max-flows 256 */
-	cfg.max_flows = 256;
-	memset(&p, 0, sizeof(p));
-	p.cfg = &cfg;
-	p.socket_id = SOCKET_ID_ANY;
-	p.lossless = true;
-	p.records_grow = true;
-	p.hooks[0] = &fake_ops[0];
-	p.n_hooks = 1;
-	w = sp_worker_create(&p);
+	w = lossless_worker(&p, true);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	mp = sp_worker_record_pool(w);
 	CU_ASSERT_EQUAL(mp->size, 4928);	/* the ring, two lcore caches, a burst */

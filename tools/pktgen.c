@@ -463,6 +463,7 @@ main(int argc, char **argv)
 	signal(SIGTERM, gen_signal);
 	socket = (int)rte_socket_id() == SOCKET_ID_ANY ? 0 : (int)rte_socket_id();
 	if (gen_make_frames(&g, socket) != 0 || gen_port_start(&g, socket) != 0) {
+		free(g.pkts);
 		rte_eal_cleanup();
 		return 1;
 	}
@@ -474,6 +475,7 @@ main(int argc, char **argv)
 		rte_delay_us_sleep(1000);
 	rte_eth_dev_stop(g.port);
 	rte_eth_dev_close(g.port);
+	free(g.pkts);	/* the frames' mbufs go with the EAL's memory */
 	rte_eal_cleanup();
 	return 0;
 }
